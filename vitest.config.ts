@@ -1,13 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// GPU tests share one software-Vulkan device per worker; two cores, so keep parallelism low.
+// GPU tests get one software-Vulkan device per worker process; two cores, so at most two workers.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,0 +1,55 @@
+/**
+ * The `voxelgrad` command line. Each command lives in its own module; this file dispatches and maps
+ * errors to exit codes: 0 ok, 1 failure while running, 2 usage error, 3 no WebGPU adapter, 4 bad input data.
+ */
+import { GpuError } from '../gpu/errors.js';
+import { UsageError } from './args.js';
+import { infoCommand } from './info.js';
+
+type Command = { summary: string; run: (argv: string[], out: (s: string) => void) => Promise<number> };
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, noAdapter: 3, badInput: 4 } as const;
+
+const commands: Record<string, Command> = {
+  info: { summary: 'print the WebGPU adapter, its features and limits', run: infoCommand },
+};
+
+/** Lets later modules add commands (train, demo, …) without this file importing them all eagerly. */
+export function registerCommand(name: string, cmd: Command): void {
+  commands[name] = cmd;
+}
+
+function usage(): string {
+  const rows = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`);
+  return ['voxelgrad — volumetric T-staging networks on WebGPU', '', 'Usage: voxelgrad <command> [options]   (voxelgrad <command> --help)', '', 'Commands:', ...rows].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(usage());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`voxelgrad: unknown command '${name}'\n\n${usage()}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await cmd.run(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`voxelgrad: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof GpuError && e.kind === 'no-adapter') {
+      process.stderr.write(`voxelgrad: ${e.message}\n`);
+      return EXIT.noAdapter;
+    }
+    const err = e as Error & { exitCode?: number };
+    process.stderr.write(`voxelgrad ${name}: ${err.message}\n`);
+    if (process.env.VOXELGRAD_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode ?? EXIT.failure;
+  }
+}

@@ -1,0 +1,584 @@
+/**
+ * The runtime: one WebGPU device with its buffer pool, pipeline cache, command batching, error
+ * surfacing, profiling and tensor scopes. Host-agnostic — it is handed a `GPU` object by
+ * `acquire.node.ts` (Dawn) or `acquire-browser.ts` (navigator.gpu).
+ */
+import { GpuError } from './errors.js';
+import { BufferUsage, MapMode } from './flags.js';
+import { BufferPool, type MemoryStats } from './pool.js';
+import { Profiler, type ProfileReport } from './profiler.js';
+import {
+  type BindingInfo,
+  type ShaderInterface,
+  packUniform,
+  reflectShader,
+  resolveWorkgroupSize,
+} from './reflect.js';
+import { type DType, GpuTensor, type TypedArrayFor, numel, validateShape } from './tensor.js';
+
+/** A compute kernel as the kernel layer declares it; the shader is reflected to check the declaration. */
+export interface KernelDef {
+  /** Label used in profiles and error messages, e.g. `conv-backward-weight`. */
+  name: string;
+  /** Path of the `.wgsl` file under `shaders/` (for messages). */
+  shaderPath: string;
+  /** WGSL source text. */
+  source: string;
+  entry?: string;
+  /** Every binding the shader uses, by name, with its access; checked against reflection. */
+  bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
+}
+
+export interface AdapterReport {
+  description: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  backend: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  limits: Record<string, number>;
+}
+
+export interface GpuOptions {
+  /** Wrap every dispatch in error scopes so failures name the exact kernel (slow; for debugging). */
+  debug?: boolean;
+  /** Label of how the adapter was found (printed by `voxelgrad info`). */
+  origin?: string;
+}
+
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'maxBindGroups',
+] as const;
+
+/** Dispatch arguments: tensors/buffers by binding name, uniform structs by binding name. */
+export interface DispatchArgs {
+  bind: Readonly<Record<string, GpuTensor | GPUBuffer>>;
+  uniforms?: Readonly<Record<string, Readonly<Record<string, number | readonly number[]>>>>;
+  overrides?: Readonly<Record<string, number>>;
+  workgroups: readonly [number, number?, number?];
+}
+
+export class Kernel {
+  readonly iface: ShaderInterface;
+  readonly layout: GPUBindGroupLayout;
+  readonly pipelineLayout: GPUPipelineLayout;
+  readonly defaults: Record<string, number>;
+  private module: GPUShaderModule | null = null;
+  private pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(
+    private readonly gpu: Gpu,
+    readonly def: KernelDef,
+  ) {
+    this.iface = reflectShader(def.shaderPath, def.source, def.entry);
+    checkKernelDef(def, this.iface);
+    const bindings = [...this.iface.bindings.values()];
+    if (bindings.some((b) => b.group !== 0)) throw new Error(`kernel '${def.name}': all bindings must be in @group(0)`);
+    this.layout = gpu.device.createBindGroupLayout({
+      label: def.name,
+      entries: bindings.map((b) => ({
+        binding: b.binding,
+        visibility: 0x4 /* GPUShaderStage.COMPUTE */,
+        buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },
+      })),
+    });
+    this.pipelineLayout = gpu.device.createPipelineLayout({ label: def.name, bindGroupLayouts: [this.layout] });
+    this.defaults = readOverrideDefaults(def.source, this.iface);
+  }
+
+  /** Compiles the module (once) and fails on any compilation error or warning. */
+  async compile(): Promise<GPUCompilationMessage[]> {
+    const module = this.getModule();
+    const info = await module.getCompilationInfo();
+    return [...info.messages];
+  }
+
+  getModule(): GPUShaderModule {
+    if (!this.module) this.module = this.gpu.device.createShaderModule({ label: this.def.shaderPath, code: this.def.source });
+    return this.module;
+  }
+
+  workgroupSize(overrides: Readonly<Record<string, number>> = {}): [number, number, number] {
+    return resolveWorkgroupSize(this.iface, overrides, this.defaults);
+  }
+
+  pipeline(overrides: Readonly<Record<string, number>> = {}): GPUComputePipeline {
+    for (const k of Object.keys(overrides)) {
+      if (!this.iface.overrides.has(k)) {
+        throw new Error(`kernel '${this.def.name}': shader has no override '${k}' (has: ${[...this.iface.overrides.keys()].join(', ') || 'none'})`);
+      }
+    }
+    const key = Object.keys(overrides)
+      .sort()
+      .map((k) => `${k}=${overrides[k]}`)
+      .join(',');
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.gpu.device.createComputePipeline({
+        label: key ? `${this.def.name}{${key}}` : this.def.name,
+        layout: this.pipelineLayout,
+        compute: { module: this.getModule(), entryPoint: this.iface.entry, constants: { ...overrides } },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+}
+
+function checkKernelDef(def: KernelDef, iface: ShaderInterface): void {
+  const declared = Object.keys(def.bindings);
+  const reflected = [...iface.bindings.keys()];
+  const problems: string[] = [];
+  for (const n of declared) {
+    const b = iface.bindings.get(n);
+    if (!b) problems.push(`declares binding '${n}' that the shader does not use`);
+    else if (b.kind !== def.bindings[n]) problems.push(`binding '${n}' is declared '${def.bindings[n]}' but the shader has '${b.kind}'`);
+  }
+  for (const n of reflected) if (!(n in def.bindings)) problems.push(`shader binding '${n}' is not declared`);
+  if (problems.length) throw new Error(`kernel '${def.name}' (${def.shaderPath}) does not match its shader: ${problems.join('; ')}`);
+}
+
+function readOverrideDefaults(source: string, iface: ShaderInterface): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of iface.overrides.keys()) {
+    const m = new RegExp(`override\\s+${name}\\s*(?::\\s*\\w+\\s*)?=\\s*([0-9.eE+-]+)[uif]?\\s*;`).exec(source);
+    if (m) out[name] = Number(m[1]);
+  }
+  return out;
+}
+
+/** Cache key for uniform contents: kernels are dispatched again and again with the same parameters. */
+function bytesKey(buf: ArrayBuffer): string {
+  const u = new Uint32Array(buf);
+  let s = '';
+  for (let i = 0; i < u.length; i++) s += u[i]!.toString(36) + ',';
+  return s;
+}
+
+type Scope = Set<GpuTensor>;
+
+export class Gpu {
+  readonly pool: BufferPool;
+  readonly profiler: Profiler;
+  readonly features: ReadonlySet<string>;
+  readonly limits: Readonly<Record<string, number>>;
+  private kernels = new Map<KernelDef, Kernel>();
+  private uniformCache = new Map<string, GPUBuffer>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pendingDispatches = 0;
+  private errors: GpuError[] = [];
+  private lostInfo: string | null = null;
+  private debugScopes: Promise<void>[] = [];
+  private scopes: Scope[] = [];
+  private recentKernels: string[] = [];
+  /** Dispatches per submitted command buffer (bounded so the driver starts work early). */
+  maxBatch = 64;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterReport,
+    readonly options: GpuOptions = {},
+  ) {
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.features = new Set(device.features as unknown as Iterable<string>);
+    const lim: Record<string, number> = {};
+    for (const k of WANTED_LIMITS) lim[k] = (device.limits as unknown as Record<string, number>)[k]!;
+    this.limits = lim;
+    this.profiler = new Profiler(device, this.features.has('timestamp-query'));
+    device.addEventListener('uncapturederror', (ev: Event) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(this.toGpuError(err, this.recentKernels.slice(-4).join(' → ')));
+    });
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostInfo = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  /** Creates the runtime for an already requested adapter: real limits and the useful features. */
+  static async fromAdapter(adapter: GPUAdapter, options: GpuOptions = {}): Promise<Gpu> {
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const requiredLimits: Record<string, number> = {};
+    for (const k of WANTED_LIMITS) {
+      const v = (adapter.limits as unknown as Record<string, number>)[k];
+      if (typeof v === 'number') requiredLimits[k] = v;
+    }
+    const device = await adapter.requestDevice({ label: 'voxelgrad', requiredFeatures, requiredLimits });
+    const info = adapter.info ?? ({} as GPUAdapterInfo);
+    const limits: Record<string, number> = {};
+    for (const k of WANTED_LIMITS) limits[k] = (adapter.limits as unknown as Record<string, number>)[k]!;
+    const features = [...(adapter.features as unknown as Iterable<string>)].sort();
+    const report: AdapterReport = {
+      description: info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') || 'unknown adapter',
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      backend: options.origin ?? '',
+      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+      features,
+      limits,
+    };
+    return new Gpu(device, report, options);
+  }
+
+  private toGpuError(err: GPUError, context: string): GpuError {
+    const kind = err.constructor?.name === 'GPUOutOfMemoryError' ? 'out-of-memory' : err.constructor?.name === 'GPUInternalError' ? 'internal' : 'validation';
+    return new GpuError(kind, `WebGPU ${kind} error${context ? ` (recent kernels: ${context})` : ''}: ${err.message}`);
+  }
+
+  // ---------------------------------------------------------------- kernels
+
+  kernel(def: KernelDef): Kernel {
+    let k = this.kernels.get(def);
+    if (!k) {
+      k = new Kernel(this, def);
+      this.kernels.set(def, k);
+    }
+    return k;
+  }
+
+  /** Encodes one compute dispatch. Work is batched; `flush`/`sync`/`read` submit it. */
+  dispatch(def: KernelDef, args: DispatchArgs): void {
+    this.assertAlive();
+    const k = this.kernel(def);
+    const [wx, wy = 1, wz = 1] = args.workgroups;
+    if (wx === 0 || wy === 0 || wz === 0) return; // empty tensors: nothing to do
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension!;
+    if (wx > maxWg || wy > maxWg || wz > maxWg) {
+      throw new GpuError('over-limit', `kernel '${def.name}': dispatch [${wx}, ${wy}, ${wz}] exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
+    }
+    const pipeline = k.pipeline(args.overrides);
+    const entries: GPUBindGroupEntry[] = [];
+    for (const b of k.iface.bindings.values()) entries.push({ binding: b.binding, resource: this.resource(def, b, args) });
+    for (const name of Object.keys(args.bind)) {
+      const b = k.iface.bindings.get(name);
+      if (!b || b.kind === 'uniform') throw new Error(`kernel '${def.name}': no storage binding named '${name}'`);
+    }
+    const bindGroup = this.device.createBindGroup({ label: def.name, layout: k.layout, entries });
+    this.recentKernels.push(def.name);
+    if (this.recentKernels.length > 16) this.recentKernels.splice(0, 8);
+
+    const profiling = this.profiler.enabled;
+    if (this.options.debug) this.device.pushErrorScope('validation');
+    if (profiling) {
+      // One pass per dispatch so each has its own timestamps (or its own submit for wall-clock timing).
+      this.endPass();
+      if (this.profiler.hasTimestamps && this.profiler.full) this.flushProfilerSync();
+      const enc = this.getEncoder();
+      const ts = this.profiler.passTimestamps(def.name);
+      const pass = enc.beginComputePass(ts ? { label: def.name, timestampWrites: ts } : { label: def.name });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(wx, wy, wz);
+      pass.end();
+    } else {
+      if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'voxelgrad-batch' });
+      this.pass.setPipeline(pipeline);
+      this.pass.setBindGroup(0, bindGroup);
+      this.pass.dispatchWorkgroups(wx, wy, wz);
+    }
+    if (this.options.debug) {
+      const name = def.name;
+      this.debugScopes.push(
+        this.device.popErrorScope().then((e) => {
+          if (e) this.errors.push(new GpuError('validation', `kernel '${name}' (${def.shaderPath}): ${e.message}`));
+        }),
+      );
+    }
+    this.pendingDispatches++;
+    if (profiling && !this.profiler.hasTimestamps) {
+      // Wall-clock fallback: submit each dispatch alone; its time runs from the later of its submit and
+      // the previous dispatch's completion to its own completion.
+      this.flush();
+      const submitted = performance.now();
+      const prev = this.wallClockLast;
+      this.wallClockLast = this.device.queue.onSubmittedWorkDone().then(async () => {
+        const done = performance.now();
+        const prevDone = await prev;
+        this.profiler.addWall(def.name, done - Math.max(submitted, prevDone));
+        return done;
+      });
+    } else if (this.pendingDispatches >= this.maxBatch) this.flush();
+  }
+
+  private wallClockLast: Promise<number> = Promise.resolve(0);
+
+  private resource(def: KernelDef, b: BindingInfo, args: DispatchArgs): GPUBufferBinding {
+    if (b.kind === 'uniform') {
+      const values = args.uniforms?.[b.name];
+      if (!values) throw new Error(`kernel '${def.name}': uniform '${b.name}' (struct ${b.uniform!.structName}) was not given`);
+      const bytes = packUniform(b.uniform!, values, `kernel '${def.name}'`);
+      return { buffer: this.uniformBuffer(bytes) };
+    }
+    const t = args.bind[b.name];
+    if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' (${b.elementType}) was not given`);
+    if (t instanceof GpuTensor) {
+      if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
+      return { buffer: t.buffer, offset: 0, size: Math.max(4, t.byteLength) };
+    }
+    return { buffer: t };
+  }
+
+  private uniformBuffer(bytes: ArrayBuffer): GPUBuffer {
+    const key = bytesKey(bytes);
+    let buf = this.uniformCache.get(key);
+    if (buf) {
+      // LRU refresh: Map keeps insertion order.
+      this.uniformCache.delete(key);
+      this.uniformCache.set(key, buf);
+      return buf;
+    }
+    buf = this.device.createBuffer({ size: bytes.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, mappedAtCreation: true });
+    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(bytes));
+    buf.unmap();
+    this.uniformCache.set(key, buf);
+    if (this.uniformCache.size > 4096) {
+      // Evicted buffers may still be referenced by encoded work: submit it before destroying.
+      this.flush();
+      const oldest = this.uniformCache.keys().next().value as string;
+      this.uniformCache.get(oldest)!.destroy();
+      this.uniformCache.delete(oldest);
+    }
+    return buf;
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'voxelgrad' });
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submits all encoded work. */
+  flush(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    const resolved = this.profiler.enabled && this.profiler.hasTimestamps ? this.profiler.encodeResolve(this.encoder) : null;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pendingDispatches = 0;
+    if (resolved) this.profilerReads.push(this.profiler.collect(resolved));
+  }
+
+  private profilerReads: Promise<void>[] = [];
+
+  private flushProfilerSync(): void {
+    // The query set is full: submit and queue the readback; report() awaits it.
+    this.flush();
+  }
+
+  /** Waits until all submitted work has finished, then surfaces any error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  /** Throws the first GPU error raised so far (with the kernels that ran before it). */
+  async checkErrors(): Promise<void> {
+    if (this.debugScopes.length) await Promise.all(this.debugScopes.splice(0));
+    this.assertAlive();
+    if (this.errors.length) {
+      const [first, ...rest] = this.errors.splice(0);
+      if (rest.length) first!.message += ` (and ${rest.length} more error(s))`;
+      throw first!;
+    }
+  }
+
+  private assertAlive(): void {
+    if (this.lostInfo) throw new GpuError('device-lost', `the WebGPU device was lost (${this.lostInfo}); recent kernels: ${this.recentKernels.slice(-4).join(' → ') || 'none'}`);
+  }
+
+  // ---------------------------------------------------------------- tensors & memory
+
+  /** Allocates an uninitialised tensor (contents are whatever the pooled buffer held). */
+  empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
+    validateShape(shape);
+    const bytes = numel(shape) * 4;
+    const limit = this.limits.maxStorageBufferBindingSize!;
+    if (bytes > limit) {
+      throw new GpuError(
+        'over-limit',
+        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
+          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+      );
+    }
+    const buffer = this.pool.acquire(bytes, `tensor[${shape.join('x')}]`);
+    const t = new GpuTensor(this, shape, dtype, buffer);
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.add(t);
+    this.track(t);
+    return t;
+  }
+
+  /** Uploads host data into a new tensor. */
+  tensor<D extends DType = 'f32'>(data: ArrayLike<number>, shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
+    const n = numel(shape);
+    if (data.length !== n) throw new GpuError('usage', `data has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+    const t = this.empty(shape, dtype);
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrites a tensor's contents from the host. Encoded work is submitted first to keep program order. */
+  write(t: GpuTensor, data: ArrayLike<number>): void {
+    if (data.length !== t.size) throw new GpuError('usage', `write of ${data.length} elements into ${t} of ${t.size}`);
+    this.flush();
+    const arr =
+      t.dtype === 'f32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : t.dtype === 'i32' ? (data instanceof Int32Array ? data : Int32Array.from(data)) : data instanceof Uint32Array ? data : Uint32Array.from(data);
+    if (arr.byteLength > 0) this.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+  }
+
+  async read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>> {
+    const bytes = Math.max(4, t.byteLength);
+    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.flush();
+    try {
+      await staging.mapAsync(MapMode.READ);
+    } catch (e) {
+      await this.checkErrors();
+      throw e;
+    }
+    const copy = staging.getMappedRange().slice(0, t.byteLength);
+    staging.unmap();
+    staging.destroy();
+    await this.checkErrors();
+    return (t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : new Uint32Array(copy)) as TypedArrayFor<D>;
+  }
+
+  releaseBuffer(buf: GPUBuffer): void {
+    this.pool.release(buf);
+    this.liveTensors--;
+  }
+
+  private liveTensors = 0;
+  private track(_t: GpuTensor): void {
+    this.liveTensors++;
+  }
+
+  memory(): MemoryStats & { liveTensors: number } {
+    return { ...this.pool.memory(), liveTensors: this.liveTensors };
+  }
+
+  /**
+   * Runs `fn` in a scope: every tensor created inside and not returned (directly, in an array or as
+   * an object's values) nor `keep()`-ed is released at the end. Scopes nest. For async functions
+   * the scope stays open until the promise settles, so do not interleave two async scopes.
+   */
+  tidy<T>(fn: () => T): T {
+    const scope: Scope = new Set();
+    this.scopes.push(scope);
+    let popped = false;
+    const finish = (result: unknown) => {
+      if (popped) return;
+      popped = true;
+      const i = this.scopes.lastIndexOf(scope);
+      if (i >= 0) this.scopes.splice(i, 1);
+      const keep = new Set<GpuTensor>();
+      collectTensors(result, keep);
+      const parent = this.scopes[this.scopes.length - 1];
+      for (const t of scope) {
+        if (keep.has(t)) parent?.add(t);
+        else t.release();
+      }
+    };
+    try {
+      const out = fn();
+      if (out instanceof Promise) {
+        return out.then(
+          (v) => {
+            finish(v);
+            return v;
+          },
+          (e) => {
+            finish(undefined);
+            throw e;
+          },
+        ) as T;
+      }
+      finish(out);
+      return out;
+    } catch (e) {
+      finish(undefined);
+      throw e;
+    }
+  }
+
+  /** Moves a tensor out of the current scope so the scope's end does not release it. */
+  keep<T extends GpuTensor>(t: T): T {
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
+  // ---------------------------------------------------------------- profiling
+
+  /** Starts per-kernel timing (timestamp queries when available). */
+  startProfiling(): void {
+    this.flush();
+    this.profiler.reset();
+    this.profiler.enabled = true;
+  }
+
+  /** Stops timing and returns the per-kernel table. */
+  async stopProfiling(): Promise<ProfileReport> {
+    await this.sync();
+    await Promise.all(this.profilerReads.splice(0));
+    await this.wallClockLast;
+    this.profiler.enabled = false;
+    return this.profiler.table();
+  }
+
+  /** Compiles every module of the given kernels and returns their compilation messages. */
+  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[] }[]> {
+    const out = [];
+    for (const d of defs) out.push({ kernel: d.name, shader: d.shaderPath, messages: await this.kernel(d).compile() });
+    return out;
+  }
+
+  destroy(): void {
+    this.flush();
+    for (const b of this.uniformCache.values()) b.destroy();
+    this.uniformCache.clear();
+    this.pool.trim();
+    this.profiler.destroy();
+    this.device.destroy();
+  }
+}
+
+function collectTensors(v: unknown, out: Set<GpuTensor>, depth = 0): void {
+  if (depth > 4 || v === null || typeof v !== 'object') return;
+  if (v instanceof GpuTensor) {
+    out.add(v);
+    return;
+  }
+  if (ArrayBuffer.isView(v)) return;
+  if (Array.isArray(v)) for (const x of v) collectTensors(x, out, depth + 1);
+  else if (v instanceof Map) for (const x of v.values()) collectTensors(x, out, depth + 1);
+  else for (const x of Object.values(v as object)) collectTensors(x, out, depth + 1);
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}

@@ -1,0 +1,84 @@
+import type { Gpu } from './gpu.js';
+import { GpuError } from './errors.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+export const BYTES_PER_ELEMENT = 4;
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+/** Row-major (C-contiguous) strides in elements; for NCDHW: [C·D·H·W, D·H·W, H·W, W, 1]. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = acc;
+    acc *= shape[i]!;
+  }
+  return st;
+}
+
+export function validateShape(shape: readonly number[]): void {
+  for (const s of shape) {
+    if (!Number.isInteger(s) || s < 0) throw new GpuError('usage', `invalid tensor shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+  }
+}
+
+let nextId = 1;
+
+/**
+ * A dense, contiguous tensor in a device buffer (from the pool). Always released explicitly — by
+ * `release()`, or by the `tidy` scope that created it — never by garbage collection.
+ */
+export class GpuTensor<D extends DType = DType> {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly size: number;
+  readonly byteLength: number;
+  private buf: GPUBuffer | null;
+
+  constructor(
+    readonly gpu: Gpu,
+    shape: readonly number[],
+    readonly dtype: D,
+    buffer: GPUBuffer,
+  ) {
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze(contiguousStrides(shape));
+    this.size = numel(shape);
+    this.byteLength = this.size * BYTES_PER_ELEMENT;
+    this.buf = buffer;
+  }
+
+  get buffer(): GPUBuffer {
+    if (!this.buf) throw new GpuError('released', `tensor #${this.id} [${this.shape.join(', ')}] ${this.dtype} was used after release`);
+    return this.buf;
+  }
+
+  get released(): boolean {
+    return this.buf === null;
+  }
+
+  /** Returns the buffer to the pool. Safe to call twice. */
+  release(): void {
+    if (!this.buf) return;
+    this.gpu.releaseBuffer(this.buf);
+    this.buf = null;
+  }
+
+  /** Copies the tensor to the host (waits for all queued GPU work). */
+  read(): Promise<TypedArrayFor<D>> {
+    return this.gpu.read(this);
+  }
+
+  toString(): string {
+    return `GpuTensor#${this.id}[${this.shape.join('×')}] ${this.dtype}`;
+  }
+}

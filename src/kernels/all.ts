@@ -1,0 +1,7 @@
+/**
+ * Imports every kernel module so the registry is complete (for `check:wgsl`, the GPU compile test,
+ * and `voxelgrad info --kernels`). Add each new kernel module here.
+ */
+import './elementwise.js';
+
+export { registeredKernels } from './define.js';

@@ -1,0 +1,33 @@
+/**
+ * Kernel definitions: a name, a shader file under `shaders/`, and the bindings the TypeScript side
+ * binds by name. Every definition registers itself so `check:wgsl` and the GPU compile test can walk
+ * all of them; the runtime checks each declaration against the reflected shader on first use.
+ */
+import type { KernelDef } from '../gpu/gpu.js';
+import { SHADERS, type ShaderPath } from './shaders.gen.js';
+
+const registry: KernelDef[] = [];
+
+export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: string; bindings: KernelDef['bindings'] }): KernelDef {
+  const def: KernelDef = { name: spec.name, shaderPath: `shaders/${spec.shader}.wgsl`, source: SHADERS[spec.shader], bindings: spec.bindings };
+  if (spec.entry !== undefined) def.entry = spec.entry;
+  if (registry.some((d) => d.name === def.name)) throw new Error(`kernel name '${def.name}' is defined twice`);
+  registry.push(def);
+  return def;
+}
+
+/** Every kernel defined by the modules imported so far. */
+export function registeredKernels(): readonly KernelDef[] {
+  return registry;
+}
+
+/**
+ * Workgroup grid for one thread per element with `wg` threads per group: a 2-D grid when the count
+ * exceeds the per-dimension limit (65,535 on most adapters). Shaders index `gid.x + gid.y·nwg.x·WG`.
+ */
+export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= maxPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}

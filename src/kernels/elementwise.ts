@@ -1,0 +1,89 @@
+/**
+ * The first kernel set: fill, copy, add, sub, mul, scale, relu (+ its backward), sigmoid, exp.
+ * Each op allocates its output from the pool; in-place variants take the destination explicitly.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { defineKernel, grid1d } from './define.js';
+
+const WG = 256;
+
+export const fillKernel = defineKernel({ name: 'fill', shader: 'elementwise/fill', bindings: { params: 'uniform', out: 'read_write' } });
+export const copyKernel = defineKernel({ name: 'copy', shader: 'elementwise/copy', bindings: { params: 'uniform', src: 'read', out: 'read_write' } });
+export const binaryKernel = defineKernel({
+  name: 'binary',
+  shader: 'elementwise/binary',
+  bindings: { params: 'uniform', a: 'read', b: 'read', out: 'read_write' },
+});
+export const unaryKernel = defineKernel({ name: 'unary', shader: 'elementwise/unary', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
+
+const BINARY_OP = { add: 0, mul: 1, sub: 2, reluBackward: 3 } as const;
+const UNARY_OP = { scale: 0, relu: 1, sigmoid: 2, exp: 3 } as const;
+
+function grid(gpu: Gpu, n: number) {
+  return grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+}
+
+function sameSize(op: string, a: GpuTensor, b: GpuTensor): void {
+  if (a.size !== b.size) throw new GpuError('usage', `${op}: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ in size (no broadcasting here)`);
+}
+
+/** Fills `out` with `value` in place and returns it. */
+export function fill(out: GpuTensor, value: number): GpuTensor {
+  out.gpu.dispatch(fillKernel, { bind: { out }, uniforms: { params: { n: out.size, value } }, overrides: { WG }, workgroups: grid(out.gpu, out.size) });
+  return out;
+}
+
+export function zeros(gpu: Gpu, shape: readonly number[]): GpuTensor {
+  return fill(gpu.empty(shape, 'f32'), 0);
+}
+
+/** Copies `src` into `dst` (same size, any dtype) and returns `dst`; allocates `dst` when omitted. */
+export function copy(src: GpuTensor, dst?: GpuTensor): GpuTensor {
+  const out = dst ?? src.gpu.empty(src.shape, src.dtype);
+  sameSize('copy', src, out);
+  src.gpu.dispatch(copyKernel, { bind: { src, out }, uniforms: { params: { n: src.size } }, overrides: { WG }, workgroups: grid(src.gpu, src.size) });
+  return out;
+}
+
+function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: number, out?: GpuTensor): GpuTensor {
+  sameSize(op, a, b);
+  const o = out ?? a.gpu.empty(a.shape, 'f32');
+  sameSize(op, a, o);
+  if (o === a || o === b) throw new GpuError('usage', `${op}: the output must not alias an input (WebGPU forbids read and write of one buffer in a dispatch)`);
+  a.gpu.dispatch(binaryKernel, {
+    bind: { a, b, out: o },
+    uniforms: { params: { n: a.size, alpha } },
+    overrides: { WG, OP: BINARY_OP[op] },
+    workgroups: grid(a.gpu, a.size),
+  });
+  return o;
+}
+
+/** a + alpha·b */
+export const add = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: GpuTensor) => binary('add', a, b, alpha, out);
+/** a − alpha·b */
+export const sub = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: GpuTensor) => binary('sub', a, b, alpha, out);
+export const mul = (a: GpuTensor, b: GpuTensor, out?: GpuTensor) => binary('mul', a, b, 1, out);
+/** dy · [x > 0] */
+export const reluBackward = (dy: GpuTensor, x: GpuTensor, out?: GpuTensor) => binary('reluBackward', dy, x, 1, out);
+
+function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: number, out?: GpuTensor): GpuTensor {
+  const o = out ?? x.gpu.empty(x.shape, 'f32');
+  sameSize(op, x, o);
+  if (o === x) throw new GpuError('usage', `${op}: the output must not alias the input`);
+  x.gpu.dispatch(unaryKernel, {
+    bind: { x, out: o },
+    uniforms: { params: { n: x.size, alpha, beta } },
+    overrides: { WG, OP: UNARY_OP[op] },
+    workgroups: grid(x.gpu, x.size),
+  });
+  return o;
+}
+
+/** alpha·x + beta */
+export const scale = (x: GpuTensor, alpha: number, beta = 0, out?: GpuTensor) => unary('scale', x, alpha, beta, out);
+export const relu = (x: GpuTensor, out?: GpuTensor) => unary('relu', x, 1, 0, out);
+export const sigmoid = (x: GpuTensor, out?: GpuTensor) => unary('sigmoid', x, 1, 0, out);
+export const exp = (x: GpuTensor, out?: GpuTensor) => unary('exp', x, 1, 0, out);

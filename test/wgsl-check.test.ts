@@ -1,0 +1,34 @@
+/**
+ * `npm run check:wgsl` — no GPU needed: every shader parses, every kernel definition matches the
+ * shader's reflected interface (bindings, access), every shader is used by some kernel, and each
+ * shader opens with the explanatory comment the house style asks for.
+ */
+import { describe, expect, it } from 'vitest';
+import { registeredKernels } from '../src/kernels/all.js';
+import { SHADERS } from '../src/kernels/shaders.gen.js';
+import { reflectShader } from '../src/gpu/reflect.js';
+
+describe('WGSL sources and kernel definitions', () => {
+  const defs = registeredKernels();
+
+  for (const [path, source] of Object.entries(SHADERS)) {
+    it(`shaders/${path}.wgsl parses, documents itself and is used`, () => {
+      const iface = reflectShader(path, source, undefined);
+      expect(iface.bindings.size).toBeGreaterThan(0);
+      expect(source.trimStart().startsWith('//'), 'shader must open with a comment').toBe(true);
+      expect(defs.some((d) => d.shaderPath === `shaders/${path}.wgsl`), 'no kernel uses this shader').toBe(true);
+    });
+  }
+
+  for (const def of defs) {
+    it(`kernel '${def.name}' matches ${def.shaderPath}`, () => {
+      const iface = reflectShader(def.shaderPath, def.source, def.entry);
+      const reflected = Object.fromEntries([...iface.bindings.values()].map((b) => [b.name, b.kind]));
+      expect(reflected).toEqual({ ...def.bindings });
+      for (const b of iface.bindings.values()) expect(b.group, `${b.name} group`).toBe(0);
+      for (const w of iface.workgroupSize) {
+        if (typeof w === 'string') expect(iface.overrides.has(w), `workgroup size '${w}' must be an override`).toBe(true);
+      }
+    });
+  }
+});
