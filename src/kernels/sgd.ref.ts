@@ -1,0 +1,110 @@
+/**
+ * Float64 CPU reference of SGD with momentum and weight decay, step for step torch.optim.SGD
+ * (PyTorch 1.13, maximize = false):
+ *
+ *   d   = g + wd·p
+ *   buf = d                                   on the first step (no buffer yet)
+ *   buf = μ·buf + (1 − dampening)·d           afterwards
+ *   d   = d + μ·buf  (nesterov)  or  d = buf  (momentum > 0)  or  d unchanged (momentum = 0)
+ *   p   = p − lr·d
+ *
+ * The update is elementwise, so one call over the concatenation of all parameters equals one call
+ * per parameter: the fused GPU kernel over a step's parameters is tested against a single call.
+ * The paper trains with lr 0.01 and weight decay 0.01 (momentum is not stated).
+ */
+import type { NumArray } from './ref-util.js';
+
+export interface SgdOptions {
+  /** Learning rate > 0 (use lrAtRef for a schedule). */
+  lr: number;
+  /** Momentum μ ≥ 0 (default 0). */
+  momentum?: number;
+  /** Dampening of the momentum buffer (default 0). */
+  dampening?: number;
+  /** L2 weight decay wd ≥ 0 added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0, as in PyTorch). */
+  nesterov?: boolean;
+}
+
+export interface SgdStepResult {
+  /** Updated parameters (a new array). */
+  param: Float64Array;
+  /** Momentum buffer to pass to the next step; null when momentum is 0 (PyTorch keeps none). */
+  buf: Float64Array | null;
+}
+
+/** One SGD step; `buf` is the previous step's buffer, or null before the first step. Inputs are not modified. */
+export function sgdStepRef(param: NumArray, grad: NumArray, buf: NumArray | null, opts: SgdOptions): SgdStepResult {
+  const n = param.length;
+  if (grad.length !== n) throw new Error(`sgdStepRef: grad has ${grad.length} elements but param has ${n}; they must match`);
+  const { lr } = opts;
+  const momentum = opts.momentum ?? 0;
+  const dampening = opts.dampening ?? 0;
+  const wd = opts.weightDecay ?? 0;
+  const nesterov = opts.nesterov ?? false;
+  if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`sgdStepRef lr must be a finite number >= 0, got ${lr}`);
+  if (!(momentum >= 0) || !Number.isFinite(momentum)) throw new Error(`sgdStepRef momentum must be a finite number >= 0, got ${momentum}`);
+  if (!(wd >= 0) || !Number.isFinite(wd)) throw new Error(`sgdStepRef weightDecay must be a finite number >= 0, got ${wd}`);
+  if (!Number.isFinite(dampening)) throw new Error(`sgdStepRef dampening must be finite, got ${dampening}`);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new Error(`sgdStepRef: Nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${momentum}, dampening ${dampening})`);
+  }
+  if (buf !== null && buf.length !== n) throw new Error(`sgdStepRef: momentum buffer has ${buf.length} elements but param has ${n}`);
+
+  const out = new Float64Array(n);
+  const newBuf = momentum !== 0 ? new Float64Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const p = param[i]!;
+    let d = grad[i]! + wd * p;
+    if (newBuf) {
+      const b = buf === null ? d : momentum * buf[i]! + (1 - dampening) * d;
+      newBuf[i] = b;
+      d = nesterov ? d + momentum * b : b;
+    }
+    out[i] = p - lr * d;
+  }
+  return { param: out, buf: newBuf };
+}
+
+/**
+ * Learning-rate schedules, indexed by epoch (or by any step counter, as long as the caller is
+ * consistent):
+ * - constant: lr;
+ * - step: lr · gamma^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR);
+ * - cosine: minLr + (lr − minLr)·(1 + cos(π·epoch/T))/2 for epoch ≤ T and minLr after T
+ *   (CosineAnnealingLR's closed form up to T_max; PyTorch's keeps oscillating past T_max, we hold).
+ */
+export type LrSchedule =
+  | { kind: 'constant'; lr: number }
+  | { kind: 'step'; lr: number; stepSize: number; gamma: number }
+  | { kind: 'cosine'; lr: number; T: number; minLr?: number };
+
+/** The learning rate at `epoch` (≥ 0; fractional epochs are allowed) of a schedule. A pure function. */
+export function lrAtRef(schedule: LrSchedule, epoch: number): number {
+  if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new Error(`lrAtRef epoch must be a finite number >= 0, got ${epoch}`);
+  const { lr } = schedule;
+  if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`lrAtRef schedule lr must be a finite number >= 0, got ${lr}`);
+  switch (schedule.kind) {
+    case 'constant':
+      return lr;
+    case 'step': {
+      const { stepSize, gamma } = schedule;
+      if (!(Number.isInteger(stepSize) && stepSize >= 1)) throw new Error(`lrAtRef step schedule stepSize must be an integer >= 1, got ${stepSize}`);
+      if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new Error(`lrAtRef step schedule gamma must be a finite number >= 0, got ${gamma}`);
+      return lr * Math.pow(gamma, Math.floor(epoch / stepSize));
+    }
+    case 'cosine': {
+      const { T } = schedule;
+      const minLr = schedule.minLr ?? 0;
+      if (!(T > 0) || !Number.isFinite(T)) throw new Error(`lrAtRef cosine schedule T must be a finite number > 0, got ${T}`);
+      if (!(minLr >= 0 && minLr <= lr)) throw new Error(`lrAtRef cosine schedule minLr must be in [0, lr = ${lr}], got ${minLr}`);
+      if (epoch >= T) return minLr;
+      // the interpolation form returns exactly lr at epoch 0 (minLr + (lr − minLr) may round)
+      const w = (1 + Math.cos((Math.PI * epoch) / T)) / 2;
+      return lr * w + minLr * (1 - w);
+    }
+    default:
+      throw new Error(`lrAtRef: unknown schedule kind '${String((schedule as { kind: unknown }).kind)}'; use 'constant', 'step' or 'cosine'`);
+  }
+}
