@@ -4,7 +4,9 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import type { DType, GpuTensor } from '../gpu/tensor.js';
+
+type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
 
 const WG = 256;
@@ -30,24 +32,24 @@ function sameSize(op: string, a: GpuTensor, b: GpuTensor): void {
 }
 
 /** Fills `out` with `value` in place and returns it. */
-export function fill(out: GpuTensor, value: number): GpuTensor {
+export function fill<T extends GpuTensor>(out: T, value: number): T {
   out.gpu.dispatch(fillKernel, { bind: { out }, uniforms: { params: { n: out.size, value } }, overrides: { WG }, workgroups: grid(out.gpu, out.size) });
   return out;
 }
 
-export function zeros(gpu: Gpu, shape: readonly number[]): GpuTensor {
+export function zeros(gpu: Gpu, shape: readonly number[]): F32 {
   return fill(gpu.empty(shape, 'f32'), 0);
 }
 
 /** Copies `src` into `dst` (same size, any dtype) and returns `dst`; allocates `dst` when omitted. */
-export function copy(src: GpuTensor, dst?: GpuTensor): GpuTensor {
-  const out = dst ?? src.gpu.empty(src.shape, src.dtype);
+export function copy<D extends DType>(src: GpuTensor<D>, dst?: GpuTensor<D>): GpuTensor<D> {
+  const out = dst ?? src.gpu.empty<D>(src.shape, src.dtype);
   sameSize('copy', src, out);
   src.gpu.dispatch(copyKernel, { bind: { src, out }, uniforms: { params: { n: src.size } }, overrides: { WG }, workgroups: grid(src.gpu, src.size) });
   return out;
 }
 
-function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: number, out?: GpuTensor): GpuTensor {
+function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: number, out?: F32): F32 {
   sameSize(op, a, b);
   const o = out ?? a.gpu.empty(a.shape, 'f32');
   sameSize(op, a, o);
@@ -62,14 +64,14 @@ function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: n
 }
 
 /** a + alpha·b */
-export const add = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: GpuTensor) => binary('add', a, b, alpha, out);
+export const add = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: F32) => binary('add', a, b, alpha, out);
 /** a − alpha·b */
-export const sub = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: GpuTensor) => binary('sub', a, b, alpha, out);
-export const mul = (a: GpuTensor, b: GpuTensor, out?: GpuTensor) => binary('mul', a, b, 1, out);
+export const sub = (a: GpuTensor, b: GpuTensor, alpha = 1, out?: F32) => binary('sub', a, b, alpha, out);
+export const mul = (a: GpuTensor, b: GpuTensor, out?: F32) => binary('mul', a, b, 1, out);
 /** dy · [x > 0] */
-export const reluBackward = (dy: GpuTensor, x: GpuTensor, out?: GpuTensor) => binary('reluBackward', dy, x, 1, out);
+export const reluBackward = (dy: GpuTensor, x: GpuTensor, out?: F32) => binary('reluBackward', dy, x, 1, out);
 
-function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: number, out?: GpuTensor): GpuTensor {
+function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: number, out?: F32): F32 {
   const o = out ?? x.gpu.empty(x.shape, 'f32');
   sameSize(op, x, o);
   if (o === x) throw new GpuError('usage', `${op}: the output must not alias the input`);
@@ -83,7 +85,7 @@ function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: num
 }
 
 /** alpha·x + beta */
-export const scale = (x: GpuTensor, alpha: number, beta = 0, out?: GpuTensor) => unary('scale', x, alpha, beta, out);
-export const relu = (x: GpuTensor, out?: GpuTensor) => unary('relu', x, 1, 0, out);
-export const sigmoid = (x: GpuTensor, out?: GpuTensor) => unary('sigmoid', x, 1, 0, out);
-export const exp = (x: GpuTensor, out?: GpuTensor) => unary('exp', x, 1, 0, out);
+export const scale = (x: GpuTensor, alpha: number, beta = 0, out?: F32) => unary('scale', x, alpha, beta, out);
+export const relu = (x: GpuTensor, out?: F32) => unary('relu', x, 1, 0, out);
+export const sigmoid = (x: GpuTensor, out?: F32) => unary('sigmoid', x, 1, 0, out);
+export const exp = (x: GpuTensor, out?: F32) => unary('exp', x, 1, 0, out);

@@ -15,7 +15,7 @@ export function testGpu(): Promise<Gpu> {
 }
 
 /** An output tensor pre-filled with NaN, so a kernel that skips an element cannot pass by luck. */
-export function poisoned(gpu: Gpu, shape: readonly number[]): GpuTensor {
+export function poisoned(gpu: Gpu, shape: readonly number[]): GpuTensor<'f32'> {
   return fill(gpu.empty(shape, 'f32'), Number.NaN);
 }
 
