@@ -1,0 +1,776 @@
+/**
+ * NIfTI-1 / NIfTI-2 reading and (NIfTI-1) writing, hardened against bad files.
+ *
+ * Reading order, so that nothing unvalidated reaches nifti-reader-js (whose 0.8.0 has known traps: see
+ * test/fixtures/nifti/SOURCES.md):
+ *   1. gzip is inflated incrementally (GunzipReader) only as far as needed — first the header, then,
+ *      after the declared size has been checked against `maxBytes`, the first volume. All members of a
+ *      multi-member gzip are followed. `readHeaderAsync` is never used (it hangs on gzip input).
+ *   2. The structural fields are decoded here, in the header's byte order: sizeof_hdr, magic, dim[],
+ *      datatype, bitpix, vox_offset, the extension chain and srow_*. NIfTI-2's 64-bit fields are read
+ *      with BigInt (nifti-reader-js mis-decodes big-endian int64). Every one is range-checked.
+ *   3. A sanitised copy of the header bytes (up to vox_offset, extension flag cleared when the chain is
+ *      empty) is given to nifti-reader-js, which supplies the remaining fields (pixdim, scl_*, qform
+ *      parameters, codes, units, description).
+ *   4. Voxels of the first (or only) 3D volume are decoded here with bounds already proven.
+ *
+ * Orientation policy (documented, deterministic):
+ *   - affine = sform if sform_code > 0, else qform if qform_code > 0, else diag(pixdim) ("method 1").
+ *     A chosen transform with a zero or non-finite column falls back to the next one, with a warning.
+ *   - Spatial units from xyzt_units (metre / micron) are converted to mm; unknown units are taken as mm.
+ *   - Spacing = the column norms of that affine (equal to |pixdim| for qform and method 1).
+ *   - Reorientation: the axis with the largest spacing becomes D (ties prefer k, then j); of the two other
+ *     axes the slower one in file order becomes H and the faster one W. No flips: the affine records the
+ *     permutation, so voxel (d, h, w) still maps to the right place in mm.
+ * Intensities: scl_slope of 0, NaN or ±Inf means identity (scl_inter ignored too); a non-finite
+ * scl_inter with a valid slope is taken as 0. Voxels that are NaN/±Inf after scaling become 0 and are
+ * counted in `warnings`.
+ */
+import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
+import { gzipSync } from 'fflate';
+import { GunzipReader, isGzip } from './gunzip.js';
+import type { Volume } from './volume.js';
+
+export type NiftiDatatype =
+  | 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'int64' | 'uint64';
+
+interface DatatypeInfo {
+  name: NiftiDatatype;
+  bytes: number;
+}
+
+const DATATYPES: Record<number, DatatypeInfo> = {
+  2: { name: 'uint8', bytes: 1 },
+  4: { name: 'int16', bytes: 2 },
+  8: { name: 'int32', bytes: 4 },
+  16: { name: 'float32', bytes: 4 },
+  64: { name: 'float64', bytes: 8 },
+  256: { name: 'int8', bytes: 1 },
+  512: { name: 'uint16', bytes: 2 },
+  768: { name: 'uint32', bytes: 4 },
+  1024: { name: 'int64', bytes: 8 },
+  1280: { name: 'uint64', bytes: 8 },
+};
+
+/** Datatypes NIfTI defines that are not scalar; named in the error so the user knows what they have. */
+const UNSUPPORTED_DATATYPES: Record<number, string> = {
+  1: 'binary (1 bit)',
+  32: 'complex64',
+  128: 'RGB24',
+  1536: 'float128',
+  1792: 'complex128',
+  2048: 'complex256',
+  2304: 'RGBA32',
+};
+
+const DATATYPE_CODES: Record<NiftiDatatype, number> = {
+  uint8: 2, int16: 4, int32: 8, float32: 16, float64: 64, int8: 256, uint16: 512, uint32: 768, int64: 1024, uint64: 1280,
+};
+
+export const DEFAULT_MAX_BYTES = 2 ** 31;
+
+export interface NiftiReadOptions {
+  /** File name used in every error and warning message. */
+  name?: string;
+  /** 4D (or higher) input: take the first 3D volume (default) or refuse it. */
+  volume?: 'first' | 'error';
+  /** Cap on the decompressed bytes the header may ask us to read (header + first volume). Default 2^31. */
+  maxBytes?: number;
+  /** Permute axes so that the largest spacing is D (default true). */
+  reorient?: boolean;
+}
+
+export interface NiftiInfo {
+  version: 1 | 2;
+  littleEndian: boolean;
+  gzip: boolean;
+  /** gzip members in the part of the stream that was inflated. */
+  gzipMembers: number;
+  datatype: NiftiDatatype;
+  bitpix: number;
+  /** Raw dim[0..7]. */
+  dim: number[];
+  /** Raw pixdim[0..7]. */
+  pixdim: number[];
+  voxOffset: number;
+  sclSlope: number;
+  sclInter: number;
+  qformCode: number;
+  sformCode: number;
+  /** Which transform produced `affine`. */
+  affineSource: 'sform' | 'qform' | 'pixdim';
+  /** File axis (0 = i, 1 = j, 2 = k) that became D, H and W. */
+  axisOrder: [number, number, number];
+  /** Number of 3D volumes in the file (product of dim[4..]). */
+  volumes: number;
+  /** Multiplier applied to convert the file's spatial unit to mm. */
+  unitToMm: number;
+  description: string;
+  extensions: { code: number; size: number }[];
+}
+
+export interface NiftiVolume extends Volume {
+  nifti: NiftiInfo;
+}
+
+/** Parsed and validated header, before any voxel is decoded. */
+interface Header {
+  version: 1 | 2;
+  le: boolean;
+  hdrSize: number;
+  dim: number[];
+  ndim: number;
+  shape: [number, number, number];
+  volumes: number;
+  datatypeCode: number;
+  dt: DatatypeInfo;
+  bitpix: number;
+  voxOffset: number;
+  srow: number[];
+  extensions: { code: number; size: number }[];
+}
+
+function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
+  return input instanceof Uint8Array ? input : new Uint8Array(input);
+}
+
+function view(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function fmtBytes(n: number): string {
+  if (n >= 2 ** 40) return `${(n / 2 ** 40).toFixed(1)} TiB`;
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `${n} bytes`;
+}
+
+function ascii(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/** Which version and byte order the first four bytes (sizeof_hdr) announce, or null. */
+function detectVersion(b: Uint8Array): { version: 1 | 2; le: boolean } | null {
+  if (b.length < 4) return null;
+  const v = view(b);
+  const lo = v.getInt32(0, true);
+  const hi = v.getInt32(0, false);
+  if (lo === 348) return { version: 1, le: true };
+  if (hi === 348) return { version: 1, le: false };
+  if (lo === 540) return { version: 2, le: true };
+  if (hi === 540) return { version: 2, le: false };
+  return null;
+}
+
+function int64(v: DataView, off: number, le: boolean, name: string, field: string): number {
+  const big = v.getBigInt64(off, le);
+  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new Error(`${name}: ${field} is ${big}, far beyond any real image; the header is corrupt`);
+  }
+  return Number(big);
+}
+
+/** Decodes and validates the structural header fields from a prefix of the (decompressed) file. */
+function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes'>>): Header {
+  const det = detectVersion(b);
+  if (!det) {
+    throw new Error(
+      `${name}: not a NIfTI file (the first 4 bytes should hold sizeof_hdr = 348 for NIfTI-1 or 540 for NIfTI-2 ` +
+        `in either byte order${b.length < 4 ? `; the data is only ${b.length} bytes` : ''}); pass a .nii or .nii.gz file`,
+    );
+  }
+  const { version, le } = det;
+  const hdrSize = version === 1 ? 348 : 540;
+  if (b.length < hdrSize) {
+    throw new Error(`${name}: truncated header: NIfTI-${version} needs ${hdrSize} header bytes but the data has ${b.length}`);
+  }
+  const v = view(b);
+  if (version === 1) {
+    const magic = ascii(b, 344, 348);
+    if (magic === 'ni1\0') {
+      throw new Error(`${name}: this is the header of a .hdr/.img pair (magic "ni1"); convert it to a single .nii file`);
+    }
+    if (magic !== 'n+1\0') {
+      throw new Error(
+        `${name}: sizeof_hdr is 348 but the NIfTI-1 magic "n+1" is missing (found ${JSON.stringify(magic)}); ` +
+          'ANALYZE 7.5 files are not supported, convert to NIfTI',
+      );
+    }
+  } else {
+    const magic = ascii(b, 4, 12);
+    if (magic.startsWith('ni2\0')) {
+      throw new Error(`${name}: this is the header of a .hdr/.img pair (magic "ni2"); convert it to a single .nii file`);
+    }
+    if (magic !== 'n+2\0\r\n\x1a\n') {
+      throw new Error(
+        `${name}: sizeof_hdr is 540 but the NIfTI-2 magic "n+2\\0\\r\\n\\x1a\\n" is wrong (found ${JSON.stringify(magic)}); ` +
+          'the file may have been altered by a text-mode transfer',
+      );
+    }
+  }
+
+  const dim: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    dim.push(version === 1 ? v.getInt16(40 + 2 * i, le) : int64(v, 16 + 8 * i, le, name, `dim[${i}]`));
+  }
+  const ndim = dim[0]!;
+  if (!(ndim >= 1 && ndim <= 7)) {
+    throw new Error(`${name}: dim[0] (number of dimensions) is ${ndim}, must be 1..7; the header is corrupt`);
+  }
+  for (let i = 1; i <= ndim; i++) {
+    if (dim[i]! <= 0) {
+      throw new Error(`${name}: dim[${i}] is ${dim[i]}: every dimension must be a positive size (negative or zero dims)`);
+    }
+  }
+  const shape: [number, number, number] = [dim[1]!, ndim >= 2 ? dim[2]! : 1, ndim >= 3 ? dim[3]! : 1];
+  let volumes = 1;
+  for (let i = 4; i <= ndim; i++) volumes *= dim[i]!;
+
+  const datatypeCode = version === 1 ? v.getInt16(70, le) : v.getInt16(12, le);
+  const bitpix = version === 1 ? v.getInt16(72, le) : v.getInt16(14, le);
+  const dt = DATATYPES[datatypeCode];
+  if (!dt) {
+    const known = UNSUPPORTED_DATATYPES[datatypeCode];
+    throw new Error(
+      known
+        ? `${name}: datatype ${datatypeCode} (${known}) is not a scalar type; only real scalar images are supported`
+        : `${name}: unknown datatype code ${datatypeCode}; the header is corrupt or not NIfTI`,
+    );
+  }
+  if (bitpix !== dt.bytes * 8) {
+    throw new Error(
+      `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`,
+    );
+  }
+
+  let voxOffset: number;
+  if (version === 1) {
+    voxOffset = v.getFloat32(108, le);
+    if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
+      throw new Error(`${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
+    }
+  } else {
+    voxOffset = int64(v, 168, le, name, 'vox_offset');
+  }
+  if (voxOffset < hdrSize) {
+    throw new Error(`${name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+  }
+
+  const voxels = shape[0] * shape[1] * shape[2];
+  const volumeBytes = voxels * dt.bytes;
+  if (volumes > 1 && opts.volume === 'error') {
+    throw new Error(
+      `${name}: the image is ${ndim}D (${dim.slice(1, ndim + 1).join('x')}, ${volumes} volumes) but a single 3D volume ` +
+        "is required; pass { volume: 'first' } or extract one volume",
+    );
+  }
+  const need = voxOffset + volumeBytes;
+  if (need > opts.maxBytes || voxels * 4 > opts.maxBytes) {
+    throw new Error(
+      `${name}: absurd size: the header declares ${shape.join('x')} ${dt.name} voxels starting at byte ${voxOffset} ` +
+        `(${fmtBytes(need)} to read, ${fmtBytes(voxels * 4)} as float32), over the ${fmtBytes(opts.maxBytes)} cap; ` +
+        'raise maxBytes if the file is really that large',
+    );
+  }
+
+  const srow: number[] = [];
+  for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
+
+  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, extensions: [] };
+}
+
+/**
+ * Walks the extension chain between the header and vox_offset. Every esize must be a positive multiple
+ * of 16 that stays before vox_offset; a negative one would make nifti-reader-js loop forever.
+ */
+function parseExtensions(b: Uint8Array, h: Header, name: string): { exts: { code: number; size: number }[]; end: number } {
+  const exts: { code: number; size: number }[] = [];
+  const flagAt = h.hdrSize;
+  if (h.voxOffset < flagAt + 4 || b[flagAt] === 0) return { exts, end: Math.min(h.voxOffset, flagAt + 4) };
+  const v = view(b);
+  let pos = flagAt + 4;
+  while (pos + 8 <= h.voxOffset) {
+    const esize = v.getInt32(pos, h.le);
+    const ecode = v.getInt32(pos + 4, h.le);
+    if (esize === 0) break; // some writers pad with zeros: end of the chain
+    if (esize < 16 || esize % 16 !== 0) {
+      throw new Error(
+        `${name}: header extension #${exts.length + 1} at byte ${pos} has esize ${esize}; it must be a positive multiple of 16 (bad extension size)`,
+      );
+    }
+    if (pos + esize > h.voxOffset) {
+      throw new Error(
+        `${name}: header extension #${exts.length + 1} at byte ${pos} (esize ${esize}) runs past vox_offset ${h.voxOffset} (bad extension size)`,
+      );
+    }
+    exts.push({ code: ecode, size: esize });
+    pos += esize;
+  }
+  return { exts, end: pos };
+}
+
+/** Header fields that nifti-reader-js supplies, after we made its input safe. */
+interface LibFields {
+  pixdim: number[];
+  sclSlope: number;
+  sclInter: number;
+  qformCode: number;
+  sformCode: number;
+  quatern: [number, number, number];
+  qoffset: [number, number, number];
+  xyztUnits: number;
+  description: string;
+}
+
+function libHeader(b: Uint8Array, h: Header, extEnd: number, name: string): LibFields {
+  // Only validated bytes reach the library: everything after the last good extension is zeroed (its
+  // chain walk stops at a zero esize), plus 8 zero bytes so it can never read past the buffer.
+  const keep = Math.min(extEnd, h.voxOffset, b.length);
+  const copy = new Uint8Array(Math.max(keep, h.hdrSize + 4) + 8);
+  copy.set(b.subarray(0, keep));
+  if (h.extensions.length === 0) copy[h.hdrSize] = 0;
+  const lib = h.version === 1 ? new NIFTI1() : new NIFTI2();
+  try {
+    lib.readHeader(copy.buffer);
+  } catch (e) {
+    throw new Error(`${name}: header could not be parsed (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (lib.datatypeCode !== h.datatypeCode || lib.numBitsPerVoxel !== h.bitpix || lib.littleEndian !== h.le) {
+    throw new Error(`${name}: internal check failed: header decoders disagree on datatype/bitpix/byte order`);
+  }
+  return {
+    pixdim: Array.from(lib.pixDims, Number),
+    sclSlope: lib.scl_slope,
+    sclInter: lib.scl_inter,
+    qformCode: lib.qform_code,
+    sformCode: lib.sform_code,
+    quatern: [lib.quatern_b, lib.quatern_c, lib.quatern_d],
+    qoffset: [lib.qoffset_x, lib.qoffset_y, lib.qoffset_z],
+    xyztUnits: lib.xyzt_units,
+    description: lib.description,
+  };
+}
+
+/** qform (quaternion + pixdim + qfac) to a 4x4 row-major matrix over file axes (i, j, k), as nifti1_io.c. */
+export function qformToAffine(
+  quatern: readonly [number, number, number],
+  qoffset: readonly [number, number, number],
+  pixdim: readonly number[],
+): number[] {
+  let [b, c, d] = quatern;
+  let a = 1 - (b * b + c * c + d * d);
+  if (a < 1e-7) {
+    // 180-degree rotation: renormalise (b, c, d) and set a = 0, as the reference library does.
+    const n = 1 / Math.sqrt(b * b + c * c + d * d);
+    b *= n;
+    c *= n;
+    d *= n;
+    a = 0;
+  } else {
+    a = Math.sqrt(a);
+  }
+  const px = (i: number): number => {
+    const p = Math.abs(pixdim[i] ?? 0);
+    return p > 0 && Number.isFinite(p) ? p : 1;
+  };
+  const xd = px(1);
+  const yd = px(2);
+  const zd = (pixdim[0] ?? 1) < 0 ? -px(3) : px(3);
+  return [
+    (a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd, 2 * (b * d + a * c) * zd, qoffset[0],
+    2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd, 2 * (c * d - a * b) * zd, qoffset[1],
+    2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd, (a * a + d * d - c * c - b * b) * zd, qoffset[2],
+    0, 0, 0, 1,
+  ];
+}
+
+function columnNorm(m: readonly number[], col: number): number {
+  return Math.hypot(m[col]!, m[4 + col]!, m[8 + col]!);
+}
+
+function usable(m: readonly number[]): boolean {
+  if (m.some((x) => !Number.isFinite(x))) return false;
+  for (let c = 0; c < 3; c++) if (!(columnNorm(m, c) > 0)) return false;
+  return true;
+}
+
+function unitScale(xyztUnits: number): number {
+  switch (xyztUnits & 7) {
+    case 1:
+      return 1000; // metre
+    case 3:
+      return 1e-3; // micron
+    default:
+      return 1; // mm or unknown
+  }
+}
+
+/** Decodes `count` voxels of one datatype at `offset`, applying slope/inter and zeroing non-finite values. */
+function decodeVoxels(
+  b: Uint8Array,
+  h: Header,
+  count: number,
+  slope: number,
+  inter: number,
+): { values: Float32Array; nan: number; inf: number; unsafeInt: number } {
+  const v = view(b);
+  const off = h.voxOffset;
+  const le = h.le;
+  const out = new Float32Array(count);
+  const raw = new Float64Array(count);
+  let unsafeInt = 0;
+  switch (h.dt.name) {
+    case 'uint8':
+      for (let i = 0; i < count; i++) raw[i] = b[off + i]!;
+      break;
+    case 'int8':
+      for (let i = 0; i < count; i++) raw[i] = v.getInt8(off + i);
+      break;
+    case 'int16':
+      for (let i = 0; i < count; i++) raw[i] = v.getInt16(off + 2 * i, le);
+      break;
+    case 'uint16':
+      for (let i = 0; i < count; i++) raw[i] = v.getUint16(off + 2 * i, le);
+      break;
+    case 'int32':
+      for (let i = 0; i < count; i++) raw[i] = v.getInt32(off + 4 * i, le);
+      break;
+    case 'uint32':
+      for (let i = 0; i < count; i++) raw[i] = v.getUint32(off + 4 * i, le);
+      break;
+    case 'float32':
+      for (let i = 0; i < count; i++) raw[i] = v.getFloat32(off + 4 * i, le);
+      break;
+    case 'float64':
+      for (let i = 0; i < count; i++) raw[i] = v.getFloat64(off + 8 * i, le);
+      break;
+    case 'int64':
+    case 'uint64': {
+      const signed = h.dt.name === 'int64';
+      for (let i = 0; i < count; i++) {
+        const x = signed ? v.getBigInt64(off + 8 * i, le) : v.getBigUint64(off + 8 * i, le);
+        const n = Number(x);
+        if (Math.abs(n) > Number.MAX_SAFE_INTEGER) unsafeInt++;
+        raw[i] = n;
+      }
+      break;
+    }
+  }
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < count; i++) {
+    const x = raw[i]! * slope + inter;
+    const f = Math.fround(x);
+    if (Number.isFinite(f)) {
+      out[i] = f;
+    } else {
+      if (Number.isNaN(x)) nan++;
+      else inf++;
+      out[i] = 0;
+    }
+  }
+  return { values: out, nan, inf, unsafeInt };
+}
+
+/**
+ * Reads a NIfTI-1 or NIfTI-2 image (.nii or .nii.gz bytes) into a Volume; see the module comment for
+ * the policies. Throws an Error naming `opts.name` and the problem for anything malformed.
+ */
+export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOptions = {}): NiftiVolume {
+  const name = opts.name ?? 'NIfTI data';
+  const volumeMode = opts.volume ?? 'first';
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const reorient = opts.reorient ?? true;
+  const bytesIn = toBytes(input);
+  const gz = isGzip(bytesIn);
+  const reader = gz ? new GunzipReader(bytesIn, name) : null;
+
+  let b = reader ? reader.readAtLeast(544) : bytesIn;
+  const h = parseStructure(b, name, { volume: volumeMode, maxBytes });
+  const voxels = h.shape[0] * h.shape[1] * h.shape[2];
+  const need = h.voxOffset + voxels * h.dt.bytes;
+  if (reader) b = reader.readAtLeast(need);
+  const where = gz ? 'decompressed data' : 'file';
+  if (h.voxOffset >= b.length) {
+    throw new Error(`${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);
+  }
+  if (b.length < need) {
+    throw new Error(
+      `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${voxels * h.dt.bytes} bytes after ` +
+        `vox_offset ${h.voxOffset}, but the ${where} has only ${b.length - h.voxOffset}`,
+    );
+  }
+  const ext = parseExtensions(b, h, name);
+  h.extensions = ext.exts;
+  const lib = libHeader(b, h, ext.end, name);
+
+  const warnings: string[] = [];
+  if (reader?.lateWarning) warnings.push(`${name}: ${reader.lateWarning}`);
+  if (h.volumes > 1) warnings.push(`${name}: ${h.ndim}D image with ${h.volumes} volumes; using the first`);
+  if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {
+    warnings.push(`${name}: the file is shorter than its later volumes need (only the first is used)`);
+  }
+
+  let slope = lib.sclSlope;
+  let inter = lib.sclInter;
+  if (slope === 0 || !Number.isFinite(slope)) {
+    if (slope !== 0) warnings.push(`${name}: scl_slope is ${slope}; treated as identity scaling`);
+    slope = 1;
+    inter = 0;
+  } else if (!Number.isFinite(inter)) {
+    warnings.push(`${name}: scl_inter is ${inter}; treated as 0`);
+    inter = 0;
+  }
+  const dec = decodeVoxels(b, h, voxels, slope, inter);
+  if (dec.nan) warnings.push(`${name}: ${dec.nan} NaN voxels replaced with 0`);
+  if (dec.inf) warnings.push(`${name}: ${dec.inf} infinite voxels replaced with 0`);
+  if (dec.unsafeInt) warnings.push(`${name}: ${dec.unsafeInt} ${h.dt.name} voxels exceed 2^53 and lost precision`);
+
+  // Affine policy: sform > qform > pixdim, each only if usable.
+  const scale = unitScale(lib.xyztUnits);
+  const sform = [...h.srow, 0, 0, 0, 1];
+  const qform = qformToAffine(lib.quatern, lib.qoffset, lib.pixdim);
+  const pix = (i: number): number => {
+    const p = Math.abs(lib.pixdim[i] ?? 0);
+    return p > 0 && Number.isFinite(p) ? p : 1;
+  };
+  const method1 = [pix(1), 0, 0, 0, 0, pix(2), 0, 0, 0, 0, pix(3), 0, 0, 0, 0, 1];
+  let fileAffine = method1;
+  let affineSource: NiftiInfo['affineSource'] = 'pixdim';
+  if (lib.sformCode > 0 && usable(sform)) {
+    fileAffine = sform;
+    affineSource = 'sform';
+  } else if (lib.qformCode > 0 && usable(qform)) {
+    if (lib.sformCode > 0) warnings.push(`${name}: sform is degenerate; using qform`);
+    fileAffine = qform;
+    affineSource = 'qform';
+  } else if (lib.sformCode > 0 || lib.qformCode > 0) {
+    warnings.push(`${name}: sform/qform are degenerate; using pixdim scaling`);
+  }
+  for (let i = 0; i < 12; i++) fileAffine[i] = fileAffine[i]! * scale;
+  const fileSpacing = [0, 1, 2].map((c) => columnNorm(fileAffine, c));
+
+  let axisOrder: [number, number, number] = [2, 1, 0];
+  if (reorient) {
+    let slice = 2;
+    for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
+    const rest = [0, 1, 2].filter((a) => a !== slice);
+    axisOrder = [slice, rest[1]!, rest[0]!];
+  }
+  const n = h.shape;
+  const stride = [1, n[0], n[0] * n[1]];
+  const dims: [number, number, number] = [n[axisOrder[0]]!, n[axisOrder[1]]!, n[axisOrder[2]]!];
+  let data = dec.values;
+  if (axisOrder[0] !== 2 || axisOrder[1] !== 1) {
+    data = new Float32Array(voxels);
+    const [sd, sh, sw] = [stride[axisOrder[0]]!, stride[axisOrder[1]]!, stride[axisOrder[2]]!];
+    let o = 0;
+    for (let d = 0; d < dims[0]; d++) {
+      for (let hh = 0; hh < dims[1]; hh++) {
+        const base = d * sd + hh * sh;
+        for (let w = 0; w < dims[2]; w++) data[o++] = dec.values[base + w * sw]!;
+      }
+    }
+  }
+  const affine = new Array<number>(16).fill(0);
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 3; c++) affine[r * 4 + c] = fileAffine[r * 4 + axisOrder[c]!]!;
+    affine[r * 4 + 3] = fileAffine[r * 4 + 3]!;
+  }
+  const spacing: [number, number, number] = [
+    fileSpacing[axisOrder[0]]!,
+    fileSpacing[axisOrder[1]]!,
+    fileSpacing[axisOrder[2]]!,
+  ];
+
+  return {
+    data,
+    dims,
+    spacing,
+    affine,
+    source: name,
+    warnings,
+    nifti: {
+      version: h.version,
+      littleEndian: h.le,
+      gzip: gz,
+      gzipMembers: reader?.members ?? 0,
+      datatype: h.dt.name,
+      bitpix: h.bitpix,
+      dim: h.dim,
+      pixdim: lib.pixdim,
+      voxOffset: h.voxOffset,
+      sclSlope: lib.sclSlope,
+      sclInter: lib.sclInter,
+      qformCode: lib.qformCode,
+      sformCode: lib.sformCode,
+      affineSource,
+      axisOrder,
+      volumes: h.volumes,
+      unitToMm: scale,
+      description: lib.description,
+      extensions: h.extensions,
+    },
+  };
+}
+
+export interface NiftiWriteOptions {
+  /** gzip the output (for .nii.gz). Default false. */
+  gzip?: boolean;
+  /** Stored datatype. float32 (default) is bit-exact; int16/uint8 use slope 1 when the data are integers in range. */
+  datatype?: 'float32' | 'int16' | 'uint8';
+  /** Text for the 80-byte description field. */
+  description?: string;
+}
+
+/** Rotation matrix (columns already unit length, proper) to quaternion (b, c, d), as nifti1_io.c. */
+function rotationToQuaternion(r: number[][]): [number, number, number] {
+  const r11 = r[0]![0]!, r12 = r[0]![1]!, r13 = r[0]![2]!;
+  const r21 = r[1]![0]!, r22 = r[1]![1]!, r23 = r[1]![2]!;
+  const r31 = r[2]![0]!, r32 = r[2]![1]!, r33 = r[2]![2]!;
+  let a = r11 + r22 + r33 + 1;
+  let b: number, c: number, d: number;
+  if (a > 0.5) {
+    a = 0.5 * Math.sqrt(a);
+    b = (0.25 * (r32 - r23)) / a;
+    c = (0.25 * (r13 - r31)) / a;
+    d = (0.25 * (r21 - r12)) / a;
+  } else {
+    const xd = 1 + r11 - (r22 + r33);
+    const yd = 1 + r22 - (r11 + r33);
+    const zd = 1 + r33 - (r11 + r22);
+    if (xd > 1) {
+      b = 0.5 * Math.sqrt(xd);
+      c = (0.25 * (r12 + r21)) / b;
+      d = (0.25 * (r13 + r31)) / b;
+      a = (0.25 * (r32 - r23)) / b;
+    } else if (yd > 1) {
+      c = 0.5 * Math.sqrt(yd);
+      b = (0.25 * (r12 + r21)) / c;
+      d = (0.25 * (r23 + r32)) / c;
+      a = (0.25 * (r13 - r31)) / c;
+    } else {
+      d = 0.5 * Math.sqrt(zd);
+      b = (0.25 * (r13 + r31)) / d;
+      c = (0.25 * (r23 + r32)) / d;
+      a = (0.25 * (r21 - r12)) / d;
+    }
+    if (a < 0) {
+      b = -b;
+      c = -c;
+      d = -d;
+    }
+  }
+  return [b, c, d];
+}
+
+/** Chooses slope/inter so the data fit the integer type; slope 1 when they already are in-range integers. */
+function quantisation(data: Float32Array, lo: number, hi: number): { slope: number; inter: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (!Number.isFinite(x)) throw new Error(`writeNifti: voxel ${i} is ${x}; integer output needs finite data`);
+    if (x < min) min = x;
+    if (x > max) max = x;
+    if (integral && x !== Math.round(x)) integral = false;
+  }
+  if (data.length === 0 || (integral && min >= lo && max <= hi)) return { slope: 1, inter: 0 };
+  if (max === min) return { slope: 1, inter: min };
+  const slope = (max - min) / (hi - lo);
+  return { slope, inter: min - lo * slope };
+}
+
+/**
+ * Writes a Volume as single-file NIfTI-1 (little-endian, vox_offset 352, units mm, sform and qform both
+ * code 1 from the affine). File axes are (i, j, k) = (W, H, D), so a volume whose D spacing is the
+ * largest reads back unchanged.
+ */
+export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
+  const [D, H, W] = vol.dims;
+  for (const [n, axis] of [[W, 'W'], [H, 'H'], [D, 'D']] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 32767) {
+      throw new Error(`writeNifti: ${axis} size ${n} does not fit NIfTI-1's 1..32767 dimension range`);
+    }
+  }
+  if (vol.data.length !== D * H * W) {
+    throw new Error(`writeNifti: data has ${vol.data.length} values but dims ${vol.dims.join('x')} need ${D * H * W}`);
+  }
+  const datatype = opts.datatype ?? 'float32';
+  const bytesPer = datatype === 'float32' ? 4 : datatype === 'int16' ? 2 : 1;
+  const voxOffset = 352;
+  const out = new Uint8Array(voxOffset + D * H * W * bytesPer);
+  const v = new DataView(out.buffer);
+  const le = true;
+  v.setInt32(0, 348, le);
+  out[39] = 3 << 4; // dim_info: slice dimension is k
+  const dim = [3, W, H, D, 1, 1, 1, 1];
+  dim.forEach((x, i) => v.setInt16(40 + 2 * i, x, le));
+  v.setInt16(70, DATATYPE_CODES[datatype], le);
+  v.setInt16(72, bytesPer * 8, le);
+
+  // File axes (i, j, k) = (W, H, D): the file's affine columns are ours reversed.
+  const A = vol.affine;
+  const col = (c: number): [number, number, number] => [A[c]!, A[4 + c]!, A[8 + c]!];
+  const fileCols = [col(2), col(1), col(0)];
+  const spacingFile = [vol.spacing[2], vol.spacing[1], vol.spacing[0]];
+  const units: number[][] = fileCols.map((c, i) => {
+    const nrm = Math.hypot(...c);
+    return nrm > 0 ? c.map((x) => x / nrm) : [0, 1, 2].map((k) => (k === i ? 1 : 0));
+  });
+  const r: number[][] = [0, 1, 2].map((row) => [units[0]![row]!, units[1]![row]!, units[2]![row]!]);
+  const det =
+    r[0]![0]! * (r[1]![1]! * r[2]![2]! - r[1]![2]! * r[2]![1]!) -
+    r[0]![1]! * (r[1]![0]! * r[2]![2]! - r[1]![2]! * r[2]![0]!) +
+    r[0]![2]! * (r[1]![0]! * r[2]![1]! - r[1]![1]! * r[2]![0]!);
+  const qfac = det < 0 ? -1 : 1;
+  if (qfac < 0) for (let row = 0; row < 3; row++) r[row]![2] = -r[row]![2]!;
+  const pixdim = [qfac, ...fileCols.map((c, i) => Math.hypot(...c) || spacingFile[i]!), 1, 0, 0, 0];
+  pixdim.forEach((x, i) => v.setFloat32(76 + 4 * i, x, le));
+  v.setFloat32(108, voxOffset, le);
+
+  let slope = 1;
+  let inter = 0;
+  if (datatype !== 'float32') {
+    ({ slope, inter } = datatype === 'int16' ? quantisation(vol.data, -32768, 32767) : quantisation(vol.data, 0, 255));
+  }
+  v.setFloat32(112, slope, le);
+  v.setFloat32(116, inter, le);
+  out[123] = 2; // xyzt_units: mm
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < vol.data.length; i++) {
+    const x = vol.data[i]!;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  v.setFloat32(124, Number.isFinite(max) ? max : 0, le);
+  v.setFloat32(128, Number.isFinite(min) ? min : 0, le);
+  const descr = (opts.description ?? `voxelgrad ${vol.source ?? ''}`).slice(0, 79);
+  for (let i = 0; i < descr.length; i++) out[148 + i] = descr.charCodeAt(i) & 0x7f;
+  v.setInt16(252, 1, le); // qform_code: scanner anatomical
+  v.setInt16(254, 1, le); // sform_code
+  const q = rotationToQuaternion(r);
+  q.forEach((x, i) => v.setFloat32(256 + 4 * i, x, le));
+  [A[3]!, A[7]!, A[11]!].forEach((x, i) => v.setFloat32(268 + 4 * i, x, le));
+  for (let row = 0; row < 3; row++) {
+    for (let c = 0; c < 3; c++) v.setFloat32(280 + 16 * row + 4 * c, fileCols[c]![row]!, le);
+    v.setFloat32(280 + 16 * row + 12, A[row * 4 + 3]!, le);
+  }
+  out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
+  // bytes 348..351: extension flag 0.
+
+  // Voxel order: i (W) fastest, then j (H), then k (D) — the same as our [D, H, W] row-major order.
+  const n = vol.data.length;
+  if (datatype === 'float32') {
+    for (let i = 0; i < n; i++) v.setFloat32(voxOffset + 4 * i, vol.data[i]!, le);
+  } else if (datatype === 'int16') {
+    for (let i = 0; i < n; i++) v.setInt16(voxOffset + 2 * i, Math.max(-32768, Math.min(32767, Math.round((vol.data[i]! - inter) / slope))), le);
+  } else {
+    for (let i = 0; i < n; i++) out[voxOffset + i] = Math.max(0, Math.min(255, Math.round((vol.data[i]! - inter) / slope)));
+  }
+  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
+}
