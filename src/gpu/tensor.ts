@@ -43,13 +43,17 @@ export class GpuTensor<D extends DType = DType> {
   readonly size: number;
   readonly byteLength: number;
   private buf: GPUBuffer | null;
+  /** For views: the tensor that owns the buffer (a view never releases it). */
+  readonly base: GpuTensor<D> | null;
 
   constructor(
     readonly gpu: Gpu,
     shape: readonly number[],
     readonly dtype: D,
     buffer: GPUBuffer,
+    base: GpuTensor<D> | null = null,
   ) {
+    this.base = base;
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(contiguousStrides(shape));
     this.size = numel(shape);
@@ -58,16 +62,30 @@ export class GpuTensor<D extends DType = DType> {
   }
 
   get buffer(): GPUBuffer {
+    if (this.base?.released) throw new GpuError('released', `view #${this.id} [${this.shape.join(', ')}] of tensor #${this.base.id} was used after its base was released`);
     if (!this.buf) throw new GpuError('released', `tensor #${this.id} [${this.shape.join(', ')}] ${this.dtype} was used after release`);
     return this.buf;
   }
 
   get released(): boolean {
-    return this.buf === null;
+    return this.buf === null || (this.base?.released ?? false);
+  }
+
+  /**
+   * The same elements under another shape (no copy). The view does not own the buffer: releasing it
+   * is a no-op, and it becomes unusable when the base is released.
+   */
+  view(shape: readonly number[]): GpuTensor<D> {
+    if (numel(shape) !== this.size) throw new GpuError('usage', `cannot view ${this.size} elements of [${this.shape.join(', ')}] as [${shape.join(', ')}]`);
+    return new GpuTensor(this.gpu, shape, this.dtype, this.buffer, this.base ?? this);
   }
 
   /** Returns the buffer to the pool. Safe to call twice. */
   release(): void {
+    if (this.base) {
+      this.buf = null;
+      return;
+    }
     if (!this.buf) return;
     this.gpu.releaseBuffer(this.buf);
     this.buf = null;

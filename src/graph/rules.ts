@@ -1,0 +1,14 @@
+/**
+ * The gradient-rule table, one entry per op (typed against OpSpecs: an op without a rule does not
+ * compile). A rule gets the node and the output gradient and returns one thunk per input; the engine
+ * calls only the thunks of inputs that need a gradient. Each thunk returns a fresh tensor it owns.
+ */
+import type { OpName } from './ops-spec.js';
+import type { F32, Node } from './tensor.js';
+import { elementwiseRules } from './ops/elementwise.js';
+
+export type GradRule<K extends OpName> = (node: Node<K>, gy: F32) => ((() => F32) | null)[];
+
+export const RULES: { [K in OpName]: GradRule<K> } = {
+  ...elementwiseRules,
+};
