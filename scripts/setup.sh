@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian/Ubuntu machine: the CPU WebGPU driver and the npm packages.
+#  - chromium: ships SwiftShader's Vulkan driver (WebGPU on the CPU when there is no GPU) and is the
+#    headless browser for page tests; libvulkan1: the Vulkan loader Dawn opens.
+#  - npm ci: exact dependency versions from package-lock.json, then `prepare` builds dist/.
+# Skips what is already there, so running it before every command is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+[ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || need+=(libvulkan1)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${need[*]} (apt)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${need[@]}" ca-certificates
+fi
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "setup: Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "       Install it from your distribution or https://nodejs.org, then run this again." >&2
+  exit 1
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund
+elif [ ! -e dist/src/cli/main.js ]; then
+  npm run build
+fi
