@@ -1036,7 +1036,7 @@ export function renderReportMarkdown(report: RunReport): string {
   );
   lines.push(`### Confusion matrix (all folds, predicted T3 when P(T3) ≥ ${report.threshold})`, '');
   lines.push('| true \\ predicted | T2 | T3 |', '|:---|---:|---:|', `| T2 | ${c.tn} | ${c.fp} |`, `| T3 | ${c.fn} | ${c.tp} |`, '');
-  lines.push('### Per fold', '', formatFoldTable(report.folds.map((f) => f.metrics), 'markdown'), '');
+  lines.push('### Per fold', '', formatFoldTable(report.folds.map((f) => f.metrics), 'markdown'), '', 'Acc and recalls in %.', '');
   if (report.examples.length) {
     lines.push('## Example volumes', '', '| Subject | True | P(T3) | Predicted | Highest-scoring slices |', '|:---|:---|---:|:---|:---|');
     for (const e of report.examples) {
