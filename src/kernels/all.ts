@@ -3,5 +3,6 @@
  * and `voxelgrad info --kernels`). Add each new kernel module here.
  */
 import './elementwise.js';
+import './layout.js';
 
 export { registeredKernels } from './define.js';
