@@ -16,6 +16,9 @@ export interface OpSpecs {
   relu: { attrs: None; saved: { y: F32 } };
   sigmoid: { attrs: None; saved: { y: F32 } };
   reshape: { attrs: { from: readonly number[] }; saved: None };
+  transpose: { attrs: { d0: number; d1: number }; saved: None };
+  indexSelect: { attrs: { xShape: readonly number[] }; saved: { idx: GpuTensor<'u32'> } };
+  sum: { attrs: { scale: number; xShape: readonly number[] }; saved: None };
 }
 
 export type OpName = keyof OpSpecs;

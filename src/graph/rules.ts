@@ -6,9 +6,11 @@
 import type { OpName } from './ops-spec.js';
 import type { F32, Node } from './tensor.js';
 import { elementwiseRules } from './ops/elementwise.js';
+import { layoutRules } from './ops/layout.js';
 
 export type GradRule<K extends OpName> = (node: Node<K>, gy: F32) => ((() => F32) | null)[];
 
 export const RULES: { [K in OpName]: GradRule<K> } = {
   ...elementwiseRules,
+  ...layoutRules,
 };
