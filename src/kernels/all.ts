@@ -4,5 +4,6 @@
  */
 import './elementwise.js';
 import './layout.js';
+import './depth-agg.js';
 
 export { registeredKernels } from './define.js';
