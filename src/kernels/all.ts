@@ -5,5 +5,6 @@
 import './elementwise.js';
 import './layout.js';
 import './depth-agg.js';
+import './batchnorm.js';
 
 export { registeredKernels } from './define.js';

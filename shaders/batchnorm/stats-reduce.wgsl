@@ -1,0 +1,59 @@
+// Batch-norm training statistics, pass 2 of 2: merges one channel's partials and updates running stats.
+// Bindings: params; x (only x[n=0, c, s=0] is read: the shift K the partials are relative to);
+// partial [C, P, 3] (count, mean of x − K, M2) from `stats.wgsl`; mean, invStd [C] outputs;
+// runningMean, runningVar [C], updated in place (PyTorch: running ← (1 − momentum)·running +
+// momentum·batch, with the unbiased variance M2 / (count − 1) for runningVar; skipped when UPDATE = 0).
+// Threads: one workgroup per channel (x, looped past the per-dimension limit); each thread merges a
+// strided subset of the P partials with Chan's formula, then a workgroup tree merges the threads.
+override WG: u32 = 64;
+override UPDATE: u32 = 1;
+
+struct Params { C: u32, S: u32, P: u32, count: f32, unbias: f32, eps: f32, momentum: f32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> partial: array<f32>;
+@group(0) @binding(3) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> invStd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> runningMean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> runningVar: array<f32>;
+
+var<workgroup> acc: array<vec3<f32>, WG>;
+
+fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
+  let n = a.x + b.x;
+  let wb = select(0.0, b.x / n, n > 0.0);
+  let delta = b.y - a.y;
+  return vec3<f32>(n, a.y + delta * wb, a.z + b.z + delta * delta * a.x * wb);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  for (var c = wid.x; c < params.C; c += nwg.x) {
+    var a = vec3<f32>(0.0);
+    for (var p = lid; p < params.P; p += WG) {
+      let o = (c * params.P + p) * 3u;
+      a = merge(a, vec3<f32>(partial[o], partial[o + 1u], partial[o + 2u]));
+    }
+    acc[lid] = a;
+    workgroupBarrier();
+    for (var h = WG / 2u; h > 0u; h >>= 1u) {
+      if (lid < h) {
+        acc[lid] = merge(acc[lid], acc[lid + h]);
+      }
+      workgroupBarrier();
+    }
+    if (lid == 0u) {
+      let r = acc[0];
+      let m = x[c * params.S] + r.y;
+      let v = max(r.z, 0.0) / params.count;
+      mean[c] = m;
+      invStd[c] = 1.0 / sqrt(v + params.eps);
+      if (UPDATE != 0u) {
+        runningMean[c] = (1.0 - params.momentum) * runningMean[c] + params.momentum * m;
+        runningVar[c] = (1.0 - params.momentum) * runningVar[c] + params.momentum * (v * params.unbias);
+      }
+    }
+    workgroupBarrier();
+  }
+}

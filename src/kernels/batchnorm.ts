@@ -1,0 +1,349 @@
+/**
+ * Batch normalization on the GPU for feature maps [N, C, D, H, W], [N, C, H, W] and features [N, C]
+ * (statistics per channel over N and every spatial axis, as PyTorch's BatchNorm{1,2,3}d), with the
+ * fused BN + ReLU. Every pass views x as [N·C planes, S = D·H·W] and uses vec4 loads when S % 4 == 0.
+ *
+ * Training forward (3 dispatches): partial (count, mean, M2) per plane segment, shifted by a sample of
+ * the channel (Welford per thread, Chan's pairwise merge across threads and workgroups; never
+ * E[x²] − E[x]²) → per-channel merge, mean, invStd and the running-stat update → y.
+ * Backward (3 dispatches): partial Σg and Σg·(x − mean) → dgamma, dbeta and per-channel coefficients
+ * → dx in closed form. No float atomics: each reduction writes partials, and a second pass merges them.
+ *
+ * Saved for backward: x, mean and invStd (returned by the forward); the fused variant also needs its
+ * output y, whose sign is the ReLU mask (the graph keeps y anyway as the next layer's input).
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { defineKernel } from './define.js';
+
+type F32 = GpuTensor<'f32'>;
+
+const STATS = { params: 'uniform', partial: 'read_write' } as const;
+export const bnStatsKernel = defineKernel({ name: 'batchnorm-stats', shader: 'batchnorm/stats', bindings: { ...STATS, x: 'read' } });
+export const bnStatsVec4Kernel = defineKernel({ name: 'batchnorm-stats-vec4', shader: 'batchnorm/stats-vec4', bindings: { ...STATS, x4: 'read' } });
+export const bnStatsReduceKernel = defineKernel({
+  name: 'batchnorm-stats-reduce',
+  shader: 'batchnorm/stats-reduce',
+  bindings: { params: 'uniform', x: 'read', partial: 'read', mean: 'read_write', invStd: 'read_write', runningMean: 'read_write', runningVar: 'read_write' },
+});
+export const bnEvalInvStdKernel = defineKernel({
+  name: 'batchnorm-eval-invstd',
+  shader: 'batchnorm/eval-invstd',
+  bindings: { params: 'uniform', runningVar: 'read', invStd: 'read_write' },
+});
+const FWD = { params: 'uniform', gamma: 'read', beta: 'read', mean: 'read', invStd: 'read' } as const;
+export const bnForwardKernel = defineKernel({ name: 'batchnorm-forward', shader: 'batchnorm/forward', bindings: { ...FWD, x: 'read', y: 'read_write' } });
+export const bnForwardVec4Kernel = defineKernel({
+  name: 'batchnorm-forward-vec4',
+  shader: 'batchnorm/forward-vec4',
+  bindings: { ...FWD, x4: 'read', y4: 'read_write' },
+});
+const BWA = { params: 'uniform', mean: 'read', partial: 'read_write' } as const;
+export const bnBackwardAffineKernel = defineKernel({
+  name: 'batchnorm-backward-affine',
+  shader: 'batchnorm/backward-affine',
+  bindings: { ...BWA, dy: 'read', x: 'read', y: 'read' },
+});
+export const bnBackwardAffineVec4Kernel = defineKernel({
+  name: 'batchnorm-backward-affine-vec4',
+  shader: 'batchnorm/backward-affine-vec4',
+  bindings: { ...BWA, dy4: 'read', x4: 'read', y4: 'read' },
+});
+export const bnBackwardAffineReduceKernel = defineKernel({
+  name: 'batchnorm-backward-affine-reduce',
+  shader: 'batchnorm/backward-affine-reduce',
+  bindings: { params: 'uniform', partial: 'read', gamma: 'read', mean: 'read', invStd: 'read', dgamma: 'read_write', dbeta: 'read_write', coef: 'read_write' },
+});
+export const bnBackwardInputKernel = defineKernel({
+  name: 'batchnorm-backward-input',
+  shader: 'batchnorm/backward-input',
+  bindings: { params: 'uniform', coef: 'read', dy: 'read', x: 'read', y: 'read', dx: 'read_write' },
+});
+export const bnBackwardInputVec4Kernel = defineKernel({
+  name: 'batchnorm-backward-input-vec4',
+  shader: 'batchnorm/backward-input-vec4',
+  bindings: { params: 'uniform', coef: 'read', dy4: 'read', x4: 'read', y4: 'read', dx4: 'read_write' },
+});
+
+/** Threads per workgroup of the streaming passes (stats, forward, backward); a power of two. */
+const WG = 256;
+/** Threads per workgroup of the per-channel merge passes. */
+const WG_REDUCE = 64;
+
+export interface BatchNormTrainOptions {
+  /** Added to the variance before the square root; default 1e-5 (PyTorch). */
+  eps?: number;
+  /** running ← (1 − momentum)·running + momentum·batch; default 0.1 (PyTorch). */
+  momentum?: number;
+  /** Fused BN + ReLU: y = max(bn(x), 0). */
+  relu?: boolean;
+  /** Preallocated outputs (tests pass poisoned ones). */
+  out?: { y?: F32; mean?: F32; invStd?: F32 };
+}
+
+export interface BatchNormTrainResult {
+  /** bn(x) (after ReLU when fused), shape of x. */
+  y: F32;
+  /** Batch mean per channel [C] (saved for backward). */
+  mean: F32;
+  /** 1 / sqrt(biased batch variance + eps) per channel [C] (saved for backward). */
+  invStd: F32;
+}
+
+export interface BatchNormEvalOptions {
+  eps?: number;
+  relu?: boolean;
+  out?: F32;
+}
+
+export interface BatchNormBackwardOptions {
+  /** Backward of the fused BN + ReLU; needs `y`, the fused forward's output (its sign is the mask). */
+  relu?: boolean;
+  y?: F32;
+  out?: { dx?: F32; dgamma?: F32; dbeta?: F32 };
+}
+
+export interface BatchNormGrads {
+  dx: F32;
+  dgamma: F32;
+  dbeta: F32;
+}
+
+interface Geometry {
+  n: number;
+  c: number;
+  /** Spatial size of one (n, c) plane. */
+  s: number;
+  planes: number;
+  vec4: boolean;
+}
+
+function geometry(op: string, x: GpuTensor): Geometry {
+  if (x.dtype !== 'f32') throw new GpuError('usage', `${op}: input must be f32, got ${x.dtype}`);
+  if (x.shape.length < 2 || x.shape.length > 5) {
+    throw new GpuError('usage', `${op}: input [${x.shape.join(', ')}] must be [N, C], [N, C, L], [N, C, H, W] or [N, C, D, H, W]`);
+  }
+  const [n, c] = x.shape as [number, number];
+  let s = 1;
+  for (let i = 2; i < x.shape.length; i++) s *= x.shape[i]!;
+  return { n, c, s, planes: n * c, vec4: s % 4 === 0 };
+}
+
+function checkChannel(op: string, t: GpuTensor, c: number, name: string): void {
+  if (t.dtype !== 'f32' || t.size !== c) {
+    throw new GpuError('usage', `${op}: ${name} ${t} must be an f32 tensor of ${c} values (one per channel of the input)`);
+  }
+}
+
+function checkLike(op: string, t: GpuTensor, x: GpuTensor, name: string): void {
+  if (t.dtype !== 'f32' || t.shape.length !== x.shape.length || t.shape.some((d, i) => d !== x.shape[i])) {
+    throw new GpuError('usage', `${op}: ${name} ${t} must be f32 with the input's shape [${x.shape.join(', ')}]`);
+  }
+}
+
+function outOr(gpu: Gpu, op: string, t: F32 | undefined, shape: readonly number[], name: string, ...inputs: GpuTensor[]): F32 {
+  if (!t) return gpu.empty(shape, 'f32');
+  if (t.dtype !== 'f32' || t.size !== shape.reduce((a, b) => a * b, 1)) {
+    throw new GpuError('usage', `${op}: out.${name} ${t} must be f32 of shape [${shape.join(', ')}]`);
+  }
+  if (inputs.includes(t)) throw new GpuError('usage', `${op}: out.${name} must not alias an input (WebGPU forbids read and write of one buffer in a dispatch)`);
+  return t;
+}
+
+/** Plane segments per workgroup for the reductions: enough workgroups to fill a GPU, ≥ 4 loads per thread. */
+function segmentation(gpu: Gpu, g: Geometry): { seg: number; q: number; wgY: number } {
+  const lanes = WG * (g.vec4 ? 4 : 1);
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  const perPlane = Math.ceil(g.s / lanes);
+  // Aim at ~2048 workgroups in total, but never fewer than 4 loads per thread (tree cost amortised).
+  let iters = Math.max(4, Math.ceil((perPlane * g.planes) / 2048));
+  iters = Math.min(iters, Math.max(1, perPlane));
+  let seg = iters * lanes;
+  while (Math.ceil(g.s / seg) > maxDim) seg *= 2;
+  return { seg, q: Math.max(1, Math.ceil(g.s / seg)), wgY: Math.min(g.planes, maxDim) };
+}
+
+function streamGrid(gpu: Gpu, g: Geometry): [number, number] {
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  const len = g.vec4 ? g.s / 4 : g.s;
+  return [Math.min(Math.ceil(len / WG), maxDim), Math.min(g.planes, maxDim)];
+}
+
+function applyForward(x: F32, g: Geometry, gamma: F32, beta: F32, mean: F32, invStd: F32, y: F32, relu: boolean): void {
+  const gpu = x.gpu;
+  const common = { gamma, beta, mean, invStd };
+  gpu.dispatch(g.vec4 ? bnForwardVec4Kernel : bnForwardKernel, {
+    bind: g.vec4 ? { ...common, x4: x, y4: y } : { ...common, x, y },
+    uniforms: { params: { C: g.c, S: g.s, planes: g.planes } },
+    overrides: { WG, RELU: relu ? 1 : 0 },
+    workgroups: streamGrid(gpu, g),
+  });
+}
+
+/**
+ * Training-mode forward with batch statistics: y = γ·(x − mean)/sqrt(var + eps) + β (then ReLU when
+ * `relu`). Updates `runningMean` and `runningVar` IN PLACE (unbiased variance for runningVar, as
+ * PyTorch); pass `null` for both to skip the update. Returns y and the saved mean and invStd.
+ */
+export function batchNormTrain(
+  x: F32,
+  gamma: F32,
+  beta: F32,
+  runningMean: F32 | null,
+  runningVar: F32 | null,
+  opts: BatchNormTrainOptions = {},
+): BatchNormTrainResult {
+  const op = 'batchNormTrain';
+  const gpu = x.gpu;
+  const g = geometry(op, x);
+  checkChannel(op, gamma, g.c, 'gamma');
+  checkChannel(op, beta, g.c, 'beta');
+  if ((runningMean === null) !== (runningVar === null)) throw new GpuError('usage', `${op}: pass both runningMean and runningVar, or neither`);
+  if (runningMean && runningVar) {
+    checkChannel(op, runningMean, g.c, 'runningMean');
+    checkChannel(op, runningVar, g.c, 'runningVar');
+    if (runningMean === runningVar) throw new GpuError('usage', `${op}: runningMean and runningVar must be different tensors`);
+  }
+  const count = g.n * g.s;
+  if (count < 2) {
+    throw new GpuError('usage', `${op}: training needs more than one value per channel (got N·spatial = ${count} for input [${x.shape.join(', ')}]); use eval mode or a larger batch`);
+  }
+  const eps = opts.eps ?? 1e-5;
+  const momentum = opts.momentum ?? 0.1;
+  const y = outOr(gpu, op, opts.out?.y, x.shape, 'y', x, gamma, beta);
+  const mean = outOr(gpu, op, opts.out?.mean, [g.c], 'mean', x, gamma, beta);
+  const invStd = outOr(gpu, op, opts.out?.invStd, [g.c], 'invStd', x, gamma, beta);
+
+  const { seg, q, wgY } = segmentation(gpu, g);
+  const partial = gpu.empty([g.c, g.n * q, 3], 'f32');
+  gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
+    bind: g.vec4 ? { x4: x, partial } : { x, partial },
+    uniforms: { params: { C: g.c, S: g.s, planes: g.planes, Q: q, seg } },
+    overrides: { WG },
+    workgroups: [q, wgY],
+  });
+  // Without running statistics the update is compiled out; scratch tensors fill the unused bindings.
+  const update = runningMean !== null;
+  const rm = runningMean ?? gpu.empty([g.c], 'f32');
+  const rv = runningVar ?? gpu.empty([g.c], 'f32');
+  gpu.dispatch(bnStatsReduceKernel, {
+    bind: { x, partial, mean, invStd, runningMean: rm, runningVar: rv },
+    uniforms: { params: { C: g.c, S: g.s, P: g.n * q, count, unbias: count / (count - 1), eps, momentum } },
+    overrides: { WG: WG_REDUCE, UPDATE: update ? 1 : 0 },
+    workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
+  });
+  partial.release();
+  if (!update) {
+    rm.release();
+    rv.release();
+  }
+  applyForward(x, g, gamma, beta, mean, invStd, y, opts.relu ?? false);
+  return { y, mean, invStd };
+}
+
+function evalInvStd(runningVar: F32, c: number, eps: number): F32 {
+  const invStd = runningVar.gpu.empty([c], 'f32');
+  runningVar.gpu.dispatch(bnEvalInvStdKernel, {
+    bind: { runningVar, invStd },
+    uniforms: { params: { C: c, eps } },
+    overrides: { WG: WG_REDUCE },
+    workgroups: [Math.ceil(c / WG_REDUCE)],
+  });
+  return invStd;
+}
+
+/** Eval-mode forward with running statistics: y = γ·(x − runningMean)/sqrt(runningVar + eps) + β (+ ReLU). */
+export function batchNormEval(x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, opts: BatchNormEvalOptions = {}): F32 {
+  const op = 'batchNormEval';
+  const gpu = x.gpu;
+  const g = geometry(op, x);
+  checkChannel(op, gamma, g.c, 'gamma');
+  checkChannel(op, beta, g.c, 'beta');
+  checkChannel(op, runningMean, g.c, 'runningMean');
+  checkChannel(op, runningVar, g.c, 'runningVar');
+  const y = outOr(gpu, op, opts.out, x.shape, 'y', x, gamma, beta, runningMean, runningVar);
+  const invStd = evalInvStd(runningVar, g.c, opts.eps ?? 1e-5);
+  applyForward(x, g, gamma, beta, runningMean, invStd, y, opts.relu ?? false);
+  invStd.release();
+  return y;
+}
+
+function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F32, train: boolean, opts: BatchNormBackwardOptions): BatchNormGrads {
+  const gpu = x.gpu;
+  const g = geometry(op, x);
+  checkLike(op, dy, x, 'dy');
+  checkChannel(op, gamma, g.c, 'gamma');
+  checkChannel(op, mean, g.c, 'mean');
+  checkChannel(op, invStd, g.c, 'invStd');
+  const relu = opts.relu ?? false;
+  if (relu) {
+    if (!opts.y) throw new GpuError('usage', `${op}: the fused BN + ReLU backward needs opts.y, the forward's output (its sign is the ReLU mask)`);
+    checkLike(op, opts.y, x, 'y');
+  } else if (opts.y) {
+    throw new GpuError('usage', `${op}: opts.y is only used with relu: true (the fused BN + ReLU); drop it or set relu`);
+  }
+  const mask = relu ? opts.y! : dy; // unread without RELU: any read-only tensor of the right size
+  const inputs = [dy, x, gamma, mean, invStd, mask];
+  const dx = outOr(gpu, op, opts.out?.dx, x.shape, 'dx', ...inputs);
+  const dgamma = outOr(gpu, op, opts.out?.dgamma, [g.c], 'dgamma', ...inputs);
+  const dbeta = outOr(gpu, op, opts.out?.dbeta, [g.c], 'dbeta', ...inputs);
+
+  const { seg, q, wgY } = segmentation(gpu, g);
+  const partial = gpu.empty([g.c, g.n * q, 2], 'f32');
+  const params = { C: g.c, S: g.s, planes: g.planes, Q: q, seg };
+  gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
+    bind: g.vec4 ? { dy4: dy, x4: x, y4: mask, mean, partial } : { dy, x, y: mask, mean, partial },
+    uniforms: { params },
+    overrides: { WG, RELU: relu ? 1 : 0 },
+    workgroups: [q, wgY],
+  });
+  const coef = gpu.empty([g.c, 4], 'f32');
+  gpu.dispatch(bnBackwardAffineReduceKernel, {
+    bind: { partial, gamma, mean, invStd, dgamma, dbeta, coef },
+    uniforms: { params: { C: g.c, P: g.n * q, invCount: 1 / (g.n * g.s) } },
+    overrides: { WG: WG_REDUCE, TRAIN: train ? 1 : 0 },
+    workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
+  });
+  partial.release();
+  gpu.dispatch(g.vec4 ? bnBackwardInputVec4Kernel : bnBackwardInputKernel, {
+    bind: g.vec4 ? { coef, dy4: dy, x4: x, y4: mask, dx4: dx } : { coef, dy, x, y: mask, dx },
+    uniforms: { params: { C: g.c, S: g.s, planes: g.planes } },
+    overrides: { WG, RELU: relu ? 1 : 0 },
+    workgroups: streamGrid(gpu, g),
+  });
+  coef.release();
+  return { dx, dgamma, dbeta };
+}
+
+/**
+ * Training-mode backward (batch statistics) in closed form, from the forward's saved `mean` and
+ * `invStd`: dx = γ·invStd·(g − mean(g) − x̂·mean(g·x̂)), dgamma = Σ g·x̂, dbeta = Σ g, with g = dy
+ * (masked by y > 0 for the fused BN + ReLU: pass `{ relu: true, y }`).
+ */
+export function batchNormBackward(dy: F32, x: F32, gamma: F32, mean: F32, invStd: F32, opts: BatchNormBackwardOptions = {}): BatchNormGrads {
+  return backward('batchNormBackward', dy, x, gamma, mean, invStd, true, opts);
+}
+
+/**
+ * Eval-mode backward (running statistics are constants, so BN is affine): dx = γ·g/sqrt(runningVar + eps),
+ * dgamma = Σ g·x̂, dbeta = Σ g (g masked by y > 0 with `{ relu: true, y }`).
+ */
+export function batchNormEvalBackward(
+  dy: F32,
+  x: F32,
+  gamma: F32,
+  runningMean: F32,
+  runningVar: F32,
+  opts: BatchNormBackwardOptions & { eps?: number } = {},
+): BatchNormGrads {
+  const op = 'batchNormEvalBackward';
+  const c = geometry(op, x).c;
+  checkChannel(op, runningVar, c, 'runningVar');
+  const invStd = evalInvStd(runningVar, c, opts.eps ?? 1e-5);
+  try {
+    return backward(op, dy, x, gamma, runningMean, invStd, false, opts);
+  } finally {
+    invStd.release();
+  }
+}
