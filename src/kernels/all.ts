@@ -6,5 +6,7 @@ import './elementwise.js';
 import './layout.js';
 import './depth-agg.js';
 import './batchnorm.js';
+import './reduce.js';
+import './plane-avgpool.js';
 
 export { registeredKernels } from './define.js';

@@ -1,0 +1,118 @@
+/**
+ * Generic reductions over a contiguous middle axis, for every op that sums over axes: a row-major
+ * tensor is read as [outer, mid, inner] and summed over mid (an in-plane mean is [N·C·D, H·W, 1], a
+ * sum over the batch of [N, C, S] is [1, N, C·S], a bias gradient over rows of [M, F] is [1, M, F]).
+ * Long mid axes are split across workgroups and the partial sums reduced again (no float atomics),
+ * so every reduction is deterministic. `broadcastMid` is the adjoint (the backward of a sum or mean).
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { defineKernel } from './define.js';
+
+type F32 = GpuTensor<'f32'>;
+
+export const sumMidKernel = defineKernel({ name: 'reduce-sum-mid', shader: 'reduce/sum-mid', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
+export const broadcastMidKernel = defineKernel({
+  name: 'reduce-broadcast-mid',
+  shader: 'reduce/broadcast-mid',
+  bindings: { params: 'uniform', y: 'read', out: 'read_write' },
+});
+
+/** A contiguous tensor read as [outer, mid, inner]; the reduction runs over `mid`. */
+export interface MidView {
+  outer: number;
+  mid: number;
+  inner: number;
+}
+
+export interface ReduceOptions {
+  /** Scales the result (1 / mid gives a mean); default 1. */
+  alpha?: number;
+  /** Shape of the result (same element count as [outer, inner] for sumMid, [outer, mid, inner] for broadcastMid). */
+  shape?: readonly number[];
+  /** Preallocated result (tests pass a poisoned one). */
+  out?: F32;
+}
+
+/** Threads per workgroup of sum-mid (the workgroup array in the shader holds 256). */
+const THREADS = 256;
+/** Rows each thread adds before the tree, at least: keeps the tree's share of the work small. */
+const MIN_ROWS_PER_THREAD = 8;
+/** Workgroups to aim at: enough to fill a discrete GPU, few enough that partials stay tiny. */
+const TARGET_GROUPS = 1024;
+
+function checkView(op: string, t: GpuTensor, v: MidView, what: string, count: number): void {
+  for (const k of ['outer', 'mid', 'inner'] as const) {
+    if (!Number.isInteger(v[k]) || v[k] < 0) throw new GpuError('usage', `${op}: view.${k} must be a non-negative integer, got ${v[k]}`);
+  }
+  if (t.dtype !== 'f32') throw new GpuError('usage', `${op}: ${what} must be f32, got ${t.dtype}`);
+  if (t.size !== count) {
+    throw new GpuError('usage', `${op}: ${what} ${t} has ${t.size} elements but the view [${v.outer}, ${v.mid}, ${v.inner}] needs ${count}`);
+  }
+}
+
+function result(gpu: Gpu, op: string, opts: ReduceOptions, shape: readonly number[], count: number, input: GpuTensor): F32 {
+  const s = opts.shape ?? shape;
+  if (s.reduce((a, b) => a * b, 1) !== count) throw new GpuError('usage', `${op}: opts.shape [${s.join(', ')}] must hold ${count} elements`);
+  if (!opts.out) return gpu.empty(s, 'f32');
+  if (opts.out.dtype !== 'f32' || opts.out.size !== count) throw new GpuError('usage', `${op}: out ${opts.out} must be f32 with ${count} elements`);
+  if (opts.out === input) throw new GpuError('usage', `${op}: out must not alias the input (WebGPU forbids read and write of one buffer in a dispatch)`);
+  return opts.out;
+}
+
+/**
+ * out[o, i] = alpha · Σ_m x[o, m, i]. Returns a tensor of shape `opts.shape` (default [outer, inner]).
+ * Deterministic: fixed summation order, partial sums reduced in a second dispatch when mid is long.
+ */
+export function sumMid(x: F32, view: MidView, opts: ReduceOptions = {}): F32 {
+  const op = 'sumMid';
+  const { outer, mid, inner } = view;
+  checkView(op, x, view, 'input', outer * mid * inner);
+  const gpu = x.gpu;
+  const out = result(gpu, op, opts, [outer, inner], outer * inner, x);
+  const alpha = opts.alpha ?? 1;
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+
+  let tx = 1;
+  while (tx < inner && tx < 64) tx *= 2;
+  const ty = THREADS / tx;
+  const colBlocks = Math.ceil(inner / tx);
+  if (colBlocks > maxDim) throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
+  const outerGroups = Math.min(outer, maxDim);
+  const maxChunks = Math.max(1, Math.min(maxDim, Math.ceil(mid / (ty * MIN_ROWS_PER_THREAD))));
+  let chunks = Math.min(maxChunks, Math.max(1, Math.ceil(TARGET_GROUPS / Math.max(1, colBlocks * outerGroups))));
+  const rows = Math.max(1, Math.ceil(mid / chunks));
+  chunks = Math.max(1, Math.ceil(mid / rows));
+
+  const dst = chunks === 1 ? out : gpu.empty([outer, chunks, inner], 'f32');
+  gpu.dispatch(sumMidKernel, {
+    bind: { x, out: dst },
+    uniforms: { params: { outer, mid, inner, rows, chunks, alpha: chunks === 1 ? alpha : 1 } },
+    overrides: { TX: tx, TY: ty },
+    workgroups: [colBlocks, chunks, outerGroups],
+  });
+  if (chunks > 1) {
+    sumMid(dst, { outer, mid: chunks, inner }, { alpha, out });
+    dst.release();
+  }
+  return out;
+}
+
+/** out[o, m, i] = alpha · y[o, i], the adjoint of sumMid. Returns shape `opts.shape` (default [outer, mid, inner]). */
+export function broadcastMid(y: F32, view: MidView, opts: ReduceOptions = {}): F32 {
+  const op = 'broadcastMid';
+  const { outer, mid, inner } = view;
+  checkView(op, y, view, 'input', outer * inner);
+  const gpu = y.gpu;
+  const out = result(gpu, op, opts, [outer, mid, inner], outer * mid * inner, y);
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  const wg = 256;
+  gpu.dispatch(broadcastMidKernel, {
+    bind: { y, out },
+    uniforms: { params: { outer, mid, inner, alpha: opts.alpha ?? 1 } },
+    overrides: { WG: wg },
+    workgroups: [Math.min(Math.ceil((mid * inner) / wg), maxDim), Math.min(outer, maxDim)],
+  });
+  return out;
+}
