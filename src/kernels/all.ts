@@ -8,5 +8,6 @@ import './depth-agg.js';
 import './batchnorm.js';
 import './reduce.js';
 import './plane-avgpool.js';
+import './focal.js';
 
 export { registeredKernels } from './define.js';
