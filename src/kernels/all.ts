@@ -9,5 +9,6 @@ import './batchnorm.js';
 import './reduce.js';
 import './plane-avgpool.js';
 import './focal.js';
+import './maxpool.js';
 
 export { registeredKernels } from './define.js';

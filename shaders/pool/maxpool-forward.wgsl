@@ -1,0 +1,70 @@
+// Max pooling forward on NCDHW with per-axis kernel, stride, padding and dilation (vec3, d-h-w order),
+// floor mode; the ResNet stem's in-plane pool is kernel (1, 3, 3), stride (1, 2, 2), pad (0, 1, 1).
+// Bindings: params; x [N, C, D, H, W]; y [N, C, Do, Ho, Wo]; argmax (i32, shape of y): the flat index
+// (d·H + h)·W + w of the chosen input inside its own (n, c) volume (PyTorch's return_indices).
+// Threads: one per output element; a WX × WY workgroup covers a tile of (wo, ho); grid z walks the
+// N·C·Do output planes (looped with stride num_workgroups.z past the per-dimension limit).
+// Semantics as PyTorch: the window is scanned in (d, h, w) order with a strict `>`, so ties keep the
+// first maximum; padding never wins (the first in-bounds element seeds the max); NaN wins and propagates.
+override WX: u32 = 16;
+override WY: u32 = 16;
+
+struct Params { inSize: vec3<u32>, outSize: vec3<u32>, kernel: vec3<u32>, stride: vec3<u32>, pad: vec3<u32>, dilation: vec3<u32>, planes: u32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> argmax: array<i32>;
+
+// Bit test, not v != v: compilers may assume floats are never NaN.
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let wo = gid.x;
+  let ho = gid.y;
+  let ins = vec3<i32>(params.inSize);
+  if (wo >= params.outSize.z || ho >= params.outSize.y) {
+    return;
+  }
+  let vol = params.inSize.x * params.inSize.y * params.inSize.z;
+  for (var plane = gid.z; plane < params.planes; plane += nwg.z) {
+    let nc = plane / params.outSize.x;
+    let dO = plane - nc * params.outSize.x;
+    let o0 = vec3<i32>(vec3<u32>(dO, ho, wo) * params.stride) - vec3<i32>(params.pad);
+    let dl = vec3<i32>(params.dilation);
+    let base = nc * vol;
+    var best = 0.0;
+    var bestIdx = -1;
+    for (var a = 0; a < i32(params.kernel.x); a++) {
+      let zi = o0.x + a * dl.x;
+      if (zi < 0 || zi >= ins.x) {
+        continue;
+      }
+      for (var b = 0; b < i32(params.kernel.y); b++) {
+        let yi = o0.y + b * dl.y;
+        if (yi < 0 || yi >= ins.y) {
+          continue;
+        }
+        let row = (zi * ins.y + yi) * ins.z;
+        for (var c = 0; c < i32(params.kernel.z); c++) {
+          let xi = o0.z + c * dl.z;
+          if (xi < 0 || xi >= ins.z) {
+            continue;
+          }
+          let idx = row + xi;
+          let v = x[base + u32(idx)];
+          if (bestIdx < 0 || v > best || isNan(v)) {
+            best = v;
+            bestIdx = idx;
+          }
+        }
+      }
+    }
+    let o = (plane * params.outSize.y + ho) * params.outSize.z + wo;
+    y[o] = best;
+    argmax[o] = bestIdx;
+  }
+}

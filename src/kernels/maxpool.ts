@@ -1,0 +1,157 @@
+/**
+ * Max pooling on NCDHW with per-axis kernel, stride, padding and dilation (the ResNet stem's in-plane
+ * pool is kernel [1, 3, 3], stride [1, 2, 2], pad [0, 1, 1]), floor mode, PyTorch semantics: ties keep
+ * the first maximum in (d, h, w) scan order, padding never wins, NaN propagates.
+ *
+ * The forward saves argmax (i32, the flat index inside each (n, c) volume, as PyTorch's
+ * return_indices). The backward is a GATHER over dx positions: each thread owns one input element and
+ * adds the dy of every output whose argmax names it — race-free for any overlap, deterministic, and it
+ * writes every dx element (no zero-fill pass, no atomics).
+ */
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { defineKernel } from './define.js';
+
+type F32 = GpuTensor<'f32'>;
+type I32 = GpuTensor<'i32'>;
+export type Triple = readonly [number, number, number];
+
+export const maxPoolForwardKernel = defineKernel({
+  name: 'maxpool-forward',
+  shader: 'pool/maxpool-forward',
+  bindings: { params: 'uniform', x: 'read', y: 'read_write', argmax: 'read_write' },
+});
+export const maxPoolBackwardInputKernel = defineKernel({
+  name: 'maxpool-backward-input',
+  shader: 'pool/maxpool-backward-input',
+  bindings: { params: 'uniform', dy: 'read', argmax: 'read', dx: 'read_write' },
+});
+
+export interface MaxPoolParams {
+  /** Window extent (depth, height, width). */
+  kernel: Triple;
+  /** Per-axis stride; default = kernel (PyTorch's default). */
+  stride?: Triple;
+  /** Symmetric padding per axis, at most half the kernel extent; default [0, 0, 0]. */
+  pad?: Triple;
+  /** Per-axis dilation; default [1, 1, 1]. */
+  dilation?: Triple;
+}
+
+export interface MaxPoolResult {
+  /** [N, C, Do, Ho, Wo] */
+  y: F32;
+  /** i32, shape of y: index (d·H + h)·W + w of the chosen input inside its (n, c) volume. */
+  argmax: I32;
+}
+
+/** Workgroup tile over (w, h): 16 × 16 when the plane is large, narrower for thin planes. */
+function tile(w: number, h: number): { WX: number; WY: number } {
+  let wx = 16;
+  while (wx > 1 && wx / 2 >= w) wx /= 2;
+  let wy = 256 / wx;
+  while (wy > 1 && wy / 2 >= h) wy /= 2;
+  return { WX: wx, WY: wy };
+}
+
+function triple(op: string, t: Triple | undefined, fallback: Triple, min: number, name: string): [number, number, number] {
+  const v = t ?? fallback;
+  if (v.length !== 3 || v.some((a) => !Number.isInteger(a) || a < min)) {
+    throw new GpuError('usage', `${op}: ${name} [${v.join(', ')}] must be three integers ≥ ${min} in (depth, height, width) order`);
+  }
+  return [v[0], v[1], v[2]];
+}
+
+interface Geometry {
+  n: number;
+  c: number;
+  inSize: [number, number, number];
+  outSize: [number, number, number];
+  kernel: [number, number, number];
+  stride: [number, number, number];
+  pad: [number, number, number];
+  dilation: [number, number, number];
+}
+
+function geometry(op: string, xShape: readonly number[], p: MaxPoolParams): Geometry {
+  if (xShape.length !== 5) throw new GpuError('usage', `${op}: input shape [${xShape.join(', ')}] must be [N, C, D, H, W] (use D = 1 for 2D maps)`);
+  const kernel = triple(op, p.kernel, [1, 1, 1], 1, 'kernel');
+  const stride = triple(op, p.stride, kernel, 1, 'stride');
+  const pad = triple(op, p.pad, [0, 0, 0], 0, 'pad');
+  const dilation = triple(op, p.dilation, [1, 1, 1], 1, 'dilation');
+  for (let a = 0; a < 3; a++) {
+    // As PyTorch: keeps at least one real element in every window.
+    if (2 * pad[a]! > kernel[a]!) throw new GpuError('usage', `${op}: pad [${pad.join(', ')}] exceeds half the kernel [${kernel.join(', ')}]; use pad ≤ floor(kernel / 2)`);
+  }
+  const [n, c, d, h, w] = xShape as [number, number, number, number, number];
+  const inSize: [number, number, number] = [d, h, w];
+  const outSize = inSize.map((s, a) => Math.floor((s + 2 * pad[a]! - dilation[a]! * (kernel[a]! - 1) - 1) / stride[a]!) + 1) as [number, number, number];
+  if (outSize.some((o) => o < 1)) {
+    throw new GpuError('usage', `${op}: output would be empty ([${outSize.join(', ')}]) for input [${d}, ${h}, ${w}] and kernel [${kernel.join(', ')}]; enlarge the input or the padding`);
+  }
+  return { n, c, inSize, outSize, kernel, stride, pad, dilation };
+}
+
+function uniforms(g: Geometry, planes: number) {
+  return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, planes };
+}
+
+/** Output shape [N, C, Do, Ho, Wo] of maxPool3d (floor mode). */
+export function maxPool3dOutputShape(xShape: readonly number[], params: MaxPoolParams): number[] {
+  const g = geometry('maxPool3dOutputShape', xShape, params);
+  return [g.n, g.c, ...g.outSize];
+}
+
+/** Forward: the maximum over each window, with its argmax. */
+export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?: I32 } = {}): MaxPoolResult {
+  const op = 'maxPool3d';
+  if (x.dtype !== 'f32') throw new GpuError('usage', `${op}: input must be f32, got ${x.dtype}`);
+  const g = geometry(op, x.shape, params);
+  const gpu = x.gpu;
+  const yShape = [g.n, g.c, ...g.outSize];
+  const size = yShape.reduce((a, b) => a * b, 1);
+  for (const [name, t, dtype] of [['y', out.y, 'f32'], ['argmax', out.argmax, 'i32']] as const) {
+    if (t && (t.dtype !== dtype || t.size !== size)) throw new GpuError('usage', `${op}: out.${name} ${t} must be ${dtype} of shape [${yShape.join(', ')}]`);
+    if (t === x) throw new GpuError('usage', `${op}: out.${name} must not alias the input`);
+  }
+  const y = out.y ?? gpu.empty(yShape, 'f32');
+  const argmax = out.argmax ?? gpu.empty(yShape, 'i32');
+  const planes = g.n * g.c * g.outSize[0];
+  const t = tile(g.outSize[2], g.outSize[1]);
+  gpu.dispatch(maxPoolForwardKernel, {
+    bind: { x, y, argmax },
+    uniforms: { params: uniforms(g, planes) },
+    overrides: t,
+    workgroups: [Math.ceil(g.outSize[2] / t.WX), Math.ceil(g.outSize[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
+  });
+  return { y, argmax };
+}
+
+/**
+ * Backward w.r.t. the input: dx[i] = Σ dy[o] over the outputs o whose argmax is i. `params` and
+ * `xShape` must be those of the forward; argmax is the forward's.
+ */
+export function maxPool3dBackward(dy: F32, argmax: I32, xShape: readonly number[], params: MaxPoolParams, out?: F32): F32 {
+  const op = 'maxPool3dBackward';
+  const g = geometry(op, xShape, params);
+  const gpu = dy.gpu;
+  const yShape = [g.n, g.c, ...g.outSize];
+  for (const [name, t, dtype] of [['dy', dy, 'f32'], ['argmax', argmax, 'i32']] as const) {
+    if (t.dtype !== dtype || t.shape.length !== 5 || t.shape.some((s, i) => s !== yShape[i])) {
+      throw new GpuError('usage', `${op}: ${name} ${t} must be ${dtype} of shape [${yShape.join(', ')}] (the forward's output for input [${xShape.join(', ')}])`);
+    }
+  }
+  const size = xShape.reduce((a, b) => a * b, 1);
+  if (out && (out.dtype !== 'f32' || out.size !== size)) throw new GpuError('usage', `${op}: out ${out} must be f32 of shape [${xShape.join(', ')}]`);
+  if (out === dy) throw new GpuError('usage', `${op}: out must not alias dy`);
+  const dx = out ?? gpu.empty(xShape, 'f32');
+  const planes = g.n * g.c * g.inSize[0];
+  const t = tile(g.inSize[2], g.inSize[1]);
+  gpu.dispatch(maxPoolBackwardInputKernel, {
+    bind: { dy, argmax, dx },
+    uniforms: { params: uniforms(g, planes) },
+    overrides: t,
+    workgroups: [Math.ceil(g.inSize[2] / t.WX), Math.ceil(g.inSize[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
+  });
+  return dx;
+}
