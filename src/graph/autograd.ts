@@ -11,7 +11,7 @@
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { add, fill } from '../kernels/elementwise.js';
-import { RULES } from './rules.js';
+import { RULES, type Thunks } from './rules.js';
 import { type F32, type Node, Tensor } from './tensor.js';
 
 export { isGradEnabled, noGrad, record } from './record.js';
@@ -86,7 +86,7 @@ export function backward(loss: Tensor, gradOutput?: F32): void {
     const gy = grads.get(t);
     grads.delete(t);
     if (gy) {
-      const rule = RULES[node.op] as unknown as (n: Node, g: F32) => ((() => F32) | null)[];
+      const rule = RULES[node.op] as unknown as (n: Node, g: F32) => Thunks;
       const thunks = rule(node, gy);
       node.inputs.forEach((inp, i) => {
         if (!inp.requiresGrad) return;
@@ -94,6 +94,7 @@ export function backward(loss: Tensor, gradOutput?: F32): void {
         if (!th) return;
         accumulate(inp, th());
       });
+      thunks.dispose?.();
       if (gy !== gradOutput) gy.release();
     }
     for (const o of node.owned) o.release();

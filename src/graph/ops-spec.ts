@@ -4,6 +4,8 @@
  * not compile.
  */
 import type { GpuTensor } from '../gpu/tensor.js';
+import type { DepthAggSaved } from '../kernels/depth-agg.js';
+import type { MaxPoolParams } from '../kernels/maxpool.js';
 
 type F32 = GpuTensor<'f32'>;
 type None = Record<string, never>;
@@ -19,6 +21,16 @@ export interface OpSpecs {
   transpose: { attrs: { d0: number; d1: number }; saved: None };
   indexSelect: { attrs: { xShape: readonly number[] }; saved: { idx: GpuTensor<'u32'> } };
   sum: { attrs: { scale: number; xShape: readonly number[] }; saved: None };
+  batchNorm: {
+    attrs: { training: boolean; relu: boolean; eps: number };
+    saved: { x: F32; y: F32; gamma: F32; mean: F32; invStd: F32; runningMean: F32 | null; runningVar: F32 | null };
+  };
+  maxPool3d: { attrs: { xShape: readonly number[]; params: MaxPoolParams }; saved: { argmax: GpuTensor<'i32'> } };
+  planeAvgPool: { attrs: { xShape: readonly number[] }; saved: None };
+  depthAggregate: { attrs: None; saved: { x: F32; aux: DepthAggSaved } };
+  focalLoss: { attrs: None; saved: { grad: F32 } };
+  centerLoss: { attrs: None; saved: { grad: F32 } };
+  tripletLoss: { attrs: None; saved: { x: F32; coef: F32 } };
 }
 
 export type OpName = keyof OpSpecs;

@@ -7,10 +7,16 @@ import type { OpName } from './ops-spec.js';
 import type { F32, Node } from './tensor.js';
 import { elementwiseRules } from './ops/elementwise.js';
 import { layoutRules } from './ops/layout.js';
+import { lossRules } from './ops/losses.js';
+import { nnRules } from './ops/nn.js';
 
-export type GradRule<K extends OpName> = (node: Node<K>, gy: F32) => ((() => F32) | null)[];
+/** One thunk per input; `dispose` (optional) frees shared work the called thunks did not take. */
+export type Thunks = ((() => F32) | null)[] & { dispose?: () => void };
+export type GradRule<K extends OpName> = (node: Node<K>, gy: F32) => Thunks;
 
 export const RULES: { [K in OpName]: GradRule<K> } = {
   ...elementwiseRules,
   ...layoutRules,
+  ...nnRules,
+  ...lossRules,
 };

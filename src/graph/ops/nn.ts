@@ -1,0 +1,126 @@
+/** Differentiable network ops: batch norm (+ fused ReLU), max pooling, in-plane average pooling, depth aggregation. */
+import { GpuError } from '../../gpu/errors.js';
+import type { GpuTensor } from '../../gpu/tensor.js';
+import * as bn from '../../kernels/batchnorm.js';
+import { type DepthAggKind, depthAgg, depthAggBackward } from '../../kernels/depth-agg.js';
+import { type MaxPoolParams, maxPool3d as maxPoolKernel, maxPool3dBackward } from '../../kernels/maxpool.js';
+import { planeAvgPool as planeAvgPoolKernel, planeAvgPoolBackward } from '../../kernels/plane-avgpool.js';
+import { record } from '../record.js';
+import type { Thunks } from '../rules.js';
+import type { F32, Node, Tensor } from '../tensor.js';
+
+type Triple = readonly [number, number, number];
+
+function batchNormImpl(
+  relu: boolean,
+  input: Tensor,
+  runningMean: F32 | null,
+  runningVar: F32 | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  training: boolean,
+  momentum: number,
+  eps: number,
+): Tensor {
+  if (!weight || !bias) throw new GpuError('usage', 'batchNorm: voxelgrad needs the affine weight and bias (pass ones/zeros for a plain normalisation)');
+  if (training) {
+    const r = bn.batchNormTrain(input.data, weight.data, bias.data, runningMean, runningVar, { eps, momentum, relu });
+    const saved = { x: input.data, y: r.y, gamma: weight.data, mean: r.mean, invStd: r.invStd, runningMean, runningVar };
+    return record('batchNorm', [input, weight, bias], r.y, { training, relu, eps }, saved, { owned: [r.mean, r.invStd] });
+  }
+  if (!runningMean || !runningVar) throw new GpuError('usage', 'batchNorm in eval mode needs running_mean and running_var');
+  const y = bn.batchNormEval(input.data, weight.data, bias.data, runningMean, runningVar, { eps, relu });
+  const gpu = input.gpu;
+  // Eval-mode backward reads the running statistics; the placeholders keep the saved record's type.
+  const none = gpu.empty([0]);
+  const saved = { x: input.data, y, gamma: weight.data, mean: none, invStd: none, runningMean, runningVar };
+  return record('batchNorm', [input, weight, bias], y, { training, relu, eps }, saved, { owned: [none] });
+}
+
+/**
+ * torch.nn.functional.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps).
+ * In training mode the running statistics are updated in place (momentum 0.1, unbiased variance).
+ */
+export function batchNorm(
+  input: Tensor,
+  runningMean: F32 | null,
+  runningVar: F32 | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  training = false,
+  momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  return batchNormImpl(false, input, runningMean, runningVar, weight, bias, training, momentum, eps);
+}
+
+/** relu(batch_norm(…)) in one pass (voxelgrad's fusion; same arguments as batchNorm). */
+export function batchNormRelu(
+  input: Tensor,
+  runningMean: F32 | null,
+  runningVar: F32 | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  training = false,
+  momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  return batchNormImpl(true, input, runningMean, runningVar, weight, bias, training, momentum, eps);
+}
+
+const triple = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
+
+/** torch.nn.functional.max_pool3d(input, kernel_size, stride=kernel_size, padding=0, dilation=1). */
+export function maxPool3d(input: Tensor, kernelSize: number | Triple, stride?: number | Triple, padding: number | Triple = 0, dilation: number | Triple = 1): Tensor {
+  const params: MaxPoolParams = { kernel: triple(kernelSize), stride: triple(stride ?? kernelSize), pad: triple(padding), dilation: triple(dilation) };
+  const r = maxPoolKernel(input.data, params);
+  return record('maxPool3d', [input], r.y, { xShape: input.shape, params }, { argmax: r.argmax }, { owned: [r.argmax] });
+}
+
+/** In-plane global average pooling [N, C, D, H, W] → [N, C, D] (torch: x.mean(dim=(3, 4))). */
+export function planeAvgPool(input: Tensor): Tensor {
+  return record('planeAvgPool', [input], planeAvgPoolKernel(input.data), { xShape: input.shape }, {});
+}
+
+/** Depth aggregation over the slice axis, [N, C, D] → [N, C] (avg, max, attention) or [N, C²] (bilinear). */
+export function depthAggregate(input: Tensor, kind: DepthAggKind): Tensor {
+  const r = depthAgg(kind, input.data);
+  const owned: GpuTensor[] = [];
+  if (r.saved.kind === 'max') owned.push(r.saved.argmax);
+  if (r.saved.kind === 'bilinear') owned.push(r.saved.norm);
+  return record('depthAggregate', [input], r.y as F32, {}, { x: input.data, aux: r.saved }, { owned });
+}
+
+function bnRule(n: Node<'batchNorm'>, gy: F32): Thunks {
+  const s = n.saved;
+  let grads: bn.BatchNormGrads | null = null;
+  const taken = [false, false, false];
+  const get = () => {
+    if (!grads) {
+      const opts = n.attrs.relu ? { relu: true, y: s.y } : {};
+      grads = n.attrs.training
+        ? bn.batchNormBackward(gy, s.x, s.gamma, s.mean, s.invStd, opts)
+        : bn.batchNormEvalBackward(gy, s.x, s.gamma, s.runningMean!, s.runningVar!, { ...opts, eps: n.attrs.eps });
+    }
+    return grads;
+  };
+  const thunks: Thunks = [
+    () => ((taken[0] = true), get().dx),
+    () => ((taken[1] = true), get().dgamma),
+    () => ((taken[2] = true), get().dbeta),
+  ];
+  thunks.dispose = () => {
+    if (!grads) return;
+    if (!taken[0]) grads.dx.release();
+    if (!taken[1]) grads.dgamma.release();
+    if (!taken[2]) grads.dbeta.release();
+  };
+  return thunks;
+}
+
+export const nnRules = {
+  batchNorm: bnRule,
+  maxPool3d: (n: Node<'maxPool3d'>, gy: F32): Thunks => [() => maxPool3dBackward(gy, n.saved.argmax, n.attrs.xShape, n.attrs.params)],
+  planeAvgPool: (n: Node<'planeAvgPool'>, gy: F32): Thunks => [() => planeAvgPoolBackward(gy, n.attrs.xShape)],
+  depthAggregate: (n: Node<'depthAggregate'>, gy: F32): Thunks => [() => depthAggBackward(n.saved.x, n.saved.aux, gy) as F32],
+};
