@@ -10,5 +10,6 @@ import './reduce.js';
 import './plane-avgpool.js';
 import './focal.js';
 import './maxpool.js';
+import './center.js';
 
 export { registeredKernels } from './define.js';
