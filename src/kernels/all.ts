@@ -11,5 +11,6 @@ import './plane-avgpool.js';
 import './focal.js';
 import './maxpool.js';
 import './center.js';
+import './triplet.js';
 
 export { registeredKernels } from './define.js';
