@@ -12,5 +12,6 @@ import './focal.js';
 import './maxpool.js';
 import './center.js';
 import './triplet.js';
+import './sgd.js';
 
 export { registeredKernels } from './define.js';

@@ -1,0 +1,175 @@
+/**
+ * SGD with momentum and weight decay (torch.optim.SGD, as sgd.ref.ts) as ONE fused dispatch per step
+ * over every parameter of the model.
+ *
+ * Design: WebGPU cannot bind a variable number of buffers (8–16 storage bindings per stage), so the
+ * parameters, their gradients and the momentum buffer each live in ONE flat f32 "arena" with the same
+ * layout (`planParamArena`): tensor t occupies [offsets[t], offsets[t] + sizes[t]), every offset a
+ * multiple of ARENA_ALIGN = 1,024 floats (4 KiB, also a multiple of WebGPU's 256-byte
+ * minStorageBufferOffsetAlignment, so each tensor can be bound as a sub-range view of the arena).
+ * One workgroup updates one 1,024-float block and reads its tensor index from a block table, so
+ * per-tensor settings (PyTorch param groups: lr multiplier, weight decay — e.g. no decay on BN) cost
+ * nothing per element. Padding between tensors is zero and stays zero (0 + wd·0).
+ * Layers that keep separate parameter tensors need arena views (binding {buffer, offset, size}); until
+ * the tensor class has them, the optimizer copies gradients into the grad arena (one copy per tensor).
+ *
+ * Learning-rate schedules: `lrAt` is sgd.ref.ts's pure `lrAtRef` (constant, step, cosine), re-exported.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { defineKernel, grid1d } from './define.js';
+
+export { lrAtRef as lrAt, type LrSchedule } from './sgd.ref.js';
+
+export const sgdStepKernel = defineKernel({
+  name: 'sgd-step',
+  shader: 'sgd/step',
+  bindings: { params: 'uniform', blockSeg: 'read', segments: 'read', grad: 'read', param: 'read_write', mom: 'read_write' },
+});
+
+const WG = 256;
+/** Floats per arena block: one workgroup of WG threads × vec4. Every tensor starts on a block boundary. */
+export const ARENA_ALIGN = WG * 4;
+
+export interface ParamArenaLayout {
+  /** Element count of each tensor. */
+  sizes: readonly number[];
+  /** Element offset of each tensor in the arena (multiples of ARENA_ALIGN). */
+  offsets: readonly number[];
+  /** Arena length in floats (a multiple of ARENA_ALIGN). */
+  total: number;
+  /** Tensor index of each ARENA_ALIGN block; total / ARENA_ALIGN entries. */
+  blockSegment: Uint32Array;
+}
+
+/** Lays out tensors of the given element counts in one arena, each starting on an ARENA_ALIGN boundary. */
+export function planParamArena(sizes: readonly number[]): ParamArenaLayout {
+  if (sizes.length === 0) throw new GpuError('usage', 'planParamArena: no parameter tensors; pass the element count of each');
+  const offsets: number[] = [];
+  let at = 0;
+  for (const [i, s] of sizes.entries()) {
+    if (!Number.isInteger(s) || s < 1) throw new GpuError('usage', `planParamArena: tensor ${i} has size ${s}; sizes must be integers >= 1`);
+    offsets.push(at);
+    at += Math.ceil(s / ARENA_ALIGN) * ARENA_ALIGN;
+  }
+  const blockSegment = new Uint32Array(at / ARENA_ALIGN);
+  for (let t = 0; t < sizes.length; t++) blockSegment.fill(t, offsets[t]! / ARENA_ALIGN, (offsets[t]! + Math.ceil(sizes[t]! / ARENA_ALIGN) * ARENA_ALIGN) / ARENA_ALIGN);
+  return { sizes: [...sizes], offsets, total: at, blockSegment };
+}
+
+/** Packs host arrays (one per tensor) into a zero-padded arena image of the layout. */
+export function packArena(layout: ParamArenaLayout, parts: readonly ArrayLike<number>[]): Float32Array {
+  if (parts.length !== layout.sizes.length) throw new GpuError('usage', `packArena: ${parts.length} arrays for ${layout.sizes.length} tensors`);
+  const out = new Float32Array(layout.total);
+  parts.forEach((p, t) => {
+    if (p.length !== layout.sizes[t]) throw new GpuError('usage', `packArena: tensor ${t} has ${p.length} values, the layout says ${layout.sizes[t]}`);
+    out.set(p, layout.offsets[t]);
+  });
+  return out;
+}
+
+export interface SgdGroup {
+  /** Multiplier of the step's learning rate for this tensor (default 1). */
+  lrScale?: number;
+  /** Weight decay of this tensor (default: the optimizer's weightDecay). */
+  weightDecay?: number;
+}
+
+export interface FusedSgdOptions {
+  /** Momentum μ ≥ 0 (default 0: no buffer, as PyTorch). */
+  momentum?: number;
+  /** Dampening (default 0). */
+  dampening?: number;
+  /** L2 weight decay added to the gradient (default 0; the paper uses 0.01). */
+  weightDecay?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
+  nesterov?: boolean;
+  /** Per-tensor overrides, one entry per tensor of the layout (PyTorch's param groups). */
+  groups?: readonly SgdGroup[];
+}
+
+function checkNonNeg(v: number, name: string): void {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new GpuError('usage', `FusedSgd ${name} must be a finite number >= 0, got ${v}`);
+}
+
+/**
+ * The optimizer state for one arena layout: block and group tables (uploaded once), the momentum
+ * arena, and the step count (the first step initialises the buffer, as PyTorch does).
+ */
+export class FusedSgd {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  /** Momentum arena (null when momentum is 0). */
+  readonly buffer: GpuTensor | null;
+  private stepsTaken = 0;
+  private readonly blockSeg: GpuTensor<'u32'>;
+  private readonly segments: GpuTensor;
+  private readonly spare: GpuTensor | null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly layout: ParamArenaLayout,
+    opts: FusedSgdOptions = {},
+  ) {
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    const wd = opts.weightDecay ?? 0;
+    checkNonNeg(this.momentum, 'momentum');
+    checkNonNeg(wd, 'weightDecay');
+    if (!Number.isFinite(this.dampening)) throw new GpuError('usage', `FusedSgd dampening must be finite, got ${this.dampening}`);
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new GpuError('usage', `FusedSgd: Nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${this.momentum}, dampening ${this.dampening})`);
+    }
+    const s = layout.sizes.length;
+    if (opts.groups && opts.groups.length !== s) throw new GpuError('usage', `FusedSgd: ${opts.groups.length} groups for ${s} tensors; give one entry per tensor`);
+    const seg = new Float32Array(2 * s);
+    for (let t = 0; t < s; t++) {
+      const g = opts.groups?.[t] ?? {};
+      seg[2 * t] = g.lrScale ?? 1;
+      seg[2 * t + 1] = g.weightDecay ?? wd;
+      checkNonNeg(seg[2 * t]!, `groups[${t}].lrScale`);
+      checkNonNeg(seg[2 * t + 1]!, `groups[${t}].weightDecay`);
+    }
+    // Owned for the optimizer's lifetime, whatever tidy scope created it.
+    this.blockSeg = gpu.keep(gpu.tensor(layout.blockSegment, [layout.blockSegment.length], 'u32'));
+    this.segments = gpu.keep(gpu.tensor(seg, [s, 2]));
+    this.buffer = this.momentum !== 0 ? gpu.keep(gpu.empty([layout.total])) : null;
+    this.spare = this.momentum !== 0 ? null : gpu.keep(gpu.empty([4]));
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.stepsTaken;
+  }
+
+  /** Forgets the momentum: the next step starts a new buffer (as a fresh torch.optim.SGD). */
+  reset(): void {
+    this.stepsTaken = 0;
+  }
+
+  /** One SGD step over the whole arena, in place on `param`: a single dispatch. */
+  step(param: GpuTensor, grad: GpuTensor, lr: number): void {
+    checkNonNeg(lr, 'lr');
+    const n = this.layout.total;
+    if (param.size !== n || grad.size !== n || param.dtype !== 'f32' || grad.dtype !== 'f32') {
+      throw new GpuError('usage', `FusedSgd.step: param ${param} and grad ${grad} must be f32 arenas of ${n} elements (planParamArena's total)`);
+    }
+    if (param === grad) throw new GpuError('usage', 'FusedSgd.step: param and grad must be different buffers');
+    const blocks = n / ARENA_ALIGN;
+    this.gpu.dispatch(sgdStepKernel, {
+      bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, mom: this.buffer ?? this.spare! },
+      uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
+      overrides: { WG, MOMENTUM: this.momentum !== 0 ? 1 : 0, NESTEROV: this.nesterov ? 1 : 0 },
+      workgroups: grid1d(blocks, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension),
+    });
+    this.stepsTaken++;
+  }
+
+  /** Frees the tables and the momentum arena. */
+  release(): void {
+    for (const t of [this.blockSeg, this.segments, this.buffer, this.spare]) t?.release();
+  }
+}
