@@ -13,5 +13,6 @@ import './maxpool.js';
 import './center.js';
 import './triplet.js';
 import './sgd.js';
+import './activations.js';
 
 export { registeredKernels } from './define.js';
