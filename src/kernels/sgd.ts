@@ -10,8 +10,8 @@
  * One workgroup updates one 1,024-float block and reads its tensor index from a block table, so
  * per-tensor settings (PyTorch param groups: lr multiplier, weight decay — e.g. no decay on BN) cost
  * nothing per element. Padding between tensors is zero and stays zero (0 + wd·0).
- * Layers that keep separate parameter tensors need arena views (binding {buffer, offset, size}); until
- * the tensor class has them, the optimizer copies gradients into the grad arena (one copy per tensor).
+ * Parameter tensors become views of the arena (`GpuTensor.viewAt(offsets[t], shape)`), so layers bind
+ * them as before; gradients are gathered into the grad arena the same way (or written there directly).
  *
  * Learning-rate schedules: `lrAt` is sgd.ref.ts's pure `lrAtRef` (constant, step, cosine), re-exported.
  */
@@ -148,6 +148,15 @@ export class FusedSgd {
   /** Forgets the momentum: the next step starts a new buffer (as a fresh torch.optim.SGD). */
   reset(): void {
     this.stepsTaken = 0;
+  }
+
+  /**
+   * Marks the momentum buffer as already started (e.g. restored from a checkpoint with gpu.write), so
+   * the next step continues it (buf = μ·buf + (1 − dampening)·d) instead of initialising it.
+   */
+  markStarted(steps = 1): void {
+    if (!(Number.isInteger(steps) && steps >= 1)) throw new GpuError('usage', `FusedSgd.markStarted: steps must be an integer >= 1, got ${steps}`);
+    this.stepsTaken = Math.max(this.stepsTaken, steps);
   }
 
   /** One SGD step over the whole arena, in place on `param`: a single dispatch. */

@@ -117,6 +117,26 @@ describe('fused SGD on the GPU vs float64 reference', async () => {
     opt.release();
   });
 
+  it('markStarted() continues a momentum buffer restored from a checkpoint', async () => {
+    const layout = planParamArena([10]);
+    const p0 = randomNormal(rng, 10);
+    const [g1, g2] = [randomNormal(rng, 10), randomNormal(rng, 10)];
+    const o = { lr: 0.05, momentum: 0.9, weightDecay: 0.01 };
+    const s1 = sgdStepRef(p0, g1, null, o);
+    const want = sgdStepRef(s1.param, g2, s1.buf, o);
+    const opt = new FusedSgd(gpu, layout, o);
+    const param = gpu.tensor(packArena(layout, [s1.param]), [layout.total]);
+    gpu.write(opt.buffer!, packArena(layout, [s1.buf!]));
+    opt.markStarted();
+    const grad = gpu.tensor(packArena(layout, [g2]), [layout.total]);
+    opt.step(param, grad, o.lr);
+    expect(relErr((await param.read()).slice(0, 10), want.param)).toBeLessThan(TOL);
+    expect(relErr((await opt.buffer!.read()).slice(0, 10), want.buf!)).toBeLessThan(TOL);
+    expect(() => opt.markStarted(0)).toThrow(/markStarted/);
+    for (const t of [param, grad]) t.release();
+    opt.release();
+  });
+
   it('one dispatch per step, whatever the number of tensors', async () => {
     const layout = planParamArena(Array.from({ length: 40 }, (_, i) => 1 + i * 37));
     const opt = new FusedSgd(gpu, layout, { momentum: 0.9, weightDecay: 0.01 });
