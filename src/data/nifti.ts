@@ -19,9 +19,12 @@
  *     A chosen transform with a zero or non-finite column falls back to the next one, with a warning.
  *   - Spatial units from xyzt_units (metre / micron) are converted to mm; unknown units are taken as mm.
  *   - Spacing = the column norms of that affine (equal to |pixdim| for qform and method 1).
- *   - Reorientation: the axis with the largest spacing becomes D (ties prefer k, then j); of the two other
- *     axes the slower one in file order becomes H and the faster one W. No flips: the affine records the
- *     permutation, so voxel (d, h, w) still maps to the right place in mm.
+ *   - Reorientation: the slice axis becomes D. The slice axis is dim_info's slice_dim when the file sets
+ *     it (1..3: the acquisition's slice direction, which our writer records), else the axis with the
+ *     largest spacing (ties prefer k, then j). Of the two other axes the slower one in file order becomes
+ *     H and the faster one W. No flips: the affine records the permutation, so voxel (d, h, w) still maps
+ *     to the right place in mm. (slice_dim matters for thick-slice data stored at coarse in-plane
+ *     resolution, e.g. a 32 x 32 synthetic volume whose 3.5 mm pixels exceed its 3.1 mm slices.)
  * Intensities: scl_slope of 0, NaN or ±Inf means identity (scl_inter ignored too); a non-finite
  * scl_inter with a valid slope is taken as 0. Voxels that are NaN/±Inf after scaling become 0 and are
  * counted in `warnings`.
@@ -101,6 +104,10 @@ export interface NiftiInfo {
   affineSource: 'sform' | 'qform' | 'pixdim';
   /** File axis (0 = i, 1 = j, 2 = k) that became D, H and W. */
   axisOrder: [number, number, number];
+  /** How the slice axis was chosen. */
+  sliceAxisFrom: 'dim_info' | 'spacing' | 'none';
+  /** dim_info's slice_dim (0 = not set). */
+  sliceDim: number;
   /** Number of 3D volumes in the file (product of dim[4..]). */
   volumes: number;
   /** Multiplier applied to convert the file's spatial unit to mm. */
@@ -127,6 +134,7 @@ interface Header {
   bitpix: number;
   voxOffset: number;
   srow: number[];
+  sliceDim: number;
   extensions: { code: number; size: number }[];
 }
 
@@ -278,7 +286,8 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const srow: number[] = [];
   for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
 
-  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, extensions: [] };
+  const sliceDim = ((version === 1 ? b[39]! : b[524]!) >> 4) & 3;
+  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, sliceDim, extensions: [] };
 }
 
 /**
@@ -553,9 +562,16 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   const fileSpacing = [0, 1, 2].map((c) => columnNorm(fileAffine, c));
 
   let axisOrder: [number, number, number] = [2, 1, 0];
+  let sliceAxisFrom: NiftiInfo['sliceAxisFrom'] = 'none';
   if (reorient) {
     let slice = 2;
-    for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
+    if (h.sliceDim >= 1 && h.sliceDim <= 3) {
+      slice = h.sliceDim - 1;
+      sliceAxisFrom = 'dim_info';
+    } else {
+      for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
+      sliceAxisFrom = 'spacing';
+    }
     const rest = [0, 1, 2].filter((a) => a !== slice);
     axisOrder = [slice, rest[1]!, rest[0]!];
   }
@@ -608,6 +624,8 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
       sformCode: lib.sformCode,
       affineSource,
       axisOrder,
+      sliceAxisFrom,
+      sliceDim: h.sliceDim,
       volumes: h.volumes,
       unitToMm: scale,
       description: lib.description,
@@ -686,8 +704,8 @@ function quantisation(data: Float32Array, lo: number, hi: number): { slope: numb
 
 /**
  * Writes a Volume as single-file NIfTI-1 (little-endian, vox_offset 352, units mm, sform and qform both
- * code 1 from the affine). File axes are (i, j, k) = (W, H, D), so a volume whose D spacing is the
- * largest reads back unchanged.
+ * code 1 from the affine). File axes are (i, j, k) = (W, H, D) and dim_info's slice_dim marks k as the
+ * slice axis, so every volume reads back with the same [D, H, W] layout.
  */
 export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
   const [D, H, W] = vol.dims;

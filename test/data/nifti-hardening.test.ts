@@ -122,6 +122,16 @@ describe('orientation policy', () => {
     expect(vol.nifti.affineSource).toBe('qform');
     expect(vol.warnings.join()).toMatch(/sform is degenerate/);
   });
+  it('dim_info slice_dim, when set, names the slice axis even if another axis has larger spacing', () => {
+    for (const version of [1, 2] as const) {
+      // pixdim (i, j, k) = (5, 1, 2): spacing alone would pick i, slice_dim = 3 keeps k.
+      const vol = readNifti(buildNifti(base({ version, pixdim: [1, 5, 1, 2], dimInfo: 3 << 4 })), { name: 'di' });
+      expect(vol.nifti.sliceAxisFrom).toBe('dim_info');
+      expect(vol.nifti.axisOrder).toEqual([2, 1, 0]);
+      const vol2 = readNifti(buildNifti(base({ version, pixdim: [1, 1, 1, 2], dimInfo: 1 << 4 })), { name: 'di' });
+      expect(vol2.nifti.axisOrder).toEqual([0, 2, 1]);
+    }
+  });
   it('reorients the largest-spacing axis to D and moves the voxels with it', () => {
     // i has the largest spacing: D = i, H = k, W = j.
     const vals = Array.from({ length: 24 }, (_, n) => n);

@@ -88,11 +88,16 @@ describe('writeNifti / readNifti round trip', () => {
     }
   });
 
-  it('a volume whose D is not the largest spacing is reoriented on read unless reorient is false', () => {
+  it('a volume whose D is not the largest spacing keeps its layout (slice_dim), and is reoriented without it', () => {
     const rng = new Rng(9);
     const vol = makeVolume(rng);
     const odd: Volume = { ...vol, spacing: [0.5, 2, 1], affine: [0.5, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] };
     const bytes = writeNifti(odd);
+    const back = readNifti(bytes, { name: 'o' });
+    expect(back.dims).toEqual(vol.dims);
+    expect(back.nifti.sliceAxisFrom).toBe('dim_info');
+    expect(bits(back.data)).toEqual(bits(vol.data));
+    bytes[39] = 0; // clear dim_info: the largest spacing (H) becomes D
     expect(readNifti(bytes, { name: 'o' }).dims).toEqual([7, 5, 6]);
     expect(bits(readNifti(bytes, { name: 'o', reorient: false }).data)).toEqual(bits(vol.data));
   });

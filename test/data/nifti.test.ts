@@ -21,6 +21,7 @@ interface RawHeader {
   inter: number;
   sformCode: number;
   srow: number[];
+  sliceDim: number;
 }
 
 function inflateAll(bytes: Uint8Array): Uint8Array {
@@ -40,6 +41,7 @@ function rawHeader(b: Uint8Array): RawHeader {
       voxOffset: v.getFloat32(108, le), slope: v.getFloat32(112, le), inter: v.getFloat32(116, le),
       sformCode: v.getInt16(254, le),
       srow: [...Array(12).keys()].map((i) => v.getFloat32(280 + 4 * i, le)),
+      sliceDim: (b[39]! >> 4) & 3,
     };
   }
   return {
@@ -50,6 +52,7 @@ function rawHeader(b: Uint8Array): RawHeader {
     voxOffset: Number(v.getBigInt64(168, le)), slope: v.getFloat64(176, le), inter: v.getFloat64(184, le),
     sformCode: v.getInt32(348, le),
     srow: [...Array(12).keys()].map((i) => v.getFloat64(400 + 8 * i, le)),
+    sliceDim: (b[524]! >> 4) & 3,
   };
 }
 
@@ -82,12 +85,14 @@ describe('readNifti on the five real fixtures', () => {
       expect(h.sformCode).toBeGreaterThan(0); // all five carry an sform, so the policy picks it
       const vol = readNifti(bytes, { name: f });
       const n = [h.dim[1]!, h.dim[2]!, h.dim[3]!];
-      // Expected spacing per file axis: column norms of srow; slice axis = largest (ties -> k, then j).
+      // Expected spacing per file axis: column norms of srow; slice axis = dim_info's slice_dim if set,
+      // else the largest spacing (ties -> k, then j).
       const colNorm = (c: number): number => Math.hypot(h.srow[c]!, h.srow[4 + c]!, h.srow[8 + c]!);
       const sp = [0, 1, 2].map(colNorm);
       let slice = 2;
       if (sp[1]! > sp[slice]! * (1 + 1e-6)) slice = 1;
       if (sp[0]! > sp[slice]! * (1 + 1e-6)) slice = 0;
+      if (h.sliceDim) slice = h.sliceDim - 1;
       const rest = [0, 1, 2].filter((a) => a !== slice);
       const order = [slice, rest[1]!, rest[0]!];
       expect(vol.dims).toEqual(order.map((a) => n[a]));

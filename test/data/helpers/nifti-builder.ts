@@ -26,6 +26,8 @@ export interface BuildOptions {
   /** Extension flag byte; defaults to 1 when extensions are given. */
   extFlag?: number;
   magic?: string;
+  /** dim_info byte (freq | phase << 2 | slice << 4). */
+  dimInfo?: number;
 }
 
 const BYTES: Record<number, number> = { 2: 1, 4: 2, 8: 4, 16: 4, 64: 8, 256: 1, 512: 2, 768: 4, 1024: 8, 1280: 8, 32: 8, 1792: 16 };
@@ -52,6 +54,7 @@ export function buildNifti(o: BuildOptions): Uint8Array {
   };
   if (version === 1) {
     v.setInt32(0, 348, le);
+    out[39] = o.dimInfo ?? 0;
     dim.forEach((x, i) => v.setInt16(40 + 2 * i, x, le));
     v.setInt16(70, o.datatype, le);
     v.setInt16(72, o.bitpix ?? bpv * 8, le);
@@ -82,6 +85,7 @@ export function buildNifti(o: BuildOptions): Uint8Array {
     (o.qoffset ?? [0, 0, 0]).forEach((x, i) => v.setFloat64(376 + 8 * i, x, le));
     srow.forEach((x, i) => v.setFloat64(400 + 8 * i, x, le));
     v.setInt32(500, o.xyztUnits ?? 2, le);
+    out[524] = o.dimInfo ?? 0;
   }
   out[hdr] = o.extFlag ?? (exts.length ? 1 : 0);
   let p = hdr + 4;

@@ -1,0 +1,102 @@
+/**
+ * Writes the synthetic cohort to disk: one int16 NIfTI (.nii.gz) per subject under `volumes/`, a
+ * `manifest.csv` in the shared manifest format, and `cohort.json` with the generation options (so a
+ * second call with the same options resumes by skipping finished subjects, and different options into
+ * the same folder are refused rather than mixed).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeVolumeFile } from './io.node.js';
+import { formatManifest, type ManifestEntry } from './manifest.js';
+import { generateCohortSubject, planCohort, type CohortOptions, type SynthLabel } from './synth.js';
+
+export interface WriteCohortOptions extends CohortOptions {
+  /** Regenerate subjects whose file already exists (default false: resume). */
+  overwrite?: boolean;
+}
+
+export interface WrittenCohort {
+  dir: string;
+  manifestPath: string;
+  entries: ManifestEntry[];
+  /** Subjects generated in this call (the rest already existed). */
+  generated: number;
+}
+
+/** Subject metadata kept in cohort.json next to the manifest. */
+interface SubjectRecord {
+  subject: string;
+  label: SynthLabel;
+  seed: number;
+  dims: [number, number, number];
+  spacing: [number, number, number];
+  extensionMm: number;
+}
+
+export function writeSyntheticCohort(
+  dir: string,
+  opts: WriteCohortOptions = {},
+  onProgress?: (done: number, total: number, subject: string) => void,
+): WrittenCohort {
+  const { overwrite = false, ...cohort } = opts;
+  const settings = { version: 1, ...cohort };
+  mkdirSync(join(dir, 'volumes'), { recursive: true });
+  const metaPath = join(dir, 'cohort.json');
+  if (existsSync(metaPath) && !overwrite) {
+    let previous: unknown;
+    try {
+      previous = JSON.parse(readFileSync(metaPath, 'utf8')).settings;
+    } catch (e) {
+      throw new Error(`${metaPath}: unreadable (${(e as Error).message}); delete it or pass overwrite`);
+    }
+    if (JSON.stringify(previous) !== JSON.stringify(settings)) {
+      throw new Error(
+        `${dir}: already holds a synthetic cohort made with other options (${JSON.stringify(previous)}); ` +
+          'use another folder or pass overwrite',
+      );
+    }
+  }
+  // Record the settings first, so an interrupted run is resumed with the same ones.
+  writeFileAtomic(metaPath, new TextEncoder().encode(JSON.stringify({ settings, subjects: [] }, null, 1) + '\n'));
+  const plan = planCohort(cohort);
+  const entries: ManifestEntry[] = [];
+  const records: SubjectRecord[] = [];
+  let generated = 0;
+  const previousRecords = new Map<string, SubjectRecord & { entry: ManifestEntry }>();
+  const partial = join(dir, 'subjects.partial.json');
+  if (existsSync(partial) && !overwrite) {
+    try {
+      for (const r of JSON.parse(readFileSync(partial, 'utf8')) as (SubjectRecord & { entry: ManifestEntry })[]) previousRecords.set(r.subject, r);
+    } catch {
+      // a torn progress file only costs regeneration
+    }
+  }
+  const progress: (SubjectRecord & { entry: ManifestEntry })[] = [];
+  plan.forEach((e, i) => {
+    const rel = `volumes/${e.subject}.nii.gz`;
+    const file = join(dir, rel);
+    const known = previousRecords.get(e.subject);
+    if (!overwrite && known && known.seed === e.seed && existsSync(file)) {
+      entries.push(known.entry);
+      const { entry: _entry, ...rec } = known;
+      records.push(rec);
+      progress.push(known);
+    } else {
+      const s = generateCohortSubject(e, cohort);
+      writeVolumeFile(file, s.volume, { datatype: 'int16', description: `voxelgrad synthetic ${e.label}` });
+      const entry: ManifestEntry = { subject: e.subject, path: rel, label: e.label, slices: s.representativeSlices, roi: s.roi };
+      const rec: SubjectRecord = { subject: e.subject, label: e.label, seed: e.seed, dims: s.volume.dims, spacing: s.volume.spacing, extensionMm: +s.extensionMm.toFixed(3) };
+      entries.push(entry);
+      records.push(rec);
+      progress.push({ ...rec, entry });
+      generated++;
+      if (generated % 16 === 0) writeFileAtomic(partial, new TextEncoder().encode(JSON.stringify(progress)));
+    }
+    onProgress?.(i + 1, plan.length, e.subject);
+  });
+  const manifestPath = join(dir, 'manifest.csv');
+  writeFileAtomic(manifestPath, new TextEncoder().encode(formatManifest(entries)));
+  writeFileAtomic(partial, new TextEncoder().encode(JSON.stringify(progress)));
+  writeFileAtomic(metaPath, new TextEncoder().encode(JSON.stringify({ settings, subjects: records }, null, 1) + '\n'));
+  return { dir, manifestPath, entries, generated };
+}
