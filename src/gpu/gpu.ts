@@ -326,7 +326,7 @@ export class Gpu {
     if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' (${b.elementType}) was not given`);
     if (t instanceof GpuTensor) {
       if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
-      return { buffer: t.buffer, offset: 0, size: Math.max(4, t.byteLength) };
+      return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
     }
     return { buffer: t };
   }
@@ -443,14 +443,14 @@ export class Gpu {
     this.flush();
     const arr =
       t.dtype === 'f32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : t.dtype === 'i32' ? (data instanceof Int32Array ? data : Int32Array.from(data)) : data instanceof Uint32Array ? data : Uint32Array.from(data);
-    if (arr.byteLength > 0) this.device.queue.writeBuffer(t.buffer, 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    if (arr.byteLength > 0) this.device.queue.writeBuffer(t.buffer, t.byteOffset, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
   async read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>> {
     const bytes = Math.max(4, t.byteLength);
     const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
     this.endPass();
-    this.getEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.flush();
     try {
       await staging.mapAsync(MapMode.READ);

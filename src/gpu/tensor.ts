@@ -45,6 +45,8 @@ export class GpuTensor<D extends DType = DType> {
   private buf: GPUBuffer | null;
   /** For views: the tensor that owns the buffer (a view never releases it). */
   readonly base: GpuTensor<D> | null;
+  /** Where the elements start in the buffer (non-zero only for sub-range views). */
+  readonly byteOffset: number;
 
   constructor(
     readonly gpu: Gpu,
@@ -52,8 +54,10 @@ export class GpuTensor<D extends DType = DType> {
     readonly dtype: D,
     buffer: GPUBuffer,
     base: GpuTensor<D> | null = null,
+    byteOffset = 0,
   ) {
     this.base = base;
+    this.byteOffset = byteOffset;
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(contiguousStrides(shape));
     this.size = numel(shape);
@@ -77,7 +81,21 @@ export class GpuTensor<D extends DType = DType> {
    */
   view(shape: readonly number[]): GpuTensor<D> {
     if (numel(shape) !== this.size) throw new GpuError('usage', `cannot view ${this.size} elements of [${this.shape.join(', ')}] as [${shape.join(', ')}]`);
-    return new GpuTensor(this.gpu, shape, this.dtype, this.buffer, this.base ?? this);
+    return new GpuTensor(this.gpu, shape, this.dtype, this.buffer, this.base ?? this, this.byteOffset);
+  }
+
+  /**
+   * A view of `shape` starting `offset` elements into this tensor (no copy). WebGPU binds sub-ranges
+   * only at multiples of minStorageBufferOffsetAlignment (256 bytes), so `offset` must be a multiple of 64.
+   */
+  viewAt(offset: number, shape: readonly number[]): GpuTensor<D> {
+    const n = numel(shape);
+    if (!Number.isInteger(offset) || offset < 0 || offset + n > this.size) {
+      throw new GpuError('usage', `viewAt(${offset}, [${shape.join(', ')}]) is outside tensor [${this.shape.join(', ')}]`);
+    }
+    const bytes = this.byteOffset + offset * BYTES_PER_ELEMENT;
+    if (bytes % 256 !== 0) throw new GpuError('usage', `viewAt: byte offset ${bytes} is not a multiple of 256 (WebGPU's storage binding alignment)`);
+    return new GpuTensor(this.gpu, shape, this.dtype, this.buffer, this.base ?? this, bytes);
   }
 
   /** Returns the buffer to the pool. Safe to call twice. */

@@ -9,6 +9,7 @@ import type { MaxPoolParams } from '../kernels/maxpool.js';
 
 type F32 = GpuTensor<'f32'>;
 type None = Record<string, never>;
+type Triple = readonly [number, number, number];
 
 export interface OpSpecs {
   add: { attrs: { alpha: number }; saved: None };
@@ -31,6 +32,8 @@ export interface OpSpecs {
   focalLoss: { attrs: None; saved: { grad: F32 } };
   centerLoss: { attrs: None; saved: { grad: F32 } };
   tripletLoss: { attrs: None; saved: { x: F32; coef: F32 } };
+  conv3d: { attrs: { stride: Triple; pad: Triple; dilation: Triple; xShape: readonly number[]; wShape: readonly number[] }; saved: { x: F32; w: F32 } };
+  linear: { attrs: { hasBias: boolean }; saved: { x: F32; w: F32 } };
 }
 
 export type OpName = keyof OpSpecs;

@@ -6,7 +6,9 @@
 import type { OpName } from './ops-spec.js';
 import type { F32, Node } from './tensor.js';
 import { elementwiseRules } from './ops/elementwise.js';
+import { convRules } from './ops/conv.js';
 import { layoutRules } from './ops/layout.js';
+import { linearRules } from './ops/linear.js';
 import { lossRules } from './ops/losses.js';
 import { nnRules } from './ops/nn.js';
 
@@ -19,4 +21,6 @@ export const RULES: { [K in OpName]: GradRule<K> } = {
   ...layoutRules,
   ...nnRules,
   ...lossRules,
+  ...convRules,
+  ...linearRules,
 };
