@@ -2,12 +2,34 @@
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { fmtBytes } from '../gpu/gpu.js';
 import { registeredKernels } from '../kernels/all.js';
-import { type FlagSpec, formatHelp, parseArgs } from './args.js';
+import { HEAD_KINDS, type HeadKind, MODEL_NAMES, PAPER_PARAMETER_COUNTS, StagingNet, parseModelName } from '../model/resnet.js';
+import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+
+function modelInfo(name: string, head: string, width: number, json: boolean, out: (s: string) => void): number {
+  if (!HEAD_KINDS.includes(head as HeadKind)) throw new UsageError(`--head must be one of ${HEAD_KINDS.join(', ')}`);
+  let names: string[];
+  try {
+    names = name === 'all' ? [...MODEL_NAMES] : [parseModelName(name)];
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const rows = names.map((n) => {
+    const m = new StagingNet({ name: parseModelName(n), head: head as HeadKind, width });
+    const paper = head === 'slice' && width === 32 ? PAPER_PARAMETER_COUNTS[m.config.name] : undefined;
+    return { model: m.config.name, head, width, parameters: m.parameterCount(), ...(paper !== undefined ? { paper } : {}) };
+  });
+  if (json) out(JSON.stringify(rows.length === 1 ? rows[0] : rows, null, 2));
+  else for (const r of rows) out(`${r.model.padEnd(10)} ${String(r.parameters).padStart(10)} parameters${r.paper !== undefined ? `   (paper Table 2: ${r.paper}${r.paper === r.parameters ? ', equal' : `, ${r.parameters - r.paper > 0 ? '+' : ''}${r.parameters - r.paper}`})` : ''}`);
+  return 0;
+}
 
 export const infoFlags: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print JSON' },
   adapter: { type: 'string', help: 'auto | swiftshader | lavapipe (also VOXELGRAD_ADAPTER)' },
   kernels: { type: 'boolean', help: 'also compile and list every kernel' },
+  model: { type: 'string', help: "print a model's parameter count instead (a name from Table 2, or 'all'); no GPU needed" },
+  head: { type: 'string', help: 'with --model: slice | avg | max | attention | bilinear', default: 'slice' },
+  width: { type: 'number', help: 'with --model: first-layer filters', default: 32 },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -17,6 +39,7 @@ export async function infoCommand(argv: string[], out: (s: string) => void): Pro
     out(formatHelp('info', 'Prints the WebGPU adapter voxelgrad uses, its features and limits.', infoFlags));
     return 0;
   }
+  if (flags.model) return modelInfo(String(flags.model), String(flags.head), Number(flags.width), Boolean(flags.json), out);
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
   try {
     const a = gpu.adapter;

@@ -4,20 +4,29 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import { UsageError } from './args.js';
+import { ablateCommand } from './ablate.js';
+import { benchCommand } from './bench.js';
+import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { predictCommand } from './predict.js';
+import { synthCommand } from './synth.js';
+import { trainCommand } from './train.js';
 
 type Command = { summary: string; run: (argv: string[], out: (s: string) => void) => Promise<number> };
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, noAdapter: 3, badInput: 4 } as const;
 
 const commands: Record<string, Command> = {
-  info: { summary: 'print the WebGPU adapter, its features and limits', run: infoCommand },
+  demo: { summary: 'the main job: synthetic cohort → cross-validated f-rMC5 + bilinear → results table', run: demoCommand },
+  synth: { summary: 'write the synthetic T2/T3 rectal MR cohort (NIfTI + manifest)', run: synthCommand },
+  train: { summary: 'cross-validated training on a manifest (the paper’s protocol)', run: trainCommand },
+  eval: { summary: 'merge a run’s folds: results table, ROC with CI, HTML/Markdown report', run: evalCommand },
+  predict: { summary: 'T3 probability, per-slice scores and saliency (NIfTI + PNG) for one volume', run: predictCommand },
+  ablate: { summary: 'rerun the paper’s Table 2, 3 or 4 comparison on a cohort', run: ablateCommand },
+  bench: { summary: 'kernel and network benchmarks', run: benchCommand },
+  info: { summary: 'print the WebGPU adapter, its features and limits (or a model’s parameter count)', run: infoCommand },
 };
-
-/** Lets later modules add commands (train, demo, …) without this file importing them all eagerly. */
-export function registerCommand(name: string, cmd: Command): void {
-  commands[name] = cmd;
-}
 
 function usage(): string {
   const rows = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`);

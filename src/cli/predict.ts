@@ -1,0 +1,133 @@
+/**
+ * `voxelgrad predict --run DIR|--checkpoint FILE --input vol.nii[.gz]`: T3 probability, per-slice
+ * scores, and a per-slice saliency map written as NIfTI and PNG. With --run, every fold model of the
+ * run is applied and the probabilities and saliency maps are averaged (a cross-validation ensemble).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
+import { acquireNodeGpu } from '../gpu/acquire.node.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { decodeSafetensors } from '../model/safetensors.js';
+import type { ExperimentConfig } from '../train/experiment.js';
+import { predictVolume } from '../train/inference.js';
+import { saliencyOverlayRgba } from '../train/report.js';
+import { buildModel } from '../train/trainer.js';
+import { encodePng } from '../util/png.js';
+import { Rng } from '../util/rng.js';
+import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { BadInputError, prepareVolume } from './cohort.js';
+import { mkdirSync } from 'node:fs';
+
+export const predictFlags: Record<string, FlagSpec> = {
+  input: { type: 'string', help: 'NIfTI volume (.nii or .nii.gz)' },
+  run: { type: 'string', help: 'run folder: ensemble of its fold models' },
+  checkpoint: { type: 'string', help: 'a single model checkpoint (.safetensors)' },
+  out: { type: 'string', help: 'output folder', default: 'prediction' },
+  slices: { type: 'string', help: 'representative slices (0-based, a;b) for the slice head’s volume score' },
+  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  json: { type: 'boolean', help: 'print JSON' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+function checkpointsOf(flags: Record<string, unknown>): string[] {
+  if (flags.checkpoint) {
+    if (!existsSync(String(flags.checkpoint))) throw new UsageError(`--checkpoint ${flags.checkpoint} does not exist`);
+    return [String(flags.checkpoint)];
+  }
+  if (!flags.run) throw new UsageError('predict: give --run DIR or --checkpoint FILE');
+  const dir = String(flags.run);
+  if (!existsSync(dir)) throw new UsageError(`--run ${dir} does not exist`);
+  const files = readdirSync(dir)
+    .filter((d) => /^fold-\d+$/.test(d) && existsSync(join(dir, d, 'model.safetensors')))
+    .map((d) => join(dir, d, 'model.safetensors'));
+  if (!files.length) throw new UsageError(`${dir} has no finished fold model (fold-*/model.safetensors)`);
+  return files;
+}
+
+export async function predictCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const { flags } = parseArgs(argv, predictFlags, 'predict');
+  if (flags.help) {
+    out(formatHelp('predict', 'T3 probability, per-slice scores and saliency maps (NIfTI + PNG) for one volume.', predictFlags, '--input vol.nii.gz --run runs/x'));
+    return 0;
+  }
+  if (!flags.input) throw new UsageError('predict: --input is required');
+  const ckpts = checkpointsOf(flags);
+  const first = decodeSafetensors(new Uint8Array(readFileSync(ckpts[0]!)), ckpts[0]!);
+  const cfg = JSON.parse(first.metadata.config ?? 'null') as ExperimentConfig | null;
+  if (!cfg) throw new BadInputError(`${ckpts[0]} has no voxelgrad config in its metadata`);
+  let vol;
+  try {
+    vol = readVolumeFile(String(flags.input));
+  } catch (e) {
+    throw new BadInputError((e as Error).message);
+  }
+  const prepared = prepareVolume(vol, { size: cfg.inputSize, biasField: cfg.biasField });
+  const focus = flags.slices ? String(flags.slices).split(';').map(Number) : undefined;
+  if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= prepared.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${prepared.dims[0]}`);
+  const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
+  let prob = 0;
+  const sliceProbs = new Float64Array(prepared.dims[0]);
+  const saliency = new Float32Array(prepared.data.length);
+  try {
+    for (const file of ckpts) {
+      const model = buildModel(cfg).materialize(gpu, new Rng(0));
+      try {
+        loadCheckpoint(gpu, model, new Uint8Array(readFileSync(file)), file);
+        const p = await predictVolume(gpu, model, prepared.data, prepared.dims, focus);
+        prob += p.prob / ckpts.length;
+        p.sliceProbs.forEach((v, i) => (sliceProbs[i] = sliceProbs[i]! + v / ckpts.length));
+        for (let i = 0; i < saliency.length; i++) saliency[i] = saliency[i]! + p.saliency[i]! / ckpts.length;
+      } finally {
+        model.release();
+      }
+    }
+  } finally {
+    gpu.destroy();
+  }
+  const dir = String(flags.out);
+  mkdirSync(dir, { recursive: true });
+  writeVolumeFile(join(dir, 'preprocessed.nii.gz'), prepared);
+  writeVolumeFile(join(dir, 'saliency.nii.gz'), { ...prepared, data: saliency, warnings: [] });
+  writeFileAtomic(join(dir, 'saliency.png'), montage(prepared.data, saliency, prepared.dims));
+  const result = {
+    input: String(flags.input),
+    models: ckpts,
+    probabilityT3: prob,
+    predicted: prob >= 0.5 ? 'T3' : 'T2',
+    sliceProbabilities: Array.from(sliceProbs),
+    files: { saliencyNifti: join(dir, 'saliency.nii.gz'), saliencyPng: join(dir, 'saliency.png'), preprocessed: join(dir, 'preprocessed.nii.gz') },
+  };
+  writeFileAtomic(join(dir, 'prediction.json'), new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
+  if (flags.json) out(JSON.stringify(result, null, 2));
+  else {
+    out(`P(T3) = ${prob.toFixed(3)} → ${result.predicted}   (${ckpts.length} model${ckpts.length > 1 ? 's' : ''})`);
+    out(`per-slice P(T3): ${result.sliceProbabilities.map((p) => p.toFixed(2)).join(' ')}`);
+    out(`saliency: ${result.files.saliencyNifti}, ${result.files.saliencyPng}`);
+  }
+  return 0;
+}
+
+/** All slices side by side (up to 8 per row), each with its saliency overlay. */
+function montage(image: Float32Array, sal: Float32Array, dims: [number, number, number]): Uint8Array {
+  const [D, H, W] = dims;
+  const cols = Math.min(8, D);
+  const rows = Math.ceil(D / cols);
+  const out = new Uint8Array(cols * W * rows * H * 4);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of image) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  for (let d = 0; d < D; d++) {
+    const rgba = saliencyOverlayRgba(
+      { width: W, height: H, data: image.subarray(d * H * W, (d + 1) * H * W), min: lo, max: hi },
+      { width: W, height: H, data: sal.subarray(d * H * W, (d + 1) * H * W) },
+    );
+    const ox = (d % cols) * W;
+    const oy = Math.floor(d / cols) * H;
+    for (let y = 0; y < H; y++) out.set(rgba.subarray(y * W * 4, (y + 1) * W * 4), ((oy + y) * cols * W + ox) * 4);
+  }
+  return encodePng({ width: cols * W, height: rows * H, channels: 4, data: out });
+}

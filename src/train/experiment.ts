@@ -1,0 +1,202 @@
+/**
+ * The cross-validated experiment: patient-level stratified folds, per-fold training with a checkpoint
+ * after every epoch, hold-out prediction with TTA, fold results as JSON. Storage goes through a
+ * `RunStore` (files in Node, anything in a page), so this module stays browser-safe.
+ *
+ * Run folder layout (paths relative to the run):
+ *   config.json                 the run configuration (written once; a resumed run must match it)
+ *   folds.json                  the fold plan (subject → fold), so `--fold k` jobs agree
+ *   fold-<k>/checkpoint.safetensors   last completed epoch (model, BN stats, momentum, epoch, history)
+ *   fold-<k>/result.json        hold-out predictions + history once the fold is done
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
+import { SGD } from '../model/optimizer.js';
+import { Rng } from '../util/rng.js';
+import { type BinaryMetrics, binaryMetrics } from './metrics.js';
+import type { AugmentFn } from './augment-hook.js';
+import type { Sample } from './dataset.js';
+import { type FoldPlan, makeFolds } from './folds.js';
+import { type EpochStats, type Prediction, type TrainConfig, buildModel, predict, trainFold } from './trainer.js';
+
+export interface RunStore {
+  read(path: string): Promise<Uint8Array | null>;
+  /** Atomic: a reader never sees a half-written file. */
+  write(path: string, data: Uint8Array): Promise<void>;
+}
+
+export interface ExperimentConfig extends TrainConfig {
+  /** In-plane size S and depth D every volume is brought to. */
+  inputSize: number;
+  depth: number;
+  /** Bias-field correction while loading volumes. */
+  biasField: boolean;
+  folds: number;
+  /** Fraction of each training fold held out for per-epoch validation curves (0 = none). */
+  valFraction: number;
+}
+
+export interface FoldOutcome {
+  fold: number;
+  testIds: string[];
+  predictions: Prediction[];
+  metrics: BinaryMetrics;
+  history: (EpochStats & { valLoss?: number; valAuc?: number })[];
+  nTrain: number;
+  nVal: number;
+  seconds: number;
+}
+
+export interface ExperimentEvents {
+  onFoldStart?: (fold: number, epochsDone: number) => void;
+  onStep?: (fold: number, epoch: number, step: number, steps: number, loss: number) => void;
+  onEpoch?: (fold: number, stats: EpochStats & { valAuc?: number }) => void;
+  onFoldEnd?: (r: FoldOutcome) => void;
+  onPredict?: (fold: number, done: number, total: number) => void;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const json = (v: unknown) => enc.encode(`${JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x), 2)}\n`);
+
+async function readJson<T>(store: RunStore, path: string): Promise<T | null> {
+  const b = await store.read(path);
+  if (!b) return null;
+  try {
+    return JSON.parse(dec.decode(b)) as T;
+  } catch (e) {
+    throw new Error(`${path} in the run folder is not valid JSON (${(e as Error).message}); delete it to recompute`);
+  }
+}
+
+/** Creates or checks the run's config and fold plan; a resumed run must have the same config. */
+export async function prepareRun(store: RunStore, config: ExperimentConfig, samples: readonly Sample[]): Promise<FoldPlan> {
+  const existing = await readJson<ExperimentConfig>(store, 'config.json');
+  if (existing) {
+    const a = JSON.stringify(existing);
+    const b = JSON.stringify(config);
+    if (a !== b) {
+      const diff = Object.keys(config).filter((k) => JSON.stringify((existing as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
+      throw new Error(`the run folder holds a run with a different configuration (differs in: ${diff.join(', ')}); use a new --out folder or the same options`);
+    }
+  } else await store.write('config.json', json(config));
+  const plan = makeFolds(
+    samples.map((s) => ({ id: s.id, label: s.label, ...(s.fold !== undefined ? { fold: s.fold } : {}) })),
+    { k: config.folds, seed: config.seed, valFraction: config.valFraction },
+  );
+  const stored = await readJson<{ ids: string[]; assignment: number[] }>(store, 'folds.json');
+  const ids = samples.map((s) => s.id);
+  if (stored) {
+    if (JSON.stringify(stored.ids) !== JSON.stringify(ids) || JSON.stringify(stored.assignment) !== JSON.stringify(plan.assignment)) {
+      throw new Error('the cohort differs from the one this run folder was started with (folds.json); use a new --out folder');
+    }
+  } else await store.write('folds.json', json({ ids, assignment: plan.assignment, k: plan.k, seed: plan.seed }));
+  return plan;
+}
+
+function focalValue(p: number, y: number, gamma: number): number {
+  const pt = y === 1 ? p : 1 - p;
+  return -((1 - pt) ** gamma) * Math.log(Math.max(pt, 1e-12));
+}
+
+/** Runs (or resumes) one fold to completion and stores its result. Returns the stored result if done. */
+export async function runFold(o: {
+  gpu: Gpu;
+  store: RunStore;
+  config: ExperimentConfig;
+  samples: readonly Sample[];
+  plan: FoldPlan;
+  fold: number;
+  augment?: AugmentFn;
+  events?: ExperimentEvents;
+  shouldStop?: () => boolean;
+}): Promise<FoldOutcome | null> {
+  const { gpu, store, config: cfg, samples, plan, fold } = o;
+  const dir = `fold-${fold}`;
+  const done = await readJson<FoldOutcome>(store, `${dir}/result.json`);
+  if (done) return done;
+  const split = plan.splits[fold];
+  if (!split) throw new Error(`fold ${fold} does not exist (the run has ${plan.k} folds: 0…${plan.k - 1})`);
+  const t0 = performance.now();
+
+  let resume: Parameters<typeof trainFold>[0]['resume'];
+  const ckpt = await store.read(`${dir}/checkpoint.safetensors`);
+  if (ckpt) {
+    // Initial values are overwritten by the checkpoint; any seed will do.
+    const model = buildModel(cfg).materialize(gpu, new Rng(0));
+    const loaded = loadCheckpoint(gpu, model, ckpt, `${dir}/checkpoint.safetensors`);
+    const optimizer = new SGD(gpu, [...model.namedParameters()], { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+    optimizer.loadMomentum(loaded.momentum);
+    const history = ((loaded.state.extra?.history as EpochStats[]) ?? []).slice();
+    resume = { model, optimizer, startEpoch: (loaded.state.epoch ?? 0) + 1, history };
+  }
+  o.events?.onFoldStart?.(fold, resume ? resume.startEpoch - 1 : 0);
+  const valSamples = split.val.map((i) => samples[i]!);
+  type HistoryEntry = EpochStats & { valLoss?: number; valAuc?: number };
+  // The whole curve so far goes into every checkpoint, so a resumed fold reports all epochs.
+  let curve: HistoryEntry[] = [...((resume?.history ?? []) as HistoryEntry[])];
+  const trained = await trainFold({
+    gpu,
+    config: cfg,
+    samples,
+    trainIdx: split.train,
+    fold,
+    ...(o.augment ? { augment: o.augment } : {}),
+    ...(resume ? { resume } : {}),
+    onStep: (e, s, n, l) => o.events?.onStep?.(fold, e, s, n, l),
+    ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
+    onEpoch: async (stats, model, optimizer) => {
+      let extra: { valLoss?: number; valAuc?: number } = {};
+      if (valSamples.length) {
+        const preds = await predict(gpu, model, valSamples, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed });
+        const m = binaryMetrics(preds.map((p) => p.label), preds.map((p) => p.prob));
+        extra = { valAuc: m.auc, valLoss: preds.reduce((a, p) => a + focalValue(p.prob, p.label, cfg.loss.gamma), 0) / preds.length };
+      }
+      o.events?.onEpoch?.(fold, { ...stats, ...extra });
+      curve = [...curve, { ...stats, ...extra }];
+      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers());
+      await store.write(`${dir}/checkpoint.safetensors`, bytes);
+    },
+  });
+  if (o.shouldStop?.()) {
+    trained.model.release();
+    trained.optimizer.release();
+    return null;
+  }
+  const test = split.test.map((i) => samples[i]!);
+  const predictions = await predict(gpu, trained.model, test, {
+    tta: cfg.tta,
+    batchSize: cfg.batchSize,
+    seed: cfg.seed,
+    onProgress: (d, t) => o.events?.onPredict?.(fold, d, t),
+  });
+  const metrics = binaryMetrics(predictions.map((p) => p.label), predictions.map((p) => p.prob));
+  const result: FoldOutcome = {
+    fold,
+    testIds: test.map((s) => s.id),
+    predictions,
+    metrics,
+    history: curve,
+    nTrain: split.train.length,
+    nVal: split.val.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  await store.write(`${dir}/model.safetensors`, await saveCheckpoint(trained.model, { epoch: cfg.epochs, config: cfg, extra: { fold } }));
+  await store.write(`${dir}/result.json`, json(result));
+  trained.model.release();
+  trained.optimizer.release();
+  o.events?.onFoldEnd?.(result);
+  return result;
+}
+
+/** Reads every completed fold result of a run (for `eval`, which merges folds run as separate jobs). */
+export async function readFoldResults(store: RunStore, k: number): Promise<{ results: FoldOutcome[]; missing: number[] }> {
+  const results: FoldOutcome[] = [];
+  const missing: number[] = [];
+  for (let f = 0; f < k; f++) {
+    const r = await readJson<FoldOutcome>(store, `fold-${f}/result.json`);
+    if (r) results.push(r);
+    else missing.push(f);
+  }
+  return { results, missing };
+}

@@ -1,0 +1,279 @@
+/**
+ * One fold's training and inference (Sections 2.2–2.5 of the paper), browser-safe.
+ *
+ * Loss (documented defaults, see README "Training protocol"):
+ *  - slice head (the f- models): focal loss on the representative slices' logits (Fig. 2), plus
+ *    λ_t·triplet and/or λ_c·center loss on those slices' embeddings;
+ *  - volume heads (aggregation): focal loss on the volume logit + λ_t·triplet / λ_c·center on the
+ *    aggregated embedding, plus the slice-level focal loss on the representative slices (weight
+ *    `sliceLossWeight`), which trains the extractor as in Fig. 2 in the same single stage and keeps the
+ *    shared slice FC meaningful for per-slice scores.
+ * Triplet: batch-hard mining, margin 0.2 on L2-normalised embeddings (FaceNet's setting).
+ * Center: Wen et al.'s update with α = 0.5 after each step, λ_c = 0.003 (their suggested values).
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { backward, leaf, noGrad } from '../graph/autograd.js';
+import * as F from '../graph/functional.js';
+import type { Tensor } from '../graph/tensor.js';
+import { centerUpdate } from '../kernels/center.js';
+import type { LrSchedule } from '../kernels/sgd.ref.js';
+import { SGD, lrAt } from '../model/optimizer.js';
+import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
+import { Rng } from '../util/rng.js';
+import type { AugmentFn } from './augment-hook.js';
+import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
+import { mixSeed, oversampleMinority } from './folds.js';
+
+export interface LossConfig {
+  gamma: number;
+  /** Focal α (negative = off, the paper's eq. 1). */
+  alpha: number;
+  triplet: number;
+  margin: number;
+  tripletNormalize: boolean;
+  center: number;
+  centerAlpha: number;
+  /** Weight of the slice-level focal loss for volume heads. */
+  sliceLossWeight: number;
+}
+
+export interface TrainConfig {
+  model: ModelName;
+  head: HeadKind;
+  width: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: LrSchedule['kind'];
+  loss: LossConfig;
+  /** Oversample the minority class inside the training fold. */
+  oversample: boolean;
+  augment: boolean;
+  /** Test-time augmentation passes (1 = none). */
+  tta: number;
+  seed: number;
+}
+
+export const DEFAULT_LOSS: LossConfig = {
+  gamma: 2,
+  alpha: -1,
+  triplet: 1,
+  margin: 0.2,
+  tripletNormalize: true,
+  center: 0,
+  centerAlpha: 0.5,
+  sliceLossWeight: 1,
+};
+
+export interface EpochStats {
+  epoch: number;
+  trainLoss: number;
+  lr: number;
+  seconds: number;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    value: number,
+  ) {
+    super(`training diverged: the loss became ${value} at epoch ${epoch}, step ${step}; the last good checkpoint is kept. Lower the learning rate (--lr) or check the input volumes`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export function buildModel(cfg: Pick<TrainConfig, 'model' | 'head' | 'width'>): StagingNet {
+  return new StagingNet({ name: cfg.model, head: cfg.head, width: cfg.width });
+}
+
+export function scheduleOf(cfg: TrainConfig): LrSchedule {
+  if (cfg.schedule === 'cosine') return { kind: 'cosine', lr: cfg.lr, T: cfg.epochs, minLr: cfg.lr * 0.01 };
+  if (cfg.schedule === 'step') return { kind: 'step', lr: cfg.lr, stepSize: Math.max(1, Math.round(cfg.epochs / 3)), gamma: 0.1 };
+  return { kind: 'constant', lr: cfg.lr };
+}
+
+/** Flat row indices (n·D + d) of the batch's representative slices, and their labels. */
+function repRows(batch: Batch): { rows: number[]; labels: number[] } {
+  const D = batch.shape[2];
+  const rows: number[] = [];
+  const labels: number[] = [];
+  batch.repSlices.forEach((reps, b) => {
+    for (const r of reps) {
+      rows.push(b * D + r);
+      labels.push(batch.labels[b]!);
+    }
+  });
+  return { rows, labels };
+}
+
+/** The training loss of one batch (a [1] tensor); see the module comment. */
+export function batchLoss(model: StagingNet, x: Tensor, batch: Batch, loss: LossConfig, centers: Tensor | null): { total: Tensor; embedding: Tensor | null; embLabels: number[] } {
+  const out = model.forward(x);
+  const { rows, labels } = repRows(batch);
+  const repLogits = F.indexSelect(F.reshape(out.sliceLogits, [out.sliceLogits.size]), rows);
+  let total = F.sigmoidFocalLoss(repLogits, labels, { gamma: loss.gamma, alpha: loss.alpha });
+  let embedding: Tensor;
+  let embLabels: number[];
+  if (out.volumeLogits && out.volumeEmbedding) {
+    total = F.scale(total, loss.sliceLossWeight);
+    total = F.add(total, F.sigmoidFocalLoss(out.volumeLogits, batch.labels, { gamma: loss.gamma, alpha: loss.alpha }));
+    embedding = out.volumeEmbedding;
+    embLabels = batch.labels;
+  } else {
+    embedding = F.indexSelect(out.sliceEmbedding, rows);
+    embLabels = labels;
+  }
+  if (loss.triplet > 0) {
+    total = F.add(total, F.batchHardTripletLoss(embedding, embLabels, { margin: loss.margin, normalize: loss.tripletNormalize }), loss.triplet);
+  }
+  if (loss.center > 0 && centers) {
+    total = F.add(total, F.centerLoss(embedding, embLabels, centers.data, { lambda: loss.center }));
+  }
+  return { total, embedding: loss.center > 0 ? embedding.retain() : null, embLabels };
+}
+
+export interface TrainFoldOptions {
+  gpu: Gpu;
+  config: TrainConfig;
+  samples: readonly Sample[];
+  trainIdx: readonly number[];
+  /** Fold number (for seeding). */
+  fold: number;
+  augment?: AugmentFn;
+  /** Resume: a model/optimizer already restored, and the first epoch still to run (1-based). */
+  resume?: { model: StagingNet; optimizer: SGD; startEpoch: number; history: EpochStats[] };
+  onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
+  /** Called after each epoch (checkpointing); awaited before the next epoch starts. */
+  onEpoch?: (stats: EpochStats, model: StagingNet, optimizer: SGD) => Promise<void> | void;
+  shouldStop?: () => boolean;
+}
+
+export interface TrainedFold {
+  model: StagingNet;
+  optimizer: SGD;
+  history: EpochStats[];
+}
+
+/**
+ * Trains one fold. Each epoch's batch order and augmentation come from a seed derived from
+ * (run seed, fold, epoch), so a resumed run repeats exactly what an uninterrupted one would do.
+ */
+export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
+  const { gpu, config: cfg, samples } = o;
+  const model = o.resume?.model ?? buildModel(cfg).materialize(gpu, new Rng(mixSeed(cfg.seed, 'init', o.fold)));
+  model.train();
+  const optimizer = o.resume?.optimizer ?? new SGD(gpu, [...model.namedParameters()], { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+  const history = [...(o.resume?.history ?? [])];
+  const labels = samples.map((s) => s.label);
+  const embDim = cfg.head === 'slice' ? model.featureDim : model.embeddingDim;
+  const centers = cfg.loss.center > 0 ? leaf(gpu.tensor(new Float32Array(2 * embDim), [2, embDim]), false, 'centers') : null;
+  const schedule = scheduleOf(cfg);
+  try {
+    for (let epoch = o.resume?.startEpoch ?? 1; epoch <= cfg.epochs; epoch++) {
+      if (o.shouldStop?.()) break;
+      const t0 = performance.now();
+      const rng = new Rng(mixSeed(cfg.seed, 'epoch', o.fold, epoch));
+      const idx = cfg.oversample ? oversampleMinority([...o.trainIdx], labels, rng.fork()) : [...o.trainIdx];
+      const batches = epochBatches(idx, cfg.batchSize, rng);
+      const lr = lrAt(schedule, epoch - 1);
+      let sum = 0;
+      for (let step = 0; step < batches.length; step++) {
+        const batch = makeBatch(batches[step]!.map((i) => samples[i]!), cfg.augment ? o.augment : undefined, rng);
+        const lossValue = await gpu.tidy(async () => {
+          const x = leaf(gpu.tensor(batch.data, batch.shape), false);
+          const { total, embedding, embLabels } = batchLoss(model, x, batch, cfg.loss, centers);
+          const value = total.retain();
+          backward(total);
+          optimizer.step(lr);
+          if (embedding && centers) centerUpdate(embedding.data, embLabels, centers.data, cfg.loss.centerAlpha, { inPlace: true });
+          model.zeroGrad();
+          // One readback per step: the NaN guard and the progress line need the value.
+          return (await value.read())[0]!;
+        });
+        if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch, step + 1, lossValue);
+        sum += lossValue;
+        o.onStep?.(epoch, step + 1, batches.length, lossValue);
+      }
+      const stats: EpochStats = { epoch, trainLoss: sum / Math.max(1, batches.length), lr, seconds: (performance.now() - t0) / 1000 };
+      history.push(stats);
+      await o.onEpoch?.(stats, model, optimizer);
+    }
+  } finally {
+    centers?.release();
+  }
+  return { model, optimizer, history };
+}
+
+export interface Prediction {
+  id: string;
+  label: 0 | 1;
+  /** P(T3) of the volume (volume head) or the mean over its representative slices (slice head). */
+  prob: number;
+  /** P(T3) per slice from the shared slice FC. */
+  sliceProbs: number[];
+}
+
+/** Deterministic TTA transform for pass p of a sample: pass 0 is the identity. */
+export function ttaTransform(volume: Float32Array, dims: [number, number, number], rng: Rng): Float32Array {
+  // Wu et al.-style test-time augmentation: horizontal flip (p = 0.5) and an in-plane shift of up to
+  // ±6 % of the size with edge replication (the "random crop/shift noise").
+  const [D, H, W] = dims;
+  const flip = rng.next() < 0.5;
+  const maxShift = Math.max(1, Math.round(0.06 * Math.min(H, W)));
+  const dy = rng.int(-maxShift, maxShift + 1);
+  const dx = rng.int(-maxShift, maxShift + 1);
+  const out = new Float32Array(volume.length);
+  for (let d = 0; d < D; d++) {
+    for (let y = 0; y < H; y++) {
+      const sy = Math.min(H - 1, Math.max(0, y - dy));
+      for (let x = 0; x < W; x++) {
+        let sx = Math.min(W - 1, Math.max(0, x - dx));
+        if (flip) sx = W - 1 - sx;
+        out[(d * H + y) * W + x] = volume[(d * H + sy) * W + sx]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Probabilities for `samples` in eval mode, averaged over `tta` passes (pass 0 un-augmented). */
+export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sample[], opts: { tta: number; batchSize: number; seed: number; onProgress?: (done: number, total: number) => void }): Promise<Prediction[]> {
+  model.eval();
+  const passes = Math.max(1, opts.tta);
+  const sums = samples.map((s) => ({ prob: 0, slices: new Float64Array(s.dims[0]) }));
+  const total = passes * Math.ceil(samples.length / opts.batchSize);
+  let done = 0;
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < samples.length; i += opts.batchSize) {
+      const chunk = samples.slice(i, i + opts.batchSize);
+      const aug = p === 0 ? undefined : (v: Float32Array, d: [number, number, number], r: Rng) => ttaTransform(v, d, r);
+      const batch = makeBatch(chunk, aug, new Rng(mixSeed(opts.seed, 'tta', p, i)));
+      const { slice, volume } = await gpu.tidy(() =>
+        noGrad(async () => {
+          const out = model.forward(leaf(gpu.tensor(batch.data, batch.shape), false));
+          const sl = await F.sigmoid(out.sliceLogits).read();
+          const vol = out.volumeLogits ? await F.sigmoid(out.volumeLogits).read() : null;
+          return { slice: sl, volume: vol };
+        }),
+      );
+      const D = batch.shape[2];
+      chunk.forEach((s, b) => {
+        const acc = sums[i + b]!;
+        for (let d = 0; d < D; d++) acc.slices[d]! += slice[b * D + d]!;
+        if (volume) acc.prob += volume[b]!;
+        else acc.prob += s.repSlices.reduce((a, r) => a + slice[b * D + r]!, 0) / s.repSlices.length;
+      });
+      opts.onProgress?.(++done, total);
+    }
+  }
+  model.train();
+  return samples.map((s, i) => ({
+    id: s.id,
+    label: s.label,
+    prob: sums[i]!.prob / passes,
+    sliceProbs: Array.from(sums[i]!.slices, (v) => v / passes),
+  }));
+}
