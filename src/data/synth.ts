@@ -298,6 +298,9 @@ interface SliceModel {
   fasciaHalf: number;
   fasciaMax: number;
   fasciaMin: number;
+  /** Ellipse-normalised radius bounds: below qIn surely inside the fascia, above qOut surely outside. */
+  qIn: number;
+  qOut: number;
   nodes: { x: number; y: number; r2: number; signal: number }[];
   vessels: { x: number; y: number; r2: number }[];
   fibrosis: { angle: number; r0: number; r1: number; half: number }[];
@@ -413,6 +416,9 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
   return {
     cx, cy, lumen, mucosaEnd, submucosaEnd, muscularisEnd, tumourIn, tumourOut, fade, rWall,
     fx: cx + F.dx, fy: cy + F.dy, fasciaR, fasciaHalf: F.thick / 2, fasciaMax, fasciaMin,
+    // R(theta) = e(theta) * lobe(theta) and q = er / e(theta), so |lobe - 1| <= |l0| + |l2| bounds q.
+    qIn: 1 - Math.abs(F.lobes[0]) - Math.abs(F.lobes[2]) - F.thick / Math.min(F.ax, F.ay),
+    qOut: 1 + Math.abs(F.lobes[0]) + Math.abs(F.lobes[2]) + F.thick / Math.min(F.ax, F.ay),
     nodes, vessels, fibrosis, a,
   };
 }
@@ -451,10 +457,12 @@ export function classifyPoint(m: SliceModel, x: number, y: number, info?: Float6
   const outerF = m.fasciaMax + m.fasciaHalf;
   let inFascia = false;
   if (e2 < outerF * outerF) {
-    const innerF = m.fasciaMin - m.fasciaHalf;
-    if (e2 < innerF * innerF) {
-      inFascia = true; // well inside: no angle needed (the common case, and atan2 is the cost)
-    } else {
+    // Bounds on the ellipse-normalised radius decide most points without an angle (atan2 is the cost).
+    const F = m.a.fascia;
+    const q2 = (ex / F.ax) ** 2 + (ey / F.ay) ** 2;
+    if (q2 < m.qIn * m.qIn) {
+      inFascia = true;
+    } else if (q2 < m.qOut * m.qOut) {
       const er = Math.sqrt(e2);
       const R = m.fasciaR[binOf(Math.atan2(ey, ex))]!;
       if (Math.abs(er - R) < m.fasciaHalf) return TISSUE.fascia;
@@ -462,8 +470,14 @@ export function classifyPoint(m: SliceModel, x: number, y: number, info?: Float6
     }
   }
   if (inFascia) {
-    for (const n of m.nodes) if ((x - n.x) ** 2 + (y - n.y) ** 2 < n.r2) return TISSUE.node;
-    for (const v of m.vessels) if ((x - v.x) ** 2 + (y - v.y) ** 2 < v.r2) return TISSUE.vessel;
+    for (let i = 0; i < m.nodes.length; i++) {
+      const n = m.nodes[i]!;
+      if ((x - n.x) ** 2 + (y - n.y) ** 2 < n.r2) return TISSUE.node;
+    }
+    for (let i = 0; i < m.vessels.length; i++) {
+      const v = m.vessels[i]!;
+      if ((x - v.x) ** 2 + (y - v.y) ** 2 < v.r2) return TISSUE.vessel;
+    }
     if (m.fibrosis.length) {
       const r = Math.sqrt(r2);
       const th = Math.atan2(dy, dx);
@@ -512,6 +526,16 @@ function measureExtension(a: SynthAnatomy): number {
     for (let b = 0; b < NA; b++) best = Math.max(best, m.tumourOut[b]! - m.muscularisEnd[b]!);
   }
   return best;
+}
+
+/** Two independent standard normals from one Box-Muller draw (the Rng's normal() returns one per call). */
+function gaussPair(rng: Rng, out: Float64Array): void {
+  let u = rng.next();
+  while (u <= 0) u = rng.next();
+  const r = Math.sqrt(-2 * Math.log(u));
+  const t = 2 * Math.PI * rng.next();
+  out[0] = r * Math.cos(t);
+  out[1] = r * Math.sin(t);
 }
 
 /** Value noise: a coarse Gaussian grid bilinearly upsampled to n x n (texture, ~cell mm correlation). */
@@ -608,24 +632,34 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
   const extArea = new Float64Array(N);
   const per = 1 / (ss * ss * zs);
   const cellMm = 2;
+  const col = new Int32Array(F);
+  const xs = new Float64Array(F);
+  for (let f = 0; f < F; f++) {
+    col[f] = Math.floor(f / ss);
+    xs[f] = (f + 0.5) * fpx - a.fovMm / 2;
+  }
+  const sigArr = Float64Array.from(sig);
+  const texArr = Float64Array.from(TEXTURE);
+  const fat = a.signal.fat;
   for (let d = 0; d < N; d++) {
     const tex = smoothNoise(noiseRng, F, Math.max(2, Math.round(a.fovMm / cellMm)));
     for (let k = 0; k < zs; k++) {
       const z = sliceZ(d, N, a.sliceMm) + ((k + 0.5) / zs - 0.5) * a.sliceMm;
       const m = buildSliceModel(a, z);
       for (let fy = 0; fy < F; fy++) {
-        const y = (fy + 0.5) * fpx - a.fovMm / 2;
-        const row = (d * S + Math.floor(fy / ss)) * S;
+        const y = xs[fy]!;
+        const row = (d * S + col[fy]!) * S;
+        const trow = fy * F;
         for (let fx = 0; fx < F; fx++) {
-          const x = (fx + 0.5) * fpx - a.fovMm / 2;
-          const t = classifyPoint(m, x, y, info);
-          let v = sig[t]!;
+          const t = classifyPoint(m, xs[fx]!, y, info);
+          let v = sigArr[t]!;
+          const o = row + col[fx]!;
           if (t === TISSUE.tumour) {
-            v = v + info[0]! * (a.signal.fat - v);
+            v = v + info[0]! * (fat - v);
             extArea[d]! += info[1]!;
-            tum[row + Math.floor(fx / ss)]! += per;
+            tum[o]! += per;
           }
-          sum[row + Math.floor(fx / ss)]! += v * (1 + TEXTURE[t]! * tex[fy * F + fx]!);
+          sum[o]! += v * (1 + texArr[t]! * tex[trow + fx]!);
         }
       }
     }
@@ -633,6 +667,7 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
   // Bias field, gain and Rician noise at the output resolution.
   const data = new Float32Array(N * S * S);
   const sigma = a.noise * a.signal.fat;
+  const pair = new Float64Array(2);
   const bc = a.bias;
   for (let d = 0; d < N; d++) {
     const zz = N > 1 ? (2 * d) / (N - 1) - 1 : 0;
@@ -643,8 +678,9 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
         const i = (d * S + h) * S + w;
         const field = Math.exp(bc[0]! * xx + bc[1]! * yy + bc[2]! * xx * xx + bc[3]! * yy * yy + bc[4]! * xx * yy + bc[5]! * zz);
         const clean = sum[i]! * per * field;
-        const re = clean + sigma * noiseRng.normal();
-        const im = sigma * noiseRng.normal();
+        gaussPair(noiseRng, pair);
+        const re = clean + sigma * pair[0]!;
+        const im = sigma * pair[1]!;
         data[i] = Math.round(a.gain * Math.sqrt(re * re + im * im));
       }
     }

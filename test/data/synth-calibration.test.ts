@@ -55,7 +55,7 @@ function auc(t2: number[], t3: number[]): number {
 describe('synthetic cohort difficulty calibration', () => {
   it('a hand-crafted band-darkness feature goes from near-separable (d = 0) towards chance (d = 1)', () => {
     const S = 64;
-    const n = 20;
+    const n = 16;
     const result: Record<string, number> = {};
     for (const difficulty of [0, 0.5, 1]) {
       const rng = new Rng(2024);

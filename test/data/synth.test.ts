@@ -12,12 +12,13 @@ import {
 } from '../../src/data/synth.js';
 import { Rng } from '../../src/util/rng.js';
 
-/** Fine label map of one slice plane around the rectum (0.25 mm grid over a 60 mm window). */
+/** Fine label map of one slice plane around the rectum (0.25 mm grid over a 50 mm window: the T2 wall
+ * reaches at most ~24 mm from the centre). */
 function fineLabels(s: SynthSubject, d: number): { lab: Uint8Array; n: number } {
   const a = s.anatomy;
   const z = sliceZ(d, a.slices, a.sliceMm);
   const m = buildSliceModel(a, z);
-  const n = 240;
+  const n = 200;
   const step = 0.25;
   const lab = new Uint8Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -81,7 +82,7 @@ describe('synthetic rectal MR subject', () => {
   });
 
   it('T2 tumour never leaves the muscularis propria; T3 tumour breaks through into the mesorectal fat', () => {
-    for (let seed = 0; seed < 6; seed++) {
+    for (let seed = 0; seed < 4; seed++) {
       for (const difficulty of [0, 0.5, 1]) {
         for (const label of ['T2', 'T3'] as const) {
           const s = generateSubject(new Rng(1000 + seed), { label, size: 16, slices: [10, 14], difficulty });
