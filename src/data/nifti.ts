@@ -136,6 +136,8 @@ interface Header {
   srow: number[];
   sliceDim: number;
   extensions: { code: number; size: number }[];
+  /** Lenient repairs made while parsing, reported as warnings. */
+  notes: string[];
 }
 
 function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
@@ -254,8 +256,14 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   }
 
   let voxOffset: number;
+  const notes: string[] = [];
   if (version === 1) {
     voxOffset = v.getFloat32(108, le);
+    if (voxOffset === 0) {
+      // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
+      voxOffset = 352;
+      notes.push(`${name}: vox_offset is 0 in a single-file NIfTI-1; assumed 352`);
+    }
     if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
       throw new Error(`${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
     }
@@ -287,7 +295,7 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
 
   const sliceDim = ((version === 1 ? b[39]! : b[524]!) >> 4) & 3;
-  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, sliceDim, extensions: [] };
+  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, sliceDim, extensions: [], notes };
 }
 
 /**
@@ -515,7 +523,7 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   h.extensions = ext.exts;
   const lib = libHeader(b, h, ext.end, name);
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...h.notes];
   if (reader?.lateWarning) warnings.push(`${name}: ${reader.lateWarning}`);
   if (h.volumes > 1) warnings.push(`${name}: ${h.ndim}D image with ${h.volumes} volumes; using the first`);
   if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {

@@ -177,6 +177,14 @@ describe('malformed files fail with a clear error naming the file', () => {
     new DataView(b.buffer).setFloat32(108, 352.5, true);
     expectError(b, /vox_offset is 352\.5/);
   });
+  it('vox_offset 0 in a single-file NIfTI-1 is read as 352, with a warning', () => {
+    const good = buildNifti(base());
+    const patched = good.slice();
+    new DataView(patched.buffer).setFloat32(108, 0, true);
+    const vol = readNifti(patched, { name: 'zero.nii' });
+    expect(Array.from(vol.data)).toEqual(Array.from(readNifti(good, { name: 'good.nii' }).data));
+    expect(vol.warnings.join()).toMatch(/vox_offset is 0.*assumed 352/);
+  });
   it('datatype/bitpix mismatch, complex and unknown datatypes', () => {
     expectError(buildNifti(base({ bitpix: 32 })), /datatype\/bitpix mismatch.*int16.*bitpix is 32/);
     expectError(buildNifti(base({ datatype: 32, bitpix: 64 })), /complex64.*not a scalar/);
