@@ -6,7 +6,8 @@
  * - max       y = max_d x, argmax [N, C] i32 routes the gradient        2 kernels
  * - attention eq. (4)–(5), softmax over D per channel; the backward recomputes the softmax from x
  * - bilinear  B = (1/D) X Xᵀ → signed sqrt (SIGNED_SQRT_EPS) → L2 norm (L2_NORM_EPS), C' = C·C;
- *             forward 2 dispatches (tiled X Xᵀ + ssqrt + Σs² partials; normalise), backward 2
+ *             forward 2 dispatches (X Xᵀ in 64×64 register-blocked tiles + ssqrt + Σs² partials;
+ *             normalise), backward 2
  *             (Σ y·gy partials; one tiled product through the whole chain). Saved: y and norm [N]
  *             only, because |s| + √ε = sqrt(|b| + ε) gives the signed sqrt's slope from y·norm.
  *
@@ -25,7 +26,10 @@ import { L2_NORM_EPS } from './activations.ref.js';
 export type { DepthAggKind } from './depth-agg.ref.js';
 
 const WG = 256;
+/** Threads per side of the bilinear kernels' workgroups (their TILE override; also the slice chunk). */
 const TILE = 16;
+/** Output rows (and forward columns) per bilinear workgroup: TILE threads × 4 registers (the shaders' BLOCK). */
+const BLOCK = 4 * TILE;
 /** Elements per workgroup of the chunked reductions: WG threads × ITEMS each. */
 const ITEMS = 4;
 
@@ -215,7 +219,7 @@ export function bilinearPoolDepth(x: GpuTensor, opts: BilinearPoolOptions = {}, 
   const m = c * c;
   const y = out ?? gpu.empty([n, m]);
   const norm = gpu.empty([n]);
-  const t = Math.ceil(c / TILE);
+  const t = Math.ceil(c / BLOCK);
   const partial = gpu.empty([n, t * t]);
   gpu.dispatch(bilinearForwardKernel, {
     bind: { x, y, partial },
@@ -258,7 +262,7 @@ export function bilinearPoolDepthBackward(x: GpuTensor, saved: BilinearPoolResul
     bind: { x, y: saved.y, gy, norm: saved.norm, partial, gx },
     uniforms: { params: { channels: c, depth: d, chunks, rootSqrtEps: Math.sqrt(sqrtEps) } },
     overrides: { TILE },
-    workgroups: [Math.ceil(d / TILE), Math.ceil(c / TILE), n],
+    workgroups: [Math.ceil(d / TILE), Math.ceil(c / BLOCK), n],
   });
   partial.release();
   return gx;

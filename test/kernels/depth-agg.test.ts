@@ -49,8 +49,9 @@ describe('depth aggregation on the GPU vs float64 reference', async () => {
   const gpu = await testGpu();
   const seed = Date.now() >>> 0;
   const rng = new Rng(seed);
-  // Odd extents: partial 16×16 tiles (C = 17, 33, D = 24 spans two d-chunks), D = 1, batch 1 and 2.
-  const shapes = [[1, 3, 1], [2, 5, 7], [2, 17, 24], [1, 33, 3], [2, 4, 1]];
+  // Odd extents: partial tiles (C = 17, 33; C = 70 spans two 64-channel blocks; D = 24 spans two
+  // 16-slice chunks), D = 1, batch 1 and 2.
+  const shapes = [[1, 3, 1], [2, 5, 7], [2, 17, 24], [1, 33, 3], [2, 4, 1], [1, 70, 17]];
 
   for (const kind of KINDS) {
     for (const shape of shapes) {
