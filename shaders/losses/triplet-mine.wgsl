@@ -8,13 +8,14 @@
 //   coef_ij = M_ij / (n_i n_j) − δ_ij c_i / n_i²,  c_i = f_i·gf_i = Σ_j M_ij gram_ij.
 // Bindings: labels [N] i32; dist, gram [N, N]; norms [N] vec2 (NORMALIZE = 1; else any read tensor);
 // loss [1]; mined [2N] i32 (hardest positive per anchor, then hardest negative; −1 if invalid);
-// perAnchor [N] l_a; coef [N, N].
+// perAnchor [N] l_a; coef [N, NP] stored TRANSPOSED, coef[j·NP + i] = coef_ij, NP = N rounded up to 8
+// with zero columns, so the backward loads 8 rows' coefficients for one j as two aligned vec4.
 // Mapping: ONE workgroup (N is a batch). Thread t mines anchors t, t + WG, …; a tree reduction gives V and
 // Σ l; after a storage barrier thread t builds coefficient rows t, t + WG, … from every anchor's choice.
 override WG: u32 = 256;
 override NORMALIZE: u32 = 0u;
 
-struct Params { n: u32, margin: f32 }
+struct Params { n: u32, np: u32, margin: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> labels: array<i32>;
@@ -79,12 +80,14 @@ fn main(@builtin(local_invocation_index) li: u32) {
   }
   storageBarrier();
   let w = 2.0 * s;
-  for (var i = li; i < n; i += WG) {
-    let row = i * n;
+  let np = params.np;
+  for (var i = li; i < np; i += WG) {
     for (var j = 0u; j < n; j++) {
-      coef[row + j] = 0.0;
+      coef[j * np + i] = 0.0;
     }
-    let ii = i32(i);
+    if (i >= n) {
+      continue;
+    }
     for (var a = 0u; a < n; a++) {
       if (!(perAnchor[a] > 0.0)) {
         continue;
@@ -93,28 +96,28 @@ fn main(@builtin(local_invocation_index) li: u32) {
       let q = u32(mined[n + a]);
       // ∂/∂f of D_ap − D_an: anchor 2(f_q − f_p), positive −2(f_a − f_p), negative 2(f_a − f_q)
       if (a == i) {
-        coef[row + q] += w;
-        coef[row + p] -= w;
+        coef[q * np + i] += w;
+        coef[p * np + i] -= w;
       }
       if (p == i) {
-        coef[row + a] -= w;
-        coef[row + p] += w;
+        coef[a * np + i] -= w;
+        coef[p * np + i] += w;
       }
       if (q == i) {
-        coef[row + a] += w;
-        coef[row + q] -= w;
+        coef[a * np + i] += w;
+        coef[q * np + i] -= w;
       }
     }
     if (NORMALIZE != 0u) {
       var c = 0.0;
       for (var j = 0u; j < n; j++) {
-        c += coef[row + j] * gram[row + j];
+        c += coef[j * np + i] * gram[i * n + j];
       }
       let ni = norms[i].y;
       for (var j = 0u; j < n; j++) {
-        coef[row + j] = coef[row + j] / (ni * norms[j].y);
+        coef[j * np + i] = coef[j * np + i] / (ni * norms[j].y);
       }
-      coef[row + i] -= c / (ni * ni);
+      coef[i * np + i] -= c / (ni * ni);
     }
   }
 }

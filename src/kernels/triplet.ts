@@ -7,14 +7,13 @@
  * Built for long embeddings (bilinear features: E = 65,536, batch 32) — the distance matrix is a
  * 32×32 "Gram of differences" reduced in parallel over the long axis:
  *   [normalize] triplet-norms        one workgroup per row: ‖x_i‖², n_i
- *   triplet-dist                     G column workgroups × pair blocks, rows staged in workgroup
- *                                    memory, partial D (and f_i·f_j) per pair and workgroup
+ *   triplet-dist                     G column workgroups × pair-block groups, rows staged in workgroup
+ *                                    memory, 4×4 pair blocks in registers, partial D (and f_i·f_j)
  *   triplet-dist-reduce              one thread per pair: dist [N, N] (and gram)
  *   triplet-mine                     one workgroup: mining, loss [1], and the backward's N×N matrix
  *   triplet-backward-x (backward)    gx = upstream · coef · x, normalisation folded into coef
  * Forward 3 or 4 dispatches, backward 1; nothing is read back.
  */
-import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
@@ -25,12 +24,12 @@ export const tripletNormsKernel = defineKernel({ name: 'triplet-norms', shader: 
 export const tripletDistKernel = defineKernel({
   name: 'triplet-dist',
   shader: 'losses/triplet-dist',
-  bindings: { params: 'uniform', x: 'read', norms: 'read', pairs: 'read', partial: 'read_write' },
+  bindings: { params: 'uniform', x: 'read', norms: 'read', partial: 'read_write' },
 });
 export const tripletDistReduceKernel = defineKernel({
   name: 'triplet-dist-reduce',
   shader: 'losses/triplet-dist-reduce',
-  bindings: { params: 'uniform', partial: 'read', pairs: 'read', norms: 'read', dist: 'read_write', gram: 'read_write' },
+  bindings: { params: 'uniform', partial: 'read', norms: 'read', dist: 'read_write', gram: 'read_write' },
 });
 export const tripletMineKernel = defineKernel({
   name: 'triplet-mine',
@@ -54,8 +53,9 @@ export const tripletBackwardKernel = defineKernel({
 });
 
 const WG = 256;
-/** Pairs per thread in triplet-dist (the shader's PPT) and the backward's rows per thread (ROWS). */
-const PPT = 8;
+/** Threads of triplet-dist, each owning a 4×4 block of pairs. */
+const DIST_WG = 64;
+/** Output rows per thread of the backward (the shader's ROWS). */
 const ROWS = 8;
 /** Floats of the shader's staged tile (TILE_FLOATS): N rows × (kc + 1). */
 const TILE_FLOATS = 4096;
@@ -82,24 +82,8 @@ export interface TripletLossResult {
   mined: GpuTensor<'i32'>;
   /** [N] hinge l_a per anchor (0 for invalid anchors). */
   perAnchor: GpuTensor;
-  /** [N, N] ∂loss/∂x = coef · x (saved for tripletLossBackward). */
+  /** ∂loss/∂x = coef · x, saved for tripletLossBackward; stored transposed and padded, [N, ⌈N/8⌉·8]. */
   coef: GpuTensor;
-}
-
-const pairCache = new WeakMap<Gpu, Map<number, GpuTensor<'u32'>>>();
-
-/** The i < j pairs of a batch of n as (i << 16 | j), uploaded once per device and n. */
-function pairTable(gpu: Gpu, n: number): GpuTensor<'u32'> {
-  let m = pairCache.get(gpu);
-  if (!m) pairCache.set(gpu, (m = new Map()));
-  const hit = m.get(n);
-  if (hit && !hit.released) return hit;
-  const data = new Uint32Array(Math.max(1, (n * (n - 1)) / 2));
-  let p = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) data[p++] = ((i << 16) | j) >>> 0;
-  const t = gpu.keep(gpu.tensor(data, [data.length], 'u32'));
-  m.set(n, t);
-  return t;
 }
 
 /** Batch-hard triplet loss of embeddings x [N, E] with integer labels [N] (host array or i32 tensor). */
@@ -123,39 +107,40 @@ export function tripletLoss(x: GpuTensor, labels: Labels, opts: TripletLossOptio
   if (normalize) {
     gpu.dispatch(tripletNormsKernel, { bind: { x, norms }, uniforms: { params: { n, e, normEps } }, overrides: { WG }, workgroups: grid1d(n, 1, maxWg) });
   }
-  const numPairs = (n * (n - 1)) / 2;
-  const pairs = pairTable(gpu, n);
   const dist = gpu.empty([n, n]);
   const gram = gpu.empty([n, n]);
   let partial: GpuTensor;
   let groups = 0;
-  if (numPairs === 0) {
+  if (n === 1) {
     partial = gpu.empty([1, 2]); // a batch of one has no pairs; bound but never read
   } else {
     const kc = Math.min(Math.floor(TILE_FLOATS / n) - 1, e);
     const tiles = Math.ceil(e / kc);
+    const nb = Math.ceil(n / 4);
+    const blocks = (nb * (nb + 1)) / 2;
     groups = Math.min(tiles, MAX_COLUMN_GROUPS);
-    partial = gpu.empty([groups, numPairs, 2]);
+    partial = gpu.empty([groups, n, n, 2]);
     gpu.dispatch(tripletDistKernel, {
-      bind: { x, norms, pairs, partial },
-      uniforms: { params: { n, e, numPairs, kc, tiles } },
-      overrides: { WG, NORMALIZE },
-      workgroups: [groups, Math.ceil(numPairs / (WG * PPT)), 1],
+      bind: { x, norms, partial },
+      uniforms: { params: { n, e, kc, tiles, blocks, nb } },
+      overrides: { WG: DIST_WG, NORMALIZE },
+      workgroups: [groups, Math.ceil(blocks / DIST_WG), 1],
     });
   }
   gpu.dispatch(tripletDistReduceKernel, {
-    bind: { partial, pairs, norms, dist, gram },
-    uniforms: { params: { n, numPairs, groups } },
+    bind: { partial, norms, dist, gram },
+    uniforms: { params: { n, groups } },
     overrides: { WG, NORMALIZE },
-    workgroups: grid1d(Math.max(numPairs, n), WG, maxWg),
+    workgroups: grid1d(n * n, WG, maxWg),
   });
   const loss = gpu.empty([1]);
   const mined = gpu.empty([2, n], 'i32');
   const perAnchor = gpu.empty([n]);
-  const coef = gpu.empty([n, n]);
+  const np = Math.ceil(n / ROWS) * ROWS;
+  const coef = gpu.empty([n, np]);
   gpu.dispatch(tripletMineKernel, {
     bind: { labels: lab.t, dist, gram, norms, loss, mined, perAnchor, coef },
-    uniforms: { params: { n, margin } },
+    uniforms: { params: { n, np, margin } },
     overrides: { WG, NORMALIZE },
     workgroups: [1],
   });
@@ -171,13 +156,14 @@ export function tripletLossBackward(x: GpuTensor, saved: { coef: GpuTensor }, up
   const gpu = x.gpu;
   if (x.shape.length !== 2) throw new GpuError('usage', `tripletLossBackward: embeddings must be [N, E], got ${x}`);
   const [n, e] = [x.shape[0]!, x.shape[1]!];
-  if (saved.coef.size !== n * n) throw new GpuError('usage', `tripletLossBackward: coef ${saved.coef} must be the [${n}, ${n}] matrix of tripletLoss on this x`);
+  const np = Math.ceil(n / ROWS) * ROWS;
+  if (saved.coef.size !== n * np) throw new GpuError('usage', `tripletLossBackward: coef ${saved.coef} must be the coefficient matrix of tripletLoss on this x ([${n}, ${np}])`);
   if (upstream && upstream.size !== 1) throw new GpuError('usage', `tripletLossBackward: upstream ${upstream} must be a [1] tensor`);
   if (out && out.size !== n * e) throw new GpuError('usage', `tripletLossBackward: out ${out} must have ${n * e} elements`);
   const gx = out ?? gpu.empty([n, e]);
   gpu.dispatch(tripletBackwardKernel, {
     bind: { x, coef: saved.coef, upstream: upstream ?? x, gx },
-    uniforms: { params: { n, e } },
+    uniforms: { params: { n, np, e } },
     overrides: { WG, HAS_UPSTREAM: upstream ? 1 : 0 },
     workgroups: [Math.ceil(e / WG), Math.ceil(n / ROWS), 1],
   });

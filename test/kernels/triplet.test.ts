@@ -66,7 +66,7 @@ describe('batch-hard triplet loss on the GPU vs float64 reference', async () => 
     { n: 9, e: 300, classes: 2, opts: {} },
     { n: 32, e: 1000, classes: 2, opts: { margin: 0.2, normalize: true } },
     { n: 7, e: 5000, classes: 4, opts: { margin: 3 } },
-    // 70·69/2 = 2,415 pairs: two pair blocks of 2,048
+    // 18·19/2 = 171 blocks of 4×4 pairs: three groups of 64 threads (grid.y = 3)
     { n: 70, e: 40, classes: 5, opts: { margin: 2 } },
   ];
   for (const c of cases) {
