@@ -105,6 +105,21 @@ describe('center loss on the GPU vs float64 reference', async () => {
     expect(relErr(got.grad, Array.from(want.grad, (g) => 4 * g))).toBeLessThan(TOL);
   });
 
+  it('releases every temporary (only the returned tensors stay alive)', async () => {
+    const x = gpu.tensor(randomNormal(rng, 5 * 7), [5, 7]);
+    const c = gpu.tensor(randomNormal(rng, 2 * 7), [2, 7]);
+    await gpu.sync();
+    const before = gpu.memory().liveTensors;
+    const r = centerLoss(x, [0, 1, 1, 0, 1], c, { reduction: 'mean' });
+    const u = centerUpdate(x, [0, 1, 1, 0, 1], c, 0.5);
+    centerUpdate(x, [0, 1, 1, 0, 1], c, 0.5, { inPlace: true });
+    for (const t of [r.loss, r.grad, u]) t.release();
+    await gpu.sync();
+    expect(gpu.memory().liveTensors).toBe(before);
+    x.release();
+    c.release();
+  });
+
   it('bad labels: host labels throw; an out-of-range GPU label poisons the loss with NaN', async () => {
     const x = gpu.tensor(randomNormal(rng, 6), [2, 3]);
     const c = gpu.tensor(randomNormal(rng, 6), [2, 3]);

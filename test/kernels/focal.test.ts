@@ -105,6 +105,18 @@ describe('focal loss on the GPU vs float64 reference', async () => {
     expect(relErr(got.grad, Array.from(want.grad, (g) => -0.3 * g))).toBeLessThan(TOL);
   });
 
+  it('allocates only its two outputs', async () => {
+    const l = gpu.tensor([0.5, -1, 2], [3]);
+    const t = gpu.tensor([1, 0, 1], [3]);
+    await gpu.sync();
+    const before = gpu.memory().liveTensors;
+    const r = focalLoss(l, t, { alpha: 0.25 });
+    expect(gpu.memory().liveTensors - before).toBe(2);
+    r.loss.release();
+    r.grad.release();
+    for (const x of [l, t]) x.release();
+  });
+
   it('rejects bad options with clear errors', () => {
     const l = gpu.tensor([1, 2, 3], [3]);
     const t = gpu.tensor([1, 0, 1], [3]);

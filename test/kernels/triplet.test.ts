@@ -127,6 +127,21 @@ describe('batch-hard triplet loss on the GPU vs float64 reference', async () => 
     expect(relErr(g, Array.from(want.grad, (v) => 0.25 * v))).toBeLessThan(TOL);
   });
 
+  it('releases every temporary (only the returned tensors stay alive)', async () => {
+    const x = gpu.tensor(randomNormal(rng, 12 * 300), [12, 300]);
+    const labels = Array.from({ length: 12 }, (_, i) => i % 3);
+    await gpu.sync();
+    const before = gpu.memory().liveTensors;
+    for (const normalize of [false, true]) {
+      const r = tripletLoss(x, labels, { normalize });
+      const gx = tripletLossBackward(x, r);
+      for (const t of [r.loss, r.dist, r.mined, r.perAnchor, r.coef, gx]) t.release();
+    }
+    await gpu.sync();
+    expect(gpu.memory().liveTensors).toBe(before);
+    x.release();
+  });
+
   it('rejects bad input with clear errors', () => {
     const x = gpu.tensor([1, 2, 3, 4], [2, 2]);
     expect(() => tripletLoss(x, [0])).toThrow(/1 labels for 2 samples/);
