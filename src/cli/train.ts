@@ -12,6 +12,9 @@ import { buildRunReport, renderReportHtml, renderReportMarkdown, type RunReport,
 import { formatResultsTable } from '../train/table.js';
 import { DEFAULT_LOSS, NonFiniteLossError, buildModel } from '../train/trainer.js';
 import type { Sample } from '../train/dataset.js';
+import type { AugmentFn } from '../train/augment-hook.js';
+import { applyAugmentCpu, sampleAugmentParams } from '../data/augment-params.js';
+import { diagonalAffine } from '../data/volume.js';
 import { Progress } from '../util/progress.js';
 import { type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
 import { BadInputError, loadCohort, readManifest } from './cohort.js';
@@ -105,6 +108,13 @@ export interface RunContext {
   stderr: { write(s: string): void; isTTY?: boolean; columns?: number };
 }
 
+/**
+ * The paper's 14 training augmentations with one random parameter set per volume (src/data/augment-params.ts).
+ * Runs on the CPU while the GPU port lands (issue 6); same parameters for every slice.
+ */
+export const cpuAugment: AugmentFn = (volume, dims, rng) =>
+  applyAugmentCpu({ data: volume, dims, spacing: [1, 1, 1], affine: diagonalAffine([1, 1, 1]), warnings: [] }, sampleAugmentParams(rng)).data;
+
 /** Loads a manifest into samples with a progress bar. */
 export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: RunContext['stderr']): Sample[] {
   const rows = readManifest(manifest);
@@ -139,6 +149,7 @@ export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOu
         samples,
         plan,
         fold,
+        ...(cfg.augment ? { augment: cpuAugment } : {}),
         shouldStop: () => stop,
         events: {
           onFoldStart: (f, done) => {
