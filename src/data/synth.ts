@@ -28,14 +28,15 @@
  * the 0-4 mm fat band outside the muscularis along the tumour arc, relative to the fat level far from the
  * wall — scored by ROC AUC (T2 vs T3) on balanced cohorts, slices 12-16:
  *     difficulty        0      0.25   0.5    0.75   1
- *     S = 32  (n=40+40) 0.84   0.77   0.64   0.46*  0.38*
- *     S = 64  (n=40+40) 0.97   0.94   0.88   0.72   0.54
- *     S = 128 (n=25+25) 0.995  0.98   0.94   0.83   0.65
+ *     S = 32  (n=40+40) 0.86   0.77   0.67   0.51   0.38*
+ *     S = 64  (n=40+40) 0.98   0.94   0.87   0.73   0.52
+ *     S = 128 (n=25+25) 0.998  0.99   0.96   0.87   0.69
  * (* below 0.5: at 3.5 mm pixels the cue flips sign — the breach replaces the dark muscularis in the
  * band's partial volume; the information is |AUC - 0.5|.) The default d = 0.5 sits where this oracle
- * cue gives ~0.8-0.9 at S >= 64: the local evidence is there but noisy, as in the paper's task (their
- * best model 0.831, radiologists 0.64-0.73). At S = 32 the anatomy is only a few pixels thick: use
- * d ~ 0.25 or a tighter fovMm (~80 mm) there. T3 tumours are also larger on average (as in the paper),
+ * cue gives ~0.87 at S = 64 (0.96 at S = 128): the local evidence is there but noisy, as in the paper's task (their
+ * best model 0.831, radiologists 0.64-0.73). At S = 32 the anatomy is only a few pixels thick: use a
+ * tighter localisation, fovMm = 80 (2.5 mm pixels), which gives 0.96 0.92 0.82 0.70 0.58 (n=30+30) —
+ * the S = 64 behaviour — or a lower difficulty. T3 tumours are also larger on average (as in the paper),
  * a cue this feature ignores and a CNN can use.
  */
 import { Rng } from '../util/rng.js';
