@@ -282,7 +282,7 @@ export function sampleAnatomy(
 const NA = 720; // angular table resolution (0.5 degree)
 
 /** Everything needed to classify points of one axial plane at height z (mm). */
-interface SliceModel {
+export interface SliceModel {
   cx: number;
   cy: number;
   lumen: Float64Array; // radius where the wall starts, per angle bin
