@@ -1,15 +1,30 @@
-// Max pooling forward on NCDHW with per-axis kernel, stride, padding and dilation (vec3, d-h-w order),
-// floor mode; the ResNet stem's in-plane pool is kernel (1, 3, 3), stride (1, 2, 2), pad (0, 1, 1).
-// Bindings: params; x [N, C, D, H, W]; y [N, C, Do, Ho, Wo]; argmax (i32, shape of y): the flat index
-// (d·H + h)·W + w of the chosen input inside its own (n, c) volume (PyTorch's return_indices).
+// Max pooling forward on NCDHW, floor mode, with the window specialised at pipeline creation: kernel
+// (KD, KH, KW), stride (SD, SH, SW), padding (PD, PH, PW) and dilation (DD, DH, DW), depth-height-width
+// order, are override constants, so the window loops unroll and no index divides by a runtime value
+// (the ResNet stem's in-plane pool is kernel (1, 3, 3), stride (1, 2, 2), pad (0, 1, 1)).
+// Bindings: params (input and output sizes as vec3 d-h-w, plane count); x [N, C, D, H, W];
+// y [N, C, Do, Ho, Wo]; argmax (i32, shape of y): the flat index (d·H + h)·W + w of the chosen input
+// inside its own (n, c) volume (PyTorch's return_indices).
 // Threads: one per output element; a WX × WY workgroup covers a tile of (wo, ho); grid z walks the
 // N·C·Do output planes (looped with stride num_workgroups.z past the per-dimension limit).
 // Semantics as PyTorch: the window is scanned in (d, h, w) order with a strict `>`, so ties keep the
 // first maximum; padding never wins (the first in-bounds element seeds the max); NaN wins and propagates.
 override WX: u32 = 16;
 override WY: u32 = 16;
+override KD: i32 = 1;
+override KH: i32 = 3;
+override KW: i32 = 3;
+override SD: i32 = 1;
+override SH: i32 = 2;
+override SW: i32 = 2;
+override PD: i32 = 0;
+override PH: i32 = 1;
+override PW: i32 = 1;
+override DD: i32 = 1;
+override DH: i32 = 1;
+override DW: i32 = 1;
 
-struct Params { inSize: vec3<u32>, outSize: vec3<u32>, kernel: vec3<u32>, stride: vec3<u32>, pad: vec3<u32>, dilation: vec3<u32>, planes: u32 }
+struct Params { inSize: vec3<u32>, outSize: vec3<u32>, planes: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -25,32 +40,32 @@ fn isNan(v: f32) -> bool {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let wo = gid.x;
   let ho = gid.y;
-  let ins = vec3<i32>(params.inSize);
   if (wo >= params.outSize.z || ho >= params.outSize.y) {
     return;
   }
+  let ins = vec3<i32>(params.inSize);
+  let h0 = i32(ho) * SH - PH;
+  let w0 = i32(wo) * SW - PW;
   let vol = params.inSize.x * params.inSize.y * params.inSize.z;
   for (var plane = gid.z; plane < params.planes; plane += nwg.z) {
     let nc = plane / params.outSize.x;
-    let dO = plane - nc * params.outSize.x;
-    let o0 = vec3<i32>(vec3<u32>(dO, ho, wo) * params.stride) - vec3<i32>(params.pad);
-    let dl = vec3<i32>(params.dilation);
+    let d0 = i32(plane - nc * params.outSize.x) * SD - PD;
     let base = nc * vol;
     var best = 0.0;
     var bestIdx = -1;
-    for (var a = 0; a < i32(params.kernel.x); a++) {
-      let zi = o0.x + a * dl.x;
+    for (var a = 0; a < KD; a++) {
+      let zi = d0 + a * DD;
       if (zi < 0 || zi >= ins.x) {
         continue;
       }
-      for (var b = 0; b < i32(params.kernel.y); b++) {
-        let yi = o0.y + b * dl.y;
+      for (var b = 0; b < KH; b++) {
+        let yi = h0 + b * DH;
         if (yi < 0 || yi >= ins.y) {
           continue;
         }
         let row = (zi * ins.y + yi) * ins.z;
-        for (var c = 0; c < i32(params.kernel.z); c++) {
-          let xi = o0.z + c * dl.z;
+        for (var c = 0; c < KW; c++) {
+          let xi = w0 + c * DW;
           if (xi < 0 || xi >= ins.z) {
             continue;
           }

@@ -16,6 +16,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel } from './define.js';
+import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
 
@@ -66,7 +67,7 @@ export const bnBackwardInputVec4Kernel = defineKernel({
   bindings: { params: 'uniform', coef: 'read', dy4: 'read', x4: 'read', y4: 'read', dx4: 'read_write' },
 });
 
-/** Threads per workgroup of the streaming passes (stats, forward, backward); a power of two. */
+/** Threads per workgroup of the elementwise passes (forward, backward-input). */
 const WG = 256;
 /** Threads per workgroup of the per-channel merge passes. */
 const WG_REDUCE = 64;
@@ -151,17 +152,21 @@ function outOr(gpu: Gpu, op: string, t: F32 | undefined, shape: readonly number[
   return t;
 }
 
-/** Plane segments per workgroup for the reductions: enough workgroups to fill a GPU, ≥ 4 loads per thread. */
-function segmentation(gpu: Gpu, g: Geometry): { seg: number; q: number; wgY: number } {
-  const lanes = WG * (g.vec4 ? 4 : 1);
+/**
+ * Plane segments for the partial-reduction passes (stats, backward-affine): threads per workgroup and
+ * segment length follow the adapter's reduction tuning (many short workgroups on a GPU, few long ones
+ * on a CPU emulation); segments never cross planes, so no element index needs a division.
+ */
+function segmentation(gpu: Gpu, g: Geometry): { wg: number; seg: number; q: number; wgY: number } {
+  const tune = reductionTuning(gpu);
+  const lanes = tune.threads * (g.vec4 ? 4 : 1);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   const perPlane = Math.ceil(g.s / lanes);
-  // Aim at ~2048 workgroups in total, but never fewer than 4 loads per thread (tree cost amortised).
-  let iters = Math.max(4, Math.ceil((perPlane * g.planes) / 2048));
+  let iters = Math.max(tune.minPerThread, Math.ceil((perPlane * g.planes) / tune.targetGroups));
   iters = Math.min(iters, Math.max(1, perPlane));
   let seg = iters * lanes;
   while (Math.ceil(g.s / seg) > maxDim) seg *= 2;
-  return { seg, q: Math.max(1, Math.ceil(g.s / seg)), wgY: Math.min(g.planes, maxDim) };
+  return { wg: tune.threads, seg, q: Math.max(1, Math.ceil(g.s / seg)), wgY: Math.min(g.planes, maxDim) };
 }
 
 function streamGrid(gpu: Gpu, g: Geometry): [number, number] {
@@ -215,12 +220,12 @@ export function batchNormTrain(
   const mean = outOr(gpu, op, opts.out?.mean, [g.c], 'mean', x, gamma, beta);
   const invStd = outOr(gpu, op, opts.out?.invStd, [g.c], 'invStd', x, gamma, beta);
 
-  const { seg, q, wgY } = segmentation(gpu, g);
+  const { wg, seg, q, wgY } = segmentation(gpu, g);
   const partial = gpu.empty([g.c, g.n * q, 3], 'f32');
   gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
     bind: g.vec4 ? { x4: x, partial } : { x, partial },
     uniforms: { params: { C: g.c, S: g.s, planes: g.planes, Q: q, seg } },
-    overrides: { WG },
+    overrides: { WG: wg },
     workgroups: [q, wgY],
   });
   // Without running statistics the update is compiled out; scratch tensors fill the unused bindings.
@@ -289,13 +294,13 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   const dgamma = outOr(gpu, op, opts.out?.dgamma, [g.c], 'dgamma', ...inputs);
   const dbeta = outOr(gpu, op, opts.out?.dbeta, [g.c], 'dbeta', ...inputs);
 
-  const { seg, q, wgY } = segmentation(gpu, g);
+  const { wg, seg, q, wgY } = segmentation(gpu, g);
   const partial = gpu.empty([g.c, g.n * q, 2], 'f32');
   const params = { C: g.c, S: g.s, planes: g.planes, Q: q, seg };
   gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
     bind: g.vec4 ? { dy4: dy, x4: x, y4: mask, mean, partial } : { dy, x, y: mask, mean, partial },
     uniforms: { params },
-    overrides: { WG, RELU: relu ? 1 : 0 },
+    overrides: { WG: wg, RELU: relu ? 1 : 0 },
     workgroups: [q, wgY],
   });
   const coef = gpu.empty([g.c, 4], 'f32');

@@ -93,7 +93,13 @@ function geometry(op: string, xShape: readonly number[], p: MaxPoolParams): Geom
 }
 
 function uniforms(g: Geometry, planes: number) {
-  return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, planes };
+  return { inSize: g.inSize, outSize: g.outSize, planes };
+}
+
+/** The window as pipeline constants: one pipeline per pooling configuration (the network has one). */
+function windowOverrides(g: Geometry): Record<string, number> {
+  const [k, s, p, d] = [g.kernel, g.stride, g.pad, g.dilation];
+  return { KD: k[0], KH: k[1], KW: k[2], SD: s[0], SH: s[1], SW: s[2], PD: p[0], PH: p[1], PW: p[2], DD: d[0], DH: d[1], DW: d[2] };
 }
 
 /** Output shape [N, C, Do, Ho, Wo] of maxPool3d (floor mode). */
@@ -121,7 +127,7 @@ export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?
   gpu.dispatch(maxPoolForwardKernel, {
     bind: { x, y, argmax },
     uniforms: { params: uniforms(g, planes) },
-    overrides: t,
+    overrides: { ...t, ...windowOverrides(g) },
     workgroups: [Math.ceil(g.outSize[2] / t.WX), Math.ceil(g.outSize[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   return { y, argmax };
@@ -150,7 +156,7 @@ export function maxPool3dBackward(dy: F32, argmax: I32, xShape: readonly number[
   gpu.dispatch(maxPoolBackwardInputKernel, {
     bind: { dy, argmax, dx },
     uniforms: { params: uniforms(g, planes) },
-    overrides: t,
+    overrides: { ...t, ...windowOverrides(g) },
     workgroups: [Math.ceil(g.inSize[2] / t.WX), Math.ceil(g.inSize[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   return dx;

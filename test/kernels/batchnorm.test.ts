@@ -6,6 +6,7 @@ import {
   batchNormTrainRef, batchStatsRef,
 } from '../../src/kernels/batchnorm.ref.js';
 import { finiteDiffGrad } from '../../src/kernels/ref-util.js';
+import { CPU_TUNING, forceReductionTuning, GPU_TUNING } from '../../src/kernels/reduce.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
 import { listGoldens, loadGolden } from '../golden.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
@@ -21,8 +22,9 @@ const SHAPES: number[][] = [
   [2, 3, 5, 7], // 2D, S = 35
   [1, 4, 4, 4], // 2D, N = 1, S = 16: vec4
   [5, 3], // features, S = 1
-  [2, 3, 4, 33, 40], // S = 5280: vec4, 2 segments per plane (the last one partial)
-  [1, 2, 3, 37, 41], // S = 4551: scalar, 5 segments per plane
+  [2, 3, 4, 33, 40], // S = 5280: vec4, 2 segments per plane on a GPU (the last one partial)
+  [1, 2, 3, 37, 41], // S = 4551: scalar, several segments per plane on every adapter
+  [1, 2, 3, 60, 64], // S = 11520: vec4, several segments per plane on every adapter
 ];
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -60,47 +62,64 @@ describe('batch norm on the GPU vs float64 reference', async () => {
   const seed = Date.now() >>> 0;
   const rng = new Rng(seed);
 
+  async function trainCase(shape: number[], relu: boolean): Promise<void> {
+    const live = gpu.memory().liveTensors;
+    const c = shape[1]!;
+    const n = numel(shape);
+    const x = f32Normal(rng, n, 0.7, 1.5);
+    const gamma = f32Normal(rng, c, 1, 0.3);
+    const beta = f32Normal(rng, c, 0, 0.3);
+    const rm = f32Normal(rng, c);
+    const rv = f32Uniform(rng, c, 0.5, 1.5);
+    const dy = f32Normal(rng, n);
+    const want = (relu ? batchNormReluTrainRef : batchNormTrainRef)(x, shape, gamma, beta, rm, rv);
+    const wantG = relu
+      ? batchNormReluBackwardRef(dy, x, shape, gamma, beta, want.mean, want.invStd)
+      : batchNormBackwardRef(dy, x, shape, gamma, want.mean, want.invStd);
+
+    await gpu.tidy(async () => {
+      const tx = gpu.tensor(x, shape);
+      const tg = gpu.tensor(gamma, [c]);
+      const tb = gpu.tensor(beta, [c]);
+      const trm = gpu.tensor(rm, [c]);
+      const trv = gpu.tensor(rv, [c]);
+      const out = { y: poisoned(gpu, shape), mean: poisoned(gpu, [c]), invStd: poisoned(gpu, [c]) };
+      const r = batchNormTrain(tx, tg, tb, trm, trv, { relu, out });
+      expect(r.y).toBe(out.y);
+      expect(relErr(await r.y.read(), want.y), 'y').toBeLessThan(TOL);
+      expect(relErr(await r.mean.read(), want.mean), 'mean').toBeLessThan(TOL);
+      expect(relErr(await r.invStd.read(), want.invStd), 'invStd').toBeLessThan(TOL);
+      expect(relErr(await trm.read(), want.runningMean), 'runningMean (in place)').toBeLessThan(TOL);
+      expect(relErr(await trv.read(), want.runningVar), 'runningVar (in place, unbiased)').toBeLessThan(TOL);
+
+      const tdy = gpu.tensor(dy, shape);
+      const gout = { dx: poisoned(gpu, shape), dgamma: poisoned(gpu, [c]), dbeta: poisoned(gpu, [c]) };
+      const gr = batchNormBackward(tdy, tx, tg, r.mean, r.invStd, relu ? { relu, y: r.y, out: gout } : { out: gout });
+      expect(gr.dx).toBe(gout.dx);
+      expect(relErr(await gr.dx.read(), wantG.dx), 'dx').toBeLessThan(TOL);
+      expect(relErr(await gr.dgamma.read(), wantG.dgamma), 'dgamma').toBeLessThan(TOL);
+      expect(relErr(await gr.dbeta.read(), wantG.dbeta), 'dbeta').toBeLessThan(TOL);
+    });
+    expect(gpu.memory().liveTensors).toBe(live);
+  }
+
   for (const shape of SHAPES) {
     for (const relu of [false, true]) {
-      it(`train forward + backward${relu ? ' (fused ReLU)' : ''} [${shape.join(', ')}] seed=${seed}`, async () => {
-        const live = gpu.memory().liveTensors;
-        const c = shape[1]!;
-        const n = numel(shape);
-        const x = f32Normal(rng, n, 0.7, 1.5);
-        const gamma = f32Normal(rng, c, 1, 0.3);
-        const beta = f32Normal(rng, c, 0, 0.3);
-        const rm = f32Normal(rng, c);
-        const rv = f32Uniform(rng, c, 0.5, 1.5);
-        const dy = f32Normal(rng, n);
-        const want = (relu ? batchNormReluTrainRef : batchNormTrainRef)(x, shape, gamma, beta, rm, rv);
-        const wantG = relu
-          ? batchNormReluBackwardRef(dy, x, shape, gamma, beta, want.mean, want.invStd)
-          : batchNormBackwardRef(dy, x, shape, gamma, want.mean, want.invStd);
+      it(`train forward + backward${relu ? ' (fused ReLU)' : ''} [${shape.join(', ')}] seed=${seed}`, () => trainCase(shape, relu));
+    }
+  }
 
-        await gpu.tidy(async () => {
-          const tx = gpu.tensor(x, shape);
-          const tg = gpu.tensor(gamma, [c]);
-          const tb = gpu.tensor(beta, [c]);
-          const trm = gpu.tensor(rm, [c]);
-          const trv = gpu.tensor(rv, [c]);
-          const out = { y: poisoned(gpu, shape), mean: poisoned(gpu, [c]), invStd: poisoned(gpu, [c]) };
-          const r = batchNormTrain(tx, tg, tb, trm, trv, { relu, out });
-          expect(r.y).toBe(out.y);
-          expect(relErr(await r.y.read(), want.y), 'y').toBeLessThan(TOL);
-          expect(relErr(await r.mean.read(), want.mean), 'mean').toBeLessThan(TOL);
-          expect(relErr(await r.invStd.read(), want.invStd), 'invStd').toBeLessThan(TOL);
-          expect(relErr(await trm.read(), want.runningMean), 'runningMean (in place)').toBeLessThan(TOL);
-          expect(relErr(await trv.read(), want.runningVar), 'runningVar (in place, unbiased)').toBeLessThan(TOL);
-
-          const tdy = gpu.tensor(dy, shape);
-          const gout = { dx: poisoned(gpu, shape), dgamma: poisoned(gpu, [c]), dbeta: poisoned(gpu, [c]) };
-          const gr = batchNormBackward(tdy, tx, tg, r.mean, r.invStd, relu ? { relu, y: r.y, out: gout } : { out: gout });
-          expect(gr.dx).toBe(gout.dx);
-          expect(relErr(await gr.dx.read(), wantG.dx), 'dx').toBeLessThan(TOL);
-          expect(relErr(await gr.dgamma.read(), wantG.dgamma), 'dgamma').toBeLessThan(TOL);
-          expect(relErr(await gr.dbeta.read(), wantG.dbeta), 'dbeta').toBeLessThan(TOL);
-        });
-        expect(gpu.memory().liveTensors).toBe(live);
+  // The reductions are shaped per adapter: run the multi-segment shapes with both shapings here.
+  for (const [label, tuning] of [['GPU', GPU_TUNING], ['CPU', CPU_TUNING]] as const) {
+    for (const shape of SHAPES.filter((s) => s.length === 5 && s[3]! > 30)) {
+      it(`train forward + backward (fused ReLU) with the ${label} reduction shaping [${shape.join(', ')}] seed=${seed}`, async () => {
+        forceReductionTuning(tuning);
+        try {
+          await trainCase(shape, true);
+          await trainCase(shape, false);
+        } finally {
+          forceReductionTuning(null);
+        }
       });
     }
   }
@@ -155,10 +174,10 @@ describe('batch norm on the GPU vs float64 reference', async () => {
   });
 
   it(`stays accurate with a large mean offset: x = 1e4 + N(0, 1) seed=${seed}`, async () => {
-    // 2 × 3 × 4 × 32 × 32: several segments per plane and channels with different offsets.
-    const shape = [2, 3, 4, 32, 32];
+    // Several segments per plane on every adapter, channels with different offsets.
+    const shape = [2, 3, 4, 64, 64];
     const c = 3;
-    const plane = 4 * 32 * 32;
+    const plane = 4 * 64 * 64;
     const x = new Float64Array(numel(shape));
     const offsets = [1e4, -3e4, 1e4 + 0.5];
     for (let i = 0; i < x.length; i++) x[i] = Math.fround(offsets[Math.floor(i / plane) % c]! + rng.normal());
