@@ -4,9 +4,10 @@
  * the first maximum in (d, h, w) scan order, padding never wins, NaN propagates.
  *
  * The forward saves argmax (i32, the flat index inside each (n, c) volume, as PyTorch's
- * return_indices). The backward is a GATHER over dx positions: each thread owns one input element and
- * adds the dy of every output whose argmax names it — race-free for any overlap, deterministic, and it
- * writes every dx element (no zero-fill pass, no atomics).
+ * return_indices). The backward is a GATHER over dx positions: each thread owns a block of stride-many
+ * inputs per axis and adds, for each, the dy of every candidate output whose argmax names it —
+ * race-free for any overlap, deterministic, and it writes every dx element once (no zero-fill pass,
+ * no atomics, no scatter).
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
@@ -45,14 +46,11 @@ export interface MaxPoolResult {
   argmax: I32;
 }
 
-/** Workgroup tile over (w, h): 16 × 16 when the plane is large, narrower for thin planes. */
-function tile(w: number, h: number): { WX: number; WY: number } {
-  let wx = 16;
-  while (wx > 1 && wx / 2 >= w) wx /= 2;
-  let wy = 256 / wx;
-  while (wy > 1 && wy / 2 >= h) wy /= 2;
-  return { WX: wx, WY: wy };
-}
+/**
+ * Workgroup tile over (w, h). Fixed, so that one pooling configuration is one pipeline whatever the
+ * plane size (the window is baked in as override constants; a per-shape tile would multiply compiles).
+ */
+const TILE = { WX: 16, WY: 16 } as const;
 
 function triple(op: string, t: Triple | undefined, fallback: Triple, min: number, name: string): [number, number, number] {
   const v = t ?? fallback;
@@ -123,7 +121,7 @@ export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?
   const y = out.y ?? gpu.empty(yShape, 'f32');
   const argmax = out.argmax ?? gpu.empty(yShape, 'i32');
   const planes = g.n * g.c * g.outSize[0];
-  const t = tile(g.outSize[2], g.outSize[1]);
+  const t = TILE;
   gpu.dispatch(maxPoolForwardKernel, {
     bind: { x, y, argmax },
     uniforms: { params: uniforms(g, planes) },
@@ -151,13 +149,15 @@ export function maxPool3dBackward(dy: F32, argmax: I32, xShape: readonly number[
   if (out && (out.dtype !== 'f32' || out.size !== size)) throw new GpuError('usage', `${op}: out ${out} must be f32 of shape [${xShape.join(', ')}]`);
   if (out === dy) throw new GpuError('usage', `${op}: out must not alias dy`);
   const dx = out ?? gpu.empty(xShape, 'f32');
-  const planes = g.n * g.c * g.inSize[0];
-  const t = tile(g.inSize[2], g.inSize[1]);
+  // Blocks of `stride` inputs per axis (see the shader): block j holds t = i + pad in [j·s, j·s + s).
+  const blocks = g.inSize.map((n, a) => Math.floor((n - 1 + g.pad[a]!) / g.stride[a]!) - Math.floor(g.pad[a]! / g.stride[a]!) + 1) as [number, number, number];
+  const planes = g.n * g.c * blocks[0];
+  const t = TILE;
   gpu.dispatch(maxPoolBackwardInputKernel, {
     bind: { dy, argmax, dx },
-    uniforms: { params: uniforms(g, planes) },
+    uniforms: { params: { inSize: g.inSize, outSize: g.outSize, blocks, planes } },
     overrides: { ...t, ...windowOverrides(g) },
-    workgroups: [Math.ceil(g.inSize[2] / t.WX), Math.ceil(g.inSize[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
+    workgroups: [Math.ceil(blocks[2] / t.WX), Math.ceil(blocks[1] / t.WY), Math.min(planes, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   return dx;
 }

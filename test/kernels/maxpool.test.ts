@@ -11,9 +11,9 @@ const CASES: { name: string; shape: number[]; params: MaxPoolParams }[] = [
   { name: 'stem, odd plane, batch 1', shape: [1, 2, 2, 7, 7], params: STEM },
   { name: 'stem, 2D map (D = 1)', shape: [1, 4, 1, 13, 10], params: STEM },
   { name: 'stem, plane wider than a workgroup tile', shape: [1, 1, 2, 37, 41], params: STEM },
+  // The golden's general configuration (one pipeline less to compile): overlapping 3D windows, dilation.
   { name: 'overlapping 3D window with dilation', shape: [2, 2, 4, 6, 9], params: { kernel: [2, 3, 3], stride: [1, 2, 1], pad: [1, 1, 1], dilation: [1, 1, 2] } },
-  { name: '3×3×3 stride 2', shape: [1, 2, 5, 7, 6], params: { kernel: [3, 3, 3], stride: [2, 2, 2], pad: [1, 1, 1] } },
-  { name: 'default stride = kernel', shape: [2, 1, 2, 6, 9], params: { kernel: [1, 2, 3] } },
+  { name: 'default stride = kernel, strided depth, odd sizes', shape: [2, 1, 5, 7, 9], params: { kernel: [2, 2, 3] } },
 ];
 
 describe('max pooling on the GPU vs float64 reference', async () => {
