@@ -1,0 +1,133 @@
+/**
+ * Batch norm, max pooling and in-plane average pooling on the layer shapes of f-rMC5 (ResNet-18 with 32
+ * stem filters) for one 256×256 volume of 24 slices. These ops are memory-bound, so each row gives GB/s
+ * (bytes every pass must move: reads + writes of the big tensors, per-channel vectors ignored) and its
+ * ratio to the device's copy bandwidth, measured in the same run with `copy` from elementwise.ts.
+ */
+import type { Gpu } from '../src/gpu/gpu.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
+import { batchNormBackward, batchNormTrain } from '../src/kernels/batchnorm.js';
+import { copy } from '../src/kernels/elementwise.js';
+import { maxPool3d, maxPool3dBackward, type MaxPoolParams } from '../src/kernels/maxpool.js';
+import { planeAvgPool, planeAvgPoolBackward } from '../src/kernels/plane-avgpool.js';
+import { Rng } from '../src/util/rng.js';
+import { gbps, table, timeIt } from './harness.js';
+
+/** As bench/record.ts describes it (kept structurally identical; defined here so this file stands alone). */
+export interface BenchRecord {
+  name: string;
+  shape: number[];
+  ms: number;
+  gflops?: number;
+  gbps?: number;
+  ratio?: Record<string, number>;
+}
+
+type F32 = GpuTensor<'f32'>;
+
+/** Activations of f-rMC5 at 256×256×24, batch 1: stem output, then stages 2–5 (stage 5 is the 3D one). */
+const BN_SHAPES: { layer: string; shape: number[] }[] = [
+  { layer: 'stem', shape: [1, 32, 24, 128, 128] },
+  { layer: 'stage2', shape: [1, 32, 24, 64, 64] },
+  { layer: 'stage3', shape: [1, 64, 24, 32, 32] },
+  { layer: 'stage4', shape: [1, 128, 24, 16, 16] },
+  { layer: 'stage5', shape: [1, 256, 24, 8, 8] },
+];
+const STEM_POOL: MaxPoolParams = { kernel: [1, 3, 3], stride: [1, 2, 2], pad: [0, 1, 1] };
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function randomTensor(gpu: Gpu, rng: Rng, shape: number[]): F32 {
+  return gpu.tensor(rng.normalArray(numel(shape)), shape);
+}
+
+export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+  const rng = new Rng(7);
+  const reps = opts.quick ? 3 : 7;
+  const timing = { warmup: 1, reps };
+  const records: BenchRecord[] = [];
+  const shapes = opts.quick ? BN_SHAPES.slice(0, 2) : BN_SHAPES;
+
+  // Device ceiling: copy of the largest activation (read + write).
+  const big = BN_SHAPES[0]!.shape;
+  const bytes = numel(big) * 4;
+  const src = randomTensor(gpu, rng, big);
+  const dst = gpu.empty(big, 'f32');
+  const tc = await timeIt(gpu, () => void copy(src, dst), timing);
+  const copyGbps = gbps(2 * bytes, tc.medianMs);
+  records.push({ name: 'copy (ceiling)', shape: big, ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } });
+  src.release();
+  dst.release();
+
+  const add = (name: string, shape: number[], ms: number, moved: number) => {
+    const g = gbps(moved, ms);
+    records.push({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps } });
+  };
+
+  for (const { layer, shape } of shapes) {
+    const c = shape[1]!;
+    const b = numel(shape) * 4;
+    const x = randomTensor(gpu, rng, shape);
+    const dy = randomTensor(gpu, rng, shape);
+    const gamma = gpu.tensor(rng.normalArray(c, 1, 0.1), [c]);
+    const beta = gpu.tensor(rng.normalArray(c, 0, 0.1), [c]);
+    const rm = gpu.tensor(new Float32Array(c), [c]);
+    const rv = gpu.tensor(new Float32Array(c).fill(1), [c]);
+    for (const relu of [false, true]) {
+      const tag = relu ? 'batchnorm+relu' : 'batchnorm';
+      const saved = batchNormTrain(x, gamma, beta, rm, rv, { relu });
+      // Forward: stats pass reads x, the apply pass reads x and writes y.
+      const tf = await timeIt(gpu, () => gpu.tidy(() => void batchNormTrain(x, gamma, beta, rm, rv, { relu })), timing);
+      add(`${tag} train fwd ${layer}`, shape, tf.medianMs, 3 * b);
+      // Backward: the affine pass reads dy, x (and y), the input pass reads them again and writes dx.
+      const tb = await timeIt(
+        gpu,
+        () => gpu.tidy(() => void batchNormBackward(dy, x, gamma, saved.mean, saved.invStd, relu ? { relu, y: saved.y } : {})),
+        timing,
+      );
+      add(`${tag} bwd ${layer}`, shape, tb.medianMs, (relu ? 7 : 5) * b);
+      add(`${tag} fwd+bwd ${layer}`, shape, tf.medianMs + tb.medianMs, (relu ? 10 : 8) * b);
+      saved.y.release();
+      saved.mean.release();
+      saved.invStd.release();
+    }
+    for (const t of [x, dy, gamma, beta, rm, rv]) t.release();
+  }
+
+  // Stem max pool [1, 32, 24, 128, 128] → [1, 32, 24, 64, 64]: reads x, writes y and argmax (i32);
+  // the backward reads dy and argmax and writes dx.
+  {
+    const x = randomTensor(gpu, rng, big);
+    const fwd = maxPool3d(x, STEM_POOL);
+    const ys = [...fwd.y.shape];
+    const yb = numel(ys) * 4;
+    const tf = await timeIt(gpu, () => gpu.tidy(() => void maxPool3d(x, STEM_POOL)), timing);
+    add('maxpool 1x3x3/s122 fwd stem', big, tf.medianMs, bytes + 2 * yb);
+    const tb = await timeIt(gpu, () => gpu.tidy(() => void maxPool3dBackward(fwd.y, fwd.argmax, big, STEM_POOL)), timing);
+    add('maxpool 1x3x3/s122 bwd stem', big, tb.medianMs, bytes + 2 * yb);
+    for (const t of [x, fwd.y, fwd.argmax]) t.release();
+  }
+
+  // x-y pooling after stage 5: [1, 256, 24, 8, 8] → [1, 256, 24].
+  {
+    const shape = BN_SHAPES[4]!.shape;
+    const x = randomTensor(gpu, rng, shape);
+    const dy = randomTensor(gpu, rng, shape.slice(0, 3));
+    const b = numel(shape) * 4;
+    const tf = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPool(x)), timing);
+    add('plane-avgpool fwd stage5', shape, tf.medianMs, b);
+    const tb = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPoolBackward(dy, shape)), timing);
+    add('plane-avgpool bwd stage5', shape, tb.medianMs, b);
+    x.release();
+    dy.release();
+  }
+
+  console.log(`norm-pool on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
+  console.log(
+    table(
+      ['op', 'shape', 'ms', 'GB/s', '× copy'],
+      records.map((r) => [r.name, r.shape.join('×'), r.ms, r.gbps ?? 0, r.ratio?.copy ?? 0]),
+    ),
+  );
+  return records;
+}
