@@ -8,6 +8,8 @@ import {
 import { finiteDiffGrad } from '../../src/kernels/ref-util.js';
 import { CPU_TUNING, forceReductionTuning, GPU_TUNING } from '../../src/kernels/reduce.js';
 import type { GpuTensor } from '../../src/gpu/tensor.js';
+import { add, relu, reluBackward } from '../../src/kernels/elementwise.js';
+import { addRef, reluBackwardRef, reluRef } from '../../src/kernels/relu.ref.js';
 import { listGoldens, loadGolden } from '../golden.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
 
@@ -234,6 +236,32 @@ describe('batch norm on the GPU vs float64 reference', async () => {
         });
       });
     }
+  });
+
+  it(`the rest of a residual block reuses elementwise.ts: relu, reluBackward (0 at exactly 0), add seed=${seed}`, async () => {
+    const shape = [2, 3, 2, 5, 6];
+    const n = numel(shape);
+    const x = f32Normal(rng, n);
+    for (let i = 0; i < n; i += 7) x[i] = 0; // exact zeros: PyTorch's threshold_backward gives 0 there
+    const dy = f32Normal(rng, n);
+    const skip = f32Normal(rng, n);
+    await gpu.tidy(async () => {
+      const tx = gpu.tensor(x, shape);
+      expect(relErr(await relu(tx, poisoned(gpu, shape)).read(), reluRef(x))).toBe(0);
+      expect(relErr(await reluBackward(gpu.tensor(dy, shape), tx, poisoned(gpu, shape)).read(), reluBackwardRef(dy, x))).toBe(0);
+      expect(relErr(await add(tx, gpu.tensor(skip, shape), 1, poisoned(gpu, shape)).read(), addRef(x, skip))).toBeLessThan(1e-7);
+      // Fused BN + ReLU = relu(BN) with the unfused kernels, forward and backward.
+      const c = shape[1]!;
+      const [g, b] = [gpu.tensor(f32Normal(rng, c, 1, 0.3), [c]), gpu.tensor(f32Normal(rng, c, 0, 0.3), [c])];
+      const fused = batchNormTrain(tx, g, b, null, null, { relu: true });
+      const plain = batchNormTrain(tx, g, b, null, null);
+      expect(relErr(await fused.y.read(), await relu(plain.y).read())).toBeLessThan(1e-6);
+      const tdy = gpu.tensor(dy, shape);
+      const gf = batchNormBackward(tdy, tx, g, fused.mean, fused.invStd, { relu: true, y: fused.y });
+      const gp = batchNormBackward(reluBackward(tdy, plain.y), tx, g, plain.mean, plain.invStd);
+      expect(relErr(await gf.dx.read(), await gp.dx.read())).toBeLessThan(1e-5);
+      expect(relErr(await gf.dgamma.read(), await gp.dgamma.read())).toBeLessThan(1e-5);
+    });
   });
 
   it('rejects bad inputs with clear errors', () => {
