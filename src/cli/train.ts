@@ -13,7 +13,7 @@ import { formatResultsTable } from '../train/table.js';
 import { DEFAULT_LOSS, NonFiniteLossError, buildModel } from '../train/trainer.js';
 import type { Sample } from '../train/dataset.js';
 import type { AugmentFn } from '../train/augment-hook.js';
-import { applyAugmentCpu, sampleAugmentParams } from '../data/augment-params.js';
+import { applyAugmentCpu, augmentConfigForSize, sampleAugmentParams } from '../data/augment-params.js';
 import { diagonalAffine } from '../data/volume.js';
 import { Progress } from '../util/progress.js';
 import { type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
@@ -109,11 +109,14 @@ export interface RunContext {
 }
 
 /**
- * The paper's 14 training augmentations with one random parameter set per volume (src/data/augment-params.ts).
- * Runs on the CPU while the GPU port lands (issue 6); same parameters for every slice.
+ * The paper's 14 training augmentations with one random parameter set per volume (src/data/augment-params.ts),
+ * blur kernels scaled to the input size. Runs on the CPU while the GPU port lands (issue 6).
  */
-export const cpuAugment: AugmentFn = (volume, dims, rng) =>
-  applyAugmentCpu({ data: volume, dims, spacing: [1, 1, 1], affine: diagonalAffine([1, 1, 1]), warnings: [] }, sampleAugmentParams(rng)).data;
+export function cpuAugment(size: number): AugmentFn {
+  const config = augmentConfigForSize(size);
+  return (volume, dims, rng) =>
+    applyAugmentCpu({ data: volume, dims, spacing: [1, 1, 1], affine: diagonalAffine([1, 1, 1]), warnings: [] }, sampleAugmentParams(rng, config)).data;
+}
 
 /** Loads a manifest into samples with a progress bar. */
 export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: RunContext['stderr']): Sample[] {
@@ -149,7 +152,7 @@ export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOu
         samples,
         plan,
         fold,
-        ...(cfg.augment ? { augment: cpuAugment } : {}),
+        ...(cfg.augment ? { augment: cpuAugment(cfg.inputSize) } : {}),
         shouldStop: () => stop,
         events: {
           onFoldStart: (f, done) => {

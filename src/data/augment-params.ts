@@ -106,6 +106,25 @@ export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = {
   gaussianBlur: { p: 0.5, sizes: [3, 7] },
 };
 
+/**
+ * The defaults with kernel sizes scaled to an in-plane size S: albumentations' 3–7 px blur kernels (and
+ * CLAHE's 8×8 tiles) assume images of about 256 px; at S = 48 a 7-px median or Gaussian erases the
+ * 2–4 px structures the task depends on. Kernel sizes scale with S/256 (an odd size of 1 turns a blur
+ * off) and CLAHE tiles with S/32 (at least 2×2); geometric ops are already relative to the image size.
+ */
+export function augmentConfigForSize(size: number, base: AugmentConfig = DEFAULT_AUGMENT_CONFIG): AugmentConfig {
+  const out = structuredClone(base);
+  const k = size / 256;
+  const odd = (v: number) => Math.max(1, 2 * Math.floor((v * k - 1) / 2 + 0.5) + 1);
+  for (const op of ['motionBlur', 'medianBlur', 'gaussianBlur'] as const) {
+    out[op].sizes = [odd(base[op].sizes[0]), odd(base[op].sizes[1])];
+    if (out[op].sizes[1] <= 1) out[op].p = 0;
+  }
+  const t = Math.max(2, Math.min(base.clahe.tiles[0], Math.round(size / 32)));
+  out.clahe.tiles = [t, t];
+  return out;
+}
+
 /** A parameter set that changes nothing. */
 export function identityAugmentParams(): AugmentParams {
   return {
