@@ -11,6 +11,10 @@
  *             (Σ y·gy partials; one tiled product through the whole chain). Saved: y and norm [N]
  *             only, because |s| + √ε = sqrt(|b| + ε) gives the signed sqrt's slope from y·norm.
  *
+ * Conditioning: with signed features an entry b = (1/D) Σ_d x_id x_jd can cancel to ≈ 0, where the
+ * signed sqrt's slope magnifies f32 rounding ~ (Σ|x_id x_jd|)/|b| times — a property of the chain, not of
+ * the kernels (PyTorch in f32 does the same). Post-ReLU features, what the network feeds it, never cancel.
+ *
  * Slice-wise mode (the f- models) needs no kernel here: the FC shared across slices is a plain
  * linear layer on the [N·D, C] matrix, i.e. [N, C, D] transposed to [N, D, C].
  *

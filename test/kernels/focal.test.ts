@@ -47,7 +47,7 @@ function expectClose(got: { loss: number; grad: ArrayLike<number> }, want: { los
 
 describe('focal loss on the GPU vs float64 reference', async () => {
   const gpu = await testGpu();
-  const seed = Date.now() >>> 0;
+  const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0; // fresh each run; VOXELGRAD_SEED=<seed> replays a failure
   const rng = new Rng(seed);
 
   const configs: RefOptions[] = [
@@ -61,10 +61,10 @@ describe('focal loss on the GPU vs float64 reference', async () => {
   // 1, 7: one partial workgroup; 300, 1000: several samples per thread (the kernel is one workgroup).
   for (const n of [1, 7, 300, 1000]) {
     it(`random logits n=${n}, γ/α/reduction/weights variants, seed=${seed}`, async () => {
-      const logits = Array.from({ length: n }, () => rng.normal(0, 3));
+      const logits = Array.from({ length: n }, () => Math.fround(rng.normal(0, 3))); // f32: what the GPU sees
       const hard = Array.from({ length: n }, () => (rng.next() < 0.3 ? 1 : 0));
-      const soft = Array.from({ length: n }, () => rng.next());
-      const weights = Array.from({ length: n }, () => rng.uniform(0.1, 2));
+      const soft = Array.from({ length: n }, () => Math.fround(rng.next()));
+      const weights = Array.from({ length: n }, () => Math.fround(rng.uniform(0.1, 2)));
       for (const cfg of configs) {
         for (const targets of [hard, soft]) {
           expectClose(await runGpu(gpu, logits, targets, cfg), focalLossRef(logits, targets, cfg), JSON.stringify(cfg));
@@ -97,7 +97,7 @@ describe('focal loss on the GPU vs float64 reference', async () => {
   });
 
   it('the upstream scalar multiplies the gradient, not the loss', async () => {
-    const logits = Array.from({ length: 33 }, () => rng.normal(0, 2));
+    const logits = Array.from({ length: 33 }, () => Math.fround(rng.normal(0, 2)));
     const targets = logits.map(() => (rng.next() < 0.5 ? 1 : 0));
     const want = focalLossRef(logits, targets, { alpha: 0.25 });
     const got = await runGpu(gpu, logits, targets, { alpha: 0.25 }, -0.3);
