@@ -1,0 +1,153 @@
+/**
+ * The network head, the losses and the optimizer on their real sizes:
+ * - bilinear pooling forward + backward on [N = 4, C = 256, D = 24] (65,536 features per volume);
+ * - batch-hard triplet loss with online mining, forward + backward, batch 32 × 65,536 (bilinear
+ *   features), with and without L2 normalisation;
+ * - the fused SGD step (momentum 0.9, weight decay 0.01) over 7,000,000 parameters in 62 tensors
+ *   (ResNet-18-3D-like sizes) — one dispatch.
+ * Each row gives GB/s for the bytes the op must move at least (every input read once, every output
+ * written once, intermediates counted where they go through memory) and its ratio to the device's copy
+ * bandwidth measured in the same run (`copy` from elementwise.ts on a 32 MiB tensor); GFLOP/s where
+ * there is arithmetic worth counting.
+ */
+import type { Gpu } from '../src/gpu/gpu.js';
+import type { GpuTensor } from '../src/gpu/tensor.js';
+import { bilinearPoolDepth, bilinearPoolDepthBackward } from '../src/kernels/depth-agg.js';
+import { copy } from '../src/kernels/elementwise.js';
+import { FusedSgd, planParamArena } from '../src/kernels/sgd.js';
+import { tripletLoss, tripletLossBackward } from '../src/kernels/triplet.js';
+import { Rng } from '../src/util/rng.js';
+import { gbps, gflops, table, timeIt } from './harness.js';
+
+/** As bench/record.ts describes it (kept structurally identical; defined here so this file stands alone). */
+export interface BenchRecord {
+  name: string;
+  shape: number[];
+  ms: number;
+  gflops?: number;
+  gbps?: number;
+  ratio?: Record<string, number>;
+}
+
+/** Parameter tensor sizes of a 3D ResNet-18 with 32 stem filters (weights, BN γ/β, FC), scaled to `total`. */
+export function resnetLikeParamSizes(total: number): number[] {
+  const sizes: number[] = [32 * 1 * 3 * 7 * 7, 32, 32];
+  let cin = 32;
+  for (const [stage, c] of [32, 64, 128, 256].entries()) {
+    for (let block = 0; block < 2; block++) {
+      const first = block === 0;
+      sizes.push(c * (first ? cin : c) * 27, c, c, c * c * 27, c, c);
+      if (first && stage > 0) sizes.push(c * cin, c, c); // 1×1×1 downsample + BN
+    }
+    cin = c;
+  }
+  sizes.push(256, 1); // FC to one logit
+  const sum = sizes.reduce((a, b) => a + b, 0);
+  const scaled = sizes.map((s) => (s > 1024 ? Math.round((s * total) / sum) : s));
+  const rest = total - scaled.reduce((a, b) => a + b, 0);
+  const big = scaled.indexOf(Math.max(...scaled));
+  scaled[big] = scaled[big]! + rest;
+  return scaled;
+}
+
+export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+  const rng = new Rng(11);
+  const timing = { warmup: 1, reps: opts.quick ? 3 : 7 };
+  const records: BenchRecord[] = [];
+
+  // Device ceiling: copy of 8 Mi floats (read + write).
+  const cn = 8 * 1024 * 1024;
+  const src = gpu.tensor(rng.normalArray(cn), [cn]);
+  const dst = gpu.empty([cn]);
+  const tc = await timeIt(gpu, () => void copy(src, dst), timing);
+  const copyGbps = gbps(2 * cn * 4, tc.medianMs);
+  records.push({ name: 'copy (ceiling)', shape: [cn], ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } });
+  src.release();
+  dst.release();
+
+  const add = (name: string, shape: number[], ms: number, bytes: number, flop?: number) => {
+    const g = gbps(bytes, ms);
+    records.push({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps }, ...(flop ? { gflops: gflops(flop, ms) } : {}) });
+  };
+
+  // Bilinear pooling [4, 256, 24]: X Xᵀ is 2·N·C²·D flops forward, twice that backward.
+  {
+    const [n, c, d] = [4, 256, 24];
+    const shape = [n, c, d];
+    const x = gpu.tensor(rng.uniformArray(n * c * d, 0, 1), shape); // post-ReLU features
+    const gy = gpu.tensor(rng.normalArray(n * c * c), [n, c * c]);
+    const xb = n * c * d * 4;
+    const yb = n * c * c * 4;
+    const saved = bilinearPoolDepth(x);
+    const tf = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepth(x)), timing);
+    // forward: read x, write s, read s, write z
+    add('bilinear fwd', shape, tf.medianMs, xb + 3 * yb, 2 * n * c * c * d);
+    const tb = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepthBackward(x, saved, gy)), timing);
+    // backward: read y, gy (dot), read y, gy, x, write gx
+    add('bilinear bwd', shape, tb.medianMs, 4 * yb + 2 * xb, 4 * n * c * c * d);
+    const tfb = await timeIt(
+      gpu,
+      () =>
+        gpu.tidy(() => {
+          const r = bilinearPoolDepth(x);
+          bilinearPoolDepthBackward(x, r, gy);
+        }),
+      timing,
+    );
+    add('bilinear fwd+bwd', shape, tfb.medianMs, xb + 7 * yb + xb, 6 * n * c * c * d);
+    for (const t of [x, gy, saved.y, saved.norm]) t.release();
+  }
+
+  // Triplet loss with hard mining, 32 × 65,536: distances 3 flops per pair and element (4 with the
+  // Gram term when normalising), backward 2·N² per element.
+  {
+    const [n, e] = [32, 65536];
+    const x = gpu.tensor(rng.uniformArray(n * e, 0, 0.01), [n, e]);
+    const labels = Array.from({ length: n }, (_, i) => i % 2);
+    const xb = n * e * 4;
+    const pairs = (n * (n - 1)) / 2;
+    for (const normalize of [false, true]) {
+      const tag = normalize ? 'triplet (L2-normalised)' : 'triplet';
+      const saved = tripletLoss(x, labels, { normalize });
+      const distFlop = (normalize ? 4 : 3) * pairs * e;
+      const tf = await timeIt(gpu, () => gpu.tidy(() => void tripletLoss(x, labels, { normalize })), timing);
+      add(`${tag} fwd (dist + mining)`, [n, e], tf.medianMs, (normalize ? 2 : 1) * xb, distFlop);
+      const tb = await timeIt(gpu, () => gpu.tidy(() => void tripletLossBackward(x, saved)), timing);
+      add(`${tag} bwd`, [n, e], tb.medianMs, 2 * xb, 2 * n * n * e);
+      const tfb = await timeIt(
+        gpu,
+        () =>
+          gpu.tidy(() => {
+            const r = tripletLoss(x, labels, { normalize });
+            tripletLossBackward(x, r);
+          }),
+        timing,
+      );
+      add(`${tag} fwd+bwd`, [n, e], tfb.medianMs, (normalize ? 4 : 3) * xb, distFlop + 2 * n * n * e);
+      for (const t of [saved.loss, saved.dist, saved.mined, saved.perAnchor, saved.coef]) t.release();
+    }
+    x.release();
+  }
+
+  // Fused SGD step: reads param, grad, momentum; writes param, momentum (20 bytes per parameter).
+  {
+    const sizes = resnetLikeParamSizes(7_000_000);
+    const layout = planParamArena(sizes);
+    const opt = new FusedSgd(gpu, layout, { momentum: 0.9, weightDecay: 0.01 });
+    const param: GpuTensor = gpu.tensor(rng.normalArray(layout.total, 0, 0.05), [layout.total]);
+    const grad: GpuTensor = gpu.tensor(rng.normalArray(layout.total, 0, 0.01), [layout.total]);
+    const tsgd = await timeIt(gpu, () => opt.step(param, grad, 0.01), timing);
+    add(`sgd step (${sizes.length} tensors, 1 dispatch)`, [7_000_000], tsgd.medianMs, 20 * 7_000_000, 5 * 7_000_000);
+    for (const t of [param, grad]) t.release();
+    opt.release();
+  }
+
+  console.log(`head-loss on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
+  console.log(
+    table(
+      ['op', 'shape', 'ms', 'GFLOP/s', 'GB/s', '× copy'],
+      records.map((r) => [r.name, r.shape.join('×'), r.ms, r.gflops ?? 0, r.gbps ?? 0, r.ratio?.copy ?? 0]),
+    ),
+  );
+  return records;
+}
