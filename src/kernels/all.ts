@@ -3,6 +3,9 @@
  * and `voxelgrad info --kernels`). Add each new kernel module here.
  */
 import './elementwise.js';
+import './matmul.js';
+import './conv.js';
+import './linear.js';
 import './layout.js';
 import './depth-agg.js';
 import './batchnorm.js';

@@ -1,0 +1,216 @@
+// conv3d gradient w.r.t. the input as an implicit GEMM over one stride phase at a time, NCDHW:
+// dx[n, ci, z, y, x] = Σ_{co, taps} w[co, ci, a, b, c] · dy[n, co, (z + pD − a·dD)/sD, …] over the taps whose
+// numerator is divisible by the stride and lands inside dy. Positions with the same remainder mod the
+// stride (one phase, wid.z) share that tap set, so taps that cannot contribute are skipped uniformly —
+// no masked work for stride 2 — and every position is still written (zeros where no tap reaches).
+// Bindings: dy [N, Cout, Do, Ho, Wo]; wp the weight packed into panels of 16 input channels with the
+// reduction (tap, co), co innermost padded to 4 (matmul/pack.wgsl); dx [N, Cin, D, H, W].
+// Threads: an invocation owns TM positions of the phase (mb + i·WG) × the 16 channels of panel wid.y.
+// Tiling: as conv/forward.wgsl — TM×16 register accumulators, weights shared by subgroupBroadcast from
+// the 4-lane quad that loaded them, one scalar gather of dy per (position, co), no workgroup memory.
+enable subgroups;
+
+override WG: u32 = 64;
+override TM: u32 = 2;
+
+const TN: u32 = 16u;
+
+struct Params {
+  inSize: vec3<u32>,
+  outSize: vec3<u32>,
+  kernel: vec3<u32>,
+  stride: vec3<u32>,
+  pad: vec3<u32>,
+  dilation: vec3<u32>,
+  cin: u32,
+  cout: u32,
+  n: u32,
+  kp: u32,
+  groups: u32,
+  rowBase: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+struct Pos {
+  // dx coordinate (z, y, x), the batch offset into dy, and the flat dx offset of (n, 0, z, y, x).
+  coord: vec3<i32>,
+  dyOff: u32,
+  dxOff: u32,
+}
+
+struct Row {
+  base: i32,
+  u0: i32,
+}
+
+// How inner elements t = 0, 1, … of a row are addressed: coordinate u = u0 + t·du, valid for
+// 0 ≤ u < ulim and t < count, at x[base + u·ostride]. A row outside the volume gets u0 far below 0.
+struct Inner {
+  du: i32,
+  ulim: i32,
+  count: u32,
+  ostride: i32,
+}
+
+fn position(m: u32, mPhase: u32, rem: vec3<u32>, count: vec3<u32>) -> Pos {
+  let mm = min(m, mPhase - 1u);
+  let plane = count.x * count.y * count.z;
+  let n = mm / plane;
+  let r = mm - n * plane;
+  let jz = r / (count.y * count.z);
+  let r2 = r - jz * count.y * count.z;
+  let jy = r2 / count.z;
+  let jx = r2 - jy * count.z;
+  let c = rem + vec3<u32>(jz, jy, jx) * params.stride;
+  let s = params.inSize;
+  let o = params.outSize;
+  return Pos(vec3<i32>(c), n * params.cout * o.x * o.y * o.z, n * params.cin * s.x * s.y * s.z + (c.x * s.y + c.y) * s.z + c.z);
+}
+
+// Where dy is read for one dx position and tap (the phase guarantees exact division); the inner
+// axis is co.
+fn row(p: Pos, tap: vec3<u32>) -> Row {
+  let num = p.coord + vec3<i32>(params.pad) - vec3<i32>(tap * params.dilation);
+  let o = num / vec3<i32>(params.stride);
+  let os = vec3<i32>(params.outSize);
+  let ok = all(num >= vec3<i32>(0)) & all(o < os);
+  return Row(i32(p.dyOff) + (o.x * os.y + o.y) * os.z + o.z, select(-1073741824, 0, ok));
+}
+
+// Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.
+// Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
+fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
+  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
+  let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
+  let valid = (t < vec4<u32>(inner.count)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(inner.ulim));
+  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u * inner.ostride, valid));
+  return select(vec4<f32>(), vec4<f32>(dy[idx.x], dy[idx.y], dy[idx.z], dy[idx.w]), valid);
+}
+
+fn store(p: Pos, m: u32, mPhase: u32, col0: u32, v: vec4<f32>) {
+  if (m >= mPhase) {
+    return;
+  }
+  let s = params.inSize;
+  for (var j = 0u; j < 4u; j++) {
+    let ci = col0 + j;
+    if (ci < params.cin) {
+      dx[p.dxOff + ci * s.x * s.y * s.z] = v[j];
+    }
+  }
+}
+
+// Whether tap index a along an axis reaches positions with remainder `rem` (numerator divisible by s).
+fn reaches(rem: u32, pad: u32, a: u32, dil: u32, s: u32) -> bool {
+  let num = i32(rem + pad) - i32(a * dil);
+  return ((num % i32(s)) + i32(s)) % i32(s) == 0;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let st = params.stride;
+  let rem = vec3<u32>(wid.z / (st.y * st.z), (wid.z / st.z) % st.y, wid.z % st.z);
+  let s = params.inSize;
+  let count = select(vec3<u32>(0u), (s - rem + st - vec3<u32>(1u)) / st, rem < s);
+  let mPhase = params.n * count.x * count.y * count.z;
+  let mb = params.rowBase + wid.x * WG * TM + li;
+  if (params.rowBase + wid.x * WG * TM >= mPhase) {
+    return;
+  }
+  let q = sid & 3u;
+  let p0 = position(mb, mPhase, rem, count);
+  let p1 = position(mb + WG, mPhase, rem, count);
+  let p2 = position(mb + 2u * WG, mPhase, rem, count);
+  let p3 = position(mb + 3u * WG, mPhase, rem, count);
+  var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
+  var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
+  var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
+  var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
+  let k = params.kernel;
+  let o3 = params.outSize;
+  let inner = Inner(1, i32(params.cout), params.cout, i32(o3.x * o3.y * o3.z));
+  for (var a = 0u; a < k.x; a++) {
+    if (!reaches(rem.x, params.pad.x, a, params.dilation.x, st.x)) {
+      continue;
+    }
+    for (var b = 0u; b < k.y; b++) {
+      if (!reaches(rem.y, params.pad.y, b, params.dilation.y, st.y)) {
+        continue;
+      }
+      for (var c = 0u; c < k.z; c++) {
+        if (!reaches(rem.z, params.pad.z, c, params.dilation.z, st.z)) {
+          continue;
+        }
+        let tap = vec3<u32>(a, b, c);
+        let r0 = row(p0, tap);
+        var r1 = r0;
+        var r2 = r0;
+        var r3 = r0;
+        if (TM > 1u) { r1 = row(p1, tap); }
+        if (TM > 2u) { r2 = row(p2, tap); r3 = row(p3, tap); }
+        var wi = (wid.y * params.kp + ((a * k.y + b) * k.z + c) * params.groups) * TN + q;
+        for (var g = 0u; g < params.groups; g++) {
+          let w0 = wp[wi];
+          let w1 = wp[wi + 4u];
+          let w2 = wp[wi + 8u];
+          let w3 = wp[wi + 12u];
+          wi += TN;
+          let x0 = gather4(r0, g * 4u, inner);
+          var x1 = vec4<f32>();
+          var x2 = vec4<f32>();
+          var x3 = vec4<f32>();
+          if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
+          if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+          // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+          {
+            let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+            c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.x), v0, c20); c21 = fma(vec4<f32>(x2.x), v1, c21); c22 = fma(vec4<f32>(x2.x), v2, c22); c23 = fma(vec4<f32>(x2.x), v3, c23);
+              c30 = fma(vec4<f32>(x3.x), v0, c30); c31 = fma(vec4<f32>(x3.x), v1, c31); c32 = fma(vec4<f32>(x3.x), v2, c32); c33 = fma(vec4<f32>(x3.x), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+            c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.y), v0, c20); c21 = fma(vec4<f32>(x2.y), v1, c21); c22 = fma(vec4<f32>(x2.y), v2, c22); c23 = fma(vec4<f32>(x2.y), v3, c23);
+              c30 = fma(vec4<f32>(x3.y), v0, c30); c31 = fma(vec4<f32>(x3.y), v1, c31); c32 = fma(vec4<f32>(x3.y), v2, c32); c33 = fma(vec4<f32>(x3.y), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+            c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.z), v0, c20); c21 = fma(vec4<f32>(x2.z), v1, c21); c22 = fma(vec4<f32>(x2.z), v2, c22); c23 = fma(vec4<f32>(x2.z), v3, c23);
+              c30 = fma(vec4<f32>(x3.z), v0, c30); c31 = fma(vec4<f32>(x3.z), v1, c31); c32 = fma(vec4<f32>(x3.z), v2, c32); c33 = fma(vec4<f32>(x3.z), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+            c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.w), v0, c20); c21 = fma(vec4<f32>(x2.w), v1, c21); c22 = fma(vec4<f32>(x2.w), v2, c22); c23 = fma(vec4<f32>(x2.w), v3, c23);
+              c30 = fma(vec4<f32>(x3.w), v0, c30); c31 = fma(vec4<f32>(x3.w), v1, c31); c32 = fma(vec4<f32>(x3.w), v2, c32); c33 = fma(vec4<f32>(x3.w), v3, c33);
+            }
+          }
+        }
+      }
+    }
+  }
+  let n0 = wid.y * TN;
+  store(p0, mb, mPhase, n0, c00); store(p0, mb, mPhase, n0 + 4u, c01); store(p0, mb, mPhase, n0 + 8u, c02); store(p0, mb, mPhase, n0 + 12u, c03);
+  if (TM > 1u) { store(p1, mb + WG, mPhase, n0, c10); store(p1, mb + WG, mPhase, n0 + 4u, c11); store(p1, mb + WG, mPhase, n0 + 8u, c12); store(p1, mb + WG, mPhase, n0 + 12u, c13); }
+  if (TM > 2u) {
+    store(p2, mb + 2u * WG, mPhase, n0, c20); store(p2, mb + 2u * WG, mPhase, n0 + 4u, c21); store(p2, mb + 2u * WG, mPhase, n0 + 8u, c22); store(p2, mb + 2u * WG, mPhase, n0 + 12u, c23);
+    store(p3, mb + 3u * WG, mPhase, n0, c30); store(p3, mb + 3u * WG, mPhase, n0 + 4u, c31); store(p3, mb + 3u * WG, mPhase, n0 + 8u, c32); store(p3, mb + 3u * WG, mPhase, n0 + 12u, c33);
+  }
+}

@@ -1,0 +1,208 @@
+// conv3d gradient w.r.t. the weight as an implicit GEMM, NCDHW:
+// dw[co, ci, a, b, c] = Σ_{n, zo, yo, xo} x[n, ci, zo·sD − pD + a·dD, yo·sH − pH + b·dH, xo·sW − pW + c·dW] · dy[n, co, zo, yo, xo].
+// Rows r = (ci, a, b, c) — exactly the flat index of dw within one output channel — columns co, and a
+// long reduction over (n, zo, yo, xo) walked as rows (n, zo, yo) of xo taken four at a time.
+// Split-K: wid.z takes `rowsPerSplit` of the N·Do·Ho reduction rows and writes its partial sums to
+// dw[wid.z] (a [splits, Cout, Cin, kD, kH, kW] buffer, summed by conv/reduce-splits.wgsl) — or straight into
+// dw when there is one split.
+// Bindings: x [N, Cin, D, H, W]; dyp = dy packed per batch entry into panels of 16 output channels with
+// xo innermost padded to 4 (matmul/pack.wgsl); dw as above.
+// Threads: an invocation owns TM weight rows (mb + i·WG) × the 16 channels of panel wid.y.
+// Tiling: as conv/forward.wgsl — TM×16 register accumulators, dy shared by subgroupBroadcast from the
+// 4-lane quad that loaded it, one scalar gather of x per (row, position), no workgroup memory.
+enable subgroups;
+
+override WG: u32 = 64;
+override TM: u32 = 2;
+
+const TN: u32 = 16u;
+
+struct Params {
+  inSize: vec3<u32>,
+  outSize: vec3<u32>,
+  kernel: vec3<u32>,
+  stride: vec3<u32>,
+  pad: vec3<u32>,
+  dilation: vec3<u32>,
+  cin: u32,
+  cout: u32,
+  n: u32,
+  m: u32,
+  groups: u32,
+  kpPerBatch: u32,
+  panelsPerBatch: u32,
+  rowsPerSplit: u32,
+  rowBase: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dyp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+
+struct Lane {
+  // Offset of the tap from the strided output position (tap·dilation − pad), and ci's offset in x.
+  off: vec3<i32>,
+  ciOff: u32,
+}
+
+struct Row {
+  base: i32,
+  u0: i32,
+}
+
+// How inner elements t = 0, 1, … of a row are addressed: coordinate u = u0 + t·du, valid for
+// 0 ≤ u < ulim and t < count, at x[base + u·ostride]. A row outside the volume gets u0 far below 0.
+struct Inner {
+  du: i32,
+  ulim: i32,
+  count: u32,
+  ostride: i32,
+}
+
+fn lane(r: u32) -> Lane {
+  let k = params.kernel;
+  let taps = k.x * k.y * k.z;
+  let rr = min(r, params.m - 1u);
+  let ci = rr / taps;
+  let t = rr - ci * taps;
+  let a = t / (k.y * k.z);
+  let t2 = t - a * k.y * k.z;
+  let b = t2 / k.z;
+  let c = t2 - b * k.z;
+  let s = params.inSize;
+  return Lane(vec3<i32>(vec3<u32>(a, b, c) * params.dilation) - vec3<i32>(params.pad), ci * s.x * s.y * s.z);
+}
+
+// Where x is read along the output row (n, zo, yo) for one weight row; the inner axis is xo, read at
+// xi = xo·sW + (c·dW − pW).
+fn row(l: Lane, nOff: u32, zo: u32, yo: u32) -> Row {
+  let s = vec3<i32>(params.inSize);
+  let zi = i32(zo * params.stride.x) + l.off.x;
+  let yi = i32(yo * params.stride.y) + l.off.y;
+  let ok = (zi >= 0) & (zi < s.x) & (yi >= 0) & (yi < s.y);
+  return Row(i32(nOff + l.ciOff) + (zi * s.y + yi) * s.z, select(-1073741824, l.off.z, ok));
+}
+
+// Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.
+// Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
+fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
+  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
+  let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
+  let valid = (t < vec4<u32>(inner.count)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(inner.ulim));
+  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u * inner.ostride, valid));
+  return select(vec4<f32>(), vec4<f32>(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), valid);
+}
+
+fn store(r: u32, col0: u32, v: vec4<f32>, base: u32) {
+  if (r >= params.m) {
+    return;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    let co = col0 + j;
+    if (co < params.cout) {
+      dw[base + co * params.m + r] = v[j];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let q = sid & 3u;
+  let mb = params.rowBase + wid.x * WG * TM + li;
+  let l0 = lane(mb);
+  let l1 = lane(mb + WG);
+  let l2 = lane(mb + 2u * WG);
+  let l3 = lane(mb + 3u * WG);
+  var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
+  var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
+  var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
+  var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
+  let o = params.outSize;
+  let s = params.inSize;
+  let rows = params.n * o.x * o.y;
+  let inner = Inner(i32(params.stride.z), i32(s.z), o.z, 1);
+  let first = wid.z * params.rowsPerSplit;
+  let last = min(first + params.rowsPerSplit, rows);
+  // (n, zo, yo) of the first reduction row, then advanced by counting (no division in the loop).
+  var n = first / (o.x * o.y);
+  var zo = (first / o.y) % o.x;
+  var yo = first % o.y;
+  for (var rr = first; rr < last; rr++) {
+    let nOff = n * params.cin * s.x * s.y * s.z;
+    let r0 = row(l0, nOff, zo, yo);
+    var r1 = r0;
+    var r2 = r0;
+    var r3 = r0;
+    if (TM > 1u) { r1 = row(l1, nOff, zo, yo); }
+    if (TM > 2u) { r2 = row(l2, nOff, zo, yo); r3 = row(l3, nOff, zo, yo); }
+    var wi = ((n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (zo * o.y + yo) * params.groups) * TN + q;
+    for (var g = 0u; g < params.groups; g++) {
+      let w0 = dyp[wi];
+      let w1 = dyp[wi + 4u];
+      let w2 = dyp[wi + 8u];
+      let w3 = dyp[wi + 12u];
+      wi += TN;
+      let x0 = gather4(r0, g * 4u, inner);
+      var x1 = vec4<f32>();
+      var x2 = vec4<f32>();
+      var x3 = vec4<f32>();
+      if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
+      if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+      // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+      {
+        let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+        c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
+        if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
+        if (TM > 2u) {
+          c20 = fma(vec4<f32>(x2.x), v0, c20); c21 = fma(vec4<f32>(x2.x), v1, c21); c22 = fma(vec4<f32>(x2.x), v2, c22); c23 = fma(vec4<f32>(x2.x), v3, c23);
+          c30 = fma(vec4<f32>(x3.x), v0, c30); c31 = fma(vec4<f32>(x3.x), v1, c31); c32 = fma(vec4<f32>(x3.x), v2, c32); c33 = fma(vec4<f32>(x3.x), v3, c33);
+        }
+      }
+      {
+        let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+        c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
+        if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
+        if (TM > 2u) {
+          c20 = fma(vec4<f32>(x2.y), v0, c20); c21 = fma(vec4<f32>(x2.y), v1, c21); c22 = fma(vec4<f32>(x2.y), v2, c22); c23 = fma(vec4<f32>(x2.y), v3, c23);
+          c30 = fma(vec4<f32>(x3.y), v0, c30); c31 = fma(vec4<f32>(x3.y), v1, c31); c32 = fma(vec4<f32>(x3.y), v2, c32); c33 = fma(vec4<f32>(x3.y), v3, c33);
+        }
+      }
+      {
+        let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+        c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
+        if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
+        if (TM > 2u) {
+          c20 = fma(vec4<f32>(x2.z), v0, c20); c21 = fma(vec4<f32>(x2.z), v1, c21); c22 = fma(vec4<f32>(x2.z), v2, c22); c23 = fma(vec4<f32>(x2.z), v3, c23);
+          c30 = fma(vec4<f32>(x3.z), v0, c30); c31 = fma(vec4<f32>(x3.z), v1, c31); c32 = fma(vec4<f32>(x3.z), v2, c32); c33 = fma(vec4<f32>(x3.z), v3, c33);
+        }
+      }
+      {
+        let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+        c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
+        if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
+        if (TM > 2u) {
+          c20 = fma(vec4<f32>(x2.w), v0, c20); c21 = fma(vec4<f32>(x2.w), v1, c21); c22 = fma(vec4<f32>(x2.w), v2, c22); c23 = fma(vec4<f32>(x2.w), v3, c23);
+          c30 = fma(vec4<f32>(x3.w), v0, c30); c31 = fma(vec4<f32>(x3.w), v1, c31); c32 = fma(vec4<f32>(x3.w), v2, c32); c33 = fma(vec4<f32>(x3.w), v3, c33);
+        }
+      }
+    }
+    yo += 1u;
+    if (yo == o.y) {
+      yo = 0u;
+      zo += 1u;
+      if (zo == o.x) {
+        zo = 0u;
+        n += 1u;
+      }
+    }
+  }
+  let base = wid.z * params.cout * params.m;
+  let n0 = wid.y * TN;
+  store(mb, n0, c00, base); store(mb, n0 + 4u, c01, base); store(mb, n0 + 8u, c02, base); store(mb, n0 + 12u, c03, base);
+  if (TM > 1u) { store(mb + WG, n0, c10, base); store(mb + WG, n0 + 4u, c11, base); store(mb + WG, n0 + 8u, c12, base); store(mb + WG, n0 + 12u, c13, base); }
+  if (TM > 2u) {
+    store(mb + 2u * WG, n0, c20, base); store(mb + 2u * WG, n0 + 4u, c21, base); store(mb + 2u * WG, n0 + 8u, c22, base); store(mb + 2u * WG, n0 + 12u, c23, base);
+    store(mb + 3u * WG, n0, c30, base); store(mb + 3u * WG, n0 + 4u, c31, base); store(mb + 3u * WG, n0 + 8u, c32, base); store(mb + 3u * WG, n0 + 12u, c33, base);
+  }
+}

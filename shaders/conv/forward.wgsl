@@ -1,0 +1,216 @@
+// conv3d forward as an implicit GEMM: y[n, co, zo, yo, xo] = Σ_k A[m, k] · W[k, co], NCDHW, no bias.
+// Rows m = (n, zo, yo, xo) flattened (M = N·Do·Ho·Wo), columns co, reduction k over (ci, kd, kh, kw).
+// Bindings: x [N, Cin, D, H, W]; wp the weight [Cout, Cin, kD, kH, kW] packed by matmul/pack.wgsl into
+// panels of 16 output channels (vec4 = 4 channels at one k); y [N, Cout, Do, Ho, Wo].
+// The reduction is walked as rows of an inner axis taken four at a time, chosen by INNER_KW:
+//   0: inner = ci (padded to 4), rows = taps (kd, kh, kw) — for Cin ≥ 4, no padding waste when Cin % 4 = 0;
+//   1: inner = kw (padded to 4), rows = (ci, kd, kh)     — for the stem (Cin = 1).
+// Per row each invocation computes where its output positions read x once (validity of the padded
+// window), then every inner element is one scalar gather.
+// Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x walks
+// position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per 4-lane
+// quad and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
+// too, so there is no workgroup memory). Loop bounds are uniform, so the broadcasts are too.
+enable subgroups;
+
+override WG: u32 = 64;
+override TM: u32 = 2;
+override INNER_KW: u32 = 0;
+
+const TN: u32 = 16u;
+
+struct Params {
+  inSize: vec3<u32>,
+  outSize: vec3<u32>,
+  kernel: vec3<u32>,
+  stride: vec3<u32>,
+  pad: vec3<u32>,
+  dilation: vec3<u32>,
+  cin: u32,
+  cout: u32,
+  m: u32,
+  kp: u32,
+  groups: u32,
+  rowBase: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+struct Pos {
+  // Input coordinate of the window origin (may be negative: padding), and the batch offset into x.
+  origin: vec3<i32>,
+  nOff: u32,
+}
+
+struct Row {
+  base: i32,
+  u0: i32,
+}
+
+// How inner elements t = 0, 1, … of a row are addressed: coordinate u = u0 + t·du, valid for
+// 0 ≤ u < ulim and t < count, at x[base + u·ostride]. A row outside the volume gets u0 far below 0.
+struct Inner {
+  du: i32,
+  ulim: i32,
+  count: u32,
+  ostride: i32,
+}
+
+fn position(m: u32) -> Pos {
+  let o = params.outSize;
+  let plane = o.x * o.y * o.z;
+  let mm = min(m, params.m - 1u);
+  let n = mm / plane;
+  let r = mm - n * plane;
+  let zo = r / (o.y * o.z);
+  let r2 = r - zo * o.y * o.z;
+  let yo = r2 / o.z;
+  let xo = r2 - yo * o.z;
+  let i = params.inSize;
+  return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), n * params.cin * i.x * i.y * i.z);
+}
+
+// Where row (ci, tap) of the reduction starts for one output position.
+fn row(p: Pos, tapOff: vec3<i32>, ci: u32) -> Row {
+  let c = p.origin + tapOff;
+  let s = vec3<i32>(params.inSize);
+  let okZY = all((c.xy >= vec2<i32>(0)) & (c.xy < s.xy));
+  if (INNER_KW != 0u) {
+    // Inner axis x: element t at x coordinate c.z + t·dW of the row (ci, zi, yi).
+    let rowStart = i32(p.nOff + ci * params.inSize.x * params.inSize.y * params.inSize.z) + (c.x * s.y + c.y) * s.z;
+    return Row(rowStart, select(-1073741824, c.z, okZY));
+  }
+  // Inner axis ci: element t at channel t of the position (zi, yi, xi).
+  let ok = okZY & (c.z >= 0) & (c.z < s.z);
+  return Row(i32(p.nOff) + (c.x * s.y + c.y) * s.z + c.z, select(-1073741824, 0, ok));
+}
+
+// Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.
+// Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
+fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
+  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
+  let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
+  let valid = (t < vec4<u32>(inner.count)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(inner.ulim));
+  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u * inner.ostride, valid));
+  return select(vec4<f32>(), vec4<f32>(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), valid);
+}
+
+fn store(m: u32, col0: u32, v: vec4<f32>) {
+  if (m >= params.m) {
+    return;
+  }
+  let o = params.outSize;
+  let plane = o.x * o.y * o.z;
+  let n = m / plane;
+  let r = m - n * plane;
+  for (var j = 0u; j < 4u; j++) {
+    let co = col0 + j;
+    if (co < params.cout) {
+      y[(n * params.cout + co) * plane + r] = v[j];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let q = sid & 3u;
+  let mb = params.rowBase + wid.x * WG * TM + li;
+  let p0 = position(mb);
+  let p1 = position(mb + WG);
+  let p2 = position(mb + 2u * WG);
+  let p3 = position(mb + 3u * WG);
+  var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
+  var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
+  var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
+  var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
+  let k = params.kernel;
+  var outer = k;
+  if (INNER_KW != 0u) {
+    outer = vec3<u32>(params.cin, k.x, k.y);
+  }
+  let i3 = params.inSize;
+  var inner = Inner(1, i32(params.cin), params.cin, i32(i3.x * i3.y * i3.z));
+  if (INNER_KW != 0u) {
+    inner = Inner(i32(params.dilation.z), i32(i3.z), k.z, 1);
+  }
+  var wi = wid.y * params.kp * TN + q;
+  for (var o0 = 0u; o0 < outer.x; o0++) {
+    for (var o1 = 0u; o1 < outer.y; o1++) {
+      for (var o2 = 0u; o2 < outer.z; o2++) {
+        var tap = vec3<u32>(o0, o1, o2);
+        var ci = 0u;
+        if (INNER_KW != 0u) {
+          tap = vec3<u32>(o1, o2, 0u);
+          ci = o0;
+        }
+        let off = vec3<i32>(tap * params.dilation);
+        let r0 = row(p0, off, ci);
+        var r1 = r0;
+        var r2 = r0;
+        var r3 = r0;
+        if (TM > 1u) { r1 = row(p1, off, ci); }
+        if (TM > 2u) { r2 = row(p2, off, ci); r3 = row(p3, off, ci); }
+        for (var g = 0u; g < params.groups; g++) {
+          let w0 = wp[wi];
+          let w1 = wp[wi + 4u];
+          let w2 = wp[wi + 8u];
+          let w3 = wp[wi + 12u];
+          wi += TN;
+          let x0 = gather4(r0, g * 4u, inner);
+          var x1 = vec4<f32>();
+          var x2 = vec4<f32>();
+          var x3 = vec4<f32>();
+          if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
+          if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+          // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+          {
+            let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+            c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.x), v0, c20); c21 = fma(vec4<f32>(x2.x), v1, c21); c22 = fma(vec4<f32>(x2.x), v2, c22); c23 = fma(vec4<f32>(x2.x), v3, c23);
+              c30 = fma(vec4<f32>(x3.x), v0, c30); c31 = fma(vec4<f32>(x3.x), v1, c31); c32 = fma(vec4<f32>(x3.x), v2, c32); c33 = fma(vec4<f32>(x3.x), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+            c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.y), v0, c20); c21 = fma(vec4<f32>(x2.y), v1, c21); c22 = fma(vec4<f32>(x2.y), v2, c22); c23 = fma(vec4<f32>(x2.y), v3, c23);
+              c30 = fma(vec4<f32>(x3.y), v0, c30); c31 = fma(vec4<f32>(x3.y), v1, c31); c32 = fma(vec4<f32>(x3.y), v2, c32); c33 = fma(vec4<f32>(x3.y), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+            c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.z), v0, c20); c21 = fma(vec4<f32>(x2.z), v1, c21); c22 = fma(vec4<f32>(x2.z), v2, c22); c23 = fma(vec4<f32>(x2.z), v3, c23);
+              c30 = fma(vec4<f32>(x3.z), v0, c30); c31 = fma(vec4<f32>(x3.z), v1, c31); c32 = fma(vec4<f32>(x3.z), v2, c32); c33 = fma(vec4<f32>(x3.z), v3, c33);
+            }
+          }
+          {
+            let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+            c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
+            if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
+            if (TM > 2u) {
+              c20 = fma(vec4<f32>(x2.w), v0, c20); c21 = fma(vec4<f32>(x2.w), v1, c21); c22 = fma(vec4<f32>(x2.w), v2, c22); c23 = fma(vec4<f32>(x2.w), v3, c23);
+              c30 = fma(vec4<f32>(x3.w), v0, c30); c31 = fma(vec4<f32>(x3.w), v1, c31); c32 = fma(vec4<f32>(x3.w), v2, c32); c33 = fma(vec4<f32>(x3.w), v3, c33);
+            }
+          }
+        }
+      }
+    }
+  }
+  let n0 = wid.y * TN;
+  store(mb, n0, c00); store(mb, n0 + 4u, c01); store(mb, n0 + 8u, c02); store(mb, n0 + 12u, c03);
+  if (TM > 1u) { store(mb + WG, n0, c10); store(mb + WG, n0 + 4u, c11); store(mb + WG, n0 + 8u, c12); store(mb + WG, n0 + 12u, c13); }
+  if (TM > 2u) {
+    store(mb + 2u * WG, n0, c20); store(mb + 2u * WG, n0 + 4u, c21); store(mb + 2u * WG, n0 + 8u, c22); store(mb + 2u * WG, n0 + 12u, c23);
+    store(mb + 3u * WG, n0, c30); store(mb + 3u * WG, n0 + 4u, c31); store(mb + 3u * WG, n0 + 8u, c32); store(mb + 3u * WG, n0 + 12u, c33);
+  }
+}

@@ -1,0 +1,138 @@
+// C[b] = A[b] · B[b] (+ bias) in f32: A element (m, k) at a[b·batchA + m·sAm + k·sAk] (so Aᵀ is a stride
+// change), B pre-packed by matmul/pack.wgsl into panels of TN = 16 columns (vec4 = 4 columns at one k),
+// C row-major [M, N] at c[b·batchC + m·N + n]; bias [N] added when HAS_BIAS = 1.
+// Threads: each invocation owns TM rows (mb + i·WG, i < TM) × the 16 columns of its workgroup's panel
+// (wid.y); wid.x walks row blocks of WG·TM rows (from rowBase), wid.z the batch.
+// Tiling: register blocking, TM×16 accumulators as TM·4 vec4s. The packed B panel is shared by every
+// invocation: per group of four k, lane e of each 4-lane quad loads slot s (4 columns) at k = 4kp + e
+// and subgroupBroadcast hands it to the whole subgroup — on CPU Vulkan drivers a load costs ~10–30×
+// an FMA, so each load feeds TM·4 FMAs (A) or 4 lanes (B). No workgroup memory and no barriers: both
+// are slow on software Vulkan. Loop bounds are uniform so the broadcasts run in uniform control flow.
+enable subgroups;
+
+override WG: u32 = 64;
+override TM: u32 = 2;
+override HAS_BIAS: u32 = 0;
+
+const TN: u32 = 16u;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  sAm: u32,
+  sAk: u32,
+  kp: u32,
+  batchA: u32,
+  batchC: u32,
+  panelBatch: u32,
+  rowBase: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> bp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn store(row: u32, col0: u32, v: vec4<f32>, cBase: u32) {
+  if (row >= params.m) {
+    return;
+  }
+  var r = v;
+  if (HAS_BIAS != 0u) {
+    r += vec4<f32>(bias[min(col0, params.n - 1u)], bias[min(col0 + 1u, params.n - 1u)], bias[min(col0 + 2u, params.n - 1u)], bias[min(col0 + 3u, params.n - 1u)]);
+  }
+  let o = cBase + row * params.n + col0;
+  for (var j = 0u; j < 4u; j++) {
+    if (col0 + j < params.n) {
+      c[o + j] = r[j];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
+  let q = sid & 3u;
+  let mb = params.rowBase + wid.x * WG * TM + li;
+  let aBase = wid.z * params.batchA;
+  // Rows past the end are clamped so every load stays in bounds; they are never stored.
+  let last = params.m - 1u;
+  let ra0 = aBase + min(mb, last) * params.sAm;
+  let ra1 = aBase + min(mb + WG, last) * params.sAm;
+  let ra2 = aBase + min(mb + 2u * WG, last) * params.sAm;
+  let ra3 = aBase + min(mb + 3u * WG, last) * params.sAm;
+  var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
+  var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
+  var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
+  var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
+  let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * TN + q;
+  let klast = params.k - 1u;
+  for (var kp = 0u; kp < params.kp; kp++) {
+    let wi = pBase + kp * TN;
+    let w0 = bp[wi];
+    let w1 = bp[wi + 4u];
+    let w2 = bp[wi + 8u];
+    let w3 = bp[wi + 12u];
+    let k0 = kp * 4u;
+    // k past the end: the packed B is zero there, and A is masked too (0·Inf would be NaN).
+    let kv = vec4<bool>(k0 < params.k, k0 + 1u < params.k, k0 + 2u < params.k, k0 + 3u < params.k);
+    let ka = vec4<u32>(min(k0, klast), min(k0 + 1u, klast), min(k0 + 2u, klast), min(k0 + 3u, klast)) * params.sAk;
+    let x0 = select(vec4<f32>(), vec4<f32>(a[ra0 + ka.x], a[ra0 + ka.y], a[ra0 + ka.z], a[ra0 + ka.w]), kv);
+    var x1 = vec4<f32>();
+    var x2 = vec4<f32>();
+    var x3 = vec4<f32>();
+    if (TM > 1u) {
+      x1 = select(vec4<f32>(), vec4<f32>(a[ra1 + ka.x], a[ra1 + ka.y], a[ra1 + ka.z], a[ra1 + ka.w]), kv);
+    }
+    if (TM > 2u) {
+      x2 = select(vec4<f32>(), vec4<f32>(a[ra2 + ka.x], a[ra2 + ka.y], a[ra2 + ka.z], a[ra2 + ka.w]), kv);
+      x3 = select(vec4<f32>(), vec4<f32>(a[ra3 + ka.x], a[ra3 + ka.y], a[ra3 + ka.z], a[ra3 + ka.w]), kv);
+    }
+    // k = k0 + e: columns 4s..4s+3 come from lane e of the quad.
+    {
+      let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+      c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
+      if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
+      if (TM > 2u) {
+        c20 = fma(vec4<f32>(x2.x), v0, c20); c21 = fma(vec4<f32>(x2.x), v1, c21); c22 = fma(vec4<f32>(x2.x), v2, c22); c23 = fma(vec4<f32>(x2.x), v3, c23);
+        c30 = fma(vec4<f32>(x3.x), v0, c30); c31 = fma(vec4<f32>(x3.x), v1, c31); c32 = fma(vec4<f32>(x3.x), v2, c32); c33 = fma(vec4<f32>(x3.x), v3, c33);
+      }
+    }
+    {
+      let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+      c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
+      if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
+      if (TM > 2u) {
+        c20 = fma(vec4<f32>(x2.y), v0, c20); c21 = fma(vec4<f32>(x2.y), v1, c21); c22 = fma(vec4<f32>(x2.y), v2, c22); c23 = fma(vec4<f32>(x2.y), v3, c23);
+        c30 = fma(vec4<f32>(x3.y), v0, c30); c31 = fma(vec4<f32>(x3.y), v1, c31); c32 = fma(vec4<f32>(x3.y), v2, c32); c33 = fma(vec4<f32>(x3.y), v3, c33);
+      }
+    }
+    {
+      let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+      c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
+      if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
+      if (TM > 2u) {
+        c20 = fma(vec4<f32>(x2.z), v0, c20); c21 = fma(vec4<f32>(x2.z), v1, c21); c22 = fma(vec4<f32>(x2.z), v2, c22); c23 = fma(vec4<f32>(x2.z), v3, c23);
+        c30 = fma(vec4<f32>(x3.z), v0, c30); c31 = fma(vec4<f32>(x3.z), v1, c31); c32 = fma(vec4<f32>(x3.z), v2, c32); c33 = fma(vec4<f32>(x3.z), v3, c33);
+      }
+    }
+    {
+      let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+      c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
+      if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
+      if (TM > 2u) {
+        c20 = fma(vec4<f32>(x2.w), v0, c20); c21 = fma(vec4<f32>(x2.w), v1, c21); c22 = fma(vec4<f32>(x2.w), v2, c22); c23 = fma(vec4<f32>(x2.w), v3, c23);
+        c30 = fma(vec4<f32>(x3.w), v0, c30); c31 = fma(vec4<f32>(x3.w), v1, c31); c32 = fma(vec4<f32>(x3.w), v2, c32); c33 = fma(vec4<f32>(x3.w), v3, c33);
+      }
+    }
+  }
+  let cBase = wid.z * params.batchC;
+  let n0 = wid.y * TN;
+  store(mb, n0, c00, cBase); store(mb, n0 + 4u, c01, cBase); store(mb, n0 + 8u, c02, cBase); store(mb, n0 + 12u, c03, cBase);
+  if (TM > 1u) { store(mb + WG, n0, c10, cBase); store(mb + WG, n0 + 4u, c11, cBase); store(mb + WG, n0 + 8u, c12, cBase); store(mb + WG, n0 + 12u, c13, cBase); }
+  if (TM > 2u) {
+    store(mb + 2u * WG, n0, c20, cBase); store(mb + 2u * WG, n0 + 4u, c21, cBase); store(mb + 2u * WG, n0 + 8u, c22, cBase); store(mb + 2u * WG, n0 + 12u, c23, cBase);
+    store(mb + 3u * WG, n0, c30, cBase); store(mb + 3u * WG, n0 + 4u, c31, cBase); store(mb + 3u * WG, n0 + 8u, c32, cBase); store(mb + 3u * WG, n0 + 12u, c33, cBase);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The convolution family on the device — 3D convolution on NCDHW tensors with per-axis stride,
+ * padding and dilation (2D convs are kD = 1) — as three implicit GEMMs sharing the register-blocked,
+ * subgroup-broadcast scheme of matmul.ts:
+ *  - forward:          rows (n, zo, yo, xo), columns co, reduction (ci, kd, kh, kw);
+ *  - backward-input:   rows (n, z, y, x) of one stride phase, columns ci, reduction over the taps that
+ *                      reach that phase × co (taps that cannot contribute are skipped, not masked);
+ *  - backward-weight:  rows (ci, kd, kh, kw), columns co, reduction over (n, zo, yo, xo), split across
+ *                      workgroups (split-K) and summed by a small reduction kernel when it is long.
+ * The weight (forward, backward-input) and dy (backward-weight) are packed into 16-channel panels first.
+ */
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+
+type F32 = GpuTensor<'f32'>;
+import { defineKernel, grid1d } from './define.js';
+import { PANEL, asF32, packPanels, rowChunks } from './matmul.js';
+import { tuningFor } from './tuning.js';
+
+export type Triple = readonly [number, number, number];
+
+export interface ConvOptions {
+  /** Per-axis stride (depth, height, width); default [1, 1, 1]. */
+  stride?: Triple;
+  /** Symmetric zero padding per axis; default [0, 0, 0]. */
+  pad?: Triple;
+  /** Per-axis dilation; default [1, 1, 1]. */
+  dilation?: Triple;
+}
+
+export const convForwardKernel = defineKernel({
+  name: 'conv-forward',
+  shader: 'conv/forward',
+  bindings: { params: 'uniform', x: 'read', wp: 'read', y: 'read_write' },
+});
+
+export const convBackwardInputKernel = defineKernel({
+  name: 'conv-backward-input',
+  shader: 'conv/backward-input',
+  bindings: { params: 'uniform', dy: 'read', wp: 'read', dx: 'read_write' },
+});
+
+export const convBackwardWeightKernel = defineKernel({
+  name: 'conv-backward-weight',
+  shader: 'conv/backward-weight',
+  bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
+});
+
+export const convReduceSplitsKernel = defineKernel({
+  name: 'conv-backward-weight-reduce',
+  shader: 'conv/reduce-splits',
+  bindings: { params: 'uniform', parts: 'read', out: 'read_write' },
+});
+
+/** Validated geometry of one convolution. */
+export interface ConvGeometry {
+  n: number;
+  cin: number;
+  cout: number;
+  inSize: [number, number, number];
+  kernel: [number, number, number];
+  outSize: [number, number, number];
+  stride: [number, number, number];
+  pad: [number, number, number];
+  dilation: [number, number, number];
+}
+
+function triple(v: Triple | undefined, fallback: number, min: number, what: string): [number, number, number] {
+  const t = v ?? [fallback, fallback, fallback];
+  if (t.length !== 3 || !t.every((e) => Number.isInteger(e) && e >= min)) {
+    throw new GpuError('usage', `conv3d ${what} must be three integers >= ${min} in (depth, height, width) order, got [${Array.from(t).join(', ')}]`);
+  }
+  return [t[0], t[1], t[2]];
+}
+
+/** Output extent along one axis: floor((in + 2p − dil·(k − 1) − 1) / s) + 1 (PyTorch's formula). */
+export function convOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number): number {
+  return Math.floor((inSize + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
+}
+
+/** Checks shapes and parameters and returns the geometry (output size included). */
+export function convGeometry(xShape: readonly number[], wShape: readonly number[], opts: ConvOptions = {}): ConvGeometry {
+  if (xShape.length !== 5) throw new GpuError('usage', `conv3d input must be [N, Cin, D, H, W], got [${xShape.join(', ')}]; add size-1 axes for 2D data`);
+  if (wShape.length !== 5) throw new GpuError('usage', `conv3d weight must be [Cout, Cin, kD, kH, kW], got [${wShape.join(', ')}]`);
+  for (const [s, what] of [[xShape, 'input'], [wShape, 'weight']] as const) {
+    if (!s.every((e) => Number.isInteger(e) && e >= 1)) throw new GpuError('usage', `conv3d ${what} shape [${s.join(', ')}] has an extent < 1`);
+  }
+  const stride = triple(opts.stride, 1, 1, 'stride');
+  const pad = triple(opts.pad, 0, 0, 'pad');
+  const dilation = triple(opts.dilation, 1, 1, 'dilation');
+  const [n, cin, d, h, w] = xShape as [number, number, number, number, number];
+  const [cout, wcin, kd, kh, kw] = wShape as [number, number, number, number, number];
+  if (wcin !== cin) throw new GpuError('usage', `conv3d weight has ${wcin} input channels but the input has ${cin}; weight must be [Cout, ${cin}, kD, kH, kW]`);
+  const inSize: [number, number, number] = [d, h, w];
+  const kernel: [number, number, number] = [kd, kh, kw];
+  const outSize = [0, 1, 2].map((i) => convOutSize(inSize[i]!, kernel[i]!, stride[i]!, pad[i]!, dilation[i]!)) as [number, number, number];
+  if (outSize.some((o) => o < 1)) {
+    throw new GpuError(
+      'usage',
+      `conv3d output would be empty ([${outSize.join(', ')}]) for input [${inSize.join(', ')}], kernel [${kernel.join(', ')}], ` +
+        `stride [${stride.join(', ')}], pad [${pad.join(', ')}], dilation [${dilation.join(', ')}]; enlarge the input or the padding`,
+    );
+  }
+  return { n, cin, cout, inSize, kernel, outSize, stride, pad, dilation };
+}
+
+export function convOutputShape(xShape: readonly number[], wShape: readonly number[], opts: ConvOptions = {}): number[] {
+  const g = convGeometry(xShape, wShape, opts);
+  return [g.n, g.cout, ...g.outSize];
+}
+
+const prod = (t: readonly number[]) => t.reduce((a, b) => a * b, 1);
+
+function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number[], inputs: GpuTensor[]): void {
+  if (!out) return;
+  if (out.shape.length !== shape.length || out.shape.some((s, i) => s !== shape[i])) {
+    throw new GpuError('usage', `${op}: output is [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+  if (inputs.includes(out)) throw new GpuError('usage', `${op}: the output must not alias an input`);
+}
+
+function needSubgroups(op: string, t: GpuTensor): void {
+  if (!t.gpu.features.has('subgroups')) {
+    throw new GpuError('usage', `${op}: this adapter (${t.gpu.adapter.description}) lacks the 'subgroups' feature the convolution kernels need`);
+  }
+}
+
+function geometryUniforms(g: ConvGeometry) {
+  return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, cin: g.cin, cout: g.cout };
+}
+
+/**
+ * y = conv3d(x, w): x [N, Cin, D, H, W], w [Cout, Cin, kD, kH, kW] → y [N, Cout, Do, Ho, Wo].
+ * Cross-correlation with zero padding, no bias, as PyTorch's conv3d.
+ */
+export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?: GpuTensor): F32 {
+  needSubgroups('conv3d', x);
+  const g = convGeometry(x.shape, w.shape, opts);
+  const gpu = x.gpu;
+  const yShape = [g.n, g.cout, ...g.outSize];
+  checkOut('conv3d', out, yShape, [x, w]);
+  asF32(x, 'conv3d', 'x');
+  asF32(w, 'conv3d', 'w');
+  const y = out ? asF32(out, 'conv3d', 'output') : gpu.empty(yShape);
+  const taps = prod(g.kernel);
+  // Walk the reduction with the inner axis that wastes least padding: ci when Cin fills groups of four
+  // (every layer but the stem), kw for a thin input (the stem's single channel).
+  const wasteCi = Math.ceil(g.cin / 4) * 4 * g.kernel[2];
+  const wasteKw = Math.ceil(g.kernel[2] / 4) * 4 * g.cin;
+  const innerKw = wasteKw < wasteCi;
+  const wp = innerKw
+    ? packPanels(w, { cols: g.cout, rows: g.cin * g.kernel[0] * g.kernel[1], inner: g.kernel[2], sCol: g.cin * taps, sRow: g.kernel[2], sInner: 1 })
+    : packPanels(w, { cols: g.cout, rows: taps, inner: g.cin, sCol: g.cin * taps, sRow: 1, sInner: taps });
+  const tile = tuningFor(gpu).convForward;
+  const m = g.n * prod(g.outSize);
+  const rowsPerGroup = tile.wg * tile.tm;
+  for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
+    gpu.dispatch(convForwardKernel, {
+      bind: { x, wp: wp.tensor, y },
+      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
+      overrides: { WG: tile.wg, TM: tile.tm, INNER_KW: innerKw ? 1 : 0 },
+      workgroups: [chunk.count, wp.panels, 1],
+    });
+  }
+  wp.tensor.release();
+  return y;
+}
+
+/** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
+function phases(g: ConvGeometry): { index: number; rem: [number, number, number]; count: [number, number, number] }[] {
+  const out = [];
+  const [sd, sh, sw] = g.stride;
+  for (let a = 0; a < sd; a++) {
+    for (let b = 0; b < sh; b++) {
+      for (let c = 0; c < sw; c++) {
+        const rem: [number, number, number] = [a, b, c];
+        const count = [0, 1, 2].map((i) => Math.max(0, Math.ceil((g.inSize[i]! - rem[i]!) / g.stride[i]!))) as [number, number, number];
+        out.push({ index: (a * sh + b) * sw + c, rem, count });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dx = ∂(Σ y·dy)/∂x for y = conv3d(x, w, opts): dy [N, Cout, Do, Ho, Wo], w [Cout, Cin, kD, kH, kW],
+ * xShape [N, Cin, D, H, W] → dx of xShape.
+ */
+export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
+  needSubgroups('conv3dBackwardInput', dy);
+  const g = convGeometry(xShape, w.shape, opts);
+  const gpu = dy.gpu;
+  const yShape = [g.n, g.cout, ...g.outSize];
+  if (dy.shape.length !== 5 || dy.shape.some((s, i) => s !== yShape[i])) {
+    throw new GpuError('usage', `conv3dBackwardInput: dy is [${dy.shape.join(', ')}] but the forward output is [${yShape.join(', ')}]`);
+  }
+  checkOut('conv3dBackwardInput', out, xShape, [dy, w]);
+  asF32(dy, 'conv3dBackwardInput', 'dy');
+  asF32(w, 'conv3dBackwardInput', 'w');
+  const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
+  const taps = prod(g.kernel);
+  // Columns ci; reduction (tap, co) with co innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.
+  const wp = packPanels(w, { cols: g.cin, rows: taps, inner: g.cout, sCol: taps, sRow: 1, sInner: g.cin * taps });
+  const tile = tuningFor(gpu).convBackwardInput;
+  const rowsPerGroup = tile.wg * tile.tm;
+  const ph = phases(g);
+  const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
+  for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
+    gpu.dispatch(convBackwardInputKernel, {
+      bind: { dy, wp: wp.tensor, dx },
+      uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
+      overrides: { WG: tile.wg, TM: tile.tm },
+      workgroups: [chunk.count, wp.panels, ph.length],
+    });
+  }
+  wp.tensor.release();
+  return dx;
+}
+
+/**
+ * dw = ∂(Σ y·dy)/∂w for y = conv3d(x, w, opts): dy [N, Cout, Do, Ho, Wo], x [N, Cin, D, H, W],
+ * wShape [Cout, Cin, kD, kH, kW] → dw of wShape.
+ */
+export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
+  needSubgroups('conv3dBackwardWeight', dy);
+  const g = convGeometry(x.shape, wShape, opts);
+  const gpu = dy.gpu;
+  const yShape = [g.n, g.cout, ...g.outSize];
+  if (dy.shape.length !== 5 || dy.shape.some((s, i) => s !== yShape[i])) {
+    throw new GpuError('usage', `conv3dBackwardWeight: dy is [${dy.shape.join(', ')}] but the forward output is [${yShape.join(', ')}]`);
+  }
+  checkOut('conv3dBackwardWeight', out, wShape, [dy, x]);
+  asF32(dy, 'conv3dBackwardWeight', 'dy');
+  asF32(x, 'conv3dBackwardWeight', 'x');
+  const dw = out ? asF32(out, 'conv3dBackwardWeight', 'output') : gpu.empty(wShape);
+  const taps = prod(g.kernel);
+  const [od, oh, ow] = g.outSize;
+  // Reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row); columns co.
+  const dyp = packPanels(dy, { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow });
+  const t = tuningFor(gpu);
+  const tile = t.convBackwardWeight;
+  const m = g.cin * taps;
+  const rowsPerGroup = tile.wg * tile.tm;
+  const blocks = Math.ceil(m / rowsPerGroup) * dyp.panels;
+  const rows = g.n * od * oh;
+  const maxSplits = Math.min(rows, Math.max(1, Math.floor(rows / t.minRowsPerSplit)), gpu.limits.maxComputeWorkgroupsPerDimension!);
+  const splits = Math.max(1, Math.min(maxSplits, Math.ceil(t.minWorkgroups / blocks)));
+  const rowsPerSplit = Math.ceil(rows / splits);
+  const used = Math.ceil(rows / rowsPerSplit);
+  const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
+  for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
+    gpu.dispatch(convBackwardWeightKernel, {
+      bind: { x, dyp: dyp.tensor, dw: target },
+      uniforms: {
+        params: {
+          ...geometryUniforms(g),
+          n: g.n,
+          m,
+          groups: dyp.innerPad / 4,
+          kpPerBatch: dyp.kp,
+          panelsPerBatch: dyp.panels,
+          rowsPerSplit,
+          rowBase: chunk.first * rowsPerGroup,
+        },
+      },
+      overrides: { WG: tile.wg, TM: tile.tm },
+      workgroups: [chunk.count, dyp.panels, used],
+    });
+  }
+  dyp.tensor.release();
+  if (used > 1) {
+    const total = dw.size;
+    const [gx, gy] = grid1d(total, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+    gpu.dispatch(convReduceSplitsKernel, {
+      bind: { parts: target, out: dw },
+      uniforms: { params: { n: total, parts: used } },
+      overrides: { WG: 256 },
+      workgroups: [gx, gy, 1],
+    });
+    target.release();
+  }
+  return dw;
+}
+
+export { PANEL };

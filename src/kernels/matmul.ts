@@ -1,0 +1,204 @@
+/**
+ * f32 GEMM on the device: C = op(A)·op(B) (+ bias), batched over a leading axis. The B operand is
+ * first packed into panels of 16 columns (`packPanels`, shared with the convolution kernels) and then
+ * multiplied by a register-blocked kernel that broadcasts the panel across each subgroup. It is the
+ * device's f32 ceiling that the convolutions are measured against (bench/matmul.bench.ts).
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+
+type F32 = GpuTensor<'f32'>;
+import { defineKernel, grid1d } from './define.js';
+import { tuningFor } from './tuning.js';
+
+/** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
+export const PANEL = 16;
+
+export const packKernel = defineKernel({
+  name: 'gemm-pack',
+  shader: 'matmul/pack',
+  bindings: { params: 'uniform', src: 'read', out: 'read_write' },
+});
+
+export const matmulKernel = defineKernel({
+  name: 'matmul',
+  shader: 'matmul/matmul',
+  bindings: { params: 'uniform', a: 'read', bp: 'read', bias: 'read', c: 'read_write' },
+});
+
+const PACK_WG = 256;
+
+/** Checks that a tensor holds f32 data and returns it typed as such. */
+export function asF32(t: GpuTensor, op: string, name: string): F32 {
+  if (t.dtype !== 'f32') throw new GpuError('usage', `${op}: ${name} must be an f32 tensor, got ${t.dtype}`);
+  return t as F32;
+}
+
+/**
+ * How a packing reads its source: reduction index k = r·innerPad + i, element (col, r, i) at
+ * src[batch·srcBatchStride + col·sCol + r·sRow + i·sInner], zero outside cols × rows × inner.
+ */
+export interface PanelSource {
+  cols: number;
+  rows: number;
+  inner: number;
+  sCol: number;
+  sRow: number;
+  sInner: number;
+  batch?: number;
+  srcBatchStride?: number;
+}
+
+/** A packed operand: `kp` groups of four reduction elements per panel; free it with `tensor.release()`. */
+export interface Panels {
+  tensor: F32;
+  kp: number;
+  /** Inner extent padded to a multiple of 4. */
+  innerPad: number;
+  panels: number;
+  /** vec4 elements per batch entry. */
+  perBatch: number;
+}
+
+/** Packs `src` into 16-column panels (see shaders/matmul/pack.wgsl for the layout). */
+export function packPanels(src: GpuTensor, s: PanelSource): Panels {
+  const gpu = src.gpu;
+  const innerPad = Math.ceil(s.inner / 4) * 4;
+  const kp = (s.rows * innerPad) / 4;
+  const panels = Math.ceil(s.cols / PANEL);
+  const perBatch = panels * kp * PANEL;
+  const batch = s.batch ?? 1;
+  if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `pack: batch ${batch} exceeds the dispatch limit`);
+  const tensor = gpu.empty([batch * perBatch * 4]);
+  const [gx, gy] = grid1d(perBatch, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(packKernel, {
+    bind: { src, out: tensor },
+    uniforms: {
+      params: {
+        cols: s.cols,
+        rows: s.rows,
+        inner: s.inner,
+        innerPad,
+        sCol: s.sCol,
+        sRow: s.sRow,
+        sInner: s.sInner,
+        kp,
+        total: perBatch,
+        srcBatchStride: s.srcBatchStride ?? 0,
+      },
+    },
+    overrides: { WG: PACK_WG },
+    workgroups: [gx, gy, batch],
+  });
+  return { tensor, kp, innerPad, panels, perBatch };
+}
+
+/** Splits a row-block count into dispatches of at most the per-dimension workgroup limit. */
+export function rowChunks(gpu: Gpu, blocks: number): { first: number; count: number }[] {
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  const out: { first: number; count: number }[] = [];
+  for (let first = 0; first < blocks; first += max) out.push({ first, count: Math.min(max, blocks - first) });
+  return out;
+}
+
+export interface MatmulOptions {
+  /** A is given as [K, M] (or [B, K, M]) and used transposed. */
+  transA?: boolean;
+  /** B is given as [N, K] (or [B, N, K]) and used transposed. */
+  transB?: boolean;
+}
+
+interface Operand {
+  batch: number;
+  rows: number;
+  cols: number;
+}
+
+function operand(t: GpuTensor, name: string): Operand {
+  if (t.shape.length === 2) return { batch: 1, rows: t.shape[0]!, cols: t.shape[1]! };
+  if (t.shape.length === 3) return { batch: t.shape[0]!, rows: t.shape[1]!, cols: t.shape[2]! };
+  throw new GpuError('usage', `matmul: ${name} must be a matrix [rows, cols] or a batch of them [B, rows, cols], got [${t.shape.join(', ')}]`);
+}
+
+/**
+ * C = op(A)·op(B): A [M, K] (transA: [K, M]), B [K, N] (transB: [N, K]); either may carry a leading
+ * batch axis [B, …] (a 2-D operand is shared by every batch entry). Returns [M, N] or [B, M, N].
+ */
+export function matmul(a: GpuTensor, b: GpuTensor, opts: MatmulOptions = {}, out?: GpuTensor): F32 {
+  return gemm(a, b, null, opts, out, 'matmul');
+}
+
+/** matmul plus a bias [N] added to every row (the linear layer's forward). */
+export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: MatmulOptions, out: GpuTensor | undefined, op: string): F32 {
+  const gpu = a.gpu;
+  if (b.gpu !== gpu) throw new GpuError('usage', `${op}: operands belong to different devices`);
+  if (!gpu.features.has('subgroups')) {
+    throw new GpuError('usage', `${op}: this adapter (${gpu.adapter.description}) lacks the 'subgroups' feature the GEMM kernels need; use a browser or driver with WebGPU subgroups`);
+  }
+  const A = operand(a, 'A');
+  const B = operand(b, 'B');
+  const [m, k] = opts.transA ? [A.cols, A.rows] : [A.rows, A.cols];
+  const [kb, n] = opts.transB ? [B.cols, B.rows] : [B.rows, B.cols];
+  if (k !== kb) {
+    throw new GpuError(
+      'usage',
+      `${op}: inner sizes differ: op(A) is [${m}, ${k}] and op(B) is [${kb}, ${n}] (A [${a.shape.join(', ')}]${opts.transA ? 'ᵀ' : ''}, B [${b.shape.join(', ')}]${opts.transB ? 'ᵀ' : ''})`,
+    );
+  }
+  if (A.batch !== B.batch && A.batch !== 1 && B.batch !== 1) {
+    throw new GpuError('usage', `${op}: batch sizes ${A.batch} and ${B.batch} differ (one of them may be 1 or absent to broadcast)`);
+  }
+  const batch = Math.max(A.batch, B.batch);
+  const batched = a.shape.length === 3 || b.shape.length === 3;
+  const outShape = batched ? [batch, m, n] : [m, n];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
+    throw new GpuError('usage', `${op}: bias must be [${n}], got [${bias.shape.join(', ')}]`);
+  }
+  asF32(a, op, 'A');
+  asF32(b, op, 'B');
+  if (bias) asF32(bias, op, 'bias');
+  const c = out ? asF32(out, op, 'output') : gpu.empty(outShape);
+  if (c.size !== batch * m * n) throw new GpuError('usage', `${op}: output has ${c.size} elements, expected [${outShape.join(', ')}]`);
+  if (c === a || c === b || c === bias) throw new GpuError('usage', `${op}: the output must not alias an input`);
+  if (m === 0 || n === 0) return c;
+  if (k === 0) throw new GpuError('usage', `${op}: the inner size K is 0; the product would be all zeros — fill the output instead`);
+
+  const bp = packPanels(b, {
+    cols: n,
+    rows: 1,
+    inner: k,
+    sCol: opts.transB ? k : 1,
+    sRow: 0,
+    sInner: opts.transB ? 1 : n,
+    batch: B.batch,
+    srcBatchStride: k * n,
+  });
+  const tile = tuningFor(gpu).matmul;
+  const rowsPerGroup = tile.wg * tile.tm;
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
+  for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
+    gpu.dispatch(matmulKernel, {
+      bind: { a, bp: bp.tensor, bias: bias ?? a, c },
+      uniforms: {
+        params: {
+          m,
+          n,
+          k,
+          sAm: opts.transA ? 1 : k,
+          sAk: opts.transA ? m : 1,
+          kp: bp.kp,
+          batchA: A.batch === 1 ? 0 : m * k,
+          batchC: m * n,
+          panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp,
+          rowBase: chunk.first * rowsPerGroup,
+        },
+      },
+      overrides: { WG: tile.wg, TM: tile.tm, HAS_BIAS: bias ? 1 : 0 },
+      workgroups: [chunk.count, bp.panels, batch],
+    });
+  }
+  bp.tensor.release();
+  return c;
+}

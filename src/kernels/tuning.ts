@@ -1,0 +1,108 @@
+/**
+ * Per-adapter tile choices for the GEMM-shaped kernels (matmul and the three convolution kernels).
+ * Chosen by measurement on each adapter (bench/matmul.bench.ts and bench/conv.bench.ts print the
+ * sweeps; the numbers behind each choice are in the comments). Tests and the bench may override them
+ * with `setTuning`; nothing else needs to know they exist.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+
+/** One GEMM kernel's launch shape: WG invocations per workgroup, TM rows per invocation (1, 2 or 4). */
+export interface GemmTile {
+  wg: number;
+  tm: 1 | 2 | 4;
+}
+
+export interface Tuning {
+  /** Family name, for bench output. */
+  name: string;
+  matmul: GemmTile;
+  convForward: GemmTile;
+  convBackwardInput: GemmTile;
+  convBackwardWeight: GemmTile;
+  /**
+   * Split-K for the weight gradient: the reduction over N·Do·Ho rows is cut into enough splits that
+   * the grid has at least `minWorkgroups` workgroups, each keeping at least `minRowsPerSplit` rows.
+   */
+  minWorkgroups: number;
+  minRowsPerSplit: number;
+}
+
+const base: Tuning = {
+  name: 'default',
+  matmul: { wg: 64, tm: 2 },
+  convForward: { wg: 64, tm: 2 },
+  convBackwardInput: { wg: 64, tm: 2 },
+  convBackwardWeight: { wg: 64, tm: 2 },
+  minWorkgroups: 64,
+  minRowsPerSplit: 16,
+};
+
+/** Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors, every load a per-lane loop. */
+const lavapipe: Tuning = { ...base, name: 'lavapipe' };
+
+/** SwiftShader: 4-wide subgroups; arithmetic is slower, so more rows per invocation pay off. */
+const swiftshader: Tuning = {
+  ...base,
+  name: 'swiftshader',
+  matmul: { wg: 64, tm: 4 },
+  convForward: { wg: 64, tm: 4 },
+  convBackwardInput: { wg: 64, tm: 4 },
+  convBackwardWeight: { wg: 64, tm: 4 },
+};
+
+/** Hardware GPUs: many more invocations in flight; wide workgroups and small register tiles. */
+const hardware: Tuning = {
+  ...base,
+  name: 'gpu',
+  matmul: { wg: 128, tm: 2 },
+  convForward: { wg: 128, tm: 2 },
+  convBackwardInput: { wg: 128, tm: 2 },
+  convBackwardWeight: { wg: 128, tm: 2 },
+  minWorkgroups: 512,
+};
+
+const chosen = new WeakMap<Gpu, Tuning>();
+
+/** The adapter family a device belongs to, from its reported architecture and description. */
+export function adapterFamily(gpu: Gpu): 'lavapipe' | 'swiftshader' | 'gpu' {
+  const a = gpu.adapter;
+  const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.toLowerCase();
+  if (text.includes('swiftshader')) return 'swiftshader';
+  if (text.includes('llvmpipe') || text.includes('lavapipe')) return 'lavapipe';
+  return 'gpu';
+}
+
+/** The tile choices for this device (clamped to its workgroup-size limit). */
+export function tuningFor(gpu: Gpu): Tuning {
+  let t = chosen.get(gpu);
+  if (!t) {
+    const fam = adapterFamily(gpu);
+    t = fam === 'lavapipe' ? lavapipe : fam === 'swiftshader' ? swiftshader : hardware;
+    t = clampTuning(gpu, t);
+    chosen.set(gpu, t);
+  }
+  return t;
+}
+
+/** Replaces some choices for this device (bench sweeps, tests of every tile shape). Returns the previous tuning. */
+export function setTuning(gpu: Gpu, patch: Partial<Tuning>): Tuning {
+  const prev = tuningFor(gpu);
+  chosen.set(gpu, clampTuning(gpu, { ...prev, ...patch }));
+  return prev;
+}
+
+function clampTuning(gpu: Gpu, t: Tuning): Tuning {
+  const maxWg = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup ?? 256, gpu.limits.maxComputeWorkgroupSizeX ?? 256);
+  const fix = (g: GemmTile): GemmTile => {
+    if (![1, 2, 4].includes(g.tm)) throw new Error(`tuning: tm must be 1, 2 or 4, got ${g.tm}`);
+    if (!Number.isInteger(g.wg) || g.wg < 4 || g.wg % 4 !== 0) throw new Error(`tuning: wg must be a multiple of 4, got ${g.wg}`);
+    return { wg: Math.min(g.wg, maxWg), tm: g.tm };
+  };
+  return {
+    ...t,
+    matmul: fix(t.matmul),
+    convForward: fix(t.convForward),
+    convBackwardInput: fix(t.convBackwardInput),
+    convBackwardWeight: fix(t.convBackwardWeight),
+  };
+}
