@@ -17,5 +17,6 @@ import './center.js';
 import './triplet.js';
 import './sgd.js';
 import './activations.js';
+import './augment.js';
 
 export { registeredKernels } from './define.js';

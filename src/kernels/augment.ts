@@ -1,0 +1,430 @@
+/**
+ * The paper's 14 training augmentations on the GPU: `augmentBatchGpu` applies one parameter set per
+ * volume of a [B, 1, D, H, W] batch, the same transform on every slice, matching the CPU contract
+ * `applyAugmentCpu` of src/data/augment-params.ts (same order, reflect-101 borders, whole-volume
+ * statistics per intensity op).
+ *
+ * Per volume, only the ops that fire are dispatched, ping-ponging between the output and one
+ * volume-sized scratch buffer (the last op lands in the output):
+ *  - geometric: ONE sampling field (augment/field.wgsl, H×W, built on the GPU from the parameters),
+ *    then ONE bilinear resampling of all slices (augment/resample.wgsl). Elastic noise is drawn on the
+ *    host (it must be the contract's Rng stream: 2·H·W uniforms, ~1 ms at 256²) and uploaded; its
+ *    Gaussian smoothing (up to 125 taps at 256²) and RMS normalisation run on the GPU. Building the
+ *    whole field on the host costs ~290 ms per 256² volume with elastic on (measured), more than
+ *    everything else together, hence the GPU field.
+ *  - CLAHE on the GPU: whole-volume min/max (a two-stage reduction), one workgroup per tile and slice
+ *    for the clipped histogram and its cumulative map, one pass for the bilinear tile interpolation.
+ *  - brightness + contrast: one reduction (min, max, mean) and one fused affine pass.
+ *  - motion blur: a small 2-D kernel; median: K×K forgetful selection (K ≤ 11); Gaussian: two 1-D passes.
+ * Statistics stay on the GPU (kernels read them from a small buffer), so nothing is read back.
+ *
+ * Host-built constants (grid-distortion cell maps, blur and smoothing weights, elastic noise) go up in
+ * ONE table upload per batch.
+ *
+ * Layering note: this module imports the pure parameter/weight helpers of src/data (augment-params,
+ * image-ops, which import only src/util), so the GPU port shares their definitions instead of copying
+ * them; nothing in src/data imports the kernels, so there is no cycle.
+ */
+import type { Gpu } from '../gpu/gpu.js';
+import { GpuError } from '../gpu/errors.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import { type AugmentParams, hasGeometric, motionBlurKernel } from '../data/augment-params.js';
+import { gaussianKernel1d } from '../data/image-ops.js';
+import { Rng } from '../util/rng.js';
+import { defineKernel, grid1d } from './define.js';
+import { reductionTuning } from './reduce.js';
+
+type F32 = GpuTensor<'f32'>;
+
+export const augmentFieldKernel = defineKernel({
+  name: 'augment-field',
+  shader: 'augment/field',
+  bindings: { params: 'uniform', table: 'read', elastic: 'read', stats: 'read', field: 'read_write' },
+});
+export const augmentResampleKernel = defineKernel({
+  name: 'augment-resample',
+  shader: 'augment/resample',
+  bindings: { params: 'uniform', field: 'read', x: 'read', y: 'read_write' },
+});
+export const augmentStatsPartialKernel = defineKernel({
+  name: 'augment-stats-partial',
+  shader: 'augment/stats-partial',
+  bindings: { params: 'uniform', x: 'read', partial: 'read_write' },
+});
+export const augmentStatsFinalKernel = defineKernel({
+  name: 'augment-stats-final',
+  shader: 'augment/stats-final',
+  bindings: { params: 'uniform', partial: 'read', stats: 'read_write' },
+});
+export const augmentConvLineKernel = defineKernel({
+  name: 'augment-conv-line',
+  shader: 'augment/conv-line',
+  bindings: { params: 'uniform', table: 'read', x: 'read', y: 'read_write' },
+});
+export const augmentConv2dKernel = defineKernel({
+  name: 'augment-conv2d',
+  shader: 'augment/conv2d',
+  bindings: { params: 'uniform', table: 'read', x: 'read', y: 'read_write' },
+});
+export const augmentMedianKernel = defineKernel({
+  name: 'augment-median',
+  shader: 'augment/median',
+  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
+});
+export const augmentClaheLutKernel = defineKernel({
+  name: 'augment-clahe-lut',
+  shader: 'augment/clahe-lut',
+  bindings: { params: 'uniform', x: 'read', stats: 'read', luts: 'read_write' },
+});
+export const augmentClaheApplyKernel = defineKernel({
+  name: 'augment-clahe-apply',
+  shader: 'augment/clahe-apply',
+  bindings: { params: 'uniform', x: 'read', stats: 'read', luts: 'read', y: 'read_write' },
+});
+export const augmentAffineKernel = defineKernel({
+  name: 'augment-affine',
+  shader: 'augment/affine',
+  bindings: { params: 'uniform', x: 'read', stats: 'read', y: 'read_write' },
+});
+export const augmentCopyKernel = defineKernel({
+  name: 'augment-copy',
+  shader: 'augment/copy',
+  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
+});
+
+/** Largest median window the GPU kernel holds in registers ((11² − 1)/2 + 2 = 62 candidates). */
+export const MAX_MEDIAN_SIZE = 11;
+/** Histogram bins of CLAHE (image-ops clahe's default; the CLAHE workgroup has one thread per bin). */
+const CLAHE_BINS = 256;
+/** Plane kernels: TX × TY threads per workgroup (the shaders' defaults). */
+const TILE = 16;
+const WG = 256;
+
+const FLAG = { hflip: 1, crop: 2, rotate: 4, scale: 8, shift: 16, grid: 32, optical: 64, elastic: 128 } as const;
+
+/** A region of a buffer: one volume at element offset `base`. */
+interface Region {
+  t: GpuTensor;
+  base: number;
+}
+
+function isOddSize(n: unknown, max = Infinity): boolean {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n % 2 === 1 && n <= max;
+}
+
+/** Rejects parameter sets the kernels cannot honour, naming the volume and the field. */
+function validateParams(p: AugmentParams, b: number): void {
+  const bad = (what: string): never => {
+    throw new Error(`augmentBatchGpu: params[${b}].${what}; sample parameters with sampleAugmentParams or fix the value`);
+  };
+  const finite = (...xs: unknown[]) => xs.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (p.elastic && !(finite(p.elastic.magnitude, p.elastic.sigma, p.elastic.seed) && p.elastic.magnitude >= 0)) bad(`elastic ${JSON.stringify(p.elastic)} needs finite magnitude >= 0, sigma and seed`);
+  if (p.optical && !finite(p.optical.k, p.optical.dy, p.optical.dx)) bad(`optical ${JSON.stringify(p.optical)} needs finite k, dy, dx`);
+  if (p.grid) {
+    const g = p.grid;
+    if (!(Number.isInteger(g.steps) && g.steps >= 1 && g.xs?.length === g.steps && g.ys?.length === g.steps && finite(...g.xs, ...g.ys))) {
+      bad(`grid needs an integer steps >= 1 and that many finite xs and ys (got steps ${g.steps}, ${g.xs?.length} xs, ${g.ys?.length} ys)`);
+    }
+    if (![...g.xs, ...g.ys].every((f) => f > 0)) bad(`grid factors must be > 0 (got xs ${g.xs.join(', ')}; ys ${g.ys.join(', ')})`);
+  }
+  if (p.shift && !finite(p.shift.dy, p.shift.dx)) bad(`shift ${JSON.stringify(p.shift)} needs finite dy, dx`);
+  if (p.scale && !(finite(p.scale.factor) && p.scale.factor > 0)) bad(`scale.factor must be > 0, got ${p.scale.factor}`);
+  if (p.rotate && !finite(p.rotate.degrees)) bad(`rotate.degrees must be finite, got ${p.rotate.degrees}`);
+  if (p.crop && !(finite(p.crop.size, p.crop.y0, p.crop.x0) && p.crop.size > 0)) bad(`crop ${JSON.stringify(p.crop)} needs size > 0 and finite y0, x0`);
+  if (p.clahe) {
+    const c = p.clahe;
+    if (!(finite(c.clipLimit) && c.clipLimit >= 0 && Number.isInteger(c.tiles?.[0]) && Number.isInteger(c.tiles?.[1]) && c.tiles[0] >= 1 && c.tiles[1] >= 1)) {
+      bad(`clahe ${JSON.stringify(c)} needs clipLimit >= 0 and integer tiles >= 1`);
+    }
+  }
+  if (p.brightness && !finite(p.brightness.beta)) bad(`brightness.beta must be finite, got ${p.brightness.beta}`);
+  if (p.contrast && !finite(p.contrast.alpha)) bad(`contrast.alpha must be finite, got ${p.contrast.alpha}`);
+  if (p.motionBlur && !(isOddSize(p.motionBlur.size) && finite(p.motionBlur.angle))) bad(`motionBlur.size must be a positive odd integer (got ${p.motionBlur.size}) with a finite angle`);
+  if (p.medianBlur && !isOddSize(p.medianBlur.size, MAX_MEDIAN_SIZE)) bad(`medianBlur.size must be an odd integer in 1..${MAX_MEDIAN_SIZE} on the GPU, got ${p.medianBlur.size}`);
+  if (p.gaussianBlur && !(isOddSize(p.gaussianBlur.size) && finite(p.gaussianBlur.sigma))) bad(`gaussianBlur.size must be a positive odd integer (got ${p.gaussianBlur.size}) with a finite sigma`);
+}
+
+/** The cell-edge map of one grid-distortion axis (image size n): the steps + 1 pinned edges. */
+function gridEdges(factors: readonly number[], n: number): number[] {
+  const step = n / factors.length;
+  const P = [0];
+  for (let i = 0; i < factors.length; i++) P.push(P[i]! + step * factors[i]!);
+  const total = P[factors.length]!;
+  return P.map((x) => (x * n) / total);
+}
+
+/** Elastic smoothing as the contract defines it: sigma × max(H, W) px, radius 3 sigma. */
+function elasticKernel(sigma: number, H: number, W: number): Float64Array {
+  const sig = Math.max(1e-3, sigma * Math.max(H, W));
+  const radius = Math.max(1, Math.ceil(3 * sig));
+  return gaussianKernel1d(2 * radius + 1, sig);
+}
+
+/** Host constants of one batch, appended into one array; offsets are element indices. */
+class Table {
+  private parts: ArrayLike<number>[] = [];
+  private n = 0;
+  add(values: ArrayLike<number>): number {
+    const off = this.n;
+    this.parts.push(values);
+    this.n += values.length;
+    return off;
+  }
+  build(): Float32Array {
+    const out = new Float32Array(Math.max(1, this.n));
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * Applies `params[b]` to volume b of `batch` [B, 1, D, H, W] (f32) on the GPU and returns a new tensor
+ * of the same shape (or writes `out`, which must not alias `batch`). Every slice of a volume gets the
+ * same transform. Matches applyAugmentCpu volume by volume to f32 rounding (median: exactly on the
+ * same input; CLAHE: a pixel whose value sits within f32 rounding of a histogram bin edge may take the
+ * neighbouring bin).
+ */
+export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly AugmentParams[], out?: F32): F32 {
+  if (batch.shape.length !== 5 || batch.shape[1] !== 1) {
+    throw new GpuError('usage', `augmentBatchGpu: batch must be [B, 1, D, H, W], got [${batch.shape.join(', ')}]`);
+  }
+  if (batch.dtype !== 'f32') throw new GpuError('usage', `augmentBatchGpu: batch must be f32, got ${batch.dtype}`);
+  const [B, , D, H, W] = batch.shape as [number, number, number, number, number];
+  if (params.length !== B) throw new GpuError('usage', `augmentBatchGpu: ${params.length} parameter sets for a batch of ${B} volumes; give one per volume`);
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  if (D > maxDim) throw new GpuError('over-limit', `augmentBatchGpu: ${D} slices exceed this adapter's ${maxDim} workgroups per dimension`);
+  params.forEach(validateParams);
+  const o = out ?? gpu.empty(batch.shape, 'f32');
+  if (o.size !== batch.size || o.dtype !== 'f32') throw new GpuError('usage', `augmentBatchGpu: out ${o} must be f32 with ${batch.size} elements`);
+  if (o === batch || (o.base ?? o) === (batch.base ?? batch)) {
+    throw new GpuError('usage', 'augmentBatchGpu: out must not alias the batch (WebGPU forbids read and write of one buffer in a dispatch)');
+  }
+  const V = D * H * W;
+  const plane = H * W;
+  if (V === 0 || B === 0) return o;
+
+  // Host constants: one table for the whole batch.
+  const table = new Table();
+  const offs = params.map((p) => {
+    const r = { noise: -1, elasticW: -1, elasticTaps: 0, grid: -1, motion: -1, gauss: -1, gaussTaps: 0 };
+    if (p.elastic) {
+      // The contract's noise: Rng(seed), dy's H·W uniforms in [-1, 1) then dx's.
+      const rng = new Rng(p.elastic.seed);
+      r.noise = table.add(rng.uniformArray(plane, -1, 1));
+      table.add(rng.uniformArray(plane, -1, 1));
+      const k = elasticKernel(p.elastic.sigma, H, W);
+      r.elasticW = table.add(k);
+      r.elasticTaps = k.length;
+    }
+    if (p.grid) {
+      r.grid = table.add(gridEdges(p.grid.ys, H));
+      table.add(gridEdges(p.grid.xs, W));
+    }
+    if (p.motionBlur) r.motion = table.add(motionBlurKernel(p.motionBlur.size, p.motionBlur.angle));
+    if (p.gaussianBlur) {
+      const k = gaussianKernel1d(p.gaussianBlur.size, p.gaussianBlur.sigma);
+      r.gauss = table.add(k);
+      r.gaussTaps = k.length;
+    }
+    return r;
+  });
+
+  const temps: GpuTensor[] = [];
+  const temp = (shape: number[]): F32 => {
+    const t = gpu.empty(shape, 'f32');
+    temps.push(t);
+    return t;
+  };
+  const tableData = table.build();
+  const tab = temp([tableData.length]);
+  gpu.write(tab, tableData);
+  const stats = temp([3 * B, 4]);
+  const tune = reductionTuning(gpu);
+  // CLAHE histogram workgroups: wide on a discrete GPU; on CPU emulations the cost grows steeply with
+  // the invocations per workgroup (measured, map of 24 × 256² with 8 × 8 tiles: 8 threads 40 ms on
+  // lavapipe, 129 ms on SwiftShader; 64 threads 67 / 196 ms; 128 threads ~500 ms for a 3 × 20² volume).
+  const claheThreads = tune.threads >= 256 ? 256 : 8;
+  const partial = temp([tune.targetGroups, 4]);
+  const scratch = temp([V]);
+  const anyGeo = params.some(hasGeometric);
+  const anyElastic = params.some((p) => p.elastic);
+  const field = anyGeo ? temp([2, H, W]) : stats;
+  const elTmp = anyElastic ? temp([2, H, W]) : stats;
+  const elSmooth = anyElastic ? temp([2, H, W]) : stats;
+  const claheTiles = (p: AugmentParams): [number, number] =>
+    p.clahe ? [Math.max(1, Math.min(p.clahe.tiles[0], H)), Math.max(1, Math.min(p.clahe.tiles[1], W))] : [1, 1];
+  const lutSize = Math.max(0, ...params.map((p) => (p.clahe ? D * claheTiles(p)[0] * claheTiles(p)[1] * CLAHE_BINS : 0)));
+  const luts = lutSize > 0 ? temp([lutSize]) : stats;
+
+  const planeGrid = (n: number): [number, number, number] => [Math.ceil(W / TILE), Math.ceil(H / TILE), n];
+  const size = [D, H, W];
+
+  /** stats[slot] = (min, max, mean, mean of squares) of n elements at src. */
+  const reduceStats = (src: Region, n: number, slot: number): void => {
+    const groups = Math.max(1, Math.min(tune.targetGroups, Math.ceil(n / (tune.threads * tune.minPerThread))));
+    gpu.dispatch(augmentStatsPartialKernel, {
+      bind: { x: src.t, partial },
+      uniforms: { params: { n, src_base: src.base, groups } },
+      overrides: { WG: tune.threads },
+      workgroups: [groups],
+    });
+    gpu.dispatch(augmentStatsFinalKernel, {
+      bind: { partial, stats },
+      uniforms: { params: { groups, inv_n: 1 / n, slot } },
+      overrides: { WG: tune.threads },
+      workgroups: [1],
+    });
+  };
+
+  const convLine = (src: Region, dst: Region, dims: number[], axis: 0 | 1, taps: number, wOff: number): void => {
+    gpu.dispatch(augmentConvLineKernel, {
+      bind: { table: tab, x: src.t, y: dst.t },
+      uniforms: { params: { size: dims, src_base: src.base, dst_base: dst.base, taps, w_off: wOff } },
+      overrides: { AXIS: axis },
+      workgroups: [Math.ceil(dims[2]! / TILE), Math.ceil(dims[1]! / TILE), dims[0]!],
+    });
+  };
+
+  for (let b = 0; b < B; b++) {
+    const p = params[b]!;
+    const off = offs[b]!;
+    const stages: ((src: Region, dst: Region) => void)[] = [];
+
+    if (hasGeometric(p)) {
+      stages.push((src, dst) => {
+        let flags = 0;
+        if (p.elastic) {
+          flags |= FLAG.elastic;
+          convLine({ t: tab, base: off.noise }, { t: elTmp, base: 0 }, [2, H, W], 0, off.elasticTaps, off.elasticW);
+          convLine({ t: elTmp, base: 0 }, { t: elSmooth, base: 0 }, [2, H, W], 1, off.elasticTaps, off.elasticW);
+          reduceStats({ t: elSmooth, base: 0 }, 2 * plane, 3 * b);
+        }
+        if (p.hflip) flags |= FLAG.hflip;
+        if (p.crop) flags |= FLAG.crop;
+        if (p.rotate) flags |= FLAG.rotate;
+        if (p.scale) flags |= FLAG.scale;
+        if (p.shift) flags |= FLAG.shift;
+        if (p.grid) flags |= FLAG.grid;
+        if (p.optical) flags |= FLAG.optical;
+        const rad = p.rotate ? (p.rotate.degrees * Math.PI) / 180 : 0;
+        const cy = (H - 1) / 2;
+        const cx = (W - 1) / 2;
+        gpu.dispatch(augmentFieldKernel, {
+          bind: { table: tab, elastic: elSmooth, stats, field },
+          uniforms: {
+            params: {
+              plane: [H, W],
+              flags,
+              crop: p.crop ? [p.crop.size, p.crop.y0 * H, p.crop.x0 * W] : [1, 0, 0],
+              rot: [Math.cos(rad), Math.sin(rad)],
+              zoom: p.scale ? p.scale.factor : 1,
+              shift: p.shift ? [p.shift.dy * H, p.shift.dx * W] : [0, 0],
+              grid_off: Math.max(0, off.grid),
+              grid_steps: p.grid ? p.grid.steps : 1,
+              optic: p.optical ? [p.optical.k, cy + p.optical.dy * H, cx + p.optical.dx * W] : [0, cy, cx],
+              elastic_mag: p.elastic ? p.elastic.magnitude * Math.max(H, W) : 0,
+              elastic_slot: 3 * b,
+            },
+          },
+          workgroups: planeGrid(1),
+        });
+        gpu.dispatch(augmentResampleKernel, {
+          bind: { field, x: src.t, y: dst.t },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base } },
+          workgroups: planeGrid(D),
+        });
+      });
+    }
+
+    if (p.clahe) {
+      const c = p.clahe;
+      const [ty, tx] = claheTiles(p);
+      stages.push((src, dst) => {
+        reduceStats(src, V, 3 * b + 1);
+        gpu.dispatch(augmentClaheLutKernel, {
+          bind: { x: src.t, stats, luts },
+          uniforms: { params: { size, src_base: src.base, tiles: [ty, tx], clip: c.clipLimit, slot: 3 * b + 1 } },
+          overrides: { BINS: CLAHE_BINS, WG: claheThreads },
+          workgroups: [ty * tx, D],
+        });
+        gpu.dispatch(augmentClaheApplyKernel, {
+          bind: { x: src.t, stats, luts, y: dst.t },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, tiles: [ty, tx], slot: 3 * b + 1 } },
+          overrides: { BINS: CLAHE_BINS },
+          workgroups: planeGrid(D),
+        });
+      });
+    }
+
+    if (p.brightness || p.contrast) {
+      stages.push((src, dst) => {
+        reduceStats(src, V, 3 * b + 2);
+        gpu.dispatch(augmentAffineKernel, {
+          bind: { x: src.t, stats, y: dst.t },
+          uniforms: {
+            params: {
+              n: V,
+              src_base: src.base,
+              dst_base: dst.base,
+              flags: (p.brightness ? 1 : 0) | (p.contrast ? 2 : 0),
+              beta: p.brightness?.beta ?? 0,
+              alpha: p.contrast?.alpha ?? 1,
+              slot: 3 * b + 2,
+            },
+          },
+          workgroups: grid1d(V, WG, maxDim),
+        });
+      });
+    }
+
+    if (p.motionBlur) {
+      const n = p.motionBlur.size;
+      stages.push((src, dst) =>
+        gpu.dispatch(augmentConv2dKernel, {
+          bind: { table: tab, x: src.t, y: dst.t },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, ksize: n, w_off: off.motion } },
+          workgroups: planeGrid(D),
+        }),
+      );
+    }
+
+    if (p.medianBlur) {
+      const k = p.medianBlur.size;
+      stages.push((src, dst) =>
+        gpu.dispatch(augmentMedianKernel, {
+          bind: { x: src.t, y: dst.t },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base } },
+          overrides: { K: k },
+          workgroups: planeGrid(D),
+        }),
+      );
+    }
+
+    if (p.gaussianBlur) {
+      stages.push((src, dst) => convLine(src, dst, size, 0, off.gaussTaps, off.gauss));
+      stages.push((src, dst) => convLine(src, dst, size, 1, off.gaussTaps, off.gauss));
+    }
+
+    const mine: Region = { t: o, base: b * V };
+    let cur: Region = { t: batch, base: b * V };
+    if (stages.length === 0) {
+      gpu.dispatch(augmentCopyKernel, {
+        bind: { x: batch, y: o },
+        uniforms: { params: { n: V, src_base: cur.base, dst_base: mine.base } },
+        workgroups: grid1d(V, WG, maxDim),
+      });
+    }
+    // Alternate output and scratch so the last stage writes the output.
+    stages.forEach((run, i) => {
+      const dst: Region = (stages.length - 1 - i) % 2 === 0 ? mine : { t: scratch, base: 0 };
+      run(cur, dst);
+      cur = dst;
+    });
+  }
+  for (const t of temps) t.release();
+  return o;
+}
