@@ -36,6 +36,7 @@ const base = {
   augment: true,
   seed: 0,
   biasField: true,
+  headLrScale: 10,
 } as const;
 
 export const PRESETS: Record<'cpu' | 'paper', DemoPreset> = {

@@ -20,6 +20,8 @@ export interface SgdOptions {
   weightDecay?: number;
   dampening?: number;
   nesterov?: boolean;
+  /** Per-parameter learning-rate multiplier by name (PyTorch param groups), e.g. a faster classifier head. */
+  lrScale?: (name: string) => number;
 }
 
 type F32 = GpuTensor<'f32'>;
@@ -61,6 +63,7 @@ export class SGD {
       weightDecay: options.weightDecay ?? 0,
       dampening: options.dampening ?? 0,
       nesterov: options.nesterov ?? false,
+      ...(options.lrScale ? { groups: this.names.map((n) => ({ lrScale: options.lrScale!(n) })) } : {}),
     });
   }
 

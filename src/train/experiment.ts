@@ -11,13 +11,12 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
-import { SGD } from '../model/optimizer.js';
 import { Rng } from '../util/rng.js';
 import { type BinaryMetrics, binaryMetrics } from './metrics.js';
 import type { AugmentFn } from './augment-hook.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
-import { type EpochStats, type Prediction, type TrainConfig, buildModel, predict, trainFold } from './trainer.js';
+import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
 export interface RunStore {
   read(path: string): Promise<Uint8Array | null>;
@@ -125,7 +124,7 @@ export async function runFold(o: {
     // Initial values are overwritten by the checkpoint; any seed will do.
     const model = buildModel(cfg).materialize(gpu, new Rng(0));
     const loaded = loadCheckpoint(gpu, model, ckpt, `${dir}/checkpoint.safetensors`);
-    const optimizer = new SGD(gpu, [...model.namedParameters()], { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+    const optimizer = makeOptimizer(gpu, model, cfg);
     optimizer.loadMomentum(loaded.momentum);
     const history = ((loaded.state.extra?.history as EpochStats[]) ?? []).slice();
     resume = { model, optimizer, startEpoch: (loaded.state.epoch ?? 0) + 1, history };

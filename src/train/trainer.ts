@@ -53,6 +53,12 @@ export interface TrainConfig {
   augment: boolean;
   /** Test-time augmentation passes (1 = none). */
   tta: number;
+  /**
+   * Learning-rate multiplier of the volume-level classifier (`head_fc`). Its input, the L2-normalised
+   * bilinear feature, has unit norm spread over C² dimensions, so at the network's lr its logit moves
+   * by ~lr per step; Lin et al. train this layer at a much higher rate than the fine-tuned features.
+   */
+  headLrScale: number;
   seed: number;
 }
 
@@ -87,6 +93,16 @@ export class NonFiniteLossError extends Error {
 
 export function buildModel(cfg: Pick<TrainConfig, 'model' | 'head' | 'width'>): StagingNet {
   return new StagingNet({ name: cfg.model, head: cfg.head, width: cfg.width });
+}
+
+export function makeOptimizer(gpu: Gpu, model: StagingNet, cfg: TrainConfig): SGD {
+  const scale = cfg.headLrScale ?? 1;
+  return new SGD(gpu, [...model.namedParameters()], {
+    lr: cfg.lr,
+    momentum: cfg.momentum,
+    weightDecay: cfg.weightDecay,
+    ...(scale !== 1 ? { lrScale: (n: string) => (n.startsWith('head_fc.') ? scale : 1) } : {}),
+  });
 }
 
 export function scheduleOf(cfg: TrainConfig): LrSchedule {
@@ -165,7 +181,7 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
   const { gpu, config: cfg, samples } = o;
   const model = o.resume?.model ?? buildModel(cfg).materialize(gpu, new Rng(mixSeed(cfg.seed, 'init', o.fold)));
   model.train();
-  const optimizer = o.resume?.optimizer ?? new SGD(gpu, [...model.namedParameters()], { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+  const optimizer = o.resume?.optimizer ?? makeOptimizer(gpu, model, cfg);
   const history = [...(o.resume?.history ?? [])];
   const labels = samples.map((s) => s.label);
   const embDim = cfg.head === 'slice' ? model.featureDim : model.embeddingDim;
