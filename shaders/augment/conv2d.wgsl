@@ -14,6 +14,9 @@ struct Params { size: vec3<u32>, src_base: u32, dst_base: u32, ksize: u32, w_off
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 fn reflect_index(i: i32, n: i32) -> i32 {
+  if (i >= 0 && i < n) {
+    return i; // the common case: no integer division
+  }
   if (n == 1) {
     return 0;
   }

@@ -32,6 +32,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> field: array<f32>;
 
 fn reflect_coord(c: f32, n: u32) -> f32 {
+  if (c >= 0.0 && c <= f32(n - 1u)) {
+    return c;
+  }
   if (n == 1u) {
     return 0.0;
   }

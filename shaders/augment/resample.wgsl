@@ -16,6 +16,9 @@ struct Params { size: vec3<u32>, src_base: u32, dst_base: u32 }
 
 // Reflect-101 of a continuous coordinate into [0, n - 1] (mirror without repeating the edge pixel).
 fn reflect_coord(c: f32, n: u32) -> f32 {
+  if (c >= 0.0 && c <= f32(n - 1u)) {
+    return c;
+  }
   if (n == 1u) {
     return 0.0;
   }
