@@ -4,7 +4,7 @@
 // the same parameter sets: the CLI's distribution (augmentConfigForSize) and every op on (worst case).
 // GPU time = augmentBatchGpu on a batch already on the device, synchronised (the trainer uploads the
 // batch anyway); it includes the per-batch table upload and the host-side elastic noise. Pipelines are
-// compiled in a warm-up first. Then one profiled run lists the time per kernel.
+// compiled in a warm-up first (every parameter set once: a median window size is its own pipeline). Then one profiled run lists the time per kernel.
 // Usage (after `npm run build`): node scripts/augment-bench.mjs [--reps 3] [--json out.json]
 import { writeFileSync } from 'node:fs';
 
@@ -59,8 +59,8 @@ for (const shape of SHAPES) {
   const allOn = augmentConfig(Object.fromEntries(AUGMENTATION_NAMES.map((k) => [k, { p: 1 }])));
   for (const [label, config] of [['training (CLI config)', augmentConfigForSize(H)], ['all 14 on', allOn]]) {
     const sets = Array.from({ length: reps + 1 }, () => vols.map(() => sampleAugmentParams(rng, config)));
-    // Warm-up (pipeline compilation) with the first set, then the timed sets.
-    augmentBatchGpu(gpu, x, sets[0]).release();
+    // Warm-up: every set once, so every pipeline variant (median window K, conv axis) is compiled.
+    for (const set of sets) augmentBatchGpu(gpu, x, set).release();
     await gpu.sync();
     const gpuMs = [];
     const cpuMs = [];
