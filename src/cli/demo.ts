@@ -41,9 +41,9 @@ const base = {
 
 export const PRESETS: Record<'cpu' | 'paper', DemoPreset> = {
   cpu: {
-    cohort: { n2: 48, n3: 112, size: 48, slices: [12, 16], difficulty: 0.35 },
-    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 8, inputSize: 48, depth: 12, epochs: 10, batchSize: 8, tta: 2, folds: 5, valFraction: 0 },
-    why: 'a CPU WebGPU driver does a few GFLOP/s, so the cohort is 160 subjects (the paper’s 30:70 class ratio) at 48×48×12, the network width 8 (f-rMC5 layout unchanged), 5 folds × 10 epochs; --preset paper runs the full configuration on a GPU',
+    cohort: { n2: 48, n3: 112, size: 48, slices: [12, 16], difficulty: 0 },
+    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 8, inputSize: 48, depth: 12, epochs: 12, batchSize: 8, tta: 2, folds: 3, valFraction: 0 },
+    why: 'a CPU WebGPU driver does about 1 GFLOP/s on these layers, so the cohort is 160 subjects (the paper’s 30:70 class ratio) at 48×48×12 and the easiest synthetic difficulty, the network width 8 (f-rMC5 layout unchanged), 3 folds × 12 epochs; --preset paper runs the full configuration on a GPU',
   },
   paper: {
     cohort: { n2: 168, n3: 399, size: 256, slices: [20, 30], difficulty: 0.5 },

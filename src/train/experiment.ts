@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { Rng } from '../util/rng.js';
 import { type BinaryMetrics, binaryMetrics } from './metrics.js';
-import type { AugmentFn } from './augment-hook.js';
+import type { AugmentFn, BatchAugmentFn } from './augment-hook.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
 import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
@@ -107,6 +107,7 @@ export async function runFold(o: {
   plan: FoldPlan;
   fold: number;
   augment?: AugmentFn;
+  augmentBatch?: BatchAugmentFn;
   events?: ExperimentEvents;
   shouldStop?: () => boolean;
 }): Promise<FoldOutcome | null> {
@@ -141,6 +142,7 @@ export async function runFold(o: {
     trainIdx: split.train,
     fold,
     ...(o.augment ? { augment: o.augment } : {}),
+    ...(o.augmentBatch ? { augmentBatch: o.augmentBatch } : {}),
     ...(resume ? { resume } : {}),
     onStep: (e, s, n, l) => o.events?.onStep?.(fold, e, s, n, l),
     ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),

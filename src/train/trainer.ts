@@ -20,7 +20,7 @@ import type { LrSchedule } from '../kernels/sgd.ref.js';
 import { SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
-import type { AugmentFn } from './augment-hook.js';
+import type { AugmentFn, BatchAugmentFn } from './augment-hook.js';
 import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
 import { mixSeed, oversampleMinority } from './folds.js';
 
@@ -159,6 +159,8 @@ export interface TrainFoldOptions {
   /** Fold number (for seeding). */
   fold: number;
   augment?: AugmentFn;
+  /** GPU augmentation of the whole batch; preferred over `augment` when given. */
+  augmentBatch?: BatchAugmentFn;
   /** Resume: a model/optimizer already restored, and the first epoch still to run (1-based). */
   resume?: { model: StagingNet; optimizer: SGD; startEpoch: number; history: EpochStats[] };
   onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
@@ -197,9 +199,11 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
       const lr = lrAt(schedule, epoch - 1);
       let sum = 0;
       for (let step = 0; step < batches.length; step++) {
-        const batch = makeBatch(batches[step]!.map((i) => samples[i]!), cfg.augment ? o.augment : undefined, rng);
+        const onGpu = cfg.augment && o.augmentBatch ? o.augmentBatch : null;
+        const batch = makeBatch(batches[step]!.map((i) => samples[i]!), cfg.augment && !onGpu ? o.augment : undefined, rng);
         const lossValue = await gpu.tidy(async () => {
-          const x = leaf(gpu.tensor(batch.data, batch.shape), false);
+          const raw = gpu.tensor(batch.data, batch.shape);
+          const x = leaf(onGpu ? onGpu(gpu, raw, rng) : raw, false);
           const { total, embedding, embLabels } = batchLoss(model, x, batch, cfg.loss, centers);
           const value = total.retain();
           backward(total);
