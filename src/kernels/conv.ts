@@ -14,8 +14,8 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, asF32, packPanels, rowChunks } from './matmul.js';
-import { tuningFor } from './tuning.js';
+import { PANEL, type Panels, asF32, packPanels, rowChunks } from './matmul.js';
+import { fitTile, tuningFor } from './tuning.js';
 
 export type Triple = readonly [number, number, number];
 
@@ -44,6 +44,12 @@ export const convBackwardWeightKernel = defineKernel({
   name: 'conv-backward-weight',
   shader: 'conv/backward-weight',
   bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
+});
+
+export const convCol2imKernel = defineKernel({
+  name: 'conv-backward-input-col2im',
+  shader: 'conv/col2im',
+  bindings: { params: 'uniform', cols: 'read', dx: 'read_write' },
 });
 
 export const convReduceSplitsKernel = defineKernel({
@@ -111,6 +117,7 @@ export function convOutputShape(xShape: readonly number[], wShape: readonly numb
 
 const prod = (t: readonly number[]) => t.reduce((a, b) => a * b, 1);
 
+
 function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number[], inputs: GpuTensor[]): void {
   if (!out) return;
   if (out.shape.length !== shape.length || out.shape.some((s, i) => s !== shape[i])) {
@@ -136,12 +143,11 @@ function geometryUniforms(g: ConvGeometry) {
 export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?: GpuTensor): F32 {
   needSubgroups('conv3d', x);
   const g = convGeometry(x.shape, w.shape, opts);
-  const gpu = x.gpu;
   const yShape = [g.n, g.cout, ...g.outSize];
   checkOut('conv3d', out, yShape, [x, w]);
   asF32(x, 'conv3d', 'x');
   asF32(w, 'conv3d', 'w');
-  const y = out ? asF32(out, 'conv3d', 'output') : gpu.empty(yShape);
+  const y = out ? asF32(out, 'conv3d', 'output') : x.gpu.empty(yShape);
   const taps = prod(g.kernel);
   // Walk the reduction with the inner axis that wastes least padding: ci when Cin fills groups of four
   // (every layer but the stem), kw for a thin input (the stem's single channel).
@@ -151,8 +157,16 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
   const wp = innerKw
     ? packPanels(w, { cols: g.cout, rows: g.cin * g.kernel[0] * g.kernel[1], inner: g.kernel[2], sCol: g.cin * taps, sRow: g.kernel[2], sInner: 1 })
     : packPanels(w, { cols: g.cout, rows: taps, inner: g.cin, sCol: g.cin * taps, sRow: 1, sInner: taps });
-  const tile = tuningFor(gpu).convForward;
+  forwardPacked(x, g, wp, innerKw, y);
+  wp.tensor.release();
+  return y;
+}
+
+/** The forward GEMM on already packed weights (conv3d, and the thin-input input gradient). */
+function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, y: GpuTensor): void {
+  const gpu = x.gpu;
   const m = g.n * prod(g.outSize);
+  const tile = fitTile(tuningFor(gpu).convForward, m);
   const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(convForwardKernel, {
@@ -162,8 +176,6 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
-  wp.tensor.release();
-  return y;
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
@@ -199,12 +211,33 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   asF32(w, 'conv3dBackwardInput', 'w');
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
   const taps = prod(g.kernel);
+  const colsBytes = 4 * g.n * g.cin * taps * prod(g.outSize);
+  if (g.cin <= tuningFor(gpu).thinInputChannels && colsBytes <= gpu.limits.maxStorageBufferBindingSize!) {
+    // Thin input (the stem): 16-channel panels over Cin would be mostly padding. Multiply dy by every
+    // tap's weights instead (a 1×1×1 convolution of dy into Cin·taps channels), then gather.
+    const colsGeom: ConvGeometry = { n: g.n, cin: g.cout, cout: g.cin * taps, inSize: g.outSize, kernel: [1, 1, 1], outSize: g.outSize, stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] };
+    const wp = packPanels(w, { cols: g.cin * taps, rows: 1, inner: g.cout, sCol: 1, sRow: 0, sInner: g.cin * taps });
+    const cols = gpu.empty([g.n, g.cin * taps, ...g.outSize]);
+    forwardPacked(dy, colsGeom, wp, false, cols);
+    wp.tensor.release();
+    const ph = phases(g);
+    const maxPhase = Math.max(...ph.map((p) => g.n * g.cin * prod(p.count)));
+    const [gx, gy] = grid1d(maxPhase, 64, gpu.limits.maxComputeWorkgroupsPerDimension);
+    gpu.dispatch(convCol2imKernel, {
+      bind: { cols, dx },
+      uniforms: { params: { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, n: g.n, cin: g.cin } },
+      overrides: { WG: 64 },
+      workgroups: [gx, gy, ph.length],
+    });
+    cols.release();
+    return dx;
+  }
   // Columns ci; reduction (tap, co) with co innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.
   const wp = packPanels(w, { cols: g.cin, rows: taps, inner: g.cout, sCol: taps, sRow: 1, sInner: g.cin * taps });
-  const tile = tuningFor(gpu).convBackwardInput;
-  const rowsPerGroup = tile.wg * tile.tm;
   const ph = phases(g);
   const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
+  const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
+  const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
     gpu.dispatch(convBackwardInputKernel, {
       bind: { dy, wp: wp.tensor, dx },
@@ -238,8 +271,8 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   // Reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row); columns co.
   const dyp = packPanels(dy, { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow });
   const t = tuningFor(gpu);
-  const tile = t.convBackwardWeight;
   const m = g.cin * taps;
+  const tile = fitTile(t.convBackwardWeight, m);
   const rowsPerGroup = tile.wg * tile.tm;
   const blocks = Math.ceil(m / rowsPerGroup) * dyp.panels;
   const rows = g.n * od * oh;

@@ -10,7 +10,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
-import { tuningFor } from './tuning.js';
+import { fitTile, tuningFor } from './tuning.js';
 
 /** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
 export const PANEL = 16;
@@ -174,7 +174,7 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
     batch: B.batch,
     srcBatchStride: k * n,
   });
-  const tile = tuningFor(gpu).matmul;
+  const tile = fitTile(tuningFor(gpu).matmul, m);
   const rowsPerGroup = tile.wg * tile.tm;
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);

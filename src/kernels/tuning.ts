@@ -25,6 +25,11 @@ export interface Tuning {
    */
   minWorkgroups: number;
   minRowsPerSplit: number;
+  /**
+   * Input gradients of convolutions with at most this many input channels go through the tap-product
+   * + gather path (conv/col2im.wgsl) instead of 16-channel panels that would be mostly padding.
+   */
+  thinInputChannels: number;
 }
 
 const base: Tuning = {
@@ -35,6 +40,7 @@ const base: Tuning = {
   convBackwardWeight: { wg: 64, tm: 2 },
   minWorkgroups: 64,
   minRowsPerSplit: 16,
+  thinInputChannels: 8,
 };
 
 /** Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors, every load a per-lane loop. */
@@ -105,4 +111,16 @@ function clampTuning(gpu: Gpu, t: Tuning): Tuning {
     convBackwardInput: fix(t.convBackwardInput),
     convBackwardWeight: fix(t.convBackwardWeight),
   };
+}
+
+/**
+ * The tile to use for a GEMM with `rows` rows: fewer rows per invocation when the chosen TM would
+ * leave most of the last (or only) workgroup idle — e.g. the 49 weight rows of a 1×7×7 stem gradient.
+ */
+export function fitTile(tile: GemmTile, rows: number): GemmTile {
+  for (let tm = tile.tm; tm > 1; tm /= 2) {
+    const padded = Math.ceil(rows / (tile.wg * tm)) * tile.wg * tm;
+    if (padded <= 1.25 * rows) return { wg: tile.wg, tm: tm as 1 | 2 | 4 };
+  }
+  return { wg: tile.wg, tm: 1 };
 }

@@ -21,12 +21,14 @@ interface Case {
 const CASES: Case[] = [
   { name: '3×3×3 keep', x: [2, 5, 4, 6, 7], cout: 17, k: [3, 3, 3], opts: { pad: [1, 1, 1] } },
   { name: '1×3×3 keep', x: [1, 8, 3, 9, 10], cout: 6, k: [1, 3, 3], opts: { pad: [0, 1, 1] } },
+  { name: '1×3×3 keep, 19 → 21 channels', x: [2, 19, 2, 7, 6], cout: 21, k: [1, 3, 3], opts: { pad: [0, 1, 1] } },
   { name: '1×3×3 stride (1,2,2) halve', x: [2, 3, 2, 9, 8], cout: 19, k: [1, 3, 3], opts: { stride: [1, 2, 2], pad: [0, 1, 1] } },
   { name: '3×1×1 keep', x: [1, 4, 5, 4, 5], cout: 3, k: [3, 1, 1], opts: { pad: [1, 0, 0] } },
   { name: '1×7×7 stem stride (1,2,2)', x: [1, 1, 3, 13, 12], cout: 5, k: [1, 7, 7], opts: { stride: [1, 2, 2], pad: [0, 3, 3] } },
   { name: '3×7×7 stem stride (1,2,2)', x: [2, 1, 4, 11, 10], cout: 4, k: [3, 7, 7], opts: { stride: [1, 2, 2], pad: [1, 3, 3] } },
   { name: '3×7×7 three input channels', x: [1, 3, 3, 9, 9], cout: 2, k: [3, 7, 7], opts: { stride: [1, 2, 2], pad: [1, 3, 3] } },
   { name: '1×1×1 downsample stride (1,2,2)', x: [2, 6, 3, 7, 6], cout: 9, k: [1, 1, 1], opts: { stride: [1, 2, 2] } },
+  { name: '1×1×1 downsample stride (1,2,2), 20 → 33 channels', x: [1, 20, 2, 5, 8], cout: 33, k: [1, 1, 1], opts: { stride: [1, 2, 2] } },
   { name: '3×3×3 dilation (1,2,2)', x: [1, 3, 5, 9, 9], cout: 4, k: [3, 3, 3], opts: { pad: [1, 2, 2], dilation: [1, 2, 2] } },
   { name: '3×3×3 depth stride 2, no padding', x: [2, 2, 7, 5, 6], cout: 3, k: [3, 3, 3], opts: { stride: [2, 1, 1] } },
   { name: '2×3×2 stride (2,1,3) pad (1,0,2) dilation (1,2,3)', x: [1, 5, 5, 6, 11], cout: 2, k: [2, 3, 2], opts: { stride: [2, 1, 3], pad: [1, 0, 2], dilation: [1, 2, 3] } },
@@ -34,7 +36,8 @@ const CASES: Case[] = [
 
 const TOL = 1e-4;
 
-async function checkAll(gpu: Gpu, rng: Rng, c: Case): Promise<{ fwd: number; dx: number; dw: number }> {
+/** Relative errors of forward, both input-gradient paths (col2im and 16-channel panels) and dw. */
+async function checkAll(gpu: Gpu, rng: Rng, c: Case): Promise<{ fwd: number; dx: number; dxPanels: number; dw: number }> {
   const [n, cin] = c.x;
   const wShape = [c.cout, cin, ...c.k];
   const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
@@ -48,10 +51,19 @@ async function checkAll(gpu: Gpu, rng: Rng, c: Case): Promise<{ fwd: number; dx:
     const tdy = gpu.tensor(dy, yShape);
     const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
     const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
+    const saved = setTuning(gpu, { thinInputChannels: 0 });
+    let dxPanels: Float32Array;
+    try {
+      dxPanels = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
+    } finally {
+      setTuning(gpu, saved);
+    }
     const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
+    const dxRef = conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts);
     return {
       fwd: relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y),
-      dx: relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)),
+      dx: relErr(dx, dxRef),
+      dxPanels: relErr(dxPanels, dxRef),
       dw: relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)),
     };
   });
@@ -67,6 +79,7 @@ describe('conv3d kernels vs float64 reference', async () => {
       const e = await checkAll(gpu, rng, c);
       expect(e.fwd, 'forward').toBeLessThan(TOL);
       expect(e.dx, 'backward input').toBeLessThan(TOL);
+      expect(e.dxPanels, 'backward input through 16-channel panels').toBeLessThan(TOL);
       expect(e.dw, 'backward weight').toBeLessThan(TOL);
     });
   }
@@ -82,6 +95,7 @@ describe('conv3d kernels vs float64 reference', async () => {
         const e = await checkAll(gpu, rng, c);
         expect(e.fwd, `forward tm=${tm}`).toBeLessThan(TOL);
         expect(e.dx, `dx tm=${tm}`).toBeLessThan(TOL);
+        expect(e.dxPanels, `dx (panels) tm=${tm}`).toBeLessThan(TOL);
         expect(e.dw, `dw tm=${tm}`).toBeLessThan(TOL);
       }
     } finally {
@@ -100,9 +114,13 @@ describe('conv3d kernels vs float64 reference', async () => {
         const dy = t('dy');
         const y = await conv3d(x, w, opts, poisoned(gpu, g.get('y').shape)).read();
         const dx = await conv3dBackwardInput(dy, w, x.shape, opts, poisoned(gpu, x.shape)).read();
+        const saved = setTuning(gpu, { thinInputChannels: 0 });
+        const dxPanels = await conv3dBackwardInput(dy, w, x.shape, opts, poisoned(gpu, x.shape)).read();
+        setTuning(gpu, saved);
         const dw = await conv3dBackwardWeight(dy, x, w.shape, opts, poisoned(gpu, w.shape)).read();
         expect(relErr(y, g.get('y').data), 'y').toBeLessThan(TOL);
         expect(relErr(dx, g.get('dx').data), 'dx').toBeLessThan(TOL);
+        expect(relErr(dxPanels, g.get('dx').data), 'dx through panels').toBeLessThan(TOL);
         expect(relErr(dw, g.get('dw').data), 'dw').toBeLessThan(TOL);
       });
     });
