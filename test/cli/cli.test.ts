@@ -1,0 +1,82 @@
+/**
+ * The command line end to end on tiny settings: synth → train → eval → predict on the synthetic
+ * cohort, train on a manifest of real NIfTI files (the loader path users take), and the exit codes.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--folds', '2', '--batch', '4', '--tta', '2', '--bias-field=false', '--val-fraction', '0'];
+
+let out = '';
+let err = '';
+beforeEach(() => {
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('voxelgrad CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vg-cli-'));
+
+  it('synth → train → eval → predict', async () => {
+    const cohort = join(dir, 'cohort');
+    expect(await main(['synth', '--out', cohort, '--n2', '4', '--n3', '6', '--size', '16', '--slices', '5', '--json'])).toBe(0);
+    expect(JSON.parse(out).subjects).toBe(10);
+    const run = join(dir, 'run');
+    expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(0);
+    expect(out).toMatch(/AUC\s+Acc\s+Recall\(T2\)\s+Recall\(T3\)/);
+    for (const f of ['config.json', 'folds.json', 'fold-0/checkpoint.safetensors', 'fold-1/model.safetensors', 'fold-1/result.json', 'report.html', 'report.md', 'metrics.json']) {
+      expect(existsSync(join(run, f)), f).toBe(true);
+    }
+    out = '';
+    expect(await main(['eval', '--run', run])).toBe(0);
+    expect(out).toMatch(/pooled AUC \d\.\d{3} \(95 % bootstrap CI/);
+    out = '';
+    const vol = join(cohort, 'volumes', readFileSync(join(cohort, 'manifest.csv'), 'utf8').split('\n')[1]!.split(',')[1]!.split('/')[1]!);
+    const pred = join(dir, 'pred');
+    expect(await main(['predict', '--input', vol, '--run', run, '--out', pred, '--json'])).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.probabilityT3).toBeGreaterThanOrEqual(0);
+    expect(r.probabilityT3).toBeLessThanOrEqual(1);
+    expect(r.models).toHaveLength(2);
+    expect(r.sliceProbabilities.length).toBeGreaterThan(0);
+    for (const f of ['saliency.nii.gz', 'saliency.png', 'preprocessed.nii.gz', 'prediction.json']) expect(existsSync(join(pred, f)), f).toBe(true);
+    // A second train into the same folder without --resume is refused.
+    expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(2);
+    expect(err).toMatch(/already holds a run; pass --resume/);
+  });
+
+  it('trains and predicts on a manifest of real NIfTI files', async () => {
+    const fx = new URL('../fixtures/nifti/', import.meta.url).pathname;
+    const files = ['KmeansTest_T1UCharRaw.nii.gz', 'functional.nii', 'resampled_anat_moved.nii', 'example_nifti2.nii.gz', 'standard.nii.gz'];
+    const real = join(dir, 'real');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(real, { recursive: true });
+    files.forEach((f) => copyFileSync(join(fx, f), join(real, f)));
+    const rows = files.map((f, i) => `s${i},${f},${i % 2 ? 'T3' : 'T2'},0,,`);
+    writeFileSync(join(real, 'manifest.csv'), `subject,path,label,slices,roi,fold\n${rows.join('\n')}\n`);
+    const run = join(dir, 'real-run');
+    expect(await main(['train', '--manifest', join(real, 'manifest.csv'), '--out', run, ...TINY]), err).toBe(0);
+    expect(existsSync(join(run, 'report.html'))).toBe(true);
+    out = '';
+    expect(await main(['predict', '--input', join(real, files[0]!), '--checkpoint', join(run, 'fold-0', 'model.safetensors'), '--out', join(dir, 'real-pred'), '--json'])).toBe(0);
+    expect(JSON.parse(out).predicted).toMatch(/^T[23]$/);
+  });
+
+  it('exit codes: usage 2, bad input 4, and clear messages', async () => {
+    expect(await main(['train', '--bogus'])).toBe(2);
+    expect(err).toMatch(/unknown option --bogus/);
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'subject,path,label,slices\na,missing.nii,T5,0\n');
+    expect(await main(['train', '--manifest', bad, '--out', join(dir, 'x'), ...TINY])).toBe(4);
+    expect(err).toMatch(/line 2/);
+    expect(await main(['predict', '--input', join(dir, 'nope.nii'), '--checkpoint', join(dir, 'nope.safetensors')])).toBe(2);
+    expect(await main(['info', '--model', 'f-rMC5', '--json'])).toBe(0);
+    expect(JSON.parse(out.slice(out.indexOf('{')))).toMatchObject({ model: 'f-rMC5', parameters: 6924769 });
+  });
+});

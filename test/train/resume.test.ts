@@ -1,0 +1,92 @@
+/** A run killed in the middle and resumed ends with the same metrics as an uninterrupted run. */
+import { describe, expect, it } from 'vitest';
+import { generateCohort } from '../../src/data/synth.js';
+import { normalizeIntensity } from '../../src/data/preprocess.js';
+import { type ExperimentConfig, type RunStore, prepareRun, runFold } from '../../src/train/experiment.js';
+import { type Sample, fitDepth } from '../../src/train/dataset.js';
+import { DEFAULT_LOSS } from '../../src/train/trainer.js';
+import { testGpu } from '../helpers/gpu.js';
+
+class MemStore implements RunStore {
+  files = new Map<string, Uint8Array>();
+  async read(p: string) {
+    return this.files.get(p) ?? null;
+  }
+  async write(p: string, d: Uint8Array) {
+    this.files.set(p, d.slice());
+  }
+}
+
+const cfg: ExperimentConfig = {
+  model: 'f-rMC5',
+  head: 'bilinear',
+  width: 1,
+  epochs: 3,
+  batchSize: 4,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: false,
+  tta: 2,
+  headLrScale: 10,
+  seed: 3,
+  inputSize: 16,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
+};
+
+function cohort(): Sample[] {
+  return generateCohort({ n2: 5, n3: 7, size: 16, slices: 5, seed: 1 }).map((s) => {
+    const v = normalizeIntensity(s.volume);
+    return fitDepth({ id: s.subject, label: s.label === 'T3' ? 1 : 0, volume: v.data, dims: v.dims, repSlices: s.representativeSlices }, cfg.depth);
+  });
+}
+
+describe('resume', async () => {
+  const gpu = await testGpu();
+  const samples = cohort();
+
+  it('stopping after an epoch and resuming gives exactly the uninterrupted result', async () => {
+    const a = new MemStore();
+    const planA = await prepareRun(a, cfg, samples);
+    const full = [];
+    for (let f = 0; f < cfg.folds; f++) full.push((await runFold({ gpu, store: a, config: cfg, samples, plan: planA, fold: f }))!);
+
+    const b = new MemStore();
+    const planB = await prepareRun(b, cfg, samples);
+    let epochs = 0;
+    const stopped = await runFold({
+      gpu, store: b, config: cfg, samples, plan: planB, fold: 0,
+      shouldStop: () => epochs >= 1,
+      events: { onEpoch: () => void epochs++ },
+    });
+    expect(stopped).toBeNull();
+    expect(b.files.has('fold-0/checkpoint.safetensors')).toBe(true);
+    expect(b.files.has('fold-0/result.json')).toBe(false);
+    let resumedFrom = -1;
+    const resumed = [];
+    for (let f = 0; f < cfg.folds; f++) {
+      resumed.push((await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: f, events: { onFoldStart: (_f, done) => f === 0 && (resumedFrom = done) } }))!);
+    }
+    expect(resumedFrom).toBe(1);
+    for (let f = 0; f < cfg.folds; f++) {
+      expect(resumed[f]!.predictions.map((p) => p.prob)).toEqual(full[f]!.predictions.map((p) => p.prob));
+      expect(resumed[f]!.metrics).toEqual(full[f]!.metrics);
+      expect(resumed[f]!.history.map((h) => h.trainLoss)).toEqual(full[f]!.history.map((h) => h.trainLoss));
+    }
+    // A finished fold is not recomputed.
+    const again = await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: 0, events: { onFoldStart: () => { throw new Error('recomputed'); } } });
+    expect(again!.metrics).toEqual(full[0]!.metrics);
+  });
+
+  it('a run folder with another configuration is refused', async () => {
+    const s = new MemStore();
+    await prepareRun(s, cfg, samples);
+    await expect(prepareRun(s, { ...cfg, lr: 0.02 }, samples)).rejects.toThrow(/different configuration \(differs in: lr\)/);
+  });
+});
