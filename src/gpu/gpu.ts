@@ -126,6 +126,18 @@ export class Kernel {
       .join(',');
     let p = this.pipelines.get(key);
     if (!p) {
+      // Check the workgroup size against this adapter's limits here, where the message can name the
+      // kernel and the overrides (the driver's asynchronous validation error cannot).
+      const ws = this.workgroupSize(overrides);
+      const lim = this.gpu.limits;
+      const maxes = [lim.maxComputeWorkgroupSizeX!, lim.maxComputeWorkgroupSizeY!, lim.maxComputeWorkgroupSizeZ!];
+      const total = ws[0] * ws[1] * ws[2];
+      if (ws.some((w, i) => w > maxes[i]!) || total > lim.maxComputeInvocationsPerWorkgroup!) {
+        throw new GpuError(
+          'over-limit',
+          `kernel '${this.def.name}'${key ? ` {${key}}` : ''}: workgroup size (${ws.join(', ')}) exceeds this adapter's limits (${maxes.join(', ')}; ${lim.maxComputeInvocationsPerWorkgroup} invocations)`,
+        );
+      }
       p = this.gpu.device.createComputePipeline({
         label: key ? `${this.def.name}{${key}}` : this.def.name,
         layout: this.pipelineLayout,

@@ -50,6 +50,15 @@ export interface ReductionTuning {
   minPerThread: number;
 }
 
+/**
+ * Per-axis workgroup size limits, rounded down to powers of two (SwiftShader allows only 64 along z,
+ * lavapipe 1,024: a shape that fits one can fail pipeline creation on the other).
+ */
+function workgroupLimits(gpu: Gpu): [number, number, number] {
+  const p2 = (v: number | undefined) => 2 ** Math.floor(Math.log2(Math.max(1, v ?? 64)));
+  return [p2(gpu.limits.maxComputeWorkgroupSizeX), p2(gpu.limits.maxComputeWorkgroupSizeY), p2(gpu.limits.maxComputeWorkgroupSizeZ)];
+}
+
 /** True for software adapters (llvmpipe/lavapipe, SwiftShader, WARP, any fallback adapter). */
 export function isCpuAdapter(gpu: Gpu): boolean {
   const a = gpu.adapter;
@@ -109,9 +118,10 @@ export function sumMid(x: F32, view: MidView, opts: ReduceOptions = {}): F32 {
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
 
   const tune = reductionTuning(gpu);
-  const tx = Math.min(64, tune.threads, pow2AtLeast(inner));
-  const ty = Math.min(tune.threads / tx, pow2AtLeast(Math.ceil(mid / tune.minPerThread)));
-  const to = Math.min(tune.threads / (tx * ty), pow2AtLeast(outer));
+  const [limX, limY, limZ] = workgroupLimits(gpu);
+  const tx = Math.min(64, limX, tune.threads, pow2AtLeast(inner));
+  const ty = Math.min(limY, tune.threads / tx, pow2AtLeast(Math.ceil(mid / tune.minPerThread)));
+  const to = Math.min(limZ, tune.threads / (tx * ty), pow2AtLeast(outer));
   const colBlocks = Math.ceil(inner / tx);
   if (colBlocks > maxDim) throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
   const outerBlocks = Math.min(Math.ceil(outer / to), maxDim);
@@ -142,9 +152,10 @@ export function broadcastMid(y: F32, view: MidView, opts: ReduceOptions = {}): F
   const gpu = y.gpu;
   const out = result(gpu, op, opts, [outer, mid, inner], outer * mid * inner, y);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
-  const tx = Math.min(64, pow2AtLeast(inner));
-  const ty = Math.min(256 / tx, pow2AtLeast(mid));
-  const to = Math.min(256 / (tx * ty), pow2AtLeast(outer));
+  const [limX, limY, limZ] = workgroupLimits(gpu);
+  const tx = Math.min(64, limX, pow2AtLeast(inner));
+  const ty = Math.min(limY, 256 / tx, pow2AtLeast(mid));
+  const to = Math.min(limZ, 256 / (tx * ty), pow2AtLeast(outer));
   const colBlocks = Math.ceil(inner / tx);
   if (colBlocks > maxDim) throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
   gpu.dispatch(broadcastMidKernel, {
