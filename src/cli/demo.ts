@@ -42,12 +42,12 @@ const base = {
 export const PRESETS: Record<'cpu' | 'paper', DemoPreset> = {
   cpu: {
     cohort: { n2: 48, n3: 112, size: 48, slices: [12, 16], difficulty: 0 },
-    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 8, inputSize: 48, depth: 12, epochs: 12, batchSize: 8, tta: 2, folds: 3, valFraction: 0 },
-    why: 'a CPU WebGPU driver does about 1 GFLOP/s on these layers, so the cohort is 160 subjects (the paper’s 30:70 class ratio) at 48×48×12 and the easiest synthetic difficulty, the network width 8 (f-rMC5 layout unchanged), 3 folds × 12 epochs; --preset paper runs the full configuration on a GPU',
+    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 8, inputSize: 48, depth: 12, epochs: 12, sliceEpochs: 6, batchSize: 8, tta: 2, folds: 3, valFraction: 0 },
+    why: 'a CPU WebGPU driver does about 1 GFLOP/s on these layers, so the cohort is 160 subjects (the paper’s 30:70 class ratio) at 48×48×12 and the easiest synthetic difficulty, the network width 8 (f-rMC5 layout unchanged), 3 folds × 12 epochs (6 slice-level, then 6 volume-level, as the paper trains the extractor first); --preset paper runs the full configuration on a GPU',
   },
   paper: {
     cohort: { n2: 168, n3: 399, size: 256, slices: [20, 30], difficulty: 0.5 },
-    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 32, inputSize: 256, depth: 24, epochs: 30, batchSize: 4, tta: 4, folds: 10, valFraction: 0.1 },
+    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 32, inputSize: 256, depth: 24, epochs: 30, sliceEpochs: 10, batchSize: 4, tta: 4, folds: 10, valFraction: 0.1 },
     why: 'the paper’s configuration: 567 subjects (168 T2 : 399 T3), 256×256 in-plane, 24 slices, width 32, 10-fold cross-validation',
   },
 };

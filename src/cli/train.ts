@@ -30,6 +30,7 @@ export const trainFlags: Record<string, FlagSpec> = {
   size: { type: 'number', help: 'in-plane size S (volumes resized to S×S)', default: 256 },
   depth: { type: 'number', help: 'slices D per volume (crop/pad around the representative slices)', default: 24 },
   epochs: { type: 'number', help: 'epochs per fold', default: 30 },
+  'slice-epochs': { type: 'number', help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head', default: 10 },
   batch: { type: 'number', help: 'volumes per batch', default: 4 },
   lr: { type: 'number', help: 'SGD learning rate', default: 0.01 },
   momentum: { type: 'number', help: 'SGD momentum', default: 0.9 },
@@ -83,6 +84,7 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
     inputSize: int('size', 8),
     depth: int('depth', 1),
     epochs: int('epochs', 1),
+    sliceEpochs: int('slice-epochs', 0),
     batchSize: int('batch', 2),
     lr: pos('lr'),
     momentum: pos('momentum'),
@@ -99,6 +101,9 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
     biasField: Boolean(f['bias-field']),
   };
   if (cfg.valFraction >= 0.5) throw new UsageError('--val-fraction must be below 0.5');
+  if (cfg.head !== 'slice' && cfg.sliceEpochs >= cfg.epochs) {
+    throw new UsageError(`--slice-epochs (${cfg.sliceEpochs}) must be below --epochs (${cfg.epochs}), or the ${cfg.head} head is never trained`);
+  }
   return cfg;
 }
 

@@ -59,6 +59,12 @@ export interface TrainConfig {
    * by ~lr per step; Lin et al. train this layer at a much higher rate than the fine-tuned features.
    */
   headLrScale: number;
+  /**
+   * Slice-level epochs before volume-level training (the paper's Fig. 2: the extractor is trained on the
+   * representative slices' logits first, then the depth aggregation on top). 0 = one joint stage.
+   * Ignored for the slice head.
+   */
+  sliceEpochs: number;
   seed: number;
 }
 
@@ -126,14 +132,21 @@ function repRows(batch: Batch): { rows: number[]; labels: number[] } {
 }
 
 /** The training loss of one batch (a [1] tensor); see the module comment. */
-export function batchLoss(model: StagingNet, x: Tensor, batch: Batch, loss: LossConfig, centers: Tensor | null): { total: Tensor; embedding: Tensor | null; embLabels: number[] } {
+export function batchLoss(
+  model: StagingNet,
+  x: Tensor,
+  batch: Batch,
+  loss: LossConfig,
+  centers: Tensor | null,
+  stage: 'slice' | 'volume' = 'volume',
+): { total: Tensor; embedding: Tensor | null; embLabels: number[] } {
   const out = model.forward(x);
   const { rows, labels } = repRows(batch);
   const repLogits = F.indexSelect(F.reshape(out.sliceLogits, [out.sliceLogits.size]), rows);
   let total = F.sigmoidFocalLoss(repLogits, labels, { gamma: loss.gamma, alpha: loss.alpha });
   let embedding: Tensor;
   let embLabels: number[];
-  if (out.volumeLogits && out.volumeEmbedding) {
+  if (out.volumeLogits && out.volumeEmbedding && stage === 'volume') {
     total = F.scale(total, loss.sliceLossWeight);
     total = F.add(total, F.sigmoidFocalLoss(out.volumeLogits, batch.labels, { gamma: loss.gamma, alpha: loss.alpha }));
     embedding = out.volumeEmbedding;
@@ -204,7 +217,8 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
         const lossValue = await gpu.tidy(async () => {
           const raw = gpu.tensor(batch.data, batch.shape);
           const x = leaf(onGpu ? onGpu(gpu, raw, rng) : raw, false);
-          const { total, embedding, embLabels } = batchLoss(model, x, batch, cfg.loss, centers);
+          const stage = epoch <= (cfg.sliceEpochs ?? 0) ? 'slice' : 'volume';
+          const { total, embedding, embLabels } = batchLoss(model, x, batch, cfg.loss, centers, stage);
           const value = total.retain();
           backward(total);
           optimizer.step(lr);

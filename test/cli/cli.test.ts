@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
-const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--folds', '2', '--batch', '4', '--tta', '2', '--bias-field=false', '--val-fraction', '0'];
+const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--slice-epochs', '0', '--folds', '2', '--batch', '4', '--tta', '2', '--bias-field=false', '--val-fraction', '0'];
 
 let out = '';
 let err = '';

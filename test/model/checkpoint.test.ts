@@ -12,7 +12,7 @@ describe('safetensors checkpoints', async () => {
   it('round-trips parameters, BN statistics, momentum and training state bit-exactly', async () => {
     const a = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: 1 }).materialize(gpu, new Rng(1));
     const optA = new SGD(gpu, [...a.namedParameters()], { lr: 0.1, momentum: 0.9 });
-    for (const [, p] of a.namedParameters()) p.value.grad = gpu.keep(gpu.tensor(new Rng(p.size).normalArray(p.size), p.shape));
+    for (const [, p] of a.namedParameters()) p.value.grad = gpu.keep(gpu.tensor(new Rng(p.size).normalArray(p.size), p.shape, 'f32'));
     optA.step();
     a.zeroGrad();
     const [, bn] = [...a.namedBuffers()].find(([n]) => n === 'bn1.running_mean')!;

@@ -22,6 +22,7 @@ const cfg: ExperimentConfig = {
   head: 'bilinear',
   width: 1,
   epochs: 3,
+  sliceEpochs: 1,
   batchSize: 4,
   lr: 0.01,
   momentum: 0.9,
