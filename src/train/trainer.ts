@@ -155,13 +155,15 @@ export function batchLoss(
     embedding = F.indexSelect(out.sliceEmbedding, rows);
     embLabels = labels;
   }
-  if (loss.triplet > 0) {
+  // Slice-level pre-training of an aggregation model is the paper's Table 2 setting: focal loss only.
+  const supplementary = stage === 'volume' || !out.volumeLogits;
+  if (loss.triplet > 0 && supplementary) {
     total = F.add(total, F.batchHardTripletLoss(embedding, embLabels, { margin: loss.margin, normalize: loss.tripletNormalize }), loss.triplet);
   }
-  if (loss.center > 0 && centers) {
+  if (loss.center > 0 && centers && supplementary) {
     total = F.add(total, F.centerLoss(embedding, embLabels, centers.data, { lambda: loss.center }));
   }
-  return { total, embedding: loss.center > 0 ? embedding.retain() : null, embLabels };
+  return { total, embedding: loss.center > 0 && supplementary ? embedding.retain() : null, embLabels };
 }
 
 export interface TrainFoldOptions {
