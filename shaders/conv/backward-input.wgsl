@@ -3,11 +3,12 @@
 // numerator is divisible by the stride and lands inside dy. Positions with the same remainder mod the
 // stride (one phase, wid.z) share that tap set, so taps that cannot contribute are skipped uniformly —
 // no masked work for stride 2 — and every position is still written (zeros where no tap reaches).
-// Bindings: dy [N, Cout, Do, Ho, Wo]; wp the weight packed into panels of 16 input channels with the
-// reduction (tap, co), co innermost padded to 4 (matmul/pack.wgsl); dx [N, Cin, D, H, W].
+// Bindings: dyb = dy [N, Cout, Do, Ho, Wo] with channels in fours (matmul/block-k.wgsl: dyb[(n·⌈Cout/4⌉ +
+// c4)·Do·Ho·Wo + voxel] = dy[n, 4c4..4c4+3, voxel]); wp the weight packed into panels of 16 input channels
+// with the reduction (tap, co), co innermost padded to 4 (matmul/pack.wgsl); dx [N, Cin, D, H, W].
 // Threads: an invocation owns TM positions of the phase (mb + i·WG) × the 16 channels of panel wid.y.
 // Tiling: as conv/forward.wgsl — TM×16 register accumulators, weights shared by subgroupBroadcast from
-// the 4-lane quad that loaded them, one scalar gather of dy per (position, co), no workgroup memory.
+// the 4-lane quad that loaded them, one vec4 load of dyb per (position, tap, four co), no workgroup memory.
 enable subgroups;
 
 override WG: u32 = 64;
@@ -31,12 +32,12 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dyb: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 struct Pos {
-  // dx coordinate (z, y, x), the batch offset into dy, and the flat dx offset of (n, 0, z, y, x).
+  // dx coordinate (z, y, x), the batch offset into dyb (in vec4s), and the flat dx offset of (n, 0, z, y, x).
   coord: vec3<i32>,
   dyOff: u32,
   dxOff: u32,
@@ -45,15 +46,6 @@ struct Pos {
 struct Row {
   base: i32,
   u0: i32,
-}
-
-// How inner elements t = 0, 1, … of a row are addressed: coordinate u = u0 + t·du, valid for
-// 0 ≤ u < ulim and t < count, at x[base + u·ostride]. A row outside the volume gets u0 far below 0.
-struct Inner {
-  du: i32,
-  ulim: i32,
-  count: u32,
-  ostride: i32,
 }
 
 fn position(m: u32, mPhase: u32, rem: vec3<u32>, count: vec3<u32>) -> Pos {
@@ -68,11 +60,11 @@ fn position(m: u32, mPhase: u32, rem: vec3<u32>, count: vec3<u32>) -> Pos {
   let c = rem + vec3<u32>(jz, jy, jx) * params.stride;
   let s = params.inSize;
   let o = params.outSize;
-  return Pos(vec3<i32>(c), n * params.cout * o.x * o.y * o.z, n * params.cin * s.x * s.y * s.z + (c.x * s.y + c.y) * s.z + c.z);
+  return Pos(vec3<i32>(c), n * params.groups * o.x * o.y * o.z, n * params.cin * s.x * s.y * s.z + (c.x * s.y + c.y) * s.z + c.z);
 }
 
-// Where dy is read for one dx position and tap (the phase guarantees exact division); the inner
-// axis is co.
+// Where dy is read for one dx position and tap (the phase guarantees exact division); u0 < 0 marks a
+// tap that lands outside dy.
 fn row(p: Pos, tap: vec3<u32>) -> Row {
   let num = p.coord + vec3<i32>(params.pad) - vec3<i32>(tap * params.dilation);
   let o = num / vec3<i32>(params.stride);
@@ -81,14 +73,10 @@ fn row(p: Pos, tap: vec3<u32>) -> Row {
   return Row(i32(p.dyOff) + (o.x * os.y + o.y) * os.z + o.z, select(-1073741824, 0, ok));
 }
 
-// Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.
-// Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
-fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
-  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
-  let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
-  let valid = (t < vec4<u32>(inner.count)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(inner.ulim));
-  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u * inner.ostride, valid));
-  return select(vec4<f32>(), vec4<f32>(dy[idx.x], dy[idx.y], dy[idx.z], dy[idx.w]), valid);
+// Channels 4g..4g+3 of dy at a row (zero outside dy; padded channels are zero in dyb).
+fn load4(r: Row, g: u32, plane: u32) -> vec4<f32> {
+  let ok = r.u0 >= 0;
+  return select(vec4<f32>(), dyb[u32(select(0, r.base + i32(g * plane), ok))], ok);
 }
 
 fn store(p: Pos, m: u32, mPhase: u32, col0: u32, v: vec4<f32>) {
@@ -132,7 +120,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
   let k = params.kernel;
   let o3 = params.outSize;
-  let inner = Inner(1, i32(params.cout), params.cout, i32(o3.x * o3.y * o3.z));
+  let plane = o3.x * o3.y * o3.z;
   for (var a = 0u; a < k.x; a++) {
     if (!reaches(rem.x, params.pad.x, a, params.dilation.x, st.x)) {
       continue;
@@ -159,12 +147,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           let w2 = wp[wi + 8u];
           let w3 = wp[wi + 12u];
           wi += TN;
-          let x0 = gather4(r0, g * 4u, inner);
+          let x0 = load4(r0, g, plane);
           var x1 = vec4<f32>();
           var x2 = vec4<f32>();
           var x3 = vec4<f32>();
-          if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
-          if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+          if (TM > 1u) { x1 = load4(r1, g, plane); }
+          if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
           // Reduction element 4g + e: the 16 channels come from lane e of the quad.
           {
             let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);

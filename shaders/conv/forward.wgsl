@@ -1,12 +1,13 @@
 // conv3d forward as an implicit GEMM: y[n, co, zo, yo, xo] = Σ_k A[m, k] · W[k, co], NCDHW, no bias.
 // Rows m = (n, zo, yo, xo) flattened (M = N·Do·Ho·Wo), columns co, reduction k over (ci, kd, kh, kw).
-// Bindings: x [N, Cin, D, H, W]; wp the weight [Cout, Cin, kD, kH, kW] packed by matmul/pack.wgsl into
-// panels of 16 output channels (vec4 = 4 channels at one k); y [N, Cout, Do, Ho, Wo].
+// Bindings: x [N, Cin, D, H, W] and xb, the same input with channels in fours (matmul/block-k.wgsl:
+// xb[(n·⌈Cin/4⌉ + c4)·D·H·W + voxel] = x[n, 4c4..4c4+3, voxel]) — each path reads one of them, the caller
+// binds any vec4 buffer to the other; wp the weight [Cout, Cin, kD, kH, kW] packed by matmul/pack.wgsl
+// into panels of 16 output channels (vec4 = 4 channels at one k); y [N, Cout, Do, Ho, Wo].
 // The reduction is walked as rows of an inner axis taken four at a time, chosen by INNER_KW:
-//   0: inner = ci (padded to 4), rows = taps (kd, kh, kw) — for Cin ≥ 4, no padding waste when Cin % 4 = 0;
-//   1: inner = kw (padded to 4), rows = (ci, kd, kh)     — for the stem (Cin = 1).
-// Per row each invocation computes where its output positions read x once (validity of the padded
-// window), then every inner element is one scalar gather.
+//   0: inner = ci, rows = taps (kd, kh, kw): one vec4 load of xb per row and group of four channels;
+//   1: inner = kw (padded to 4), rows = (ci, kd, kh): four scalar gathers of x — for the stem (Cin = 1).
+// Per row each invocation computes once where its output position reads (validity of the padded window).
 // Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x walks
 // position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per 4-lane
 // quad and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
@@ -36,8 +37,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> xb: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> wp: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 struct Pos {
   // Input coordinate of the window origin (may be negative: padding), and the batch offset into x.
@@ -70,7 +72,9 @@ fn position(m: u32) -> Pos {
   let yo = r2 / o.z;
   let xo = r2 - yo * o.z;
   let i = params.inSize;
-  return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), n * params.cin * i.x * i.y * i.z);
+  // Batch offset in x (thin path) or in xb, counted in vec4s (blocked path).
+  let chans = select(params.groups, params.cin, INNER_KW != 0u);
+  return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), n * chans * i.x * i.y * i.z);
 }
 
 // Where row (ci, tap) of the reduction starts for one output position.
@@ -83,13 +87,20 @@ fn row(p: Pos, tapOff: vec3<i32>, ci: u32) -> Row {
     let rowStart = i32(p.nOff + ci * params.inSize.x * params.inSize.y * params.inSize.z) + (c.x * s.y + c.y) * s.z;
     return Row(rowStart, select(-1073741824, c.z, okZY));
   }
-  // Inner axis ci: element t at channel t of the position (zi, yi, xi).
+  // Inner axis ci: group g of channels at xb[base + g·D·H·W].
   let ok = okZY & (c.z >= 0) & (c.z < s.z);
   return Row(i32(p.nOff) + (c.x * s.y + c.y) * s.z + c.z, select(-1073741824, 0, ok));
 }
 
-// Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.
+// Four consecutive inner elements t0..t0+3 of a row (thin path), zero outside the volume or past the
+// inner extent.
 // Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
+// Channels 4g..4g+3 of a row (blocked path): zero outside the volume; padded channels are zero in xb.
+fn load4(r: Row, g: u32, plane: u32) -> vec4<f32> {
+  let ok = r.u0 >= 0;
+  return select(vec4<f32>(), xb[u32(select(0, r.base + i32(g * plane), ok))], ok);
+}
+
 fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
   let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
   let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
@@ -132,6 +143,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     outer = vec3<u32>(params.cin, k.x, k.y);
   }
   let i3 = params.inSize;
+  let plane = i3.x * i3.y * i3.z;
   var inner = Inner(1, i32(params.cin), params.cin, i32(i3.x * i3.y * i3.z));
   if (INNER_KW != 0u) {
     inner = Inner(i32(params.dilation.z), i32(i3.z), k.z, 1);
@@ -159,12 +171,19 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           let w2 = wp[wi + 8u];
           let w3 = wp[wi + 12u];
           wi += TN;
-          let x0 = gather4(r0, g * 4u, inner);
+          var x0: vec4<f32>;
           var x1 = vec4<f32>();
           var x2 = vec4<f32>();
           var x3 = vec4<f32>();
-          if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
-          if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+          if (INNER_KW != 0u) {
+            x0 = gather4(r0, g * 4u, inner);
+            if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
+            if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+          } else {
+            x0 = load4(r0, g, plane);
+            if (TM > 1u) { x1 = load4(r1, g, plane); }
+            if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
+          }
           // Reduction element 4g + e: the 16 channels come from lane e of the quad.
           {
             let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);

@@ -1,13 +1,15 @@
-// C[b] = A[b] · B[b] (+ bias) in f32: A element (m, k) at a[b·batchA + m·sAm + k·sAk] (so Aᵀ is a stride
-// change), B pre-packed by matmul/pack.wgsl into panels of TN = 16 columns (vec4 = 4 columns at one k),
-// C row-major [M, N] at c[b·batchC + m·N + n]; bias [N] added when HAS_BIAS = 1.
+// C[b] = A[b] · B[b] (+ bias) in f32. A comes in k-blocks of four (matmul/block-k.wgsl: ab[(b·K4 + k4)·M + m]
+// = A[m, 4k4..4k4+3], zero-padded), B pre-packed by matmul/pack.wgsl into panels of TN = 16 columns
+// (vec4 = 4 columns at one k), C row-major [M, N] at c[b·batchC + m·N + n]; bias [N] added when HAS_BIAS = 1.
 // Threads: each invocation owns TM rows (mb + i·WG, i < TM) × the 16 columns of its workgroup's panel
 // (wid.y); wid.x walks row blocks of WG·TM rows (from rowBase), wid.z the batch.
 // Tiling: register blocking, TM×16 accumulators as TM·4 vec4s. The packed B panel is shared by every
 // invocation: per group of four k, lane e of each 4-lane quad loads slot s (4 columns) at k = 4kp + e
 // and subgroupBroadcast hands it to the whole subgroup — on CPU Vulkan drivers a load costs ~10–30×
-// an FMA, so each load feeds TM·4 FMAs (A) or 4 lanes (B). No workgroup memory and no barriers: both
-// are slow on software Vulkan. Loop bounds are uniform so the broadcasts run in uniform control flow.
+// an FMA (each is a per-lane loop), so each A load brings four k at once and feeds 64 FMAs, each B
+// load serves four lanes. Blocked A also keeps neighbouring invocations on neighbouring addresses
+// (row-major A at a power-of-two stride thrashes one cache set). No workgroup memory and no barriers:
+// both are slow on software Vulkan. Loop bounds are uniform so the broadcasts run in uniform control flow.
 enable subgroups;
 
 override WG: u32 = 64;
@@ -19,9 +21,6 @@ const TN: u32 = 16u;
 struct Params {
   m: u32,
   n: u32,
-  k: u32,
-  sAm: u32,
-  sAk: u32,
   kp: u32,
   batchA: u32,
   batchC: u32,
@@ -30,7 +29,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> ab: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> bp: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
@@ -58,37 +57,28 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let aBase = wid.z * params.batchA;
   // Rows past the end are clamped so every load stays in bounds; they are never stored.
   let last = params.m - 1u;
-  let ra0 = aBase + min(mb, last) * params.sAm;
-  let ra1 = aBase + min(mb + WG, last) * params.sAm;
-  let ra2 = aBase + min(mb + 2u * WG, last) * params.sAm;
-  let ra3 = aBase + min(mb + 3u * WG, last) * params.sAm;
+  let ra0 = aBase + min(mb, last);
+  let ra1 = aBase + min(mb + WG, last);
+  let ra2 = aBase + min(mb + 2u * WG, last);
+  let ra3 = aBase + min(mb + 3u * WG, last);
   var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
   var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
   var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
   var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
   let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * TN + q;
-  let klast = params.k - 1u;
   for (var kp = 0u; kp < params.kp; kp++) {
     let wi = pBase + kp * TN;
     let w0 = bp[wi];
     let w1 = bp[wi + 4u];
     let w2 = bp[wi + 8u];
     let w3 = bp[wi + 12u];
-    let k0 = kp * 4u;
-    // k past the end: the packed B is zero there, and A is masked too (0·Inf would be NaN).
-    let kv = vec4<bool>(k0 < params.k, k0 + 1u < params.k, k0 + 2u < params.k, k0 + 3u < params.k);
-    let ka = vec4<u32>(min(k0, klast), min(k0 + 1u, klast), min(k0 + 2u, klast), min(k0 + 3u, klast)) * params.sAk;
-    let x0 = select(vec4<f32>(), vec4<f32>(a[ra0 + ka.x], a[ra0 + ka.y], a[ra0 + ka.z], a[ra0 + ka.w]), kv);
+    let ka = kp * params.m;
+    let x0 = ab[ra0 + ka];
     var x1 = vec4<f32>();
     var x2 = vec4<f32>();
     var x3 = vec4<f32>();
-    if (TM > 1u) {
-      x1 = select(vec4<f32>(), vec4<f32>(a[ra1 + ka.x], a[ra1 + ka.y], a[ra1 + ka.z], a[ra1 + ka.w]), kv);
-    }
-    if (TM > 2u) {
-      x2 = select(vec4<f32>(), vec4<f32>(a[ra2 + ka.x], a[ra2 + ka.y], a[ra2 + ka.z], a[ra2 + ka.w]), kv);
-      x3 = select(vec4<f32>(), vec4<f32>(a[ra3 + ka.x], a[ra3 + ka.y], a[ra3 + ka.z], a[ra3 + ka.w]), kv);
-    }
+    if (TM > 1u) { x1 = ab[ra1 + ka]; }
+    if (TM > 2u) { x2 = ab[ra2 + ka]; x3 = ab[ra3 + ka]; }
     // k = k0 + e: columns 4s..4s+3 come from lane e of the quad.
     {
       let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);

@@ -14,7 +14,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, type Panels, asF32, packPanels, rowChunks } from './matmul.js';
+import { PANEL, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
 import { fitTile, tuningFor } from './tuning.js';
 
 export type Triple = readonly [number, number, number];
@@ -31,13 +31,13 @@ export interface ConvOptions {
 export const convForwardKernel = defineKernel({
   name: 'conv-forward',
   shader: 'conv/forward',
-  bindings: { params: 'uniform', x: 'read', wp: 'read', y: 'read_write' },
+  bindings: { params: 'uniform', x: 'read', xb: 'read', wp: 'read', y: 'read_write' },
 });
 
 export const convBackwardInputKernel = defineKernel({
   name: 'conv-backward-input',
   shader: 'conv/backward-input',
-  bindings: { params: 'uniform', dy: 'read', wp: 'read', dx: 'read_write' },
+  bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
 });
 
 export const convBackwardWeightKernel = defineKernel({
@@ -168,14 +168,19 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
   const m = g.n * prod(g.outSize);
   const tile = fitTile(tuningFor(gpu).convForward, m);
   const rowsPerGroup = tile.wg * tile.tm;
+  const plane = prod(g.inSize);
+  // The blocked path reads x with channels in fours; the thin path reads x itself (xb then only has
+  // to be some vec4 buffer: the packed weights).
+  const xb = innerKw ? null : blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane });
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(convForwardKernel, {
-      bind: { x, wp: wp.tensor, y },
+      bind: { x, xb: xb ? xb.tensor : wp.tensor, wp: wp.tensor, y },
       uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
+  xb?.tensor.release();
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
@@ -238,15 +243,18 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
   const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
   const rowsPerGroup = tile.wg * tile.tm;
+  const oplane = prod(g.outSize);
+  const dyb = blockK(dy, { rows: oplane, k: g.cout, sRow: 1, sK: oplane, batch: g.n, srcBatch: g.cout * oplane });
   for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
     gpu.dispatch(convBackwardInputKernel, {
-      bind: { dy, wp: wp.tensor, dx },
+      bind: { dyb: dyb.tensor, wp: wp.tensor, dx },
       uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm },
       workgroups: [chunk.count, wp.panels, ph.length],
     });
   }
   wp.tensor.release();
+  dyb.tensor.release();
   return dx;
 }
 

@@ -21,10 +21,16 @@ export const packKernel = defineKernel({
   bindings: { params: 'uniform', src: 'read', out: 'read_write' },
 });
 
+export const blockKKernel = defineKernel({
+  name: 'gemm-block-k',
+  shader: 'matmul/block-k',
+  bindings: { params: 'uniform', src: 'read', out: 'read_write' },
+});
+
 export const matmulKernel = defineKernel({
   name: 'matmul',
   shader: 'matmul/matmul',
-  bindings: { params: 'uniform', a: 'read', bp: 'read', bias: 'read', c: 'read_write' },
+  bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
 });
 
 const PACK_WG = 256;
@@ -92,6 +98,37 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
     workgroups: [gx, gy, batch],
   });
   return { tensor, kp, innerPad, panels, perBatch };
+}
+
+/** How `blockK` reads its source: element (row r, reduction index k) of batch b at src[b·srcBatch + r·sRow + k·sK]. */
+export interface BlockSource {
+  rows: number;
+  k: number;
+  sRow: number;
+  sK: number;
+  batch?: number;
+  srcBatch?: number;
+}
+
+/**
+ * Re-lays a GEMM's per-invocation operand out in k-blocks of four: vec4 element (b·K4 + k4)·rows + r holds
+ * k = 4k4..4k4+3 of row r (zero past K). See shaders/matmul/block-k.wgsl. Free it with `release()`.
+ */
+export function blockK(src: GpuTensor, s: BlockSource): { tensor: F32; k4: number } {
+  const gpu = src.gpu;
+  const k4 = Math.ceil(s.k / 4);
+  const batch = s.batch ?? 1;
+  const total = k4 * s.rows;
+  if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `blockK: batch ${batch} exceeds the dispatch limit`);
+  const tensor = gpu.empty([batch * total * 4]);
+  const [gx, gy] = grid1d(total, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(blockKKernel, {
+    bind: { src, out: tensor },
+    uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0 } },
+    overrides: { WG: PACK_WG },
+    workgroups: [gx, gy, batch],
+  });
+  return { tensor, k4 };
 }
 
 /** Splits a row-block count into dispatches of at most the per-dimension workgroup limit. */
@@ -174,22 +211,20 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
     batch: B.batch,
     srcBatchStride: k * n,
   });
+  const ab = blockK(a, { rows: m, k, sRow: opts.transA ? 1 : k, sK: opts.transA ? m : 1, batch: A.batch, srcBatch: m * k });
   const tile = fitTile(tuningFor(gpu).matmul, m);
   const rowsPerGroup = tile.wg * tile.tm;
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(matmulKernel, {
-      bind: { a, bp: bp.tensor, bias: bias ?? a, c },
+      bind: { ab: ab.tensor, bp: bp.tensor, bias: bias ?? a, c },
       uniforms: {
         params: {
           m,
           n,
-          k,
-          sAm: opts.transA ? 1 : k,
-          sAk: opts.transA ? m : 1,
           kp: bp.kp,
-          batchA: A.batch === 1 ? 0 : m * k,
+          batchA: A.batch === 1 ? 0 : ab.k4 * m,
           batchC: m * n,
           panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp,
           rowBase: chunk.first * rowsPerGroup,
@@ -200,5 +235,6 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
     });
   }
   bp.tensor.release();
+  ab.tensor.release();
   return c;
 }
