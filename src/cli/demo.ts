@@ -100,6 +100,8 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
       notes: [`demo preset '${name}': ${preset.why}`],
       totalSeconds: minutes * 60,
       cohortName: `synthetic (difficulty ${preset.cohort.difficulty})`,
+      gpu,
+      samples,
     });
     out('');
     out(`Cross-validated results (${cfg.folds} folds, hold-out predictions with TTA ×${cfg.tta}), mean ± SD over folds:`);

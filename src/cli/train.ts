@@ -8,7 +8,10 @@ import type { Gpu } from '../gpu/gpu.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
 import { type ExperimentConfig, type FoldOutcome, prepareRun, readFoldResults, runFold } from '../train/experiment.js';
-import { buildRunReport, renderReportHtml, renderReportMarkdown, type RunReport, serializeRunReport } from '../train/report.js';
+import { type ExampleVolume, buildRunReport, renderReportHtml, renderReportMarkdown, type RunReport, serializeRunReport } from '../train/report.js';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { predictVolume } from '../train/inference.js';
+import { Rng } from '../util/rng.js';
 import { formatResultsTable } from '../train/table.js';
 import { DEFAULT_LOSS, NonFiniteLossError, buildModel } from '../train/trainer.js';
 import type { Sample } from '../train/dataset.js';
@@ -210,9 +213,15 @@ export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOu
 }
 
 /** Builds the report from all fold outcomes and writes report.html, report.md and metrics.json. */
-export async function writeReport(store: DirStore, cfg: ExperimentConfig, outcomes: FoldOutcome[], extra: { notes?: string[]; totalSeconds?: number; cohortName?: string } = {}): Promise<RunReport> {
+export async function writeReport(
+  store: DirStore,
+  cfg: ExperimentConfig,
+  outcomes: FoldOutcome[],
+  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[] } = {},
+): Promise<RunReport> {
   const params = buildModel(cfg).parameterCount();
   const examples = pickExamples(outcomes);
+  if (extra.gpu && extra.samples) await addSaliency(extra.gpu, store, cfg, examples, extra.samples);
   const report = buildRunReport({
     title: `voxelgrad — ${cfg.model} + ${cfg.head}`,
     config: cfg as unknown as Record<string, unknown>,
@@ -241,12 +250,41 @@ export async function writeReport(store: DirStore, cfg: ExperimentConfig, outcom
   return report;
 }
 
+/**
+ * Saliency overlays for the report's example volumes: each is run through the model of the fold that
+ * held it out (`fold-k/model.safetensors`), on its representative slices (at most 3) and the slice the
+ * model scores highest.
+ */
+async function addSaliency(gpu: Gpu, store: DirStore, cfg: ExperimentConfig, examples: ExampleVolume[], samples: readonly Sample[]): Promise<void> {
+  for (const ex of examples) {
+    const sample = samples.find((s) => s.id === ex.id);
+    const bytes = ex.fold !== undefined ? await store.read(`fold-${ex.fold}/model.safetensors`) : null;
+    if (!sample || !bytes) continue;
+    const model = buildModel(cfg).materialize(gpu, new Rng(0));
+    try {
+      loadCheckpoint(gpu, model, bytes, `fold-${ex.fold}/model.safetensors`);
+      const p = await predictVolume(gpu, model, sample.volume, sample.dims, sample.repSlices);
+      const [, H, W] = sample.dims;
+      const top = p.sliceProbs.indexOf(Math.max(...p.sliceProbs));
+      const idx = [...new Set([...sample.repSlices.slice(0, 3), top])].sort((a, b) => a - b);
+      ex.representativeSlices = sample.repSlices;
+      ex.slices = idx.map((d) => ({
+        index: d,
+        image: { kind: 'gray' as const, width: W, height: H, data: sample.volume.subarray(d * H * W, (d + 1) * H * W) },
+        saliency: { kind: 'gray' as const, width: W, height: H, data: p.saliency.subarray(d * H * W, (d + 1) * H * W) },
+      }));
+    } finally {
+      model.release();
+    }
+  }
+}
+
 function count(outcomes: FoldOutcome[], label: 0 | 1): number {
   return outcomes.reduce((a, o) => a + o.predictions.filter((p) => p.label === label).length, 0);
 }
 
 /** A few hold-out volumes for the report: the most confident T3, the most confident T2, the worst error. */
-function pickExamples(outcomes: FoldOutcome[]) {
+function pickExamples(outcomes: FoldOutcome[]): ExampleVolume[] {
   const all = outcomes.flatMap((o) => o.predictions.map((p) => ({ ...p, fold: o.fold })));
   if (!all.length) return [];
   const byProb = [...all].sort((a, b) => b.prob - a.prob);
@@ -286,7 +324,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
       out(`folds done: ${results.map((r) => r.fold).join(', ') || 'none'}; still to run: ${missing.join(', ')}. When all are done: voxelgrad eval --run ${outDir}`);
       return 0;
     }
-    const report = await writeReport(store, cfg, results, { totalSeconds: (performance.now() - t0) / 1000, cohortName: String(parsed.flags.manifest) });
+    const report = await writeReport(store, cfg, results, { totalSeconds: (performance.now() - t0) / 1000, cohortName: String(parsed.flags.manifest), gpu, samples });
     if (parsed.flags.json) out(serializeRunReport(report));
     else out(`${summaryTable(report, cfg)}\n\nreport: ${store.path('report.html')}`);
     return 0;

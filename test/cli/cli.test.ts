@@ -33,6 +33,8 @@ describe('voxelgrad CLI', () => {
     for (const f of ['config.json', 'folds.json', 'fold-0/checkpoint.safetensors', 'fold-1/model.safetensors', 'fold-1/result.json', 'report.html', 'report.md', 'metrics.json']) {
       expect(existsSync(join(run, f)), f).toBe(true);
     }
+    // The report embeds the example volumes' slices with their saliency overlays.
+    expect(readFileSync(join(run, 'report.html'), 'utf8')).toMatch(/data:image\/png;base64,/);
     out = '';
     expect(await main(['eval', '--run', run])).toBe(0);
     expect(out).toMatch(/pooled AUC \d\.\d{3} \(95 % bootstrap CI/);
