@@ -8,13 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
-ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || need+=(libvulkan1)
+ls /usr/lib/*/libvulkan.so.1 /usr/lib/libvulkan.so.1 /usr/lib64/libvulkan.so.1 >/dev/null 2>&1 || need+=(libvulkan1)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${need[*]} (apt)" >&2
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends "${need[@]}" ca-certificates
+  $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "setup: Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))." >&2
