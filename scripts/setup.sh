@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
-ls /usr/lib/*/libvulkan.so.1 /usr/lib/libvulkan.so.1 /usr/lib64/libvulkan.so.1 >/dev/null 2>&1 || need+=(libvulkan1)
+vk=0
+for f in /usr/lib/*/libvulkan.so.1 /usr/lib/libvulkan.so.1 /usr/lib64/libvulkan.so.1; do [ -e "$f" ] && vk=1; done
+[ "$vk" = 1 ] || need+=(libvulkan1)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${need[*]} (apt)" >&2
