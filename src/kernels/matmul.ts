@@ -33,7 +33,15 @@ export const matmulKernel = defineKernel({
   bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
 });
 
+export const matmulTiledKernel = defineKernel({
+  name: 'matmul-tiled',
+  shader: 'matmul/matmul-tiled',
+  bindings: { params: 'uniform', ab: 'read', bb: 'read', bias: 'read', c: 'read_write' },
+});
+
 const PACK_WG = 256;
+/** Rows and columns of C per workgroup of matmul-tiled.wgsl. */
+const TILE = 64;
 
 /** Checks that a tensor holds f32 data and returns it typed as such. */
 export function asF32(t: GpuTensor, op: string, name: string): F32 {
@@ -170,9 +178,6 @@ export function matmul(a: GpuTensor, b: GpuTensor, opts: MatmulOptions = {}, out
 export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: MatmulOptions, out: GpuTensor | undefined, op: string): F32 {
   const gpu = a.gpu;
   if (b.gpu !== gpu) throw new GpuError('usage', `${op}: operands belong to different devices`);
-  if (!gpu.features.has('subgroups')) {
-    throw new GpuError('usage', `${op}: this adapter (${gpu.adapter.description}) lacks the 'subgroups' feature the GEMM kernels need; use a browser or driver with WebGPU subgroups`);
-  }
   const A = operand(a, 'A');
   const B = operand(b, 'B');
   const [m, k] = opts.transA ? [A.cols, A.rows] : [A.rows, A.cols];
@@ -201,6 +206,26 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
   if (m === 0 || n === 0) return c;
   if (k === 0) throw new GpuError('usage', `${op}: the inner size K is 0; the product would be all zeros — fill the output instead`);
 
+  const ab = blockK(a, { rows: m, k, sRow: opts.transA ? 1 : k, sK: opts.transA ? m : 1, batch: A.batch, srcBatch: m * k });
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  if (tuningFor(gpu).matmulVariant === 'tiled' || !gpu.features.has('subgroups')) {
+    const bb = blockK(b, { rows: n, k, sRow: opts.transB ? k : 1, sK: opts.transB ? 1 : n, batch: B.batch, srcBatch: k * n });
+    const colTiles = Math.ceil(n / TILE);
+    if (colTiles > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
+    for (const chunk of rowChunks(gpu, Math.ceil(m / TILE))) {
+      gpu.dispatch(matmulTiledKernel, {
+        bind: { ab: ab.tensor, bb: bb.tensor, bias: bias ?? a, c },
+        uniforms: {
+          params: { m, n, kp: ab.k4, batchA: A.batch === 1 ? 0 : ab.k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
+        },
+        overrides: { HAS_BIAS: bias ? 1 : 0 },
+        workgroups: [chunk.count, colTiles, batch],
+      });
+    }
+    ab.tensor.release();
+    bb.tensor.release();
+    return c;
+  }
   const bp = packPanels(b, {
     cols: n,
     rows: 1,
@@ -211,10 +236,8 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
     batch: B.batch,
     srcBatchStride: k * n,
   });
-  const ab = blockK(a, { rows: m, k, sRow: opts.transA ? 1 : k, sK: opts.transA ? m : 1, batch: A.batch, srcBatch: m * k });
   const tile = fitTile(tuningFor(gpu).matmul, m);
   const rowsPerGroup = tile.wg * tile.tm;
-  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(matmulKernel, {

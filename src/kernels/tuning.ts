@@ -15,6 +15,11 @@ export interface GemmTile {
 export interface Tuning {
   /** Family name, for bench output. */
   name: string;
+  /**
+   * matmul kernel: 'broadcast' (register blocking + subgroupBroadcast, no barriers — CPU drivers) or
+   * 'tiled' (64×64 workgroup-memory tiles — hardware GPUs, and any adapter without subgroups).
+   */
+  matmulVariant: 'broadcast' | 'tiled';
   matmul: GemmTile;
   convForward: GemmTile;
   convBackwardInput: GemmTile;
@@ -34,6 +39,7 @@ export interface Tuning {
 
 const base: Tuning = {
   name: 'default',
+  matmulVariant: 'broadcast',
   matmul: { wg: 64, tm: 2 },
   convForward: { wg: 64, tm: 2 },
   convBackwardInput: { wg: 64, tm: 2 },
@@ -60,6 +66,7 @@ const swiftshader: Tuning = {
 const hardware: Tuning = {
   ...base,
   name: 'gpu',
+  matmulVariant: 'tiled',
   matmul: { wg: 128, tm: 2 },
   convForward: { wg: 128, tm: 2 },
   convBackwardInput: { wg: 128, tm: 2 },

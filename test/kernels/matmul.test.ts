@@ -81,6 +81,36 @@ describe('matmul vs float64 reference', async () => {
     }
   });
 
+  it(`the workgroup-memory tiled variant (hardware GPUs, no subgroups) on ragged and batched products, seed=${seed}`, async () => {
+    const saved = tuningFor(gpu);
+    try {
+      setTuning(gpu, { matmulVariant: 'tiled' });
+      for (const [m, n, k, transA, transB] of [[1, 1, 1, false, false], [70, 65, 19, false, true], [33, 130, 66, true, false]] as const) {
+        const a = rng.uniformArray(m * k, -1, 1);
+        const b = rng.uniformArray(k * n, -1, 1);
+        const ta = gpu.tensor(transA ? transpose(a, m, k) : a, transA ? [k, m] : [m, k]);
+        const tb = gpu.tensor(transB ? transpose(b, k, n) : b, transB ? [n, k] : [k, n]);
+        const out = poisoned(gpu, [m, n]);
+        matmul(ta, tb, { transA, transB }, out);
+        expect(relErr(await out.read(), refMatmul(a, b, m, n, k, false, false)), `[${m}, ${n}, ${k}]`).toBeLessThan(1e-5);
+        for (const t of [ta, tb, out]) t.release();
+      }
+      const [bs, m, n, k] = [2, 9, 20, 7];
+      const a = rng.uniformArray(bs * m * k, -1, 1);
+      const b = rng.uniformArray(k * n, -1, 1);
+      const ta = gpu.tensor(a, [bs, m, k]);
+      const tb = gpu.tensor(b, [k, n]);
+      const got = await matmul(ta, tb).read();
+      const want = new Float64Array(bs * m * n);
+      for (let i = 0; i < bs; i++) want.set(refMatmul(a.subarray(i * m * k, (i + 1) * m * k), b, m, n, k, false, false), i * m * n);
+      expect(relErr(got, want), 'batched, shared B').toBeLessThan(1e-5);
+      ta.release();
+      tb.release();
+    } finally {
+      setTuning(gpu, saved);
+    }
+  });
+
   it(`batched: [B, M, K]·[B, K, N], shared 2-D operands on either side, seed=${seed}`, async () => {
     const [bs, m, n, k] = [3, 9, 20, 7];
     const a = rng.uniformArray(bs * m * k, -1, 1);

@@ -1,0 +1,151 @@
+/**
+ * The convolution family on the real layers of f-rMC5 at 256×256×24 (bench/shapes.ts): forward and
+ * forward + both gradients, GFLOP/s (2·MACs, the backward counted as twice the forward), GB/s (the
+ * tensors each pass must read and write once), the ratio to the device's f32 GEMM ceiling measured in
+ * the same run (bench/matmul.bench.ts), and the speed-up over TensorFlow.js on the same adapter in the
+ * same process. tfjs layers whose full-depth forward + backward would take over 60 s are timed on a
+ * thinner volume (fewer slices) and compared by GFLOP/s; the row says so.
+ */
+import type { Gpu } from '../src/gpu/gpu.js';
+import { conv3d, conv3dBackwardInput, conv3dBackwardWeight } from '../src/kernels/conv.js';
+import { tuningFor } from '../src/kernels/tuning.js';
+import { Rng } from '../src/util/rng.js';
+import { gbps, gflops, table, timeIt } from './harness.js';
+import { gemmCeiling } from './matmul.bench.js';
+import type { BenchRecord } from './record.js';
+import { type ConvShape, FRMC5_CONVS, PEER_CONVS, QUICK_CONVS, STEM_3D, convMacs, outShape, withBatch, withDepth } from './shapes.js';
+import { tfjsPeer, tfjsUnavailable } from './tfjs-peer.js';
+
+const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+/** Longest a peer may take on one layer's forward + backward before it is timed on fewer slices. */
+const PEER_LIMIT_MS = 60_000;
+
+interface PeerTiming {
+  fwdMs: number;
+  fwdBwdMs: number;
+  /** Slices (or, for depth-1 layers, batch entries) the peer ran on: the layer's own unless reduced. */
+  depth: number;
+  gflopsFwd: number;
+  gflopsFwdBwd: number;
+  note?: string;
+}
+
+/** The layer thinned to `k` slices (or, for depth-1 inputs, `k` batch entries), and how that reads. */
+function thin(s: ConvShape, k: number): { shape: ConvShape; size: number; what: string } {
+  if (s.x[2] > 1) return { shape: withDepth(s, k), size: s.x[2], what: 'slices' };
+  return { shape: withBatch(s, k), size: s.x[0], what: 'images' };
+}
+
+async function timePeer(s: ConvShape, quick: boolean): Promise<PeerTiming | null> {
+  const tf = await tfjsPeer();
+  if (!tf) return null;
+  const full = thin(s, 1).size;
+  const minK = Math.min(full, s.x[2] > 1 && s.w[2] > 1 ? 3 : 1);
+  // In --quick mode the peer always runs thinned: a few slices, enough for steady state.
+  const quickK = Math.min(full, s.x[2] > 1 && s.w[2] > 1 ? 3 : 2);
+  let k = full;
+  let note: string | undefined;
+  if (quick && full > quickK) {
+    k = quickK;
+    note = `tfjs timed on ${k} of ${full} ${thin(s, 1).what} (--quick)`;
+  } else {
+    // Probe one forward on the thinnest volume to predict the full layer's cost.
+    const probe = await tf.conv(thin(s, minK).shape, false, 1);
+    const predicted = 3 * probe * (full / minK);
+    if (predicted > PEER_LIMIT_MS) {
+      k = Math.max(minK, Math.min(full, Math.floor((full * PEER_LIMIT_MS) / 3 / predicted)));
+      note = `tfjs timed on ${k} of ${full} ${thin(s, 1).what} (the full layer's forward+backward predicted ${(predicted / 1000).toFixed(0)} s > 60 s)`;
+    }
+  }
+  const sd = thin(s, k).shape;
+  const reps = quick ? 1 : 2;
+  const fwdMs = await tf.conv(sd, false, reps);
+  const fwdBwdMs = await tf.conv(sd, true, reps);
+  const macs = convMacs(sd);
+  return { fwdMs, fwdBwdMs, depth: k, gflopsFwd: gflops(2 * macs, fwdMs), gflopsFwdBwd: gflops(6 * macs, fwdBwdMs), note };
+}
+
+export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+  const rng = new Rng(3);
+  const timing = { warmup: 1, reps: opts.quick ? 1 : 3 };
+  const ceiling = await gemmCeiling(gpu, opts.quick);
+  const shapes = opts.quick ? QUICK_CONVS : [...FRMC5_CONVS, STEM_3D, ...PEER_CONVS];
+  const records: BenchRecord[] = [];
+  const rows: (string | number)[][] = [];
+  const peerNotes: string[] = [];
+  let netFwd = 0;
+  let netFwdBwd = 0;
+  let netFlop = 0;
+
+  for (const s of shapes) {
+    const yShape = outShape(s);
+    const macs = convMacs(s);
+    const x = gpu.tensor(rng.uniformArray(numel(s.x)), s.x);
+    const w = gpu.tensor(rng.uniformArray(numel(s.w), -0.1, 0.1), s.w);
+    const dy = gpu.tensor(rng.uniformArray(numel(yShape)), yShape);
+    const conv = { stride: s.stride, pad: s.pad };
+    const tf = await timeIt(gpu, () => gpu.tidy(() => void conv3d(x, w, conv)), timing);
+    const tb = await timeIt(
+      gpu,
+      () =>
+        gpu.tidy(() => {
+          conv3d(x, w, conv);
+          conv3dBackwardInput(dy, w, s.x, conv);
+          conv3dBackwardWeight(dy, x, s.w, conv);
+        }),
+      timing,
+    );
+    for (const t of [x, w, dy]) t.release();
+    const bx = numel(s.x) * 4;
+    const bw = numel(s.w) * 4;
+    const by = numel(yShape) * 4;
+    const gf = gflops(2 * macs, tf.medianMs);
+    const gb = gflops(6 * macs, tb.medianMs);
+    netFwd += s.count * tf.medianMs;
+    netFwdBwd += s.count * tb.medianMs;
+    netFlop += s.count * 6 * macs;
+
+    const peer = await timePeer(s, opts.quick);
+    const fwdRatio: Record<string, number> = { gemm: gf / ceiling.gflops };
+    const bwdRatio: Record<string, number> = { gemm: gb / ceiling.gflops };
+    if (peer) {
+      fwdRatio.tfjs = gf / peer.gflopsFwd;
+      bwdRatio.tfjs = gb / peer.gflopsFwdBwd;
+      if (peer.note) peerNotes.push(`${s.name}: ${peer.note}`);
+    }
+    if (s.peer) bwdRatio[s.peer.name] = gb / s.peer.gflopsFwdBwd;
+    const note = [peer?.note, s.peer?.note].filter(Boolean).join('; ') || undefined;
+    records.push({ name: `${s.name} fwd`, shape: [...s.x, ...s.w], ms: tf.medianMs, gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: fwdRatio, ...(peer?.note ? { note: peer.note } : {}) });
+    records.push({ name: `${s.name} fwd+bwd`, shape: [...s.x, ...s.w], ms: tb.medianMs, gflops: gb, gbps: gbps(3 * (bx + bw + by), tb.medianMs), ratio: bwdRatio, ...(note ? { note } : {}) });
+    // Progress as it goes: the full run takes minutes on a CPU driver.
+    const thinned = peer && peer.depth !== thin(s, 1).size;
+    console.log(`  ${s.name}: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peer ? `, tfjs ${peer.fwdBwdMs.toFixed(0)} ms${thinned ? ` on ${peer.depth} ${thin(s, 1).what}` : ''}` : ''}`);
+    rows.push([
+      s.name,
+      s.count || '-',
+      tf.medianMs,
+      gf,
+      gf / ceiling.gflops,
+      tb.medianMs,
+      gb,
+      gb / ceiling.gflops,
+      gbps(3 * (bx + bw + by), tb.medianMs),
+      peer ? `${peer.fwdBwdMs.toFixed(0)}${thinned ? `@${s.x[2] > 1 ? 'D' : 'N'}${peer.depth}` : ''}` : '-',
+      peer ? `${(gb / peer.gflopsFwdBwd).toFixed(1)}×` : '-',
+      s.peer ? `${(gb / s.peer.gflopsFwdBwd).toFixed(1)}× ${s.peer.name}` : '',
+    ]);
+  }
+  const t = tuningFor(gpu);
+  console.log(
+    `conv on ${gpu.adapter.description} — tiles fwd ${t.convForward.wg}×${t.convForward.tm}, dx ${t.convBackwardInput.wg}×${t.convBackwardInput.tm}, dw ${t.convBackwardWeight.wg}×${t.convBackwardWeight.tm}; ` +
+      `GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³)`,
+  );
+  console.log(table(['layer', '×', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
+  if (!opts.quick) {
+    console.log(`f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`);
+    records.push({ name: 'f-rMC5 convolutions fwd+bwd (sum over layers)', shape: [1, 1, 24, 256, 256], ms: netFwdBwd, gflops: gflops(netFlop, netFwdBwd), ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops } });
+  }
+  if (!(await tfjsPeer())) console.log(`tfjs peer unavailable: ${tfjsUnavailable}`);
+  for (const n of peerNotes) console.log(`note: ${n}`);
+  return records;
+}

@@ -1,0 +1,38 @@
+/**
+ * One row of a benchmark: what ran, on which shape, its median time and derived rates, and ratios to
+ * the device's measured ceilings or to a peer run in the same process. Every bench/*.bench.ts returns
+ * these; bench/run.ts prints them and writes them as JSON with the adapter description.
+ */
+export interface BenchRecord {
+  name: string;
+  shape: number[];
+  ms: number;
+  gflops?: number;
+  gbps?: number;
+  ratio?: Record<string, number>;
+  /** Free-form remarks (e.g. a peer timed on a reduced depth, and why). */
+  note?: string;
+}
+
+/** What `bench/run.ts` writes to bench/results/<adapter-slug>.json. */
+export interface BenchResults {
+  adapter: { description: string; vendor: string; architecture: string; device: string; backend: string };
+  date: string;
+  quick: boolean;
+  node: string;
+  /** os.loadavg() at the start and end of the run: CPU drivers share the host's cores with everything else. */
+  loadavg?: { start: number[]; end: number[] };
+  benches: Record<string, { seconds: number; records: BenchRecord[] }>;
+}
+
+/** File-name slug of an adapter description ("SwiftShader driver 5.0.0" → "swiftshader-driver-5-0-0"). */
+export function adapterSlug(description: string): string {
+  return (
+    description
+      .toLowerCase()
+      .replace(/\(.*?\)/g, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'unknown-adapter'
+  );
+}
