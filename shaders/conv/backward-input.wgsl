@@ -8,11 +8,14 @@
 // with the reduction (tap, co), co innermost padded to 4 (matmul/pack.wgsl); dx [N, Cin, D, H, W].
 // Threads: an invocation owns TM positions of the phase (mb + i·WG) × the 16 channels of panel wid.y.
 // Tiling: as conv/forward.wgsl — TM×16 register accumulators, weights shared by subgroupBroadcast from
-// the 4-lane quad that loaded them, one vec4 load of dyb per (position, tap, four co), no workgroup memory.
+// the 4-lane quad (8-lane group, SG8) that loaded them, one vec4 load of dyb per (position, tap, four co), no workgroup memory.
 enable subgroups;
 
 override WG: u32 = 64;
 override TM: u32 = 2;
+// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
+// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
+override SG8: u32 = 0;
 
 const TN: u32 = 16u;
 
@@ -109,7 +112,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   if (params.rowBase + wid.x * WG * TM >= mPhase) {
     return;
   }
-  let q = sid & 3u;
+  // The lane of the quad (or of the 8-lane group, SG8) whose panel entries this invocation loads.
+  let q = sid & select(3u, 7u, SG8 != 0u);
   let p0 = position(mb, mPhase, rem, count);
   let p1 = position(mb + WG, mPhase, rem, count);
   let p2 = position(mb + 2u * WG, mPhase, rem, count);
@@ -143,9 +147,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var wi = (wid.y * params.kp + ((a * k.y + b) * k.z + c) * params.groups) * TN + q;
         for (var g = 0u; g < params.groups; g++) {
           let w0 = wp[wi];
-          let w1 = wp[wi + 4u];
-          let w2 = wp[wi + 8u];
-          let w3 = wp[wi + 12u];
+          var w1 = vec4<f32>();
+          var w2 = vec4<f32>();
+          var w3 = vec4<f32>();
+          if (SG8 != 0u) {
+            w1 = wp[wi + 8u];
+          } else {
+            w1 = wp[wi + 4u];
+            w2 = wp[wi + 8u];
+            w3 = wp[wi + 12u];
+          }
           wi += TN;
           let x0 = load4(r0, g, plane);
           var x1 = vec4<f32>();
@@ -153,9 +164,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           var x3 = vec4<f32>();
           if (TM > 1u) { x1 = load4(r1, g, plane); }
           if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
-          // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+          // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
           {
-            let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w0, 4u); v2 = subgroupBroadcast(w1, 0u); v3 = subgroupBroadcast(w1, 4u);
+            } else {
+              v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w1, 0u); v2 = subgroupBroadcast(w2, 0u); v3 = subgroupBroadcast(w3, 0u);
+            }
             c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
             if (TM > 2u) {
@@ -164,7 +180,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w0, 5u); v2 = subgroupBroadcast(w1, 1u); v3 = subgroupBroadcast(w1, 5u);
+            } else {
+              v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w1, 1u); v2 = subgroupBroadcast(w2, 1u); v3 = subgroupBroadcast(w3, 1u);
+            }
             c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
             if (TM > 2u) {
@@ -173,7 +194,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w0, 6u); v2 = subgroupBroadcast(w1, 2u); v3 = subgroupBroadcast(w1, 6u);
+            } else {
+              v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w1, 2u); v2 = subgroupBroadcast(w2, 2u); v3 = subgroupBroadcast(w3, 2u);
+            }
             c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
             if (TM > 2u) {
@@ -182,7 +208,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w0, 7u); v2 = subgroupBroadcast(w1, 3u); v3 = subgroupBroadcast(w1, 7u);
+            } else {
+              v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w1, 3u); v2 = subgroupBroadcast(w2, 3u); v3 = subgroupBroadcast(w3, 3u);
+            }
             c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
             if (TM > 2u) {

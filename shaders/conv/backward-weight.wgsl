@@ -9,11 +9,14 @@
 // xo innermost padded to 4 (matmul/pack.wgsl); dw as above.
 // Threads: an invocation owns TM weight rows (mb + i·WG) × the 16 channels of panel wid.y.
 // Tiling: as conv/forward.wgsl — TM×16 register accumulators, dy shared by subgroupBroadcast from the
-// 4-lane quad that loaded it, one scalar gather of x per (row, position), no workgroup memory.
+// 4-lane quad (8-lane group, SG8) that loaded it, one scalar gather of x per (row, position), no workgroup memory.
 enable subgroups;
 
 override WG: u32 = 64;
 override TM: u32 = 2;
+// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
+// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
+override SG8: u32 = 0;
 
 const TN: u32 = 16u;
 
@@ -108,7 +111,8 @@ fn store(r: u32, col0: u32, v: vec4<f32>, base: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
-  let q = sid & 3u;
+  // The lane of the quad (or of the 8-lane group, SG8) whose panel entries this invocation loads.
+  let q = sid & select(3u, 7u, SG8 != 0u);
   let mb = params.rowBase + wid.x * WG * TM + li;
   let l0 = lane(mb);
   let l1 = lane(mb + WG);
@@ -139,9 +143,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var wi = ((n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (zo * o.y + yo) * params.groups) * TN + q;
     for (var g = 0u; g < params.groups; g++) {
       let w0 = dyp[wi];
-      let w1 = dyp[wi + 4u];
-      let w2 = dyp[wi + 8u];
-      let w3 = dyp[wi + 12u];
+      var w1 = vec4<f32>();
+      var w2 = vec4<f32>();
+      var w3 = vec4<f32>();
+      if (SG8 != 0u) {
+        w1 = dyp[wi + 8u];
+      } else {
+        w1 = dyp[wi + 4u];
+        w2 = dyp[wi + 8u];
+        w3 = dyp[wi + 12u];
+      }
       wi += TN;
       let x0 = gather4(r0, g * 4u, inner);
       var x1 = vec4<f32>();
@@ -149,9 +160,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       var x3 = vec4<f32>();
       if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
       if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
-      // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+      // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
       {
-        let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+        var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+        if (SG8 != 0u) {
+          v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w0, 4u); v2 = subgroupBroadcast(w1, 0u); v3 = subgroupBroadcast(w1, 4u);
+        } else {
+          v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w1, 0u); v2 = subgroupBroadcast(w2, 0u); v3 = subgroupBroadcast(w3, 0u);
+        }
         c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
         if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
         if (TM > 2u) {
@@ -160,7 +176,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         }
       }
       {
-        let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+        var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+        if (SG8 != 0u) {
+          v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w0, 5u); v2 = subgroupBroadcast(w1, 1u); v3 = subgroupBroadcast(w1, 5u);
+        } else {
+          v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w1, 1u); v2 = subgroupBroadcast(w2, 1u); v3 = subgroupBroadcast(w3, 1u);
+        }
         c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
         if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
         if (TM > 2u) {
@@ -169,7 +190,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         }
       }
       {
-        let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+        var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+        if (SG8 != 0u) {
+          v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w0, 6u); v2 = subgroupBroadcast(w1, 2u); v3 = subgroupBroadcast(w1, 6u);
+        } else {
+          v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w1, 2u); v2 = subgroupBroadcast(w2, 2u); v3 = subgroupBroadcast(w3, 2u);
+        }
         c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
         if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
         if (TM > 2u) {
@@ -178,7 +204,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         }
       }
       {
-        let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+        var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+        if (SG8 != 0u) {
+          v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w0, 7u); v2 = subgroupBroadcast(w1, 3u); v3 = subgroupBroadcast(w1, 7u);
+        } else {
+          v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w1, 3u); v2 = subgroupBroadcast(w2, 3u); v3 = subgroupBroadcast(w3, 3u);
+        }
         c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
         if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
         if (TM > 2u) {

@@ -10,12 +10,15 @@
 // Per row each invocation computes once where its output position reads (validity of the padded window).
 // Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x walks
 // position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per 4-lane
-// quad and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
+// quad (8-lane group with SG8) and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
 // too, so there is no workgroup memory). Loop bounds are uniform, so the broadcasts are too.
 enable subgroups;
 
 override WG: u32 = 64;
 override TM: u32 = 2;
+// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
+// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
+override SG8: u32 = 0;
 override INNER_KW: u32 = 0;
 
 const TN: u32 = 16u;
@@ -127,7 +130,8 @@ fn store(m: u32, col0: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
-  let q = sid & 3u;
+  // The lane of the quad (or of the 8-lane group, SG8) whose panel entries this invocation loads.
+  let q = sid & select(3u, 7u, SG8 != 0u);
   let mb = params.rowBase + wid.x * WG * TM + li;
   let p0 = position(mb);
   let p1 = position(mb + WG);
@@ -167,9 +171,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (TM > 2u) { r2 = row(p2, off, ci); r3 = row(p3, off, ci); }
         for (var g = 0u; g < params.groups; g++) {
           let w0 = wp[wi];
-          let w1 = wp[wi + 4u];
-          let w2 = wp[wi + 8u];
-          let w3 = wp[wi + 12u];
+          var w1 = vec4<f32>();
+          var w2 = vec4<f32>();
+          var w3 = vec4<f32>();
+          if (SG8 != 0u) {
+            w1 = wp[wi + 8u];
+          } else {
+            w1 = wp[wi + 4u];
+            w2 = wp[wi + 8u];
+            w3 = wp[wi + 12u];
+          }
           wi += TN;
           var x0: vec4<f32>;
           var x1 = vec4<f32>();
@@ -184,9 +195,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             if (TM > 1u) { x1 = load4(r1, g, plane); }
             if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
           }
-          // Reduction element 4g + e: the 16 channels come from lane e of the quad.
+          // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
           {
-            let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w0, 4u); v2 = subgroupBroadcast(w1, 0u); v3 = subgroupBroadcast(w1, 4u);
+            } else {
+              v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w1, 0u); v2 = subgroupBroadcast(w2, 0u); v3 = subgroupBroadcast(w3, 0u);
+            }
             c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
             if (TM > 2u) {
@@ -195,7 +211,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w0, 5u); v2 = subgroupBroadcast(w1, 1u); v3 = subgroupBroadcast(w1, 5u);
+            } else {
+              v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w1, 1u); v2 = subgroupBroadcast(w2, 1u); v3 = subgroupBroadcast(w3, 1u);
+            }
             c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
             if (TM > 2u) {
@@ -204,7 +225,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w0, 6u); v2 = subgroupBroadcast(w1, 2u); v3 = subgroupBroadcast(w1, 6u);
+            } else {
+              v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w1, 2u); v2 = subgroupBroadcast(w2, 2u); v3 = subgroupBroadcast(w3, 2u);
+            }
             c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
             if (TM > 2u) {
@@ -213,7 +239,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
           }
           {
-            let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+            var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+            if (SG8 != 0u) {
+              v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w0, 7u); v2 = subgroupBroadcast(w1, 3u); v3 = subgroupBroadcast(w1, 7u);
+            } else {
+              v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w1, 3u); v2 = subgroupBroadcast(w2, 3u); v3 = subgroupBroadcast(w3, 3u);
+            }
             c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
             if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
             if (TM > 2u) {

@@ -5,15 +5,19 @@
 // (wid.y); wid.x walks row blocks of WG·TM rows (from rowBase), wid.z the batch.
 // Tiling: register blocking, TM×16 accumulators as TM·4 vec4s. The packed B panel is shared by every
 // invocation: per group of four k, lane e of each 4-lane quad loads slot s (4 columns) at k = 4kp + e
-// and subgroupBroadcast hands it to the whole subgroup — on CPU Vulkan drivers a load costs ~10–30×
+// (with SG8, lanes 0–7 of each 8-lane group share the 16 entries) and subgroupBroadcast hands it to the
+// whole subgroup — on CPU Vulkan drivers a load costs ~10–30×
 // an FMA (each is a per-lane loop), so each A load brings four k at once and feeds 64 FMAs, each B
-// load serves four lanes. Blocked A also keeps neighbouring invocations on neighbouring addresses
+// load serves four (or eight) lanes. Blocked A also keeps neighbouring invocations on neighbouring addresses
 // (row-major A at a power-of-two stride thrashes one cache set). No workgroup memory and no barriers:
 // both are slow on software Vulkan. Loop bounds are uniform so the broadcasts run in uniform control flow.
 enable subgroups;
 
 override WG: u32 = 64;
 override TM: u32 = 2;
+// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
+// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
+override SG8: u32 = 0;
 override HAS_BIAS: u32 = 0;
 
 const TN: u32 = 16u;
@@ -52,7 +56,8 @@ fn store(row: u32, col0: u32, v: vec4<f32>, cBase: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
-  let q = sid & 3u;
+  // The lane of the quad (or of the 8-lane group, SG8) whose panel entries this invocation loads.
+  let q = sid & select(3u, 7u, SG8 != 0u);
   let mb = params.rowBase + wid.x * WG * TM + li;
   let aBase = wid.z * params.batchA;
   // Rows past the end are clamped so every load stays in bounds; they are never stored.
@@ -69,9 +74,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var kp = 0u; kp < params.kp; kp++) {
     let wi = pBase + kp * TN;
     let w0 = bp[wi];
-    let w1 = bp[wi + 4u];
-    let w2 = bp[wi + 8u];
-    let w3 = bp[wi + 12u];
+    var w1 = vec4<f32>();
+    var w2 = vec4<f32>();
+    var w3 = vec4<f32>();
+    if (SG8 != 0u) {
+      w1 = bp[wi + 8u];
+    } else {
+      w1 = bp[wi + 4u];
+      w2 = bp[wi + 8u];
+      w3 = bp[wi + 12u];
+    }
     let ka = kp * params.m;
     let x0 = ab[ra0 + ka];
     var x1 = vec4<f32>();
@@ -79,9 +91,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     var x3 = vec4<f32>();
     if (TM > 1u) { x1 = ab[ra1 + ka]; }
     if (TM > 2u) { x2 = ab[ra2 + ka]; x3 = ab[ra3 + ka]; }
-    // k = k0 + e: columns 4s..4s+3 come from lane e of the quad.
+    // k = k0 + e: columns 4s..4s+3 come from lane e of the quad (lane 4s + e of the 8-lane group).
     {
-      let v0 = subgroupBroadcast(w0, 0u); let v1 = subgroupBroadcast(w1, 0u); let v2 = subgroupBroadcast(w2, 0u); let v3 = subgroupBroadcast(w3, 0u);
+      var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+      if (SG8 != 0u) {
+        v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w0, 4u); v2 = subgroupBroadcast(w1, 0u); v3 = subgroupBroadcast(w1, 4u);
+      } else {
+        v0 = subgroupBroadcast(w0, 0u); v1 = subgroupBroadcast(w1, 0u); v2 = subgroupBroadcast(w2, 0u); v3 = subgroupBroadcast(w3, 0u);
+      }
       c00 = fma(vec4<f32>(x0.x), v0, c00); c01 = fma(vec4<f32>(x0.x), v1, c01); c02 = fma(vec4<f32>(x0.x), v2, c02); c03 = fma(vec4<f32>(x0.x), v3, c03);
       if (TM > 1u) { c10 = fma(vec4<f32>(x1.x), v0, c10); c11 = fma(vec4<f32>(x1.x), v1, c11); c12 = fma(vec4<f32>(x1.x), v2, c12); c13 = fma(vec4<f32>(x1.x), v3, c13); }
       if (TM > 2u) {
@@ -90,7 +107,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     {
-      let v0 = subgroupBroadcast(w0, 1u); let v1 = subgroupBroadcast(w1, 1u); let v2 = subgroupBroadcast(w2, 1u); let v3 = subgroupBroadcast(w3, 1u);
+      var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+      if (SG8 != 0u) {
+        v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w0, 5u); v2 = subgroupBroadcast(w1, 1u); v3 = subgroupBroadcast(w1, 5u);
+      } else {
+        v0 = subgroupBroadcast(w0, 1u); v1 = subgroupBroadcast(w1, 1u); v2 = subgroupBroadcast(w2, 1u); v3 = subgroupBroadcast(w3, 1u);
+      }
       c00 = fma(vec4<f32>(x0.y), v0, c00); c01 = fma(vec4<f32>(x0.y), v1, c01); c02 = fma(vec4<f32>(x0.y), v2, c02); c03 = fma(vec4<f32>(x0.y), v3, c03);
       if (TM > 1u) { c10 = fma(vec4<f32>(x1.y), v0, c10); c11 = fma(vec4<f32>(x1.y), v1, c11); c12 = fma(vec4<f32>(x1.y), v2, c12); c13 = fma(vec4<f32>(x1.y), v3, c13); }
       if (TM > 2u) {
@@ -99,7 +121,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     {
-      let v0 = subgroupBroadcast(w0, 2u); let v1 = subgroupBroadcast(w1, 2u); let v2 = subgroupBroadcast(w2, 2u); let v3 = subgroupBroadcast(w3, 2u);
+      var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+      if (SG8 != 0u) {
+        v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w0, 6u); v2 = subgroupBroadcast(w1, 2u); v3 = subgroupBroadcast(w1, 6u);
+      } else {
+        v0 = subgroupBroadcast(w0, 2u); v1 = subgroupBroadcast(w1, 2u); v2 = subgroupBroadcast(w2, 2u); v3 = subgroupBroadcast(w3, 2u);
+      }
       c00 = fma(vec4<f32>(x0.z), v0, c00); c01 = fma(vec4<f32>(x0.z), v1, c01); c02 = fma(vec4<f32>(x0.z), v2, c02); c03 = fma(vec4<f32>(x0.z), v3, c03);
       if (TM > 1u) { c10 = fma(vec4<f32>(x1.z), v0, c10); c11 = fma(vec4<f32>(x1.z), v1, c11); c12 = fma(vec4<f32>(x1.z), v2, c12); c13 = fma(vec4<f32>(x1.z), v3, c13); }
       if (TM > 2u) {
@@ -108,7 +135,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     }
     {
-      let v0 = subgroupBroadcast(w0, 3u); let v1 = subgroupBroadcast(w1, 3u); let v2 = subgroupBroadcast(w2, 3u); let v3 = subgroupBroadcast(w3, 3u);
+      var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
+      if (SG8 != 0u) {
+        v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w0, 7u); v2 = subgroupBroadcast(w1, 3u); v3 = subgroupBroadcast(w1, 7u);
+      } else {
+        v0 = subgroupBroadcast(w0, 3u); v1 = subgroupBroadcast(w1, 3u); v2 = subgroupBroadcast(w2, 3u); v3 = subgroupBroadcast(w3, 3u);
+      }
       c00 = fma(vec4<f32>(x0.w), v0, c00); c01 = fma(vec4<f32>(x0.w), v1, c01); c02 = fma(vec4<f32>(x0.w), v2, c02); c03 = fma(vec4<f32>(x0.w), v3, c03);
       if (TM > 1u) { c10 = fma(vec4<f32>(x1.w), v0, c10); c11 = fma(vec4<f32>(x1.w), v1, c11); c12 = fma(vec4<f32>(x1.w), v2, c12); c13 = fma(vec4<f32>(x1.w), v3, c13); }
       if (TM > 2u) {

@@ -176,7 +176,7 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
     gpu.dispatch(convForwardKernel, {
       bind: { x, xb: xb ? xb.tensor : wp.tensor, wp: wp.tensor, y },
       uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, INNER_KW: innerKw ? 1 : 0 },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
@@ -249,7 +249,7 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
     gpu.dispatch(convBackwardInputKernel, {
       bind: { dyb: dyb.tensor, wp: wp.tensor, dx },
       uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, ph.length],
     });
   }
@@ -304,7 +304,7 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
           rowBase: chunk.first * rowsPerGroup,
         },
       },
-      overrides: { WG: tile.wg, TM: tile.tm },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
       workgroups: [chunk.count, dyp.panels, used],
     });
   }

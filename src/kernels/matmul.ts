@@ -253,7 +253,7 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
           rowBase: chunk.first * rowsPerGroup,
         },
       },
-      overrides: { WG: tile.wg, TM: tile.tm, HAS_BIAS: bias ? 1 : 0 },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
       workgroups: [chunk.count, bp.panels, batch],
     });
   }

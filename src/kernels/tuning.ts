@@ -35,6 +35,11 @@ export interface Tuning {
    * + gather path (conv/col2im.wgsl) instead of 16-channel panels that would be mostly padding.
    */
   thinInputChannels: number;
+  /**
+   * Whether subgroups have at least 8 lanes (the adapter's subgroupMinSize): the broadcast kernels then
+   * spread a k-group's 16 panel entries over 8 lanes (two loads each) instead of 4 (four loads each).
+   */
+  sg8: boolean;
 }
 
 const base: Tuning = {
@@ -47,6 +52,7 @@ const base: Tuning = {
   minWorkgroups: 64,
   minRowsPerSplit: 16,
   thinInputChannels: 8,
+  sg8: false,
 };
 
 /** Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors, every load a per-lane loop. */
@@ -91,7 +97,7 @@ export function tuningFor(gpu: Gpu): Tuning {
   if (!t) {
     const fam = adapterFamily(gpu);
     t = fam === 'lavapipe' ? lavapipe : fam === 'swiftshader' ? swiftshader : hardware;
-    t = clampTuning(gpu, t);
+    t = clampTuning(gpu, { ...t, sg8: subgroupMinSize(gpu) >= 8 });
     chosen.set(gpu, t);
   }
   return t;
@@ -104,6 +110,12 @@ export function setTuning(gpu: Gpu, patch: Partial<Tuning>): Tuning {
   return prev;
 }
 
+/** The adapter's smallest subgroup size (4, WebGPU's minimum, when the adapter does not say). */
+export function subgroupMinSize(gpu: Gpu): number {
+  const info = (gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return gpu.features.has('subgroups') ? (info?.subgroupMinSize ?? 4) : 0;
+}
+
 function clampTuning(gpu: Gpu, t: Tuning): Tuning {
   const maxWg = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup ?? 256, gpu.limits.maxComputeWorkgroupSizeX ?? 256);
   const fix = (g: GemmTile): GemmTile => {
@@ -111,6 +123,7 @@ function clampTuning(gpu: Gpu, t: Tuning): Tuning {
     if (!Number.isInteger(g.wg) || g.wg < 4 || g.wg % 4 !== 0) throw new Error(`tuning: wg must be a multiple of 4, got ${g.wg}`);
     return { wg: Math.min(g.wg, maxWg), tm: g.tm };
   };
+  if (t.sg8 && subgroupMinSize(gpu) < 8) throw new Error(`tuning: sg8 needs subgroups of at least 8 lanes; this adapter's minimum is ${subgroupMinSize(gpu)}`);
   return {
     ...t,
     matmul: fix(t.matmul),

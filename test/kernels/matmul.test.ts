@@ -67,8 +67,9 @@ describe('matmul vs float64 reference', async () => {
     const saved = tuningFor(gpu);
     try {
       // Each shape compiles a pipeline (seconds on CPU drivers), so WG varies along with TM.
-      for (const [tm, wg] of [[1, 32], [2, 16], [4, 64]] as const) {
-        setTuning(gpu, { matmul: { wg, tm } });
+      // On 8-lane subgroups the 4-lane panel sharing is exercised too (sg8 off for one shape).
+      for (const [tm, wg, sg8] of [[1, 32, saved.sg8], [2, 16, false], [4, 64, saved.sg8]] as const) {
+        setTuning(gpu, { matmul: { wg, tm }, sg8 });
         const out = poisoned(gpu, [m, n]);
         matmul(ta, tb, {}, out);
         expect(relErr(await out.read(), want), `tm=${tm} wg=${wg}`).toBeLessThan(1e-5);
