@@ -5,11 +5,14 @@
 // Split-K: wid.z takes `rowsPerSplit` of the N·Do·Ho reduction rows and writes its partial sums to
 // dw[wid.z] (a [splits, Cout, Cin, kD, kH, kW] buffer, summed by conv/reduce-splits.wgsl) — or straight into
 // dw when there is one split.
-// Bindings: x [N, Cin, D, H, W]; dyp = dy packed per batch entry into panels of 16 output channels with
-// xo innermost padded to 4 (matmul/pack.wgsl); dw as above.
-// Threads: an invocation owns TM weight rows (mb + i·WG) × the 16 channels of panel wid.y.
+// Bindings: x [N, Cin, D, H, W] and xb, the same input with channels in fours (matmul/block-k.wgsl) —
+// each path reads one of them, the caller binds any vec4 buffer to the other; dyp = dy packed per batch
+// entry into panels of 16 output channels with xo innermost padded to 4 (matmul/pack.wgsl); dw as above.
+// Threads: an invocation owns TM weight rows (mb + i·WG) × the 16 channels of panel wid.y — or, with
+// ROWQUAD, the four rows (4c4..4c4+3, tap) of one channel quad, read from xb as one vec4 per position
+// (fewer loads and far less index arithmetic, which is what SwiftShader pays for; TM is then 4).
 // Tiling: as conv/forward.wgsl — TM×16 register accumulators, dy shared by subgroupBroadcast from the
-// 4-lane quad (8-lane group, SG8) that loaded it, one scalar gather of x per (row, position), no workgroup memory.
+// 4-lane quad (8-lane group, SG8) that loaded it, no workgroup memory.
 enable subgroups;
 
 override WG: u32 = 64;
@@ -17,6 +20,7 @@ override TM: u32 = 2;
 // 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
 // panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
 override SG8: u32 = 0;
+override ROWQUAD: u32 = 0;
 
 const TN: u32 = 16u;
 
@@ -40,8 +44,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dyp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(2) var<storage, read> xb: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> dyp: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 
 struct Lane {
   // Offset of the tap from the strided output position (tap·dilation − pad), and ci's offset in x.
@@ -61,6 +66,22 @@ struct Inner {
   ulim: i32,
   count: u32,
   ostride: i32,
+}
+
+// The channel quad c4 and tap of quad row rq (ROWQUAD): ciOff is then c4's offset in xb.
+fn laneQuad(rq: u32) -> Lane {
+  let k = params.kernel;
+  let taps = k.x * k.y * k.z;
+  let quads = (params.cin + 3u) / 4u * taps;
+  let rr = min(rq, quads - 1u);
+  let c4 = rr / taps;
+  let t = rr - c4 * taps;
+  let a = t / (k.y * k.z);
+  let t2 = t - a * k.y * k.z;
+  let b = t2 / k.z;
+  let c = t2 - b * k.z;
+  let s = params.inSize;
+  return Lane(vec3<i32>(vec3<u32>(a, b, c) * params.dilation) - vec3<i32>(params.pad), c4 * s.x * s.y * s.z);
 }
 
 fn lane(r: u32) -> Lane {
@@ -97,6 +118,17 @@ fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
   return select(vec4<f32>(), vec4<f32>(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), valid);
 }
 
+// Positions xo = t0..t0+3 of a row for the four channels of a quad (ROWQUAD), transposed so that
+// column j holds channel 4c4 + j at the four positions — the rows of the FMA block below.
+fn quad4(r: Row, t0: u32) -> mat4x4<f32> {
+  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
+  let u = vec4<i32>(r.u0) + vec4<i32>(t) * i32(params.stride.z);
+  let valid = (t < vec4<u32>(params.outSize.z)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(i32(params.inSize.z)));
+  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u, valid));
+  let m = mat4x4<f32>(select(vec4<f32>(), xb[idx.x], valid.x), select(vec4<f32>(), xb[idx.y], valid.y), select(vec4<f32>(), xb[idx.z], valid.z), select(vec4<f32>(), xb[idx.w], valid.w));
+  return transpose(m);
+}
+
 fn store(r: u32, col0: u32, v: vec4<f32>, base: u32) {
   if (r >= params.m) {
     return;
@@ -114,10 +146,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   // The lane of the quad (or of the 8-lane group, SG8) whose panel entries this invocation loads.
   let q = sid & select(3u, 7u, SG8 != 0u);
   let mb = params.rowBase + wid.x * WG * TM + li;
-  let l0 = lane(mb);
-  let l1 = lane(mb + WG);
-  let l2 = lane(mb + 2u * WG);
-  let l3 = lane(mb + 3u * WG);
+  // ROWQUAD: one quad row per invocation (rowBase counts quads then).
+  let mq = params.rowBase + wid.x * WG + li;
+  var l0: Lane;
+  var l1: Lane;
+  var l2: Lane;
+  var l3: Lane;
+  if (ROWQUAD != 0u) {
+    l0 = laneQuad(mq);
+  } else {
+    l0 = lane(mb);
+    l1 = lane(mb + WG);
+    l2 = lane(mb + 2u * WG);
+    l3 = lane(mb + 3u * WG);
+  }
   var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
   var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
   var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
@@ -132,14 +174,17 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var n = first / (o.x * o.y);
   var zo = (first / o.y) % o.x;
   var yo = first % o.y;
+  let chans = select(params.cin, (params.cin + 3u) / 4u, ROWQUAD != 0u);
   for (var rr = first; rr < last; rr++) {
-    let nOff = n * params.cin * s.x * s.y * s.z;
+    let nOff = n * chans * s.x * s.y * s.z;
     let r0 = row(l0, nOff, zo, yo);
     var r1 = r0;
     var r2 = r0;
     var r3 = r0;
-    if (TM > 1u) { r1 = row(l1, nOff, zo, yo); }
-    if (TM > 2u) { r2 = row(l2, nOff, zo, yo); r3 = row(l3, nOff, zo, yo); }
+    if (ROWQUAD == 0u) {
+      if (TM > 1u) { r1 = row(l1, nOff, zo, yo); }
+      if (TM > 2u) { r2 = row(l2, nOff, zo, yo); r3 = row(l3, nOff, zo, yo); }
+    }
     var wi = ((n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (zo * o.y + yo) * params.groups) * TN + q;
     for (var g = 0u; g < params.groups; g++) {
       let w0 = dyp[wi];
@@ -154,12 +199,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         w3 = dyp[wi + 12u];
       }
       wi += TN;
-      let x0 = gather4(r0, g * 4u, inner);
+      var x0: vec4<f32>;
       var x1 = vec4<f32>();
       var x2 = vec4<f32>();
       var x3 = vec4<f32>();
-      if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
-      if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+      if (ROWQUAD != 0u) {
+        let m = quad4(r0, g * 4u);
+        x0 = m[0];
+        x1 = m[1];
+        x2 = m[2];
+        x3 = m[3];
+      } else {
+        x0 = gather4(r0, g * 4u, inner);
+        if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
+        if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
+      }
       // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
       {
         var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
@@ -230,6 +284,27 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   }
   let base = wid.z * params.cout * params.m;
   let n0 = wid.y * TN;
+  if (ROWQUAD != 0u) {
+    // Quad row mq = (c4, tap) holds rows (4c4 + j)·taps + tap.
+    let taps = params.kernel.x * params.kernel.y * params.kernel.z;
+    let quads = (params.cin + 3u) / 4u * taps;
+    if (mq < quads) {
+      let c4 = mq / taps;
+      let tap = mq - c4 * taps;
+      for (var j = 0u; j < 4u; j++) {
+        let ci = 4u * c4 + j;
+        if (ci < params.cin) {
+          let r = ci * taps + tap;
+          var a0 = c00; var a1 = c01; var a2 = c02; var a3 = c03;
+          if (j == 1u) { a0 = c10; a1 = c11; a2 = c12; a3 = c13; }
+          if (j == 2u) { a0 = c20; a1 = c21; a2 = c22; a3 = c23; }
+          if (j == 3u) { a0 = c30; a1 = c31; a2 = c32; a3 = c33; }
+          store(r, n0, a0, base); store(r, n0 + 4u, a1, base); store(r, n0 + 8u, a2, base); store(r, n0 + 12u, a3, base);
+        }
+      }
+    }
+    return;
+  }
   store(mb, n0, c00, base); store(mb, n0 + 4u, c01, base); store(mb, n0 + 8u, c02, base); store(mb, n0 + 12u, c03, base);
   if (TM > 1u) { store(mb + WG, n0, c10, base); store(mb + WG, n0 + 4u, c11, base); store(mb + WG, n0 + 8u, c12, base); store(mb + WG, n0 + 12u, c13, base); }
   if (TM > 2u) {

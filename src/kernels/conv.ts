@@ -43,7 +43,7 @@ export const convBackwardInputKernel = defineKernel({
 export const convBackwardWeightKernel = defineKernel({
   name: 'conv-backward-weight',
   shader: 'conv/backward-weight',
-  bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
+  bindings: { params: 'uniform', x: 'read', xb: 'read', dyp: 'read', dw: 'read_write' },
 });
 
 export const convCol2imKernel = defineKernel({
@@ -280,18 +280,23 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   const dyp = packPanels(dy, { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow });
   const t = tuningFor(gpu);
   const m = g.cin * taps;
-  const tile = fitTile(t.convBackwardWeight, m);
-  const rowsPerGroup = tile.wg * tile.tm;
-  const blocks = Math.ceil(m / rowsPerGroup) * dyp.panels;
+  const plane = prod(g.inSize);
+  // Rows in channel quads (one vec4 of x per position, four rows per invocation) or one row at a time.
+  const quads = t.convBackwardWeightQuads;
+  const tile = quads ? { wg: t.convBackwardWeight.wg, tm: 4 as const } : fitTile(t.convBackwardWeight, m);
+  const rowsPerGroup = quads ? tile.wg : tile.wg * tile.tm;
+  const rowUnits = quads ? Math.ceil(g.cin / 4) * taps : m;
+  const blocks = Math.ceil(rowUnits / rowsPerGroup) * dyp.panels;
   const rows = g.n * od * oh;
   const maxSplits = Math.min(rows, Math.max(1, Math.floor(rows / t.minRowsPerSplit)), gpu.limits.maxComputeWorkgroupsPerDimension!);
   const splits = Math.max(1, Math.min(maxSplits, Math.ceil(t.minWorkgroups / blocks)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
   const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
-  for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
+  const xb = quads ? blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane }) : null;
+  for (const chunk of rowChunks(gpu, Math.ceil(rowUnits / rowsPerGroup))) {
     gpu.dispatch(convBackwardWeightKernel, {
-      bind: { x, dyp: dyp.tensor, dw: target },
+      bind: { x, xb: xb ? xb.tensor : dyp.tensor, dyp: dyp.tensor, dw: target },
       uniforms: {
         params: {
           ...geometryUniforms(g),
@@ -304,10 +309,11 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
           rowBase: chunk.first * rowsPerGroup,
         },
       },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: t.sg8 ? 1 : 0, ROWQUAD: quads ? 1 : 0 },
       workgroups: [chunk.count, dyp.panels, used],
     });
   }
+  xb?.tensor.release();
   dyp.tensor.release();
   if (used > 1) {
     const total = dw.size;

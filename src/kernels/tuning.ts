@@ -25,6 +25,11 @@ export interface Tuning {
   convBackwardInput: GemmTile;
   convBackwardWeight: GemmTile;
   /**
+   * Weight gradient rows in channel quads read as one vec4 per position (TM is then 4): fewer loads and
+   * much less index arithmetic per FMA — a win where every instruction is expensive (SwiftShader).
+   */
+  convBackwardWeightQuads: boolean;
+  /**
    * Split-K for the weight gradient: the reduction over N·Do·Ho rows is cut into enough splits that
    * the grid has at least `minWorkgroups` workgroups, each keeping at least `minRowsPerSplit` rows.
    */
@@ -49,6 +54,7 @@ const base: Tuning = {
   convForward: { wg: 64, tm: 2 },
   convBackwardInput: { wg: 64, tm: 2 },
   convBackwardWeight: { wg: 64, tm: 2 },
+  convBackwardWeightQuads: false,
   minWorkgroups: 64,
   minRowsPerSplit: 16,
   thinInputChannels: 8,
@@ -56,7 +62,7 @@ const base: Tuning = {
 };
 
 /** Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors, every load a per-lane loop. */
-const lavapipe: Tuning = { ...base, name: 'lavapipe' };
+const lavapipe: Tuning = { ...base, name: 'lavapipe', convBackwardWeight: { wg: 32, tm: 2 } };
 
 /** SwiftShader: 4-wide subgroups; arithmetic is slower, so more rows per invocation pay off. */
 const swiftshader: Tuning = {
@@ -65,7 +71,8 @@ const swiftshader: Tuning = {
   matmul: { wg: 64, tm: 4 },
   convForward: { wg: 64, tm: 4 },
   convBackwardInput: { wg: 64, tm: 4 },
-  convBackwardWeight: { wg: 64, tm: 4 },
+  convBackwardWeight: { wg: 32, tm: 4 },
+  convBackwardWeightQuads: true,
 };
 
 /** Hardware GPUs: many more invocations in flight; wide workgroups and small register tiles. */

@@ -84,15 +84,16 @@ describe('conv3d kernels vs float64 reference', async () => {
     });
   }
 
-  it(`every rows-per-invocation choice (TM 1, 2, 4) and a forced weight-gradient split, seed=${seed}`, async () => {
+  it(`every rows-per-invocation choice (TM 1, 2, 4), channel-quad weight rows and a forced weight-gradient split, seed=${seed}`, async () => {
     const saved = tuningFor(gpu);
     try {
       // Each tile shape compiles new pipelines (seconds on CPU drivers): one case, three shapes.
       const c: Case = { name: 'tiles', x: [2, 5, 3, 7, 9], cout: 18, k: [1, 3, 3], opts: { stride: [1, 2, 2], pad: [0, 1, 1] } };
-      // On 8-lane subgroups the 4-lane panel sharing is exercised too (sg8 off for one shape).
-      for (const [tm, wg, sg8] of [[1, 32, saved.sg8], [2, 16, false], [4, 64, saved.sg8]] as const) {
+      // On 8-lane subgroups the 4-lane panel sharing is exercised too (sg8 off for one shape); the weight
+      // gradient runs both with single rows and with channel quads.
+      for (const [tm, wg, sg8, quads] of [[1, 32, saved.sg8, false], [2, 16, false, true], [4, 64, saved.sg8, false]] as const) {
         const tile = { wg, tm };
-        setTuning(gpu, { convForward: tile, convBackwardInput: tile, convBackwardWeight: tile, minWorkgroups: 1000, minRowsPerSplit: 1, sg8 });
+        setTuning(gpu, { convForward: tile, convBackwardInput: tile, convBackwardWeight: tile, convBackwardWeightQuads: quads, minWorkgroups: 1000, minRowsPerSplit: 1, sg8 });
         const e = await checkAll(gpu, rng, c);
         expect(e.fwd, `forward tm=${tm}`).toBeLessThan(TOL);
         expect(e.dx, `dx tm=${tm}`).toBeLessThan(TOL);
