@@ -1,13 +1,15 @@
 // conv3d forward as an implicit GEMM: y[n, co, zo, yo, xo] = Σ_k A[m, k] · W[k, co], NCDHW, no bias.
 // Rows m = (n, zo, yo, xo) flattened (M = N·Do·Ho·Wo), columns co, reduction k over (ci, kd, kh, kw).
-// Bindings: x [N, Cin, D, H, W] and xb, the same input with channels in fours (matmul/block-k.wgsl:
-// xb[(n·⌈Cin/4⌉ + c4)·D·H·W + voxel] = x[n, 4c4..4c4+3, voxel]) — each path reads one of them, the caller
-// binds any vec4 buffer to the other; wp the weight [Cout, Cin, kD, kH, kW] packed by matmul/pack.wgsl
-// into panels of 16 output channels (vec4 = 4 channels at one k); y [N, Cout, Do, Ho, Wo].
+// Bindings: xb, the input x [N, Cin, D, H, W] re-laid for one vec4 load per row and group of four
+// reduction elements; wp the weight [Cout, Cin, kD, kH, kW] packed by matmul/pack.wgsl into panels of 16
+// output channels (vec4 = 4 channels at one k); y [N, Cout, Do, Ho, Wo].
 // The reduction is walked as rows of an inner axis taken four at a time, chosen by INNER_KW:
-//   0: inner = ci, rows = taps (kd, kh, kw): one vec4 load of xb per row and group of four channels;
-//   1: inner = kw (padded to 4), rows = (ci, kd, kh): four scalar gathers of x — for the stem (Cin = 1).
-// Per row each invocation computes once where its output position reads (validity of the padded window).
+//   0: inner = ci, rows = taps (kd, kh, kw); xb has channels in fours (matmul/block-k.wgsl:
+//      xb[(n·⌈Cin/4⌉ + c4)·D·H·W + voxel] = x[n, 4c4..4c4+3, voxel]);
+//   1: inner = kw (padded to 4), rows = (ci, kd, kh) — the stem (Cin = 1); xb holds sliding windows of four
+//      along W, zero-padded (conv/window.wgsl: xb[row·Wp + i] = x[row, i − pW + e·dW], e = 0..3).
+// Per row each invocation computes once where its output position reads (validity of the window in
+// depth and height — and in width for INNER_KW = 0; the windows carry W's padding).
 // Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x walks
 // position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per 4-lane
 // quad (8-lane group with SG8) and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
@@ -36,13 +38,14 @@ struct Params {
   kp: u32,
   groups: u32,
   rowBase: u32,
+  // Row length of the sliding windows (INNER_KW = 1).
+  wp: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> xb: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> wp: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> xb: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 struct Pos {
   // Input coordinate of the window origin (may be negative: padding), and the batch offset into x.
@@ -53,15 +56,6 @@ struct Pos {
 struct Row {
   base: i32,
   u0: i32,
-}
-
-// How inner elements t = 0, 1, … of a row are addressed: coordinate u = u0 + t·du, valid for
-// 0 ≤ u < ulim and t < count, at x[base + u·ostride]. A row outside the volume gets u0 far below 0.
-struct Inner {
-  du: i32,
-  ulim: i32,
-  count: u32,
-  ostride: i32,
 }
 
 fn position(m: u32) -> Pos {
@@ -75,9 +69,9 @@ fn position(m: u32) -> Pos {
   let yo = r2 / o.z;
   let xo = r2 - yo * o.z;
   let i = params.inSize;
-  // Batch offset in x (thin path) or in xb, counted in vec4s (blocked path).
-  let chans = select(params.groups, params.cin, INNER_KW != 0u);
-  return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), n * chans * i.x * i.y * i.z);
+  // Batch offset in xb, in vec4s: window rows of Wp (thin path) or channel quads of D·H·W voxels.
+  let off = select(n * params.groups * i.x * i.y * i.z, n * params.cin * i.x * i.y * params.wp, INNER_KW != 0u);
+  return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), off);
 }
 
 // Where row (ci, tap) of the reduction starts for one output position.
@@ -86,30 +80,21 @@ fn row(p: Pos, tapOff: vec3<i32>, ci: u32) -> Row {
   let s = vec3<i32>(params.inSize);
   let okZY = all((c.xy >= vec2<i32>(0)) & (c.xy < s.xy));
   if (INNER_KW != 0u) {
-    // Inner axis x: element t at x coordinate c.z + t·dW of the row (ci, zi, yi).
-    let rowStart = i32(p.nOff + ci * params.inSize.x * params.inSize.y * params.inSize.z) + (c.x * s.y + c.y) * s.z;
-    return Row(rowStart, select(-1073741824, c.z, okZY));
+    // Inner axis kw: group g at xb[row·Wp + (c.z + pW) + 4g·dW] (c.z + pW = xo·sW ≥ 0: the windows are padded).
+    let rowStart = i32(p.nOff + ((ci * params.inSize.x) * params.inSize.y) * params.wp) + (c.x * s.y + c.y) * i32(params.wp);
+    return Row(rowStart + c.z + i32(params.pad.z), select(-1073741824, 0, okZY));
   }
   // Inner axis ci: group g of channels at xb[base + g·D·H·W].
   let ok = okZY & (c.z >= 0) & (c.z < s.z);
   return Row(i32(p.nOff) + (c.x * s.y + c.y) * s.z + c.z, select(-1073741824, 0, ok));
 }
 
-// Four consecutive inner elements t0..t0+3 of a row (thin path), zero outside the volume or past the
-// inner extent.
-// Vector form without short-circuit logic: branches here make CPU drivers' compile times explode.
-// Channels 4g..4g+3 of a row (blocked path): zero outside the volume; padded channels are zero in xb.
-fn load4(r: Row, g: u32, plane: u32) -> vec4<f32> {
+// Reduction elements 4g..4g+3 of a row: channels 4g..4g+3 (INNER_KW = 0, stride D·H·W between groups)
+// or kernel columns 4g..4g+3 (INNER_KW = 1, stride 4·dW); zero outside the volume. No short-circuit
+// logic anywhere on this path: branches make the CPU drivers' compile times explode.
+fn load4(r: Row, g: u32, step: u32) -> vec4<f32> {
   let ok = r.u0 >= 0;
-  return select(vec4<f32>(), xb[u32(select(0, r.base + i32(g * plane), ok))], ok);
-}
-
-fn gather4(r: Row, t0: u32, inner: Inner) -> vec4<f32> {
-  let t = vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u);
-  let u = vec4<i32>(r.u0) + vec4<i32>(t) * inner.du;
-  let valid = (t < vec4<u32>(inner.count)) & (u >= vec4<i32>(0)) & (u < vec4<i32>(inner.ulim));
-  let idx = vec4<u32>(select(vec4<i32>(0), vec4<i32>(r.base) + u * inner.ostride, valid));
-  return select(vec4<f32>(), vec4<f32>(x[idx.x], x[idx.y], x[idx.z], x[idx.w]), valid);
+  return select(vec4<f32>(), xb[u32(select(0, r.base + i32(g * step), ok))], ok);
 }
 
 fn store(m: u32, col0: u32, v: vec4<f32>) {
@@ -147,11 +132,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     outer = vec3<u32>(params.cin, k.x, k.y);
   }
   let i3 = params.inSize;
-  let plane = i3.x * i3.y * i3.z;
-  var inner = Inner(1, i32(params.cin), params.cin, i32(i3.x * i3.y * i3.z));
-  if (INNER_KW != 0u) {
-    inner = Inner(i32(params.dilation.z), i32(i3.z), k.z, 1);
-  }
+  let step = select(i3.x * i3.y * i3.z, 4u * params.dilation.z, INNER_KW != 0u);
   var wi = wid.y * params.kp * TN + q;
   for (var o0 = 0u; o0 < outer.x; o0++) {
     for (var o1 = 0u; o1 < outer.y; o1++) {
@@ -182,19 +163,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             w3 = wp[wi + 12u];
           }
           wi += TN;
-          var x0: vec4<f32>;
+          let x0 = load4(r0, g, step);
           var x1 = vec4<f32>();
           var x2 = vec4<f32>();
           var x3 = vec4<f32>();
-          if (INNER_KW != 0u) {
-            x0 = gather4(r0, g * 4u, inner);
-            if (TM > 1u) { x1 = gather4(r1, g * 4u, inner); }
-            if (TM > 2u) { x2 = gather4(r2, g * 4u, inner); x3 = gather4(r3, g * 4u, inner); }
-          } else {
-            x0 = load4(r0, g, plane);
-            if (TM > 1u) { x1 = load4(r1, g, plane); }
-            if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
-          }
+          if (TM > 1u) { x1 = load4(r1, g, step); }
+          if (TM > 2u) { x2 = load4(r2, g, step); x3 = load4(r3, g, step); }
           // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
           {
             var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;

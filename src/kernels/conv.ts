@@ -31,7 +31,13 @@ export interface ConvOptions {
 export const convForwardKernel = defineKernel({
   name: 'conv-forward',
   shader: 'conv/forward',
-  bindings: { params: 'uniform', x: 'read', xb: 'read', wp: 'read', y: 'read_write' },
+  bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
+});
+
+export const convWindowKernel = defineKernel({
+  name: 'conv-forward-window',
+  shader: 'conv/window',
+  bindings: { params: 'uniform', x: 'read', xw: 'read_write' },
 });
 
 export const convBackwardInputKernel = defineKernel({
@@ -169,18 +175,33 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
   const tile = fitTile(tuningFor(gpu).convForward, m);
   const rowsPerGroup = tile.wg * tile.tm;
   const plane = prod(g.inSize);
-  // The blocked path reads x with channels in fours; the thin path reads x itself (xb then only has
-  // to be some vec4 buffer: the packed weights).
-  const xb = innerKw ? null : blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane });
+  const groups = wp.innerPad / 4;
+  // xb: channels in fours (blocked path) or sliding windows of four along W (thin path, the stem).
+  let xb: GpuTensor;
+  let wpLen = 0;
+  if (innerKw) {
+    wpLen = Math.max(g.inSize[2] + 2 * g.pad[2], (g.outSize[2] - 1) * g.stride[2] + 4 * (groups - 1) * g.dilation[2] + 1);
+    const rows = g.n * g.cin * g.inSize[0] * g.inSize[1];
+    xb = gpu.empty([rows * wpLen * 4]);
+    const [gx, gy] = grid1d(rows * wpLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+    gpu.dispatch(convWindowKernel, {
+      bind: { x, xw: xb },
+      uniforms: { params: { rows, w: g.inSize[2], wp: wpLen, padW: g.pad[2], dilW: g.dilation[2] } },
+      overrides: { WG: 256 },
+      workgroups: [gx, gy, 1],
+    });
+  } else {
+    xb = blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane }).tensor;
+  }
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(convForwardKernel, {
-      bind: { x, xb: xb ? xb.tensor : wp.tensor, wp: wp.tensor, y },
-      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
+      bind: { xb, wp: wp.tensor, y },
+      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: chunk.first * rowsPerGroup, wp: wpLen } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
-  xb?.tensor.release();
+  xb.release();
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */

@@ -1,0 +1,36 @@
+// Sliding windows of four along W for the thin-input forward (the stem), NCDHW:
+//   xw[row·Wp + i] = vec4(x[row, i − pW + e·dW], e = 0..3), zero outside 0 ≤ · < W,
+// with row = ((n·Cin + ci)·D + z)·H + y. A group of four kernel columns kw = 4g..4g+3 at output column xo
+// then reads x at xw[row·Wp + xo·sW + 4g·dW] — one vec4 load, no per-element bounds arithmetic.
+// One thread per output vec4 on a 2-D grid.
+override WG: u32 = 256;
+
+struct Params {
+  rows: u32,
+  w: u32,
+  wp: u32,
+  padW: u32,
+  dilW: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> xw: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = gid.x + gid.y * nwg.x * WG;
+  if (idx >= params.rows * params.wp) {
+    return;
+  }
+  let r = idx / params.wp;
+  let i = idx - r * params.wp;
+  var v = vec4<f32>();
+  for (var e = 0u; e < 4u; e++) {
+    let xi = i32(i) - i32(params.padW) + i32(e * params.dilW);
+    if (xi >= 0 && xi < i32(params.w)) {
+      v[e] = x[r * params.w + u32(xi)];
+    }
+  }
+  xw[idx] = v;
+}
