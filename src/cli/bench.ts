@@ -1,9 +1,12 @@
-/** `voxelgrad bench`: the kernel and network benchmarks of bench/ (same as `npm run bench`). */
+/** `voxelgrad bench`: the kernel benchmarks of bench/ (same as `npm run bench`), run as a child process. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type FlagSpec, formatHelp, parseArgs } from './args.js';
 
 export const benchFlags: Record<string, FlagSpec> = {
-  quick: { type: 'boolean', help: 'small iteration counts and shapes (minutes on a CPU driver)' },
-  filter: { type: 'string', help: 'only benches whose name contains this text' },
+  quick: { type: 'boolean', help: 'small iteration counts (minutes on a CPU driver)' },
+  only: { type: 'string', help: 'comma-separated bench names: matmul, conv, norm-pool, head-loss' },
   adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -11,10 +14,13 @@ export const benchFlags: Record<string, FlagSpec> = {
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { flags } = parseArgs(argv, benchFlags, 'bench');
   if (flags.help) {
-    out(formatHelp('bench', 'Times the kernels and networks on the real layer shapes; writes bench/results/<adapter>.json.', benchFlags));
+    out(formatHelp('bench', 'Times the kernels on the real layer shapes of f-rMC5; writes bench/results/<adapter>.json.', benchFlags));
     return 0;
   }
-  // bench/ is compiled next to src/ in dist/; imported lazily so the CLI starts fast.
-  const mod = (await import(new URL('../../bench/run.js', import.meta.url).href)) as { runBench: (o: { quick: boolean; filter?: string; adapter?: string; out: (s: string) => void }) => Promise<number> };
-  return mod.runBench({ quick: Boolean(flags.quick), ...(flags.filter ? { filter: String(flags.filter) } : {}), ...(flags.adapter ? { adapter: String(flags.adapter) } : {}), out });
+  // bench/ is compiled next to src/ in dist/ (dist/bench/run.js).
+  const runner = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+  if (!existsSync(runner)) throw new Error(`${runner} is missing; run 'npm run build' first`);
+  const args = [runner, ...(flags.quick ? ['--quick'] : []), ...(flags.only ? ['--only', String(flags.only)] : []), ...(flags.adapter ? ['--adapter', String(flags.adapter)] : [])];
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  return r.status ?? 1;
 }
