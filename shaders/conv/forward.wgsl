@@ -40,6 +40,8 @@ struct Params {
   rowBase: u32,
   // Row length of the sliding windows (INNER_KW = 1).
   wp: u32,
+  // First batch entry held in xb (large batches are convolved in chunks that fit one binding).
+  nBase: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -70,7 +72,8 @@ fn position(m: u32) -> Pos {
   let xo = r2 - yo * o.z;
   let i = params.inSize;
   // Batch offset in xb, in vec4s: window rows of Wp (thin path) or channel quads of D·H·W voxels.
-  let off = select(n * params.groups * i.x * i.y * i.z, n * params.cin * i.x * i.y * params.wp, INNER_KW != 0u);
+  let nb = n - params.nBase;
+  let off = select(nb * params.groups * i.x * i.y * i.z, nb * params.cin * i.x * i.y * params.wp, INNER_KW != 0u);
   return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), off);
 }
 

@@ -1,5 +1,5 @@
 // Re-lays the per-invocation operand of the GEMM kernels out in blocks of four reduction elements:
-//   out[(b·K4 + k4)·rows + r] = vec4(src[b·srcBatch + r·sRow + (4·k4 + e)·sK], e = 0..3), zero for k ≥ K.
+//   out[(b·K4 + k4)·rows + r] = vec4(src[srcBase + b·srcBatch + r·sRow + (4·k4 + e)·sK], e = 0..3), zero for k ≥ K.
 // matmul's A (rows m, k along a row or, transposed, down a column) and the convolutions' x / dy (rows =
 // voxels of one batch entry, k = channel, so NC/4DHW4 — channels in fours) then arrive as one vec4 per
 // row and k-group, and neighbouring rows — neighbouring invocations of the GEMM — are adjacent in memory.
@@ -13,6 +13,7 @@ struct Params {
   sRow: u32,
   sK: u32,
   srcBatch: u32,
+  srcBase: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -28,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   let r = idx % params.rows;
   let k0 = (idx / params.rows) * 4u;
-  let base = gid.z * params.srcBatch + r * params.sRow;
+  let base = params.srcBase + gid.z * params.srcBatch + r * params.sRow;
   var v = vec4<f32>();
   for (var e = 0u; e < 4u; e++) {
     if (k0 + e < params.k) {

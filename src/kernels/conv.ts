@@ -5,18 +5,22 @@
  *  - forward:          rows (n, zo, yo, xo), columns co, reduction (ci, kd, kh, kw);
  *  - backward-input:   rows (n, z, y, x) of one stride phase, columns ci, reduction over the taps that
  *                      reach that phase × co (taps that cannot contribute are skipped, not masked);
+ *                      for thin inputs (the stem) a 1×1×1 product of dy with every tap's weights
+ *                      followed by a gather (conv/col2im.wgsl);
  *  - backward-weight:  rows (ci, kd, kh, kw), columns co, reduction over (n, zo, yo, xo), split across
  *                      workgroups (split-K) and summed by a small reduction kernel when it is long.
- * The weight (forward, backward-input) and dy (backward-weight) are packed into 16-channel panels first.
+ * The broadcast operand — the weight (forward, backward-input) or dy (backward-weight) — is packed into
+ * 16-channel panels first, and the per-invocation operand re-laid for vec4 loads (channels in fours, or
+ * sliding windows along W for the stem). All of these re-layouts are O(tensor size), small next to the
+ * GEMM; their temporaries are released before the op returns.
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-
-type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
-import { fitTile, tuningFor } from './tuning.js';
+import { bindingLimit, fitTile, tuningFor } from './tuning.js';
 
+type F32 = GpuTensor<'f32'>;
 export type Triple = readonly [number, number, number];
 
 export interface ConvOptions {
@@ -171,37 +175,48 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
 /** The forward GEMM on already packed weights (conv3d, and the thin-input input gradient). */
 function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, y: GpuTensor): void {
   const gpu = x.gpu;
-  const m = g.n * prod(g.outSize);
-  const tile = fitTile(tuningFor(gpu).convForward, m);
+  const tile = fitTile(tuningFor(gpu).convForward, g.n * prod(g.outSize));
   const rowsPerGroup = tile.wg * tile.tm;
   const plane = prod(g.inSize);
+  const outPlane = prod(g.outSize);
   const groups = wp.innerPad / 4;
-  // xb: channels in fours (blocked path) or sliding windows of four along W (thin path, the stem).
-  let xb: GpuTensor;
-  let wpLen = 0;
-  if (innerKw) {
-    wpLen = Math.max(g.inSize[2] + 2 * g.pad[2], (g.outSize[2] - 1) * g.stride[2] + 4 * (groups - 1) * g.dilation[2] + 1);
-    const rows = g.n * g.cin * g.inSize[0] * g.inSize[1];
-    xb = gpu.empty([rows * wpLen * 4]);
-    const [gx, gy] = grid1d(rows * wpLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
-    gpu.dispatch(convWindowKernel, {
-      bind: { x, xw: xb },
-      uniforms: { params: { rows, w: g.inSize[2], wp: wpLen, padW: g.pad[2], dilW: g.dilation[2] } },
-      overrides: { WG: 256 },
-      workgroups: [gx, gy, 1],
-    });
-  } else {
-    xb = blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane }).tensor;
+  // xb: channels in fours (blocked path) or sliding windows of four along W (thin path, the stem). A
+  // batch whose xb would exceed one binding is convolved a few entries at a time.
+  const wpLen = innerKw ? Math.max(g.inSize[2] + 2 * g.pad[2], (g.outSize[2] - 1) * g.stride[2] + 4 * (groups - 1) * g.dilation[2] + 1) : 0;
+  const perEntry = 16 * (innerKw ? g.cin * g.inSize[0] * g.inSize[1] * wpLen : groups * plane);
+  const limit = bindingLimit(gpu);
+  if (perEntry > limit) {
+    throw new GpuError('over-limit', `conv3d: one batch entry of [${g.cin}, ${g.inSize.join(', ')}] needs ${perEntry} bytes of re-laid input, more than this adapter's binding limit ${limit}; crop or resize the volume`);
   }
-  for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
-    gpu.dispatch(convForwardKernel, {
-      bind: { xb, wp: wp.tensor, y },
-      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: chunk.first * rowsPerGroup, wp: wpLen } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
-      workgroups: [chunk.count, wp.panels, 1],
-    });
+  const perChunk = Math.max(1, Math.floor(limit / perEntry));
+  for (let n0 = 0; n0 < g.n; n0 += perChunk) {
+    const n1 = Math.min(g.n, n0 + perChunk);
+    let xb: GpuTensor;
+    if (innerKw) {
+      const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
+      const rows = (n1 - n0) * rowsPerEntry;
+      xb = gpu.empty([rows * wpLen * 4]);
+      const [gx, gy] = grid1d(rows * wpLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+      gpu.dispatch(convWindowKernel, {
+        bind: { x, xw: xb },
+        uniforms: { params: { rows, w: g.inSize[2], wp: wpLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
+        overrides: { WG: 256 },
+        workgroups: [gx, gy, 1],
+      });
+    } else {
+      xb = blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: n1 - n0, srcBatch: g.cin * plane, srcBase: n0 * g.cin * plane }).tensor;
+    }
+    const m = n1 * outPlane;
+    for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
+      gpu.dispatch(convForwardKernel, {
+        bind: { xb, wp: wp.tensor, y },
+        uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, wp: wpLen, nBase: n0 } },
+        overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
+        workgroups: [chunk.count, wp.panels, 1],
+      });
+    }
+    xb.release();
   }
-  xb.release();
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
@@ -238,7 +253,7 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
   const taps = prod(g.kernel);
   const colsBytes = 4 * g.n * g.cin * taps * prod(g.outSize);
-  if (g.cin <= tuningFor(gpu).thinInputChannels && colsBytes <= gpu.limits.maxStorageBufferBindingSize!) {
+  if (g.cin <= tuningFor(gpu).thinInputChannels && colsBytes <= bindingLimit(gpu)) {
     // Thin input (the stem): 16-channel panels over Cin would be mostly padding. Multiply dy by every
     // tap's weights instead (a 1×1×1 convolution of dy into Cin·taps channels), then gather.
     const colsGeom: ConvGeometry = { n: g.n, cin: g.cout, cout: g.cin * taps, inSize: g.outSize, kernel: [1, 1, 1], outSize: g.outSize, stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] };

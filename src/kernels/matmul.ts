@@ -116,6 +116,8 @@ export interface BlockSource {
   sK: number;
   batch?: number;
   srcBatch?: number;
+  /** Element offset of batch entry 0 in src (for chunks of a batch). */
+  srcBase?: number;
 }
 
 /**
@@ -132,7 +134,7 @@ export function blockK(src: GpuTensor, s: BlockSource): { tensor: F32; k4: numbe
   const [gx, gy] = grid1d(total, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(blockKKernel, {
     bind: { src, out: tensor },
-    uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0 } },
+    uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0, srcBase: s.srcBase ?? 0 } },
     overrides: { WG: PACK_WG },
     workgroups: [gx, gy, batch],
   });

@@ -1,8 +1,8 @@
 /**
  * Per-adapter tile choices for the GEMM-shaped kernels (matmul and the three convolution kernels).
- * Chosen by measurement on each adapter (bench/matmul.bench.ts and bench/conv.bench.ts print the
- * sweeps; the numbers behind each choice are in the comments). Tests and the bench may override them
- * with `setTuning`; nothing else needs to know they exist.
+ * Chosen by measurement on each adapter — best-of-N GFLOP/s per kernel on the f-rMC5 layers, swept
+ * with `npm run bench -- --tune '<json>'` and per-kernel scripts; the numbers behind each choice are in
+ * the comments. Tests and the bench may override them with `setTuning`; nothing else needs to know.
  */
 import type { Gpu } from '../gpu/gpu.js';
 
@@ -45,6 +45,11 @@ export interface Tuning {
    * spread a k-group's 16 panel entries over 8 lanes (two loads each) instead of 4 (four loads each).
    */
   sg8: boolean;
+  /**
+   * Cap on the bytes of one temporary binding (default: the adapter's maxStorageBufferBindingSize);
+   * larger re-layouts are processed a few batch entries at a time. Tests lower it to cover that path.
+   */
+  bindingLimit?: number;
 }
 
 const base: Tuning = {
@@ -61,10 +66,20 @@ const base: Tuning = {
   sg8: false,
 };
 
-/** Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors, every load a per-lane loop. */
+/**
+ * Mesa llvmpipe (lavapipe): 8-wide subgroups on 256-bit vectors (AVX-512VL: 32 vector registers), every
+ * load a per-lane loop. TM 2 keeps the 32 accumulators in registers; TM 4 spills (WG 64, GFLOP/s, TM 2 →
+ * 4: matmul 1024³ 19.5 → 12.7, stage-2 conv fwd 16.3 → 10.9). WG 32 for the weight gradient, whose row
+ * count (Cin·taps) is small: stage-2 dw 11.8 → 15.6; elsewhere WG 32/128 are within noise of 64.
+ */
 const lavapipe: Tuning = { ...base, name: 'lavapipe', convBackwardWeight: { wg: 32, tm: 2 } };
 
-/** SwiftShader: 4-wide subgroups; arithmetic is slower, so more rows per invocation pay off. */
+/**
+ * SwiftShader: 4-wide subgroups and every SPIR-V instruction costs ~10 cycles, so more FMAs per load and
+ * per index computation pay off even with spilled accumulators (TM 2 → 4: matmul 3.26 → 3.75, stage-2
+ * fwd 2.10 → 2.68, stage-5 3×3×3 fwd 2.46 → 3.39, dx 2.80 → 3.81); weight gradient in channel quads
+ * with WG 32 (stage-2 dw 1.31 → 2.50).
+ */
 const swiftshader: Tuning = {
   ...base,
   name: 'swiftshader',
@@ -75,7 +90,10 @@ const swiftshader: Tuning = {
   convBackwardWeightQuads: true,
 };
 
-/** Hardware GPUs: many more invocations in flight; wide workgroups and small register tiles. */
+/**
+ * Hardware GPUs (not measured here — no GPU on the development machine): the workgroup-memory tiled
+ * matmul, wider workgroups and more split-K parallelism for the broadcast convolution kernels.
+ */
 const hardware: Tuning = {
   ...base,
   name: 'gpu',
@@ -123,6 +141,11 @@ export function subgroupMinSize(gpu: Gpu): number {
   return gpu.features.has('subgroups') ? (info?.subgroupMinSize ?? 4) : 0;
 }
 
+/** Puts back a tuning returned by `setTuning`/`tuningFor` exactly (fields it lacks are unset again). */
+export function restoreTuning(gpu: Gpu, t: Tuning): void {
+  chosen.set(gpu, clampTuning(gpu, t));
+}
+
 function clampTuning(gpu: Gpu, t: Tuning): Tuning {
   const maxWg = Math.min(gpu.limits.maxComputeInvocationsPerWorkgroup ?? 256, gpu.limits.maxComputeWorkgroupSizeX ?? 256);
   const fix = (g: GemmTile): GemmTile => {
@@ -150,4 +173,9 @@ export function fitTile(tile: GemmTile, rows: number): GemmTile {
     if (padded <= 1.25 * rows) return { wg: tile.wg, tm: tm as 1 | 2 | 4 };
   }
   return { wg: tile.wg, tm: 1 };
+}
+
+/** Largest temporary binding the kernels may allocate on this device. */
+export function bindingLimit(gpu: Gpu): number {
+  return Math.min(gpu.limits.maxStorageBufferBindingSize!, tuningFor(gpu).bindingLimit ?? Infinity);
 }

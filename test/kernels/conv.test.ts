@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convOutputShape, type ConvOptions } from '../../src/kernels/conv.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
-import { setTuning, tuningFor } from '../../src/kernels/tuning.js';
+import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
 import type { Gpu } from '../../src/gpu/gpu.js';
 import { listGoldens, loadGolden } from '../golden.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
@@ -56,7 +56,7 @@ async function checkAll(gpu: Gpu, rng: Rng, c: Case): Promise<{ fwd: number; dx:
     try {
       dxPanels = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
     } finally {
-      setTuning(gpu, saved);
+      restoreTuning(gpu, saved);
     }
     const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
     const dxRef = conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts);
@@ -101,7 +101,28 @@ describe('conv3d kernels vs float64 reference', async () => {
         expect(e.dw, `dw tm=${tm}`).toBeLessThan(TOL);
       }
     } finally {
-      setTuning(gpu, saved);
+      restoreTuning(gpu, saved);
+    }
+  });
+
+  it(`large batches in chunks: re-laid input over the binding limit, thin (stem) and blocked paths, seed=${seed}`, async () => {
+    const saved = tuningFor(gpu);
+    try {
+      // Room for about one batch entry's re-laid input (stem: 3·13 window rows of 18 vec4s; blocked:
+      // 2 channel quads of 60 voxels): three entries go through in three chunks, and the thin input
+      // gradient's tap products no longer fit (the 16-channel panel path takes over).
+      for (const [c, limit] of [
+        [{ name: 'stem', x: [3, 1, 3, 13, 12], cout: 5, k: [1, 7, 7], opts: { stride: [1, 2, 2], pad: [0, 3, 3] } }, 16 * 3 * 13 * 18 + 64],
+        [{ name: 'blocked', x: [3, 6, 2, 5, 6], cout: 7, k: [1, 3, 3], opts: { pad: [0, 1, 1] } }, 16 * 2 * 60 + 64],
+      ] as [Case, number][]) {
+        setTuning(gpu, { bindingLimit: limit });
+        const e = await checkAll(gpu, rng, c);
+        expect(e.fwd, `${c.name} forward`).toBeLessThan(TOL);
+        expect(e.dx, `${c.name} dx`).toBeLessThan(TOL);
+        expect(e.dw, `${c.name} dw`).toBeLessThan(TOL);
+      }
+    } finally {
+      restoreTuning(gpu, saved);
     }
   });
 
@@ -118,7 +139,7 @@ describe('conv3d kernels vs float64 reference', async () => {
         const dx = await conv3dBackwardInput(dy, w, x.shape, opts, poisoned(gpu, x.shape)).read();
         const saved = setTuning(gpu, { thinInputChannels: 0 });
         const dxPanels = await conv3dBackwardInput(dy, w, x.shape, opts, poisoned(gpu, x.shape)).read();
-        setTuning(gpu, saved);
+        restoreTuning(gpu, saved);
         const dw = await conv3dBackwardWeight(dy, x, w.shape, opts, poisoned(gpu, w.shape)).read();
         expect(relErr(y, g.get('y').data), 'y').toBeLessThan(TOL);
         expect(relErr(dx, g.get('dx').data), 'dx').toBeLessThan(TOL);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { matmul } from '../../src/kernels/matmul.js';
-import { setTuning, tuningFor } from '../../src/kernels/tuning.js';
+import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
 
 /** Independent float64 product of op(A)·op(B) for one batch entry. */
@@ -76,7 +76,7 @@ describe('matmul vs float64 reference', async () => {
         out.release();
       }
     } finally {
-      setTuning(gpu, saved);
+      restoreTuning(gpu, saved);
       ta.release();
       tb.release();
     }
@@ -108,7 +108,7 @@ describe('matmul vs float64 reference', async () => {
       ta.release();
       tb.release();
     } finally {
-      setTuning(gpu, saved);
+      restoreTuning(gpu, saved);
     }
   });
 
