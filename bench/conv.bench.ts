@@ -118,8 +118,8 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     }
     if (s.peer) bwdRatio[s.peer.name] = gb / s.peer.gflopsFwdBwd;
     const note = [peer?.note, s.peer?.note].filter(Boolean).join('; ') || undefined;
-    records.push({ name: `${s.name} fwd`, shape: [...s.x, ...s.w], ms: tf.medianMs, gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: fwdRatio, ...(peer?.note ? { note: peer.note } : {}) });
-    records.push({ name: `${s.name} fwd+bwd`, shape: [...s.x, ...s.w], ms: tb.medianMs, gflops: gb, gbps: gbps(3 * (bx + bw + by), tb.medianMs), ratio: bwdRatio, ...(note ? { note } : {}) });
+    records.push({ name: `${s.name} fwd`, shape: [...s.x, ...s.w], ms: tf.medianMs, spreadMs: [tf.minMs, tf.maxMs], gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: fwdRatio, ...(peer?.note ? { note: peer.note } : {}) });
+    records.push({ name: `${s.name} fwd+bwd`, shape: [...s.x, ...s.w], ms: tb.medianMs, spreadMs: [tb.minMs, tb.maxMs], gflops: gb, gbps: gbps(3 * (bx + bw + by), tb.medianMs), ratio: bwdRatio, ...(note ? { note } : {}) });
     // Progress as it goes: the full run takes minutes on a CPU driver.
     const thinned = peer && peer.depth !== thin(s, 1).size;
     console.log(`  ${s.name}: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peer ? `, tfjs ${peer.fwdBwdMs.toFixed(0)} ms${thinned ? ` on ${peer.depth} ${thin(s, 1).what}` : ''}` : ''}`);
@@ -129,7 +129,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
       tf.medianMs,
       gf,
       gf / ceiling.gflops,
-      tb.medianMs,
+      `${tb.medianMs.toFixed(0)} (${tb.minMs.toFixed(0)}–${tb.maxMs.toFixed(0)})`,
       gb,
       gb / ceiling.gflops,
       gbps(3 * (bx + bw + by), tb.medianMs),
@@ -143,7 +143,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     `conv on ${gpu.adapter.description} — tiles fwd ${t.convForward.wg}×${t.convForward.tm}, dx ${t.convBackwardInput.wg}×${t.convBackwardInput.tm}, dw ${t.convBackwardWeight.wg}×${t.convBackwardWeight.tm}; ` +
       `GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³)`,
   );
-  console.log(table(['layer', '×', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
+  console.log(table(['layer', '×', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms (min–max)', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
   if (!opts.quick) {
     console.log(`f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`);
     records.push({ name: 'f-rMC5 convolutions fwd+bwd (sum over layers)', shape: [1, 1, 24, 256, 256], ms: netFwdBwd, gflops: gflops(netFlop, netFwdBwd), ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops } });

@@ -44,7 +44,7 @@ export function gemmCeiling(gpu: Gpu, quick: boolean): Promise<Ceiling> {
 
 export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
   const rng = new Rng(5);
-  const timing = { warmup: 1, reps: opts.quick ? 2 : 3 };
+  const timing = { warmup: 1, reps: opts.quick ? 2 : 5 };
   const ceiling = await gemmCeiling(gpu, opts.quick);
   const tf = await tfjsPeer();
   const records: BenchRecord[] = [];
@@ -57,12 +57,17 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const flop = 2 * m * n * k;
     const bytes = 4 * (m * k + k * n + m * n);
     let ms: number;
-    if (m === 1024 && n === 1024 && k === 1024) ms = ceiling.ms;
-    else {
+    let spreadMs: [number, number];
+    if (m === 1024 && n === 1024 && k === 1024) {
+      ms = ceiling.ms;
+      spreadMs = [ceiling.minMs, ceiling.maxMs];
+    } else {
       const a = gpu.tensor(rng.uniformArray(m * k), [m, k]);
       const b = gpu.tensor(rng.uniformArray(k * n), [k, n]);
       const c = gpu.empty([m, n]);
-      ms = (await timeIt(gpu, () => void matmul(a, b, {}, c), timing)).medianMs;
+      const t = await timeIt(gpu, () => void matmul(a, b, {}, c), timing);
+      ms = t.medianMs;
+      spreadMs = [t.minMs, t.maxMs];
       for (const x of [a, b, c]) x.release();
     }
     const g = gflops(flop, ms);
@@ -73,7 +78,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
       ratio.tfjs = tfMs / ms;
     }
     ratio['jax-js'] = g / PEER_MATMUL_GFLOPS;
-    records.push({ name: `matmul ${m}×${k}·${k}×${n}`, shape: [m, n, k], ms, gflops: g, gbps: gbps(bytes, ms), ratio });
+    records.push({ name: `matmul ${m}×${k}·${k}×${n}`, shape: [m, n, k], ms, spreadMs, gflops: g, gbps: gbps(bytes, ms), ratio });
     rows.push([`matmul ${m}×${k}·${k}×${n}`, ms, g, g / ceiling.gflops, tf ? tfMs : '-', tf ? `${(tfMs / ms).toFixed(1)}×` : '-', `${(g / PEER_MATMUL_GFLOPS).toFixed(2)}×`]);
   }
 
@@ -94,7 +99,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     );
     const flop = 3 * 2 * m * k * o;
     const g = gflops(flop, t.medianMs);
-    records.push({ name: `linear fwd+bwd [${m}, ${k}]→${o}`, shape: [m, k, o], ms: t.medianMs, gflops: g, ratio: { gemm: g / ceiling.gflops } });
+    records.push({ name: `linear fwd+bwd [${m}, ${k}]→${o}`, shape: [m, k, o], ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], gflops: g, ratio: { gemm: g / ceiling.gflops } });
     rows.push([`linear fwd+bwd [${m},${k}]→${o}`, t.medianMs, g, g / ceiling.gflops, '-', '-', '-']);
     for (const z of [x, w, b, dy]) z.release();
   }

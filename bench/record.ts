@@ -6,7 +6,10 @@
 export interface BenchRecord {
   name: string;
   shape: number[];
+  /** Median over the timed runs. */
   ms: number;
+  /** Fastest and slowest timed run (CPU drivers share the host: the spread shows how busy it was). */
+  spreadMs?: [number, number];
   gflops?: number;
   gbps?: number;
   ratio?: Record<string, number>;

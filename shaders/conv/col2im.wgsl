@@ -1,7 +1,9 @@
-// Gathers the input gradient of a thin-input convolution from its tap-by-tap products, NCDHW:
-// cols [N, Cin·taps, Do, Ho, Wo] holds, for every dy position, Σ_co w[co, ci, tap]·dy[n, co, ·] (computed
-// by conv/forward.wgsl as a 1×1×1 convolution of dy), and
-//   dx[n, ci, z, y, x] = Σ_{taps reaching (z, y, x)} cols[n, ci·taps + tap, (z + pD − a·dD)/sD, …].
+// Gathers the input gradient of a thin-input convolution from its tap-by-tap products, NCDHW, for one
+// input channel ci and a range of tap rows (kd, kh) at a time (so the products fit one binding):
+// cols [N, rowCount·kW, Do, Ho, Wo] holds, for every dy position, Σ_co w[co, ci, tap]·dy[n, co, ·] for the
+// taps of rows rowFirst..rowFirst+rowCount−1 (computed by conv/forward.wgsl as a 1×1×1 convolution of dy), and
+//   dx[n, ci, z, y, x] (+)= Σ_{those taps reaching (z, y, x)} cols[n, tap − rowFirst·kW, (z + pD − a·dD)/sD, …],
+// written for the first range and accumulated for the others (ACCUMULATE).
 // Used when Cin is too small to fill the 16-channel panels of conv/backward-input.wgsl (the stem, Cin = 1).
 // Threads: one per dx element of one stride phase (wid.z; positions with equal remainders mod the
 // stride), so the set of reaching taps is the same for the whole workgroup and the tap loops are
@@ -17,6 +19,10 @@ struct Params {
   dilation: vec3<u32>,
   n: u32,
   cin: u32,
+  ci: u32,
+  rowFirst: u32,
+  rowCount: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -51,11 +57,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let count = select(vec3<u32>(0u), (s - rem + st - vec3<u32>(1u)) / st, rem < s);
   let plane = count.x * count.y * count.z;
   let idx = gid.x + gid.y * nwg.x * WG;
-  if (idx >= params.n * params.cin * plane) {
+  if (idx >= params.n * plane) {
     return;
   }
-  let nc = idx / plane;
-  let r = idx - nc * plane;
+  let n = idx / plane;
+  let r = idx - n * plane;
   let jz = r / (count.y * count.z);
   let r2 = r - jz * count.y * count.z;
   let jy = r2 / count.z;
@@ -64,9 +70,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = params.outSize;
   let os = vec3<i32>(o);
   let k = params.kernel;
-  let taps = k.x * k.y * k.z;
   let oplane = o.x * o.y * o.z;
-  let base = i32(nc * taps * oplane);
+  let base = i32(n * params.rowCount * k.z * oplane);
+  let rowEnd = params.rowFirst + params.rowCount;
   // Uniform per workgroup: which taps reach this phase and where they read dy.
   let tz = axisTaps(rem.x, params.pad.x, params.dilation.x, st.x, k.x);
   let ty = axisTaps(rem.y, params.pad.y, params.dilation.y, st.y, k.y);
@@ -78,8 +84,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var qy = ty.y;
     for (var b = ty.x; b < i32(k.y); b += ty.z) {
       let y = j.y + qy;
+      qy -= ty.w;
+      let tapRow = u32(a) * k.y + u32(b);
+      if (tapRow < params.rowFirst || tapRow >= rowEnd) {
+        continue;
+      }
       let okZY = (z >= 0) & (z < os.x) & (y >= 0) & (y < os.y);
-      let rowAt = base + ((a * i32(k.y) + b) * i32(k.z)) * i32(oplane) + (z * os.y + y) * os.z;
+      let rowAt = base + i32((tapRow - params.rowFirst) * k.z * oplane) + (z * os.y + y) * os.z;
       var qx = tx.y;
       for (var t = tx.x; t < i32(k.z); t += tx.z) {
         let x = j.z + qx;
@@ -87,10 +98,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         acc += select(0.0, cols[u32(select(0, rowAt + t * i32(oplane) + x, ok))], ok);
         qx -= tx.w;
       }
-      qy -= ty.w;
     }
     qz -= tz.w;
   }
   let c = rem + vec3<u32>(jz, jy, jx) * st;
-  dx[(nc * s.x + c.x) * s.y * s.z + c.y * s.z + c.z] = acc;
+  let at = ((n * params.cin + params.ci) * s.x + c.x) * s.y * s.z + c.y * s.z + c.z;
+  if (params.accumulate != 0u) {
+    acc += dx[at];
+  }
+  dx[at] = acc;
 }

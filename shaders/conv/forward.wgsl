@@ -7,13 +7,14 @@
 //   0: inner = ci, rows = taps (kd, kh, kw); xb has channels in fours (matmul/block-k.wgsl:
 //      xb[(n·⌈Cin/4⌉ + c4)·D·H·W + voxel] = x[n, 4c4..4c4+3, voxel]);
 //   1: inner = kw (padded to 4), rows = (ci, kd, kh) — the stem (Cin = 1); xb holds sliding windows of four
-//      along W, zero-padded (conv/window.wgsl: xb[row·Wp + i] = x[row, i − pW + e·dW], e = 0..3).
+//      along W, zero-padded (conv/window.wgsl: xb[row·winLen + i] = x[row, i − pW + e·dW], e = 0..3).
 // Per row each invocation computes once where its output position reads (validity of the window in
 // depth and height — and in width for INNER_KW = 0; the windows carry W's padding).
-// Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x walks
-// position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per 4-lane
-// quad (8-lane group with SG8) and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads dominate on CPU Vulkan, barriers
-// too, so there is no workgroup memory). Loop bounds are uniform, so the broadcasts are too.
+// Threads: an invocation owns TM output positions (mb + i·WG) × the 16 channels of panel wid.y; wid.x
+// walks position blocks from rowBase. Tiling: TM×16 register accumulators; weights are loaded once per
+// 4-lane quad (8-lane group with SG8) and shared with subgroupBroadcast (see matmul/matmul.wgsl: loads
+// dominate on CPU Vulkan, barriers too, so there is no workgroup memory). Loop bounds are uniform, so the
+// broadcasts are too.
 enable subgroups;
 
 override WG: u32 = 64;
@@ -39,7 +40,7 @@ struct Params {
   groups: u32,
   rowBase: u32,
   // Row length of the sliding windows (INNER_KW = 1).
-  wp: u32,
+  winLen: u32,
   // First batch entry held in xb (large batches are convolved in chunks that fit one binding).
   nBase: u32,
 }
@@ -71,9 +72,9 @@ fn position(m: u32) -> Pos {
   let yo = r2 / o.z;
   let xo = r2 - yo * o.z;
   let i = params.inSize;
-  // Batch offset in xb, in vec4s: window rows of Wp (thin path) or channel quads of D·H·W voxels.
+  // Batch offset in xb, in vec4s: window rows of winLen (thin path) or channel quads of D·H·W voxels.
   let nb = n - params.nBase;
-  let off = select(nb * params.groups * i.x * i.y * i.z, nb * params.cin * i.x * i.y * params.wp, INNER_KW != 0u);
+  let off = select(nb * params.groups * i.x * i.y * i.z, nb * params.cin * i.x * i.y * params.winLen, INNER_KW != 0u);
   return Pos(vec3<i32>(vec3<u32>(zo, yo, xo) * params.stride) - vec3<i32>(params.pad), off);
 }
 
@@ -83,8 +84,8 @@ fn row(p: Pos, tapOff: vec3<i32>, ci: u32) -> Row {
   let s = vec3<i32>(params.inSize);
   let okZY = all((c.xy >= vec2<i32>(0)) & (c.xy < s.xy));
   if (INNER_KW != 0u) {
-    // Inner axis kw: group g at xb[row·Wp + (c.z + pW) + 4g·dW] (c.z + pW = xo·sW ≥ 0: the windows are padded).
-    let rowStart = i32(p.nOff + ((ci * params.inSize.x) * params.inSize.y) * params.wp) + (c.x * s.y + c.y) * i32(params.wp);
+    // Inner axis kw: group g at xb[row·winLen + (c.z + pW) + 4g·dW] (c.z + pW = xo·sW ≥ 0: the windows are padded).
+    let rowStart = i32(p.nOff + ((ci * params.inSize.x) * params.inSize.y) * params.winLen) + (c.x * s.y + c.y) * i32(params.winLen);
     return Row(rowStart + c.z + i32(params.pad.z), select(-1073741824, 0, okZY));
   }
   // Inner axis ci: group g of channels at xb[base + g·D·H·W].

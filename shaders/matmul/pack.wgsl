@@ -6,7 +6,8 @@
 // four); element (col, r, i) lives at src[col·sCol + r·sRow + i·sInner] and is zero when col ≥ cols,
 // r ≥ rows or i ≥ inner. Examples: matmul B [K, N]: rows 1, inner K, sCol 1, sInner N (Bᵀ: sCol K, sInner 1);
 // conv weight [Cout, Cin, kD, kH, kW] with ci innermost: rows = taps, inner = Cin, sRow 1, sInner taps.
-// One thread per output vec4, 2-D grid; `batch` source matrices of `srcBatchStride` elements along gid.z.
+// One thread per output vec4, 2-D grid; `batch` source matrices of `srcBatchStride` elements along gid.z,
+// the first one `srcBase` elements into src.
 override WG: u32 = 256;
 override TN: u32 = 16;
 
@@ -21,6 +22,7 @@ struct Params {
   kp: u32,
   total: u32,
   srcBatchStride: u32,
+  srcBase: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -50,6 +52,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let nb = panel / params.kp;
   let k = kp * 4u + e;
   let col = nb * TN + s * 4u;
-  let base = gid.z * params.srcBatchStride;
+  let base = params.srcBase + gid.z * params.srcBatchStride;
   out[gid.z * params.total + idx] = vec4<f32>(element(base, col, k), element(base, col + 1u, k), element(base, col + 2u, k), element(base, col + 3u, k));
 }

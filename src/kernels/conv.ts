@@ -182,8 +182,8 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
   const groups = wp.innerPad / 4;
   // xb: channels in fours (blocked path) or sliding windows of four along W (thin path, the stem). A
   // batch whose xb would exceed one binding is convolved a few entries at a time.
-  const wpLen = innerKw ? Math.max(g.inSize[2] + 2 * g.pad[2], (g.outSize[2] - 1) * g.stride[2] + 4 * (groups - 1) * g.dilation[2] + 1) : 0;
-  const perEntry = 16 * (innerKw ? g.cin * g.inSize[0] * g.inSize[1] * wpLen : groups * plane);
+  const winLen = innerKw ? Math.max(g.inSize[2] + 2 * g.pad[2], (g.outSize[2] - 1) * g.stride[2] + 4 * (groups - 1) * g.dilation[2] + 1) : 0;
+  const perEntry = 16 * (innerKw ? g.cin * g.inSize[0] * g.inSize[1] * winLen : groups * plane);
   const limit = bindingLimit(gpu);
   if (perEntry > limit) {
     throw new GpuError('over-limit', `conv3d: one batch entry of [${g.cin}, ${g.inSize.join(', ')}] needs ${perEntry} bytes of re-laid input, more than this adapter's binding limit ${limit}; crop or resize the volume`);
@@ -195,11 +195,11 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
     if (innerKw) {
       const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
       const rows = (n1 - n0) * rowsPerEntry;
-      xb = gpu.empty([rows * wpLen * 4]);
-      const [gx, gy] = grid1d(rows * wpLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+      xb = gpu.empty([rows * winLen * 4]);
+      const [gx, gy] = grid1d(rows * winLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
       gpu.dispatch(convWindowKernel, {
         bind: { x, xw: xb },
-        uniforms: { params: { rows, w: g.inSize[2], wp: wpLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
+        uniforms: { params: { rows, w: g.inSize[2], winLen: winLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
         overrides: { WG: 256 },
         workgroups: [gx, gy, 1],
       });
@@ -210,7 +210,7 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
     for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
       gpu.dispatch(convForwardKernel, {
         bind: { xb, wp: wp.tensor, y },
-        uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, wp: wpLen, nBase: n0 } },
+        uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, winLen: winLen, nBase: n0 } },
         overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
         workgroups: [chunk.count, wp.panels, 1],
       });
@@ -252,25 +252,52 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   asF32(w, 'conv3dBackwardInput', 'w');
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
   const taps = prod(g.kernel);
-  const colsBytes = 4 * g.n * g.cin * taps * prod(g.outSize);
-  if (g.cin <= tuningFor(gpu).thinInputChannels && colsBytes <= bindingLimit(gpu)) {
+  const [kd, kh, kw] = g.kernel;
+  const tapRows = kd * kh;
+  const rowBytes = 4 * g.n * kw * prod(g.outSize);
+  const limit = bindingLimit(gpu);
+  if (g.cin <= tuningFor(gpu).thinInputChannels && rowBytes <= limit) {
     // Thin input (the stem): 16-channel panels over Cin would be mostly padding. Multiply dy by every
-    // tap's weights instead (a 1×1×1 convolution of dy into Cin·taps channels), then gather.
-    const colsGeom: ConvGeometry = { n: g.n, cin: g.cout, cout: g.cin * taps, inSize: g.outSize, kernel: [1, 1, 1], outSize: g.outSize, stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] };
-    const wp = packPanels(w, { cols: g.cin * taps, rows: 1, inner: g.cout, sCol: 1, sRow: 0, sInner: g.cin * taps });
-    const cols = gpu.empty([g.n, g.cin * taps, ...g.outSize]);
-    forwardPacked(dy, colsGeom, wp, false, cols);
-    wp.tensor.release();
+    // tap's weights instead (a 1×1×1 convolution of dy into one channel per tap), then gather — one input
+    // channel and as many rows of taps (kd, kh) at a time as fit one binding.
+    const rowsPerChunk = Math.min(tapRows, Math.floor(limit / rowBytes));
     const ph = phases(g);
-    const maxPhase = Math.max(...ph.map((p) => g.n * g.cin * prod(p.count)));
+    const maxPhase = Math.max(...ph.map((p) => g.n * prod(p.count)));
     const [gx, gy] = grid1d(maxPhase, 64, gpu.limits.maxComputeWorkgroupsPerDimension);
-    gpu.dispatch(convCol2imKernel, {
-      bind: { cols, dx },
-      uniforms: { params: { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, n: g.n, cin: g.cin } },
-      overrides: { WG: 64 },
-      workgroups: [gx, gy, ph.length],
-    });
-    cols.release();
+    for (let ci = 0; ci < g.cin; ci++) {
+      for (let r0 = 0; r0 < tapRows; r0 += rowsPerChunk) {
+        const rows = Math.min(rowsPerChunk, tapRows - r0);
+        const cols = rows * kw;
+        const colsGeom: ConvGeometry = { n: g.n, cin: g.cout, cout: cols, inSize: g.outSize, kernel: [1, 1, 1], outSize: g.outSize, stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] };
+        // Column c of the chunk is tap r0·kW + c of input channel ci: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.
+        const wp = packPanels(w, { cols, rows: 1, inner: g.cout, sCol: 1, sRow: 0, sInner: g.cin * taps, base: ci * taps + r0 * kw });
+        const products = gpu.empty([g.n, cols, ...g.outSize]);
+        forwardPacked(dy, colsGeom, wp, false, products);
+        wp.tensor.release();
+        gpu.dispatch(convCol2imKernel, {
+          bind: { cols: products, dx },
+          uniforms: {
+            params: {
+              inSize: g.inSize,
+              outSize: g.outSize,
+              kernel: g.kernel,
+              stride: g.stride,
+              pad: g.pad,
+              dilation: g.dilation,
+              n: g.n,
+              cin: g.cin,
+              ci,
+              rowFirst: r0,
+              rowCount: rows,
+              accumulate: r0 > 0 ? 1 : 0,
+            },
+          },
+          overrides: { WG: 64 },
+          workgroups: [gx, gy, ph.length],
+        });
+        products.release();
+      }
+    }
     return dx;
   }
   // Columns ci; reduction (tap, co) with co innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.

@@ -51,7 +51,7 @@ export function asF32(t: GpuTensor, op: string, name: string): F32 {
 
 /**
  * How a packing reads its source: reduction index k = r·innerPad + i, element (col, r, i) at
- * src[batch·srcBatchStride + col·sCol + r·sRow + i·sInner], zero outside cols × rows × inner.
+ * src[base + batch·srcBatchStride + col·sCol + r·sRow + i·sInner], zero outside cols × rows × inner.
  */
 export interface PanelSource {
   cols: number;
@@ -62,6 +62,8 @@ export interface PanelSource {
   sInner: number;
   batch?: number;
   srcBatchStride?: number;
+  /** Element offset of the first source matrix. */
+  base?: number;
 }
 
 /** A packed operand: `kp` groups of four reduction elements per panel; free it with `tensor.release()`. */
@@ -100,6 +102,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
         kp,
         total: perBatch,
         srcBatchStride: s.srcBatchStride ?? 0,
+        srcBase: s.base ?? 0,
       },
     },
     overrides: { WG: PACK_WG },

@@ -105,12 +105,12 @@ describe('conv3d kernels vs float64 reference', async () => {
     }
   });
 
-  it(`large batches in chunks: re-laid input over the binding limit, thin (stem) and blocked paths, seed=${seed}`, async () => {
+  it(`large inputs in chunks: re-laid input and tap products over the binding limit, thin (stem) and blocked paths, seed=${seed}`, async () => {
     const saved = tuningFor(gpu);
     try {
       // Room for about one batch entry's re-laid input (stem: 3·13 window rows of 18 vec4s; blocked:
       // 2 channel quads of 60 voxels): three entries go through in three chunks, and the thin input
-      // gradient's tap products no longer fit (the 16-channel panel path takes over).
+      // gradient's tap products go one row of taps at a time (accumulated over seven chunks).
       for (const [c, limit] of [
         [{ name: 'stem', x: [3, 1, 3, 13, 12], cout: 5, k: [1, 7, 7], opts: { stride: [1, 2, 2], pad: [0, 3, 3] } }, 16 * 3 * 13 * 18 + 64],
         [{ name: 'blocked', x: [3, 6, 2, 5, 6], cout: 7, k: [1, 3, 3], opts: { pad: [0, 1, 1] } }, 16 * 2 * 60 + 64],
