@@ -13,6 +13,10 @@ export interface BenchRecord {
   gflops?: number;
   gbps?: number;
   ratio?: Record<string, number>;
+  /** Peak device memory of the run, MiB (how it is counted: the bench's header comment). */
+  peakMiB?: number;
+  /** A peer timed in the same run (its own input shape when it differs from `shape`). */
+  peer?: { name: string; ms: number; spreadMs?: [number, number]; peakMiB?: number; shape?: number[] };
   /** Free-form remarks (e.g. a peer timed on a reduced depth, and why). */
   note?: string;
 }
@@ -25,7 +29,8 @@ export interface BenchResults {
   node: string;
   /** os.loadavg() at the start and end of the run: CPU drivers share the host's cores with everything else. */
   loadavg?: { start: number[]; end: number[] };
-  benches: Record<string, { seconds: number; records: BenchRecord[] }>;
+  /** Per bench: its wall time and its own run's date (when it finished), mode and load (with `--only`, a file mixes runs). */
+  benches: Record<string, { seconds: number; date?: string; quick?: boolean; loadavg?: { start: number[]; end: number[] }; records: BenchRecord[] }>;
 }
 
 /** File-name slug of an adapter description ("SwiftShader driver 5.0.0" → "swiftshader-driver-5-0-0"). */

@@ -58,14 +58,18 @@ async function main(argv: string[]): Promise<void> {
   };
   if (only && existsSync(file)) {
     const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    results = { ...results, benches: old.benches ?? {} };
+    // Entries from before per-bench metadata take the old file's run date, mode and load.
+    const benches = Object.fromEntries(Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]));
+    results = { ...results, benches };
   }
   for (const stem of stems) {
     console.log(`\n== ${stem}`);
     const t0 = performance.now();
+    const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
     const mod = (await import(pathToFileURL(join(here, `${stem}.bench.js`)).href)) as BenchModule;
     const records = await mod.run(gpu, { quick });
-    results.benches[stem] = { seconds: (performance.now() - t0) / 1000, records };
+    // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
+    results.benches[stem] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: loadavg().map((x) => Math.round(x * 100) / 100) }, records };
     await gpu.sync();
   }
   results.loadavg!.end = loadavg().map((x) => Math.round(x * 100) / 100);

@@ -5,7 +5,8 @@
  * tfjs uses its native layouts (NHWC / NDHWC); the arithmetic is the same. 2D layers (kD = 1) run as
  * tf.conv2d with the depth folded into the batch — what a tfjs user would write — and 3D layers as
  * tf.conv3d; the gradients are tfjs's backprop kernels (Conv2DBackpropInput/-Filter, Conv3DBackprop-
- * InputV2/-FilterV2) run directly — tfjs-core's Node bundle ships no gradient registrations for tf.grads.
+ * InputV2/-FilterV2) run directly — tfjs-core's Node bundle ships no gradient registrations for tf.grads
+ * (bench/tfjs-net.ts loads them from tfjs-core's ES-module files for the whole-network peer).
  */
 import { createRequire } from 'node:module';
 import type { ConvShape } from './shapes.js';
@@ -23,7 +24,16 @@ export interface TfPeer {
   conv(s: ConvShape, withBackward: boolean, reps: number): Promise<number>;
 }
 
+/** The started tfjs (the tfjs-core module on the webgpu backend), for peers beyond single ops (bench/tfjs-net.ts). */
+export interface TfRuntime {
+  tf: Tf;
+  /** Waits until every kernel tfjs has queued so far has run. */
+  sync(): Promise<void>;
+  adapter: string;
+}
+
 let peer: Promise<TfPeer | null> | null = null;
+let runtime: Promise<TfRuntime> | null = null;
 /** Why tfjs is unavailable, when it is. */
 export let tfjsUnavailable = '';
 
@@ -36,7 +46,17 @@ export function tfjsPeer(): Promise<TfPeer | null> {
   return peer;
 }
 
-async function start(): Promise<TfPeer> {
+/** The same started tfjs as `tfjsPeer()` uses; null (with `tfjsUnavailable` set) if it cannot start. */
+export async function tfjsRuntime(): Promise<TfRuntime | null> {
+  return (await tfjsPeer()) ? runtime : null;
+}
+
+function start(): Promise<TfPeer> {
+  runtime ??= startRuntime();
+  return runtime.then(peerOf);
+}
+
+async function startRuntime(): Promise<TfRuntime> {
   const require = createRequire(import.meta.url);
   const dawn = require('webgpu') as { create(o: string[]): GPU; globals: Record<string, unknown> };
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -65,6 +85,10 @@ async function start(): Promise<TfPeer> {
     }
     await backend.device.queue.onSubmittedWorkDone();
   };
+  return { tf, sync, adapter: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown' };
+}
+
+function peerOf({ tf, sync, adapter }: TfRuntime): TfPeer {
   const time = async (fn: () => void, reps: number): Promise<number> => {
     tf.tidy(fn); // warm-up: pipeline compilation
     await sync();
@@ -79,7 +103,7 @@ async function start(): Promise<TfPeer> {
     return ts[ts.length >> 1]!;
   };
   return {
-    adapter: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown',
+    adapter,
     async matmul(m, n, k, reps) {
       const a = tf.randomUniform([m, k]);
       const b = tf.randomUniform([k, n]);
