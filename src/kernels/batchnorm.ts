@@ -1,9 +1,9 @@
 /**
  * Batch normalization on the GPU for feature maps [N, C, D, H, W], [N, C, H, W] and features [N, C]
  * (statistics per channel over N and every spatial axis, as PyTorch's BatchNorm{1,2,3}d), with the
- * fused BN + ReLU. Every pass views x as [N·C planes, S = D·H·W] and uses vec4 loads when S % 4 == 0.
+ * fused BN + ReLU. Every pass views x as [N, C, S = D·H·W] and uses vec4 loads when S % 4 == 0.
  *
- * Training forward (3 dispatches): partial (count, mean, M2) per plane segment, shifted by a sample of
+ * Training forward (3 dispatches): partial (count, mean, M2) per channel segment, shifted by a sample of
  * the channel (Welford per thread, Chan's pairwise merge across threads and workgroups; never
  * E[x²] − E[x]²) → per-channel merge, mean, invStd and the running-stat update → y.
  * Backward (3 dispatches): partial Σg and Σg·(x − mean) → dgamma, dbeta and per-channel coefficients
@@ -152,37 +152,77 @@ function outOr(gpu: Gpu, op: string, t: F32 | undefined, shape: readonly number[
   return t;
 }
 
-/**
- * Plane segments for the partial-reduction passes (stats, backward-affine): threads per workgroup and
- * segment length follow the adapter's reduction tuning (many short workgroups on a GPU, few long ones
- * on a CPU emulation); segments never cross planes, so no element index needs a division.
- */
-function segmentation(gpu: Gpu, g: Geometry): { wg: number; seg: number; q: number; wgY: number } {
-  const tune = reductionTuning(gpu);
-  const lanes = tune.threads * (g.vec4 ? 4 : 1);
-  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
-  const perPlane = Math.ceil(g.s / lanes);
-  let iters = Math.max(tune.minPerThread, Math.ceil((perPlane * g.planes) / tune.targetGroups));
-  iters = Math.min(iters, Math.max(1, perPlane));
-  let seg = iters * lanes;
-  while (Math.ceil(g.s / seg) > maxDim) seg *= 2;
-  return { wg: tune.threads, seg, q: Math.max(1, Math.ceil(g.s / seg)), wgY: Math.min(g.planes, maxDim) };
+const pow2AtLeast = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+interface Segmentation {
+  /** Threads per workgroup (a power of two, for the tree). */
+  wg: number;
+  /** Loads (vec4s or values) per segment of a channel's N·S values, and segments per channel. */
+  seg: number;
+  q: number;
+  wgY: number;
+  /**
+   * A thread's next load is wg loads further along the channel: its index moves by `step`
+   * (divmod(wg, plane) = (planes, stepS) of the channel), and by `planeStep` more when s wraps.
+   */
+  stepS: number;
+  step: number;
+  planeStep: number;
 }
 
-function streamGrid(gpu: Gpu, g: Geometry): [number, number] {
+/**
+ * Segments for the partial-reduction passes (stats, backward-affine): a channel's N·S values, taken
+ * n-major, are cut into segments of whole loops, one workgroup each, so small planes share a workgroup
+ * and big ones are split. Threads per workgroup follow the channel's length (at least the tuning's
+ * minThreads: planes of 8 vec4s get narrow workgroups with a short tree), segment length the adapter's
+ * reduction tuning (many short workgroups on a GPU, few long ones on a CPU emulation).
+ */
+function segmentation(gpu: Gpu, g: Geometry): Segmentation {
+  const tune = reductionTuning(gpu);
+  const plane = g.vec4 ? g.s / 4 : g.s;
+  const len = g.n * plane;
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
-  const len = g.vec4 ? g.s / 4 : g.s;
-  return [Math.min(Math.ceil(len / WG), maxDim), Math.min(g.planes, maxDim)];
+  const wg = Math.max(Math.min(tune.minThreads ?? 32, tune.threads), Math.min(tune.threads, pow2AtLeast(Math.ceil(len / tune.minPerThread))));
+  let iters = Math.max(tune.minPerThread, Math.ceil((len * g.c) / (tune.targetGroups * wg)));
+  iters = Math.min(iters, Math.ceil(len / wg));
+  let seg = iters * wg;
+  while (Math.ceil(len / seg) > maxDim) seg *= 2;
+  const stepS = wg % plane;
+  const step = Math.floor(wg / plane) * g.c * plane + stepS;
+  return { wg, seg, q: Math.ceil(len / seg), wgY: Math.min(g.c, maxDim), stepS, step, planeStep: (g.c - 1) * plane };
+}
+
+/** Threads of the per-channel merge passes: enough for P partials, at most WG_REDUCE (a lone partial needs no tree). */
+const reduceThreads = (p: number) => Math.min(WG_REDUCE, pow2AtLeast(p));
+
+/**
+ * Grid of the streaming passes (forward, backward-input): the flat element (or vec4) index on a 2-D
+ * grid, so small planes keep every lane busy; capped where the tuning wants long per-thread loops (a
+ * CPU emulation pays per workgroup). A thread steps its channel by the grid stride split into
+ * channels (stepC) and a plane offset (stepS) instead of dividing per element.
+ */
+function streamGrid(gpu: Gpu, g: Geometry): { workgroups: [number, number]; total: number; stepC: number; stepS: number } {
+  const tune = reductionTuning(gpu);
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  const plane = g.vec4 ? g.s / 4 : g.s;
+  const total = g.planes * plane;
+  const need = Math.ceil(total / WG);
+  const groups = Math.max(1, Math.min(need, Math.max(tune.targetGroups, Math.ceil(need / tune.minPerThread)), maxDim * maxDim));
+  const gx = Math.min(groups, maxDim);
+  const gy = Math.ceil(groups / gx);
+  const stride = gx * gy * WG;
+  return { workgroups: [gx, gy], total, stepC: Math.floor(stride / plane) % g.c, stepS: stride % plane };
 }
 
 function applyForward(x: F32, g: Geometry, gamma: F32, beta: F32, mean: F32, invStd: F32, y: F32, relu: boolean): void {
   const gpu = x.gpu;
   const common = { gamma, beta, mean, invStd };
+  const { workgroups, total, stepC, stepS } = streamGrid(gpu, g);
   gpu.dispatch(g.vec4 ? bnForwardVec4Kernel : bnForwardKernel, {
     bind: g.vec4 ? { ...common, x4: x, y4: y } : { ...common, x, y },
-    uniforms: { params: { C: g.c, S: g.s, planes: g.planes } },
+    uniforms: { params: { C: g.c, S: g.s, total, stepC, stepS } },
     overrides: { WG, RELU: relu ? 1 : 0 },
-    workgroups: streamGrid(gpu, g),
+    workgroups,
   });
 }
 
@@ -220,11 +260,11 @@ export function batchNormTrain(
   const mean = outOr(gpu, op, opts.out?.mean, [g.c], 'mean', x, gamma, beta);
   const invStd = outOr(gpu, op, opts.out?.invStd, [g.c], 'invStd', x, gamma, beta);
 
-  const { wg, seg, q, wgY } = segmentation(gpu, g);
-  const partial = gpu.empty([g.c, g.n * q, 3], 'f32');
+  const { wg, seg, q, wgY, stepS, step, planeStep } = segmentation(gpu, g);
+  const partial = gpu.empty([g.c, q, 3], 'f32');
   gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
     bind: g.vec4 ? { x4: x, partial } : { x, partial },
-    uniforms: { params: { C: g.c, S: g.s, planes: g.planes, Q: q, seg } },
+    uniforms: { params: { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep } },
     overrides: { WG: wg },
     workgroups: [q, wgY],
   });
@@ -234,8 +274,8 @@ export function batchNormTrain(
   const rv = runningVar ?? gpu.empty([g.c], 'f32');
   gpu.dispatch(bnStatsReduceKernel, {
     bind: { x, partial, mean, invStd, runningMean: rm, runningVar: rv },
-    uniforms: { params: { C: g.c, S: g.s, P: g.n * q, count, unbias: count / (count - 1), eps, momentum } },
-    overrides: { WG: WG_REDUCE, UPDATE: update ? 1 : 0 },
+    uniforms: { params: { C: g.c, S: g.s, P: q, count, unbias: count / (count - 1), eps, momentum } },
+    overrides: { WG: reduceThreads(q), UPDATE: update ? 1 : 0 },
     workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   partial.release();
@@ -294,9 +334,9 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   const dgamma = outOr(gpu, op, opts.out?.dgamma, [g.c], 'dgamma', ...inputs);
   const dbeta = outOr(gpu, op, opts.out?.dbeta, [g.c], 'dbeta', ...inputs);
 
-  const { wg, seg, q, wgY } = segmentation(gpu, g);
-  const partial = gpu.empty([g.c, g.n * q, 2], 'f32');
-  const params = { C: g.c, S: g.s, planes: g.planes, Q: q, seg };
+  const { wg, seg, q, wgY, stepS, step, planeStep } = segmentation(gpu, g);
+  const partial = gpu.empty([g.c, q, 2], 'f32');
+  const params = { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep };
   gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
     bind: g.vec4 ? { dy4: dy, x4: x, y4: mask, mean, partial } : { dy, x, y: mask, mean, partial },
     uniforms: { params },
@@ -306,16 +346,17 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   const coef = gpu.empty([g.c, 4], 'f32');
   gpu.dispatch(bnBackwardAffineReduceKernel, {
     bind: { partial, gamma, mean, invStd, dgamma, dbeta, coef },
-    uniforms: { params: { C: g.c, P: g.n * q, invCount: 1 / (g.n * g.s) } },
-    overrides: { WG: WG_REDUCE, TRAIN: train ? 1 : 0 },
+    uniforms: { params: { C: g.c, P: q, invCount: 1 / (g.n * g.s) } },
+    overrides: { WG: reduceThreads(q), TRAIN: train ? 1 : 0 },
     workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   partial.release();
+  const grid = streamGrid(gpu, g);
   gpu.dispatch(g.vec4 ? bnBackwardInputVec4Kernel : bnBackwardInputKernel, {
     bind: g.vec4 ? { coef, dy4: dy, x4: x, y4: mask, dx4: dx } : { coef, dy, x, y: mask, dx },
-    uniforms: { params: { C: g.c, S: g.s, planes: g.planes } },
+    uniforms: { params: { C: g.c, S: g.s, total: grid.total, stepC: grid.stepC, stepS: grid.stepS } },
     overrides: { WG, RELU: relu ? 1 : 0 },
-    workgroups: streamGrid(gpu, g),
+    workgroups: grid.workgroups,
   });
   coef.release();
   return { dx, dgamma, dbeta };

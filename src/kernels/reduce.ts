@@ -48,6 +48,12 @@ export interface ReductionTuning {
   targetGroups: number;
   /** Loads each thread makes before the workgroup tree, at least (when the data allows). */
   minPerThread: number;
+  /**
+   * Fewest threads per workgroup when a reduction is short (batch-norm statistics over small planes):
+   * a warp or wavefront on a GPU; a few SIMD lanes on a CPU emulation, where every barrier level costs.
+   * Default 32.
+   */
+  minThreads?: number;
 }
 
 /**
@@ -65,8 +71,8 @@ export function isCpuAdapter(gpu: Gpu): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|warp|cpu/i.test(`${a.description} ${a.vendor} ${a.architecture} ${a.device}`);
 }
 
-export const GPU_TUNING: ReductionTuning = { threads: 256, targetGroups: 4096, minPerThread: 4 };
-export const CPU_TUNING: ReductionTuning = { threads: 64, targetGroups: 256, minPerThread: 32 };
+export const GPU_TUNING: ReductionTuning = { threads: 256, targetGroups: 4096, minPerThread: 4, minThreads: 32 };
+export const CPU_TUNING: ReductionTuning = { threads: 64, targetGroups: 256, minPerThread: 32, minThreads: 8 };
 
 let forced: ReductionTuning | null = null;
 

@@ -126,7 +126,26 @@ describe('batch norm on the GPU vs float64 reference', async () => {
     }
   }
 
-  for (const shape of [[2, 3, 3, 4, 5], [1, 3, 5, 7], [4, 5]]) {
+  // Many planes of a few values (the deep stages of a batch-8 network): reduction workgroups span
+  // several planes of one channel, segments start mid-plane, and a thread's (n, s) or channel steps
+  // cross planes. NARROW forces tiny workgroups and few of them, so every stepping and wrap path runs.
+  const SMALL_PLANES = [[8, 64, 8, 2, 2], [3, 40, 3, 3, 1], [40, 2, 7, 5, 1], [6, 5, 4, 3]];
+  const NARROW = { threads: 16, targetGroups: 2, minPerThread: 64, minThreads: 4 };
+  for (const [label, tuning] of [['adapter', null], ['GPU', GPU_TUNING], ['CPU', CPU_TUNING], ['narrow', NARROW]] as const) {
+    for (const shape of SMALL_PLANES) {
+      it(`train forward + backward, small planes, ${label} shaping [${shape.join(', ')}] seed=${seed}`, async () => {
+        forceReductionTuning(tuning);
+        try {
+          await trainCase(shape, true);
+          await trainCase(shape, false);
+        } finally {
+          forceReductionTuning(null);
+        }
+      });
+    }
+  }
+
+  for (const shape of [[2, 3, 3, 4, 5], [1, 3, 5, 7], [4, 5], [3, 40, 3, 3, 1], [8, 64, 8, 2, 2]]) {
     for (const relu of [false, true]) {
       it(`eval forward + backward${relu ? ' (fused ReLU)' : ''} [${shape.join(', ')}] seed=${seed}`, async () => {
         const c = shape[1]!;
