@@ -17,7 +17,7 @@ import { DEFAULT_LOSS, NonFiniteLossError, buildModel } from '../train/trainer.j
 import type { Sample } from '../train/dataset.js';
 import type { AugmentFn, BatchAugmentFn } from '../train/augment-hook.js';
 import { MAX_MEDIAN_SIZE, augmentBatchGpu } from '../kernels/augment.js';
-import { applyAugmentCpu, augmentConfigForSize, sampleAugmentParams } from '../data/augment-params.js';
+import { AUGMENT_SET_NAMES, type AugmentSet, applyAugmentCpu, augmentConfigForSize, restrictAugmentConfig, sampleAugmentParams } from '../data/augment-params.js';
 import { diagonalAffine } from '../data/volume.js';
 import { Progress } from '../util/progress.js';
 import { type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
@@ -50,6 +50,7 @@ export const trainFlags: Record<string, FlagSpec> = {
   tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4 },
   'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10 },
   augment: { type: 'boolean', help: 'training-time augmentation (--augment=false to disable)', default: true },
+  'augment-set': { type: 'string', help: 'paper (all 14 augmentations) | light (shift, scale, rotate, flip, brightness, contrast)', default: 'paper' },
   oversample: { type: 'boolean', help: 'oversample the minority class in training folds', default: true },
   'bias-field': { type: 'boolean', help: 'bias-field correction while loading', default: true },
   seed: { type: 'number', help: 'run seed (folds, init, batches, augmentation)', default: 0 },
@@ -68,6 +69,8 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const augmentSet = String(f['augment-set'] ?? 'paper') as AugmentSet;
+  if (!AUGMENT_SET_NAMES.includes(augmentSet)) throw new UsageError(`--augment-set must be one of ${AUGMENT_SET_NAMES.join(', ')}, got '${augmentSet}'`);
   const schedule = String(f.schedule);
   if (!['constant', 'step', 'cosine'].includes(schedule)) throw new UsageError(`--schedule must be constant, step or cosine, got '${schedule}'`);
   const int = (k: string, min: number) => {
@@ -96,6 +99,7 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
     loss: { ...DEFAULT_LOSS, gamma: pos('gamma'), alpha: Number(f.alpha), triplet: pos('triplet'), center: pos('center'), margin: pos('margin') },
     oversample: Boolean(f.oversample),
     augment: Boolean(f.augment),
+    augmentSet,
     tta: int('tta', 1),
     headLrScale: pos('head-lr-scale'),
     seed: int('seed', 0),
@@ -123,8 +127,8 @@ export interface RunContext {
  * The paper's 14 training augmentations with one random parameter set per volume (src/data/augment-params.ts),
  * blur kernels scaled to the input size: the CPU path (the GPU path, gpuAugment, is used when it can run).
  */
-export function cpuAugment(size: number): AugmentFn {
-  const config = augmentConfigForSize(size);
+export function cpuAugment(size: number, set: AugmentSet = 'paper'): AugmentFn {
+  const config = restrictAugmentConfig(augmentConfigForSize(size), set);
   return (volume, dims, rng) =>
     applyAugmentCpu({ data: volume, dims, spacing: [1, 1, 1], affine: diagonalAffine([1, 1, 1]), warnings: [] }, sampleAugmentParams(rng, config)).data;
 }
@@ -133,8 +137,8 @@ export function cpuAugment(size: number): AugmentFn {
  * The same 14 augmentations on the GPU (src/kernels/augment.ts), drawing exactly cpuAugment's
  * parameters; null when a median window above the kernel's 11 px would be needed (inputs above ~430 px).
  */
-export function gpuAugment(size: number): BatchAugmentFn | null {
-  const config = augmentConfigForSize(size);
+export function gpuAugment(size: number, set: AugmentSet = 'paper'): BatchAugmentFn | null {
+  const config = restrictAugmentConfig(augmentConfigForSize(size), set);
   if (config.medianBlur.p > 0 && config.medianBlur.sizes[1] > MAX_MEDIAN_SIZE) return null;
   return (gpu, batch, rng) => augmentBatchGpu(gpu, batch, Array.from({ length: batch.shape[0]! }, () => sampleAugmentParams(rng, config)));
 }
@@ -163,7 +167,7 @@ export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOu
   };
   process.on('SIGINT', onSignal);
   const outcomes: FoldOutcome[] = [];
-  const augmentBatch = cfg.augment ? gpuAugment(cfg.inputSize) : null;
+  const augmentBatch = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
   try {
     for (const fold of folds) {
       let bar: Progress | null = null;
@@ -174,7 +178,7 @@ export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOu
         samples,
         plan,
         fold,
-        ...(cfg.augment ? { augment: cpuAugment(cfg.inputSize) } : {}),
+        ...(cfg.augment ? { augment: cpuAugment(cfg.inputSize, cfg.augmentSet) } : {}),
         ...(augmentBatch ? { augmentBatch } : {}),
         shouldStop: () => stop,
         events: {

@@ -125,6 +125,28 @@ export function augmentConfigForSize(size: number, base: AugmentConfig = DEFAULT
   return out;
 }
 
+/**
+ * Named subsets of the 14 augmentations. `paper`: all of them (Section 2.1). `light`: the rigid and
+ * intensity ones only (shift, scale, rotate, hflip, brightness, contrast) — for short CPU-sized runs at
+ * ~1.3 mm pixels, where elastic/grid/optical warps, CLAHE and blurs move or erase the 2–6 px extramural
+ * extension faster than a network trained for a few hundred steps learns it (measured: see the demo preset).
+ */
+export const AUGMENT_SETS = {
+  paper: AUGMENTATION_NAMES,
+  light: ['shift', 'scale', 'rotate', 'hflip', 'brightness', 'contrast'],
+} as const satisfies Record<string, readonly AugmentationName[]>;
+export type AugmentSet = keyof typeof AUGMENT_SETS;
+export const AUGMENT_SET_NAMES = Object.keys(AUGMENT_SETS) as AugmentSet[];
+
+/** `config` with every augmentation outside `set` switched off (p = 0); draws stay aligned. */
+export function restrictAugmentConfig(config: AugmentConfig, set: AugmentSet): AugmentConfig {
+  const keep: readonly AugmentationName[] | undefined = AUGMENT_SETS[set];
+  if (!keep) throw new Error(`unknown augmentation set '${String(set)}' (known: ${AUGMENT_SET_NAMES.join(', ')})`);
+  const out = structuredClone(config);
+  for (const name of AUGMENTATION_NAMES) if (!keep.includes(name)) out[name].p = 0;
+  return out;
+}
+
 /** A parameter set that changes nothing. */
 export function identityAugmentParams(): AugmentParams {
   return {

@@ -20,6 +20,7 @@ import type { LrSchedule } from '../kernels/sgd.ref.js';
 import { SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
+import type { AugmentSet } from '../data/augment-params.js';
 import type { AugmentFn, BatchAugmentFn } from './augment-hook.js';
 import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
 import { mixSeed, oversampleMinority } from './folds.js';
@@ -51,6 +52,8 @@ export interface TrainConfig {
   /** Oversample the minority class inside the training fold. */
   oversample: boolean;
   augment: boolean;
+  /** Which training augmentations (`paper`: all 14, the default; `light`: rigid + intensity only). */
+  augmentSet?: AugmentSet;
   /** Test-time augmentation passes (1 = none). */
   tta: number;
   /**

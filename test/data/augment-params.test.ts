@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUGMENTATION_NAMES,
+  AUGMENT_SETS,
   DEFAULT_AUGMENT_CONFIG,
+  restrictAugmentConfig,
   applyAugmentCpu,
   augmentConfig,
   buildDisplacementField,
@@ -292,5 +294,30 @@ describe('intensity ops and blurs', () => {
     // Clipping limits contrast gain: the clipped result is closer to the input than unclipped equalisation.
     const strong = applyAugmentCpu(v, withOp({ clahe: { clipLimit: 0, tiles: [4, 4] } }));
     expect(maxAbsDiff(c.data, v.data)).toBeLessThan(maxAbsDiff(strong.data, v.data));
+  });
+});
+
+describe('augmentation sets', () => {
+  it('light keeps only the rigid and intensity ops, with the same draws as the full set', () => {
+    const light = restrictAugmentConfig(DEFAULT_AUGMENT_CONFIG, 'light');
+    for (const name of AUGMENTATION_NAMES) {
+      const kept = (AUGMENT_SETS.light as readonly string[]).includes(name);
+      expect(light[name].p, name).toBe(kept ? DEFAULT_AUGMENT_CONFIG[name].p : 0);
+    }
+    expect(DEFAULT_AUGMENT_CONFIG.elastic.p).toBeGreaterThan(0); // the input is not modified
+    // Each op consumes its draws whether or not it fires, so the kept ops get identical parameters.
+    let fired = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const all = sampleAugmentParams(new Rng(seed), DEFAULT_AUGMENT_CONFIG);
+      const some = sampleAugmentParams(new Rng(seed), light);
+      for (const name of AUGMENTATION_NAMES) {
+        if ((AUGMENT_SETS.light as readonly string[]).includes(name)) expect(some[name], name).toEqual(all[name]);
+        else expect(some[name], name).toBe(name === 'hflip' ? false : null);
+      }
+      if (some.rotate) fired++;
+    }
+    expect(fired).toBeGreaterThan(5);
+    expect(restrictAugmentConfig(DEFAULT_AUGMENT_CONFIG, 'paper')).toEqual(DEFAULT_AUGMENT_CONFIG);
+    expect(() => restrictAugmentConfig(DEFAULT_AUGMENT_CONFIG, 'bogus' as never)).toThrow(/unknown augmentation set 'bogus'/);
   });
 });
