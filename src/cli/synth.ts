@@ -11,6 +11,7 @@ export const synthFlags: Record<string, FlagSpec> = {
   size: { type: 'number', help: 'in-plane matrix S×S (the paper: 256)', default: 256 },
   slices: { type: 'string', help: 'slices per volume, N or MIN:MAX', default: '20:30' },
   difficulty: { type: 'number', help: '0 (easy) … 1 (hard); see README for the calibration', default: 0.5 },
+  'fov-mm': { type: 'number', help: 'in-plane field of view in mm (the paper: 112.6 = 256 × 0.44 mm); smaller = tighter localisation around the rectum' },
   seed: { type: 'number', help: 'cohort seed', default: 0 },
   overwrite: { type: 'boolean', help: 'regenerate subjects that already exist' },
   json: { type: 'boolean', help: 'print a JSON summary' },
@@ -34,10 +35,12 @@ export async function synthCommand(argv: string[], out: (s: string) => void): Pr
   }
   const n2 = Number(flags.n2);
   const n3 = Number(flags.n3);
+  const fovMm = flags['fov-mm'] === undefined ? undefined : Number(flags['fov-mm']);
+  if (fovMm !== undefined && !(fovMm >= 20 && fovMm <= 400)) throw new UsageError(`--fov-mm must be between 20 and 400 mm, got ${flags['fov-mm']}`);
   const bar = new Progress(process.stderr, { label: 'synthesising volumes', total: n2 + n3, unit: 'vol' });
   const res = writeSyntheticCohort(
     String(flags.out),
-    { n2, n3, size: Number(flags.size), slices: parseSlices(String(flags.slices)), difficulty: Number(flags.difficulty), seed: Number(flags.seed), overwrite: Boolean(flags.overwrite) },
+    { n2, n3, size: Number(flags.size), slices: parseSlices(String(flags.slices)), difficulty: Number(flags.difficulty), ...(fovMm !== undefined ? { fovMm } : {}), seed: Number(flags.seed), overwrite: Boolean(flags.overwrite) },
     (done) => bar.update(done),
   );
   bar.finish();
