@@ -50,7 +50,7 @@ export const trainFlags: Record<string, FlagSpec> = {
   tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4 },
   'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10 },
   augment: { type: 'boolean', help: 'training-time augmentation (--augment=false to disable)', default: true },
-  'augment-set': { type: 'string', help: 'paper (all 14 augmentations) | light (shift, scale, rotate, flip, brightness, contrast)', default: 'paper' },
+  'augment-set': { type: 'string', help: 'paper (all 14 augmentations) | light (the rigid ones: shift, scale, rotate, flip)', default: 'paper' },
   oversample: { type: 'boolean', help: 'oversample the minority class in training folds', default: true },
   'bias-field': { type: 'boolean', help: 'bias-field correction while loading', default: true },
   seed: { type: 'number', help: 'run seed (folds, init, batches, augmentation)', default: 0 },
