@@ -152,7 +152,7 @@ async function measureStep(gpu: Gpu, cfg: ExperimentConfig): Promise<{ step: num
 export const demoFlags: Record<string, FlagSpec> = {
   preset: { type: 'string', help: 'cpu | paper', default: 'cpu' },
   out: { type: 'string', help: 'folder for the cohort and the run', default: 'runs/demo' },
-  epochs: { type: 'number', help: 'override the preset’s epochs' },
+  epochs: { type: 'number', help: 'override the preset’s epochs (its slice/volume proportion is kept)' },
   folds: { type: 'number', help: 'override the preset’s folds' },
   adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
   fresh: { type: 'boolean', help: 'start a new run even if one with the same settings is in --out' },
@@ -170,8 +170,18 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
   if (name !== 'cpu' && name !== 'paper') throw new UsageError(`--preset must be cpu or paper, got '${name}'`);
   const preset = PRESETS[name];
   const cfg: ExperimentConfig = { ...preset.config, loss: { ...preset.config.loss } };
-  if (flags.epochs !== undefined) cfg.epochs = Number(flags.epochs);
-  if (flags.folds !== undefined) cfg.folds = Number(flags.folds);
+  if (flags.epochs !== undefined) {
+    const e = Number(flags.epochs);
+    if (!Number.isInteger(e) || e < 2) throw new UsageError(`--epochs must be an integer >= 2 (one slice-level and one volume-level epoch at least), got ${flags.epochs}`);
+    // Keep the preset's slice/volume proportion, with at least one epoch of each.
+    cfg.sliceEpochs = Math.max(1, Math.min(e - 1, Math.round((cfg.sliceEpochs * e) / cfg.epochs)));
+    cfg.epochs = e;
+  }
+  if (flags.folds !== undefined) {
+    const k = Number(flags.folds);
+    if (!Number.isInteger(k) || k < 2) throw new UsageError(`--folds must be an integer >= 2, got ${flags.folds}`);
+    cfg.folds = k;
+  }
   const t0 = performance.now();
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
   try {

@@ -26,3 +26,15 @@ describe('demo time budget', () => {
     expect(PRESETS.cpu.cohort.n2 / (PRESETS.cpu.cohort.n2 + PRESETS.cpu.cohort.n3)).toBeCloseTo(0.3, 2);
   });
 });
+
+describe('demo flags', () => {
+  it('rejects epochs and folds that cannot run the protocol', async () => {
+    const { demoCommand } = await import('../../src/cli/demo.js');
+    const { UsageError } = await import('../../src/cli/args.js');
+    const out: string[] = [];
+    await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(UsageError);
+    await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(/--epochs must be an integer >= 2/);
+    await expect(demoCommand(['--folds', '1'], (s) => out.push(s))).rejects.toThrow(/--folds must be an integer >= 2/);
+    await expect(demoCommand(['--preset', 'gpu'], (s) => out.push(s))).rejects.toThrow(/--preset must be cpu or paper/);
+  });
+});
