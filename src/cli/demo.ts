@@ -103,7 +103,7 @@ export function fitEpochs(o: { budgetS: number; spentS: number; predictS: number
 }
 
 /**
- * Times real training steps of `cfg`'s model at its batch shape (after one warm-up step, GPU
+ * Times real training steps of `cfg`'s model at its batch shape (median of 5 after two warm-ups, GPU
  * augmentation included) and the forward pass used by prediction: seconds per step and per forward.
  */
 async function measureStep(gpu: Gpu, cfg: ExperimentConfig): Promise<{ step: number; forward: number }> {
@@ -133,16 +133,23 @@ async function measureStep(gpu: Gpu, cfg: ExperimentConfig): Promise<{ step: num
       const out = noGrad(() => model.forward(leaf(gpu.tensor(data, shape), false)));
       return (await out.sliceLogits.read())[0]!;
     });
+  // Median of single timed calls after two warm-ups (pipeline compilation, pool growth): one slow call
+  // on a shared machine must not cut the run's epochs.
+  const median = async (fn: () => Promise<number>, n: number): Promise<number> => {
+    await fn();
+    await fn();
+    const t: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await fn();
+      t.push((performance.now() - t0) / 1000);
+    }
+    return t.sort((a, b) => a - b)[n >> 1]!;
+  };
   try {
-    await step();
-    let t0 = performance.now();
-    for (let i = 0; i < 3; i++) await step();
-    const stepS = (performance.now() - t0) / 3000;
+    const stepS = await median(step, 5);
     model.eval();
-    await forward();
-    t0 = performance.now();
-    for (let i = 0; i < 2; i++) await forward();
-    return { step: stepS, forward: (performance.now() - t0) / 2000 };
+    return { step: stepS, forward: await median(forward, 3) };
   } finally {
     model.release();
     optimizer.release();
@@ -216,9 +223,9 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
       const perEpoch = Math.ceil((cfg.oversample ? (2 * trainPerFold * Math.max(preset.cohort.n2, preset.cohort.n3)) / nSubjects : trainPerFold) / cfg.batchSize);
       const predictS = Math.ceil(nSubjects / cfg.batchSize) * cfg.tta * t.forward;
       const spent = (performance.now() - t0) / 1000;
-      // Whole epochs ran ~15 % slower than the timed steps in the measured demo runs (real batches, CPU-side
-      // batching, loss readbacks), so the estimate carries that factor.
-      const plan = fitEpochs({ budgetS: budget * 60, spentS: spent, predictS: 1.15 * predictS, epochS: 1.15 * k * perEpoch * t.step, epochs: cfg.epochs, sliceEpochs: cfg.sliceEpochs });
+      // Whole epochs ran ~10 % slower than the timed steps in the measured demo runs (real batches, CPU-side
+      // batching, progress), so the estimate carries that factor.
+      const plan = fitEpochs({ budgetS: budget * 60, spentS: spent, predictS: 1.1 * predictS, epochS: 1.1 * k * perEpoch * t.step, epochs: cfg.epochs, sliceEpochs: cfg.sliceEpochs });
       out(`speed: ${(1000 * t.step).toFixed(0)} ms per training step of ${cfg.batchSize} volumes (measured); ${k} folds × ${cfg.epochs} epochs × ${perEpoch} steps ≈ ${(plan.estimateS / 60).toFixed(1)} min in all`);
       if (plan.epochs < cfg.epochs) {
         out(`time budget ${budget} min (--budget-minutes): ${plan.epochs} epochs instead of ${cfg.epochs} (${plan.sliceEpochs} slice-level) — fewer training steps than the preset is tuned for, so expect a lower AUC; a faster driver or --budget-minutes 0 keeps all ${cfg.epochs}`);
