@@ -12,19 +12,24 @@ export interface Timing {
   reps: number;
 }
 
-export async function timeIt(gpu: Gpu, fn: () => void | Promise<void>, opts: { warmup?: number; reps?: number } = {}): Promise<Timing> {
+export function timeIt(gpu: Gpu, fn: () => void | Promise<void>, opts: { warmup?: number; reps?: number } = {}): Promise<Timing> {
+  return timeSynced(() => gpu.sync(), fn, opts);
+}
+
+/** Median (and spread) of `reps` runs after `warmup` runs, each run between two `sync()`s. */
+export async function timeSynced(sync: () => Promise<unknown>, fn: () => unknown, opts: { warmup?: number; reps?: number } = {}): Promise<Timing> {
   const warmup = opts.warmup ?? 1;
   const reps = opts.reps ?? 3;
   for (let i = 0; i < warmup; i++) {
     await fn();
-    await gpu.sync();
+    await sync();
   }
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
-    await gpu.sync();
+    await sync();
     const t0 = performance.now();
     await fn();
-    await gpu.sync();
+    await sync();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

@@ -22,12 +22,12 @@
  * and in --quick mode only f-rMC5's twin runs (the goal's network; see SHORT_PEERS).
  */
 import type { Gpu } from '../src/gpu/gpu.js';
-import { backward, leaf, noGrad } from '../src/graph/autograd.js';
+import { leaf, noGrad } from '../src/graph/autograd.js';
 import * as F from '../src/graph/functional.js';
 import { Conv2Plus1d, type Conv3d } from '../src/model/layers.js';
 import { type ModelName, type StagingNet, layerKinds } from '../src/model/resnet.js';
 import type { Batch } from '../src/train/dataset.js';
-import { DEFAULT_LOSS, type TrainConfig, batchLoss, buildModel, makeOptimizer } from '../src/train/trainer.js';
+import { DEFAULT_LOSS, type TrainConfig, buildModel, makeOptimizer, repRows, trainStep } from '../src/train/trainer.js';
 import { Rng } from '../src/util/rng.js';
 import { gflops, table, timeIt } from './harness.js';
 import { gemmCeiling } from './matmul.bench.js';
@@ -82,16 +82,8 @@ function makeBatchOf(shape: Shape5, rng: Rng): Batch {
 }
 
 function twinBatch(b: Batch): TwinBatch {
-  const d = b.shape[2];
-  const repRows: number[] = [];
-  const repLabels: number[] = [];
-  b.repSlices.forEach((reps, i) => {
-    for (const r of reps) {
-      repRows.push(i * d + r);
-      repLabels.push(b.labels[i]!);
-    }
-  });
-  return { data: b.data, labels: [...b.labels], repRows, repLabels };
+  const { rows, labels } = repRows(b);
+  return { data: b.data, labels: [...b.labels], repRows: rows, repLabels: labels };
 }
 
 /** Multiply-accumulates of every convolution of the model's forward on `input`, and of the stem alone. */
@@ -135,18 +127,11 @@ async function timeOurs(gpu: Gpu, name: ModelName, input: Shape5, timing: { warm
   const model = buildModel(cfg).materialize(gpu, new Rng(1));
   const opt = makeOptimizer(gpu, model, cfg);
   try {
-    const step = () =>
-      gpu.tidy(async () => {
-        const x = leaf(gpu.tensor(batch.data, batch.shape), false);
-        const { total } = batchLoss(model, x, batch, cfg.loss, null, 'volume');
-        const value = total.retain();
-        backward(total);
-        opt.step(cfg.lr);
-        model.zeroGrad();
-        const v = (await value.read())[0]!;
-        if (!Number.isFinite(v)) throw new Error(`${name}: the bench's training step gave loss ${v}`);
-        return v;
-      });
+    const step = async () => {
+      const v = await trainStep({ model, optimizer: opt, batch, loss: cfg.loss, lr: cfg.lr, stage: 'volume' });
+      if (!Number.isFinite(v)) throw new Error(`${name}: the bench's training step gave loss ${v}`);
+      return v;
+    };
     const forward = () =>
       gpu.tidy(() =>
         noGrad(async () => {

@@ -31,6 +31,7 @@
  * CommonJS engine the backend runs on finds them.
  */
 import { createRequire, register } from 'node:module';
+import { type Timing, timeSynced } from './harness.js';
 import type { TfRuntime } from './tfjs-peer.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -126,22 +127,8 @@ export async function tfPeakBytes<R>(tf: Tf, fn: () => Promise<R>): Promise<{ re
 }
 
 /** Median (and spread) of `reps` synchronised runs after `warmup` runs. */
-export async function timeTf(rt: TfRuntime, fn: () => Promise<unknown>, opts: { warmup: number; reps: number }): Promise<{ medianMs: number; minMs: number; maxMs: number }> {
-  for (let i = 0; i < opts.warmup; i++) {
-    await fn();
-    await rt.sync();
-  }
-  const ts: number[] = [];
-  for (let i = 0; i < opts.reps; i++) {
-    await rt.sync();
-    const t0 = performance.now();
-    await fn();
-    await rt.sync();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  const mid = ts.length >> 1;
-  return { medianMs: ts.length % 2 ? ts[mid]! : (ts[mid - 1]! + ts[mid]!) / 2, minMs: ts[0]!, maxMs: ts[ts.length - 1]! };
+export function timeTf(rt: TfRuntime, fn: () => Promise<unknown>, opts: { warmup: number; reps: number }): Promise<Timing> {
+  return timeSynced(() => rt.sync(), fn, opts);
 }
 
 export async function buildTfTwin(rt: TfRuntime, spec: TwinSpec, opts: TwinOptions): Promise<TfTwin> {

@@ -11,9 +11,9 @@ import { writeSyntheticCohort } from '../data/synth.node.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
 import { readFoldResults } from '../train/experiment.js';
-import { DEFAULT_LOSS, batchLoss, buildModel, makeOptimizer } from '../train/trainer.js';
+import { DEFAULT_LOSS, buildModel, makeOptimizer, trainStep } from '../train/trainer.js';
 import type { Gpu } from '../gpu/gpu.js';
-import { backward, leaf, noGrad } from '../graph/autograd.js';
+import { leaf, noGrad } from '../graph/autograd.js';
 import { Rng } from '../util/rng.js';
 import { Progress } from '../util/progress.js';
 import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
@@ -118,16 +118,7 @@ async function measureStep(gpu: Gpu, cfg: ExperimentConfig): Promise<{ step: num
   const augment = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
   const augRng = new Rng(2);
   const step = () =>
-    gpu.tidy(async () => {
-      const raw = gpu.tensor(data, shape);
-      const x = leaf(augment ? augment(gpu, raw, augRng) : raw, false);
-      const { total } = batchLoss(model, x, batch, cfg.loss, null, 'volume');
-      total.retain();
-      backward(total);
-      optimizer.step(cfg.lr);
-      model.zeroGrad();
-      return (await total.read())[0]!;
-    });
+    trainStep({ model, optimizer, batch, loss: cfg.loss, lr: cfg.lr, stage: 'volume', augment: augment ? (raw) => augment(gpu, raw, augRng) : undefined });
   const forward = () =>
     gpu.tidy(async () => {
       const out = noGrad(() => model.forward(leaf(gpu.tensor(data, shape), false)));

@@ -12,6 +12,7 @@
  * Center: Wen et al.'s update with α = 0.5 after each step, λ_c = 0.003 (their suggested values).
  */
 import type { Gpu } from '../gpu/gpu.js';
+import type { GpuTensor } from '../gpu/tensor.js';
 import { backward, leaf, noGrad } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
 import type { Tensor } from '../graph/tensor.js';
@@ -121,7 +122,7 @@ export function scheduleOf(cfg: TrainConfig): LrSchedule {
 }
 
 /** Flat row indices (n·D + d) of the batch's representative slices, and their labels. */
-function repRows(batch: Batch): { rows: number[]; labels: number[] } {
+export function repRows(batch: Batch): { rows: number[]; labels: number[] } {
   const D = batch.shape[2];
   const rows: number[] = [];
   const labels: number[] = [];
@@ -167,6 +168,36 @@ export function batchLoss(
     total = F.add(total, F.centerLoss(embedding, embLabels, centers.data, { lambda: loss.center }));
   }
   return { total, embedding: loss.center > 0 && supplementary ? embedding.retain() : null, embLabels };
+}
+
+/**
+ * One SGD step on a host batch, as `trainFold` takes it: upload (then `augment` on the device, when
+ * given), forward, loss, backward, update, center update, zero grads; returns the loss value (one
+ * readback per step: the NaN guard and the progress line need it). Every intermediate is freed.
+ */
+export async function trainStep(s: {
+  model: StagingNet;
+  optimizer: SGD;
+  batch: Batch;
+  loss: LossConfig;
+  lr: number;
+  stage: 'slice' | 'volume';
+  centers?: Tensor | null;
+  augment?: ((raw: GpuTensor<'f32'>) => GpuTensor<'f32'>) | undefined;
+}): Promise<number> {
+  const gpu = s.optimizer.gpu;
+  return gpu.tidy(async () => {
+    const raw = gpu.tensor(s.batch.data, s.batch.shape);
+    const x = leaf(s.augment ? s.augment(raw) : raw, false);
+    const centers = s.centers ?? null;
+    const { total, embedding, embLabels } = batchLoss(s.model, x, s.batch, s.loss, centers, s.stage);
+    const value = total.retain();
+    backward(total);
+    s.optimizer.step(s.lr);
+    if (embedding && centers) centerUpdate(embedding.data, embLabels, centers.data, s.loss.centerAlpha, { inPlace: true });
+    s.model.zeroGrad();
+    return (await value.read())[0]!;
+  });
 }
 
 export interface TrainFoldOptions {
@@ -219,19 +250,8 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
       for (let step = 0; step < batches.length; step++) {
         const onGpu = cfg.augment && o.augmentBatch ? o.augmentBatch : null;
         const batch = makeBatch(batches[step]!.map((i) => samples[i]!), cfg.augment && !onGpu ? o.augment : undefined, rng);
-        const lossValue = await gpu.tidy(async () => {
-          const raw = gpu.tensor(batch.data, batch.shape);
-          const x = leaf(onGpu ? onGpu(gpu, raw, rng) : raw, false);
-          const stage = epoch <= (cfg.sliceEpochs ?? 0) ? 'slice' : 'volume';
-          const { total, embedding, embLabels } = batchLoss(model, x, batch, cfg.loss, centers, stage);
-          const value = total.retain();
-          backward(total);
-          optimizer.step(lr);
-          if (embedding && centers) centerUpdate(embedding.data, embLabels, centers.data, cfg.loss.centerAlpha, { inPlace: true });
-          model.zeroGrad();
-          // One readback per step: the NaN guard and the progress line need the value.
-          return (await value.read())[0]!;
-        });
+        const stage = epoch <= (cfg.sliceEpochs ?? 0) ? 'slice' : 'volume';
+        const lossValue = await trainStep({ model, optimizer, batch, loss: cfg.loss, lr, stage, centers, augment: onGpu ? (raw) => onGpu(gpu, raw, rng) : undefined });
         if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch, step + 1, lossValue);
         sum += lossValue;
         o.onStep?.(epoch, step + 1, batches.length, lossValue);
