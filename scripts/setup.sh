@@ -27,13 +27,16 @@ if [ "${VOXELGRAD_NO_LAVAPIPE:-0}" != 1 ] && ! ls /usr/share/vulkan/icd.d/lvp_ic
   export DEBIAN_FRONTEND=noninteractive
   codename="$(. /etc/os-release 2>/dev/null; echo "${ID:-}:${VERSION_CODENAME:-}")"
   if [ "$codename" = "debian:bookworm" ]; then
-    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-      echo "setup: adding Debian's bookworm-backports apt source (for Mesa 25's lavapipe)" >&2
-      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
-    fi
-    echo "setup: installing mesa-vulkan-drivers from bookworm-backports (lavapipe)" >&2
-    { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports mesa-vulkan-drivers; } \
-      || echo "setup: could not install lavapipe; continuing with SwiftShader (slower)" >&2
+    # Any failure here (no network, no sudo) leaves SwiftShader in charge rather than stopping setup.
+    {
+      if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        echo "setup: adding Debian's bookworm-backports apt source (for Mesa 25's lavapipe)" >&2
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+      fi &&
+        echo "setup: installing mesa-vulkan-drivers from bookworm-backports (lavapipe)" >&2 &&
+        $SUDO apt-get update -q &&
+        $SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports mesa-vulkan-drivers
+    } || echo "setup: could not install lavapipe; continuing with SwiftShader (slower)" >&2
   else
     echo "setup: installing mesa-vulkan-drivers (lavapipe)" >&2
     { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends mesa-vulkan-drivers; } \
