@@ -93,7 +93,14 @@ describe('fused SGD on the GPU vs float64 reference', async () => {
       }
       if (opt.buffer) {
         const b = unpack(await opt.buffer.read(), layout.offsets, layout.sizes);
-        b.forEach((v, t) => expect(relErr(v, bufs[t]!), `momentum ${t}`).toBeLessThan(TOL));
+        // The buffer sums unit-scale gradients, so a 1-element buffer can nearly cancel (seed 670721848:
+        // −2.15e-4 from terms of size ~1, where f32's ~1e-7 absolute error is 5e-4 relative): the error is
+        // measured against the terms' scale (√n for unit-scale entries) when the buffer is smaller than that.
+        b.forEach((v, t) => {
+          const ref = bufs[t]!;
+          const err = Math.hypot(...Array.from(v, (x, i) => x - ref[i]!));
+          expect(err / Math.max(Math.hypot(...ref), Math.sqrt(ref.length)), `momentum ${t}`).toBeLessThan(TOL);
+        });
       } else {
         expect(bufs.every((b) => b === null)).toBe(true);
       }
