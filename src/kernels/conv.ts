@@ -13,12 +13,23 @@
  * 16-channel panels first, and the per-invocation operand re-laid for vec4 loads (channels in fours, or
  * sliding windows along W for the stem). All of these re-layouts are O(tensor size), small next to the
  * GEMM; their temporaries are released before the op returns.
+ *
+ * Convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1) can instead run through
+ * Winograd's F(m, 3) along depth (`winograd-matrices.ts`): the input and weight are transformed along
+ * depth into m + 2 points (conv/wino-window.wgsl), each point is an ordinary 1×kH×kW convolution through
+ * the kernels above, and the points are folded back (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct
+ * multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3)) for all three passes. The tuning chooses the tile
+ * sizes per adapter (`depthWinograd`); the float64 reference of the same decomposition is in
+ * `winograd.ref.ts`.
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
 import { bindingLimit, fitTile, tuningFor } from './tuning.js';
+import { winogradMatrices } from './winograd-matrices.js';
+import type { Gpu } from '../gpu/gpu.js';
+import { BufferUsage } from '../gpu/flags.js';
 
 type F32 = GpuTensor<'f32'>;
 export type Triple = readonly [number, number, number];
@@ -66,6 +77,18 @@ export const convReduceSplitsKernel = defineKernel({
   name: 'conv-backward-weight-reduce',
   shader: 'conv/reduce-splits',
   bindings: { params: 'uniform', parts: 'read', out: 'read_write' },
+});
+
+export const convWinogradWindowKernel = defineKernel({
+  name: 'conv-winograd-window',
+  shader: 'conv/wino-window',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+export const convWinogradGatherKernel = defineKernel({
+  name: 'conv-winograd-gather',
+  shader: 'conv/wino-gather',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
 });
 
 /** Validated geometry of one convolution. */
@@ -158,6 +181,11 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
   asF32(x, 'conv3d', 'x');
   asF32(w, 'conv3d', 'w');
   const y = out ? asF32(out, 'conv3d', 'output') : x.gpu.empty(yShape);
+  const wino = winogradPlan(x.gpu, g);
+  if (wino) {
+    winogradForward(x, w, g, wino, y);
+    return y;
+  }
   const taps = prod(g.kernel);
   // Walk the reduction with the inner axis that wastes least padding: ci when Cin fills groups of four
   // (every layer but the stem), kw for a thin input (the stem's single channel).
@@ -251,6 +279,11 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   asF32(dy, 'conv3dBackwardInput', 'dy');
   asF32(w, 'conv3dBackwardInput', 'w');
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
+  const wino = winogradPlan(gpu, g);
+  if (wino) {
+    winogradBackwardInput(dy, w, g, wino, dx);
+    return dx;
+  }
   const taps = prod(g.kernel);
   const [kd, kh, kw] = g.kernel;
   const tapRows = kd * kh;
@@ -337,6 +370,11 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   asF32(dy, 'conv3dBackwardWeight', 'dy');
   asF32(x, 'conv3dBackwardWeight', 'x');
   const dw = out ? asF32(out, 'conv3dBackwardWeight', 'output') : gpu.empty(wShape);
+  const wino = winogradPlan(gpu, g);
+  if (wino) {
+    winogradBackwardWeight(dy, x, g, wino, dw);
+    return dw;
+  }
   const taps = prod(g.kernel);
   const [od, oh, ow] = g.outSize;
   // Reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row); columns co.
@@ -390,6 +428,220 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
     target.release();
   }
   return dw;
+}
+
+/** How one convolution runs through depth Winograd: tile size, transformed shapes, point strides. */
+export interface WinogradPlan {
+  /** Output slices per depth tile (F(m, 3)). */
+  m: number;
+  /** Transformed points per tile (m + 2). */
+  points: number;
+  tiles: number;
+  /** The in-plane convolution each point runs (depth kernel 1). */
+  plane: ConvOptions;
+  vShape: number[];
+  mShape: number[];
+  uShape: number[];
+  /** Elements between consecutive points (multiples of 64: 256-byte binding alignment). */
+  vStride: number;
+  mStride: number;
+  uStride: number;
+}
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/**
+ * The depth-Winograd plan for this convolution on this device, or null for the direct kernels: a 3-tap
+ * depth kernel with depth stride and dilation 1, at least `minChannels` channels in and out, a tile size
+ * from the tuning that needs at most `maxWork` of the direct path's depth work (3·Do in-plane
+ * convolutions against (m + 2)·⌈Do/m⌉; ties go to the smaller, more accurate tile), and transformed tensors that each
+ * fit one binding (larger ones take the direct path, which processes the batch in chunks).
+ */
+export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
+  const t = tuningFor(gpu).depthWinograd;
+  if (g.kernel[0] !== 3 || g.stride[0] !== 1 || g.dilation[0] !== 1) return null;
+  if (Math.min(g.cin, g.cout) < t.minChannels) return null;
+  const od = g.outSize[0];
+  let m = 0;
+  let best = t.maxWork * 3 * od * (1 + 1e-9);
+  for (const tile of [...t.tiles].sort((a, b) => a - b)) {
+    const work = (tile + 2) * Math.ceil(od / tile);
+    if (work < best) {
+      best = work;
+      m = tile;
+    }
+  }
+  if (m === 0) return null;
+  const points = m + 2;
+  const tiles = Math.ceil(od / m);
+  const [, h, w] = g.inSize;
+  const [, oh, ow] = g.outSize;
+  const [, kh, kw] = g.kernel;
+  const plan: WinogradPlan = {
+    m,
+    points,
+    tiles,
+    plane: { stride: [1, g.stride[1], g.stride[2]], pad: [0, g.pad[1], g.pad[2]], dilation: [1, g.dilation[1], g.dilation[2]] },
+    vShape: [g.n, g.cin, tiles, h, w],
+    mShape: [g.n, g.cout, tiles, oh, ow],
+    uShape: [g.cout, g.cin, 1, kh, kw],
+    vStride: align64(g.n * g.cin * tiles * h * w),
+    mStride: align64(g.n * g.cout * tiles * oh * ow),
+    uStride: align64(g.cout * g.cin * kh * kw),
+  };
+  const limit = bindingLimit(gpu);
+  if (4 * points * Math.max(plan.vStride, plan.mStride, plan.uStride) > limit) return null;
+  return plan;
+}
+
+/** The transform matrices live in small constant buffers, one per (device, matrix), never released. */
+const matrixBuffers = new WeakMap<Gpu, Map<string, GPUBuffer>>();
+
+function matrixBuffer(gpu: Gpu, key: string, rows: readonly (readonly number[])[]): GPUBuffer {
+  let perGpu = matrixBuffers.get(gpu);
+  if (!perGpu) matrixBuffers.set(gpu, (perGpu = new Map()));
+  let buf = perGpu.get(key);
+  if (!buf) {
+    const flat = new Float32Array(rows.flat());
+    buf = gpu.device.createBuffer({ label: `winograd ${key}`, size: Math.max(16, flat.byteLength), usage: BufferUsage.STORAGE, mappedAtCreation: true });
+    new Float32Array(buf.getMappedRange()).set(flat);
+    buf.unmap();
+    perGpu.set(key, buf);
+  }
+  return buf;
+}
+
+const transposed = (a: readonly (readonly number[])[]): number[][] => a[0]!.map((_, j) => a.map((row) => row[j]!));
+
+type MatrixName = 'BT' | 'G' | 'A' | 'AT' | 'B' | 'GT';
+
+/** Window transforms use points × taps matrices (BT, G, A = ATᵀ); gathers taps × points (AT, B = BTᵀ, GT). */
+function matrix(gpu: Gpu, m: number, name: MatrixName): GPUBuffer {
+  const f = winogradMatrices(m, 3);
+  const rows = { BT: f.BT, G: f.G, A: transposed(f.AT), AT: f.AT, B: transposed(f.BT), GT: transposed(f.G) }[name];
+  return matrixBuffer(gpu, `F(${m},3) ${name}`, rows);
+}
+
+/** Index layout of a depth transform (see conv/wino-window.wgsl and conv/wino-gather.wgsl). */
+export interface DepthLayout {
+  outer: number;
+  /** Depth of the depth-major side (the source of a window, the destination of a gather). */
+  depth: number;
+  inner: number;
+  tiles: number;
+  /** Depth distance between consecutive tiles' windows (a gather writes this many slices per invocation). */
+  step: number;
+  /** The first tile's window starts `off` slices before depth 0. */
+  off: number;
+  /** Elements between consecutive points of the transformed side (a multiple of 64). */
+  pStride: number;
+}
+
+/**
+ * Windowed depth transform: dst[p][o, t, i] = Σ_j mat[p·taps + j] · src[o, step·t − off + j, i] for
+ * p < points (zero outside the depth). `mat` is points × taps, row-major, in a device buffer.
+ */
+export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout): void {
+  const gpu = src.gpu;
+  if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
+  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(convWinogradWindowKernel, {
+    bind: { mat, src, dst },
+    uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
+    overrides: { WG: 256, POINTS: points, TAPS: taps },
+    workgroups: [gx, gy, 1],
+  });
+}
+
+/**
+ * Overlap-add depth gather: dst[o, z, i] = Σ_t Σ_p mat[j·points + p] · src[p][o, t, i] with
+ * j = z + off − step·t in [0, taps). `mat` is taps × points, row-major.
+ */
+export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout): void {
+  const gpu = src.gpu;
+  if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
+  const blocks = Math.ceil((l.depth + l.off) / l.step);
+  const [gx, gy] = grid1d(l.outer * blocks * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(convWinogradGatherKernel, {
+    bind: { mat, src, dst },
+    uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
+    overrides: { WG: 256, POINTS: points, TAPS: taps, STEP: l.step },
+    workgroups: [gx, gy, 1],
+  });
+}
+
+function winogradWindow(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A', l: DepthLayout): void {
+  const f = winogradMatrices(m, 3);
+  depthWindow(src, dst, matrix(src.gpu, m, name), f.n, name === 'BT' ? f.n : name === 'G' ? f.r : f.m, l);
+}
+
+function winogradGather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
+  const f = winogradMatrices(m, 3);
+  depthGather(src, dst, matrix(src.gpu, m, name), f.n, name === 'B' ? f.n : name === 'GT' ? f.r : f.m, l);
+}
+
+/** Point p of a transformed tensor as a tensor of its own (a view into the points' buffer). */
+const point = (all: GpuTensor, p: number, stride: number, shape: number[]) => all.viewAt(p * stride, shape);
+
+function winogradWeights(w: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
+  const u = w.gpu.empty([plan.points * plan.uStride]);
+  winogradWindow(w, u, plan.m, 'G', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 0, off: 0, pStride: plan.uStride });
+  return u;
+}
+
+function winogradInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
+  const v = x.gpu.empty([plan.points * plan.vStride]);
+  winogradWindow(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  return v;
+}
+
+function winogradOutputGrad(dy: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
+  const dm = dy.gpu.empty([plan.points * plan.mStride]);
+  winogradWindow(dy, dm, plan.m, 'A', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
+  return dm;
+}
+
+function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
+  const gpu = x.gpu;
+  const u = winogradWeights(w, g, plan);
+  const v = winogradInput(x, g, plan);
+  const mm = gpu.empty([plan.points * plan.mStride]);
+  for (let p = 0; p < plan.points; p++) {
+    conv3d(point(v, p, plan.vStride, plan.vShape), point(u, p, plan.uStride, plan.uShape), plan.plane, point(mm, p, plan.mStride, plan.mShape));
+  }
+  u.release();
+  v.release();
+  winogradGather(mm, y, plan.m, 'AT', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
+  mm.release();
+}
+
+function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
+  const gpu = dy.gpu;
+  const u = winogradWeights(w, g, plan);
+  const dm = winogradOutputGrad(dy, g, plan);
+  const dv = gpu.empty([plan.points * plan.vStride]);
+  for (let p = 0; p < plan.points; p++) {
+    conv3dBackwardInput(point(dm, p, plan.mStride, plan.mShape), point(u, p, plan.uStride, plan.uShape), plan.vShape, plan.plane, point(dv, p, plan.vStride, plan.vShape));
+  }
+  u.release();
+  dm.release();
+  winogradGather(dv, dx, plan.m, 'B', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  dv.release();
+}
+
+function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
+  const gpu = dy.gpu;
+  const v = winogradInput(x, g, plan);
+  const dm = winogradOutputGrad(dy, g, plan);
+  const du = gpu.empty([plan.points * plan.uStride]);
+  for (let p = 0; p < plan.points; p++) {
+    conv3dBackwardWeight(point(dm, p, plan.mStride, plan.mShape), point(v, p, plan.vStride, plan.vShape), plan.uShape, plan.plane, point(du, p, plan.uStride, plan.uShape));
+  }
+  v.release();
+  dm.release();
+  // One tile of all three taps: step 3 makes one invocation write the three taps of its (co, ci, kh, kw).
+  winogradGather(du, dw, plan.m, 'GT', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 3, off: 0, pStride: plan.uStride });
+  du.release();
 }
 
 export { PANEL };

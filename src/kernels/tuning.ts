@@ -46,6 +46,14 @@ export interface Tuning {
    */
   sg8: boolean;
   /**
+   * Depth Winograd for convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1; see
+   * conv.ts): the output tile sizes it may use (F(m, 3), m in 2, 4, 6; empty = always the direct
+   * kernels), the fewest input and output channels for which it is used, and the most depth work
+   * ((m + 2)·⌈Do/m⌉ transformed slices) it may take, as a fraction of the direct path's 3·Do — below 1
+   * to pay for the transforms.
+   */
+  depthWinograd: { tiles: readonly number[]; minChannels: number; maxWork: number };
+  /**
    * Cap on the bytes of one temporary binding (default: the adapter's maxStorageBufferBindingSize);
    * larger re-layouts are processed a few batch entries at a time. Tests lower it to cover that path.
    */
@@ -64,6 +72,7 @@ const base: Tuning = {
   minRowsPerSplit: 16,
   thinInputChannels: 8,
   sg8: false,
+  depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75 },
 };
 
 /**

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/util/rng.js';
+import {
+  conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry, convOutputShape, depthGather, depthWindow, winogradPlan, type ConvOptions,
+} from '../../src/kernels/conv.js';
+import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
+import { depthGatherRef, depthWindowRef } from '../../src/kernels/winograd.ref.js';
+import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
+import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
+
+const TOL = 1e-4;
+const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0; // VOXELGRAD_SEED=<seed> replays a failure
+
+describe('depth-Winograd transform kernels vs float64 reference', async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(seed);
+  // Odd sizes, padding on both ends, partial last tiles, overlapping windows (step < taps) and not.
+  const layouts = [
+    { points: 6, taps: 6, outer: 5, depth: 7, inner: 13, tiles: 2, step: 4, off: 1 },
+    { points: 8, taps: 3, outer: 7, depth: 3, inner: 9, tiles: 1, step: 0, off: 0 },
+    { points: 4, taps: 2, outer: 3, depth: 5, inner: 6, tiles: 3, step: 2, off: 0 },
+    { points: 8, taps: 8, outer: 2, depth: 11, inner: 5, tiles: 2, step: 6, off: 2 },
+  ];
+  for (const c of layouts) {
+    it(`window ${c.points}×${c.taps} over [${c.outer}, ${c.depth}, ${c.inner}], ${c.tiles} tiles, step ${c.step}, off ${c.off}; gather back; seed=${seed}`, async () => {
+      const mat = Array.from({ length: c.points }, () => Array.from(rng.uniformArray(c.taps, -2, 2)));
+      const src = rng.uniformArray(c.outer * c.depth * c.inner, -1, 1);
+      const t = { outer: c.outer, inner: c.inner, tiles: c.tiles, step: c.step, off: c.off };
+      const pStride = Math.ceil((c.outer * c.tiles * c.inner) / 64) * 64;
+      const win = depthWindowRef(src, c.depth, mat, t);
+      // The gather takes the transposed matrix (taps × points) and, where windows overlap, adds.
+      const matT = mat[0]!.map((_, j) => mat.map((row) => row[j]!));
+      const pts = Array.from({ length: c.points }, () => rng.uniformArray(c.outer * c.tiles * c.inner, -1, 1));
+      const gatherStep = c.step === 0 ? c.taps : c.step; // one tile: any step; the weight path writes all taps per invocation
+      const gat = depthGatherRef(pts, c.depth, matT, { ...t, step: gatherStep });
+      await gpu.tidy(async () => {
+        const dst = poisoned(gpu, [c.points * pStride]);
+        depthWindow(gpu.tensor(src, [src.length]), dst, gpu.tensor(mat.flat(), [c.points * c.taps]), c.points, c.taps, { ...t, depth: c.depth, pStride });
+        const got = await dst.read();
+        for (let p = 0; p < c.points; p++) {
+          expect(relErr(got.subarray(p * pStride, p * pStride + win[p]!.length), win[p]!), `point ${p}`).toBeLessThan(TOL);
+        }
+        const packed = new Float32Array(c.points * pStride).fill(Number.NaN); // the padding between points is never read
+        pts.forEach((a, p) => packed.set(a, p * pStride));
+        const out = poisoned(gpu, [c.outer * c.depth * c.inner]);
+        depthGather(gpu.tensor(packed, [packed.length]), out, gpu.tensor(matT.flat(), [c.taps * c.points]), c.points, c.taps, { ...t, step: gatherStep, depth: c.depth, pStride });
+        expect(relErr(await out.read(), gat)).toBeLessThan(TOL);
+      });
+    });
+  }
+});
+
+interface Case { name: string; x: [number, number, number, number, number]; cout: number; k: [number, number, number]; opts: ConvOptions }
+const CASES: Case[] = [
+  { name: '3×3×3 keep, depth 7, 9 → 11 channels, N=2', x: [2, 9, 7, 6, 5], cout: 11, k: [3, 3, 3], opts: { pad: [1, 1, 1] } },
+  { name: '3×3×3 stride (1,2,2) halve, depth 12', x: [1, 12, 12, 9, 8], cout: 17, k: [3, 3, 3], opts: { stride: [1, 2, 2], pad: [1, 1, 1] } },
+  { name: '3×1×1 keep, depth 9, N=2', x: [2, 8, 9, 4, 3], cout: 8, k: [3, 1, 1], opts: { pad: [1, 0, 0] } },
+  { name: '3×3×3 no depth padding, depth 10', x: [1, 10, 10, 5, 5], cout: 9, k: [3, 3, 3], opts: { pad: [0, 1, 1] } },
+  { name: '3×3×3 depth pad 2, in-plane dilation 2', x: [1, 8, 5, 7, 7], cout: 8, k: [3, 3, 3], opts: { pad: [2, 2, 2], dilation: [1, 2, 2] } },
+];
+
+describe('conv3d through depth Winograd vs the direct float64 reference', async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(seed);
+  for (const m of [2, 4, 6]) {
+    for (const c of CASES) {
+      it(`F(${m}, 3), ${c.name} — forward, dx, dw; seed=${seed}`, async () => {
+        const wShape = [c.cout, c.x[1], ...c.k];
+        const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
+        const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
+        const yShape = convOutputShape(c.x, wShape, c.opts);
+        const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2 } }); // forced, even where slower
+        try {
+          const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
+          expect(plan?.m, 'the Winograd path is taken').toBe(m);
+          await gpu.tidy(async () => {
+            const tx = gpu.tensor(x, c.x);
+            const tw = gpu.tensor(w, wShape);
+            const tdy = gpu.tensor(dy, yShape);
+            const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
+            const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
+            const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
+            expect(relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(TOL);
+            expect(relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'backward input').toBeLessThan(TOL);
+            expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'backward weight').toBeLessThan(TOL);
+          });
+        } finally {
+          restoreTuning(gpu, saved);
+        }
+      });
+    }
+  }
+
+  it('plans: only 3-tap depth kernels with depth stride and dilation 1, enough channels and depth; the cheapest tile; bindings that fit', () => {
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75 } });
+    try {
+      const plan = (x: number[], w: number[], o: ConvOptions = {}) => winogradPlan(gpu, convGeometry(x, w, o));
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(6); // 8·4 = 32 < 6·6 = 36 depth slices
+      expect(plan([1, 16, 8, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(4); // 6·2 = 12 < 8·2 = 16
+      expect(plan([1, 16, 12, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.plane).toEqual({ stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] });
+      expect(plan([1, 16, 2, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // Do = 2: 6 slices ≥ ¾ of 3·2
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [2, 1, 1] })).toBeNull();
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [2, 1, 1], dilation: [2, 1, 1] })).toBeNull();
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 1, 3, 3], { pad: [0, 1, 1] })).toBeNull();
+      expect(plan([1, 4, 24, 8, 8], [16, 4, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // too few input channels
+      expect(plan([1, 1, 24, 32, 32], [32, 1, 3, 7, 7], { pad: [1, 3, 3], stride: [1, 2, 2] })).toBeNull(); // the 3×7×7 stem
+      setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75 } });
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull();
+      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75 }, bindingLimit: 4096 });
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'transformed tensors over one binding').toBeNull();
+    } finally {
+      restoreTuning(gpu, saved);
+    }
+  });
+
+  it('releases its temporaries (transformed points, packed panels)', async () => {
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1 } });
+    try {
+      const opts: ConvOptions = { pad: [1, 1, 1] };
+      const x = gpu.tensor(rng.uniformArray(2 * 8 * 6 * 5 * 5), [2, 8, 6, 5, 5]);
+      const w = gpu.tensor(rng.uniformArray(8 * 8 * 27), [8, 8, 3, 3, 3]);
+      const dy = gpu.tensor(rng.uniformArray(2 * 8 * 6 * 5 * 5), [2, 8, 6, 5, 5]);
+      const before = gpu.memory().liveTensors;
+      const outs = [conv3d(x, w, opts), conv3dBackwardInput(dy, w, x.shape, opts), conv3dBackwardWeight(dy, x, w.shape, opts)];
+      await gpu.sync();
+      expect(gpu.memory().liveTensors).toBe(before + 3);
+      for (const t of [x, w, dy, ...outs]) t.release();
+    } finally {
+      restoreTuning(gpu, saved);
+    }
+  });
+
+  it('the default tuning routes the paper\'s stage-5 3×3×3 convolutions through it', () => {
+    const t = tuningFor(gpu);
+    expect(t.depthWinograd.tiles.length).toBeGreaterThan(0);
+    expect(winogradPlan(gpu, convGeometry([1, 256, 24, 8, 8], [256, 256, 3, 3, 3], { pad: [1, 1, 1] }))).not.toBeNull();
+  });
+});
