@@ -25,7 +25,7 @@
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
+import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
 import { bindingLimit, fitTile, tuningFor } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 import type { Gpu } from '../gpu/gpu.js';
@@ -82,6 +82,12 @@ export const convReduceSplitsKernel = defineKernel({
 export const convWinogradWindowKernel = defineKernel({
   name: 'conv-winograd-window',
   shader: 'conv/wino-window',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+export const convWinogradWindow4Kernel = defineKernel({
+  name: 'conv-winograd-window-vec4',
+  shader: 'conv/wino-window4',
   bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
 });
 
@@ -194,19 +200,22 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
   const innerKw = wasteKw < wasteCi;
   const wp = innerKw
     ? packPanels(w, { cols: g.cout, rows: g.cin * g.kernel[0] * g.kernel[1], inner: g.kernel[2], sCol: g.cin * taps, sRow: g.kernel[2], sInner: 1 })
-    : packPanels(w, { cols: g.cout, rows: taps, inner: g.cin, sCol: g.cin * taps, sRow: 1, sInner: taps });
+    : packPanels(w, forwardPanels(g));
   forwardPacked(x, g, wp, innerKw, y);
   wp.tensor.release();
   return y;
 }
 
+/** Forward weight panels: columns co, reduction (tap, ci) with ci innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap. */
+function forwardPanels(g: ConvGeometry): PanelSource {
+  const taps = prod(g.kernel);
+  return { cols: g.cout, rows: taps, inner: g.cin, sCol: g.cin * taps, sRow: 1, sInner: taps };
+}
+
 /** The forward GEMM on already packed weights (conv3d, and the thin-input input gradient). */
 function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, y: GpuTensor): void {
   const gpu = x.gpu;
-  const tile = fitTile(tuningFor(gpu).convForward, g.n * prod(g.outSize));
-  const rowsPerGroup = tile.wg * tile.tm;
   const plane = prod(g.inSize);
-  const outPlane = prod(g.outSize);
   const groups = wp.innerPad / 4;
   // xb: channels in fours (blocked path) or sliding windows of four along W (thin path, the stem). A
   // batch whose xb would exceed one binding is convolved a few entries at a time.
@@ -232,18 +241,27 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
         workgroups: [gx, gy, 1],
       });
     } else {
-      xb = blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: n1 - n0, srcBatch: g.cin * plane, srcBase: n0 * g.cin * plane }).tensor;
+      xb = blockK(x, { ...inputBlocks(g), batch: n1 - n0, srcBase: n0 * g.cin * plane }).tensor;
     }
-    const m = n1 * outPlane;
-    for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
-      gpu.dispatch(convForwardKernel, {
-        bind: { xb, wp: wp.tensor, y },
-        uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, winLen: winLen, nBase: n0 } },
-        overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
-        workgroups: [chunk.count, wp.panels, 1],
-      });
-    }
+    forwardGemm(xb, g, wp, innerKw, winLen, n0, n1, y);
     xb.release();
+  }
+}
+
+/** The forward GEMM over batch entries n0..n1 − 1, whose re-laid input `xb` starts at entry n0. */
+function forwardGemm(xb: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, winLen: number, n0: number, n1: number, y: GpuTensor): void {
+  const gpu = xb.gpu;
+  const tile = fitTile(tuningFor(gpu).convForward, g.n * prod(g.outSize));
+  const rowsPerGroup = tile.wg * tile.tm;
+  const outPlane = prod(g.outSize);
+  const m = n1 * outPlane;
+  for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
+    gpu.dispatch(convForwardKernel, {
+      bind: { xb, wp: wp.tensor, y },
+      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, winLen, nBase: n0 } },
+      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
+      workgroups: [chunk.count, wp.panels, 1],
+    });
   }
 }
 
@@ -334,24 +352,41 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
     return dx;
   }
   // Columns ci; reduction (tap, co) with co innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.
-  const wp = packPanels(w, { cols: g.cin, rows: taps, inner: g.cout, sCol: taps, sRow: 1, sInner: g.cin * taps });
+  const wp = packPanels(w, backwardInputPanels(g));
+  const dyb = blockK(dy, outputBlocks(g));
+  backwardInputGemm(dyb.tensor, wp, g, dx);
+  wp.tensor.release();
+  dyb.tensor.release();
+  return dx;
+}
+
+/** Weight panels of the input gradient: columns ci, reduction (tap, co) with co innermost. */
+function backwardInputPanels(g: ConvGeometry): PanelSource {
+  const taps = prod(g.kernel);
+  return { cols: g.cin, rows: taps, inner: g.cout, sCol: taps, sRow: 1, sInner: g.cin * taps };
+}
+
+/** dy [N, Cout, Do, Ho, Wo] with channels in fours: one vec4 per (n, channel quad, output voxel). */
+function outputBlocks(g: ConvGeometry): BlockSource {
+  const oplane = prod(g.outSize);
+  return { rows: oplane, k: g.cout, sRow: 1, sK: oplane, batch: g.n, srcBatch: g.cout * oplane };
+}
+
+/** The input-gradient GEMM on blocked dy and packed weights, every stride phase of dx at once. */
+function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, dx: GpuTensor): void {
+  const gpu = dyb.gpu;
   const ph = phases(g);
   const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
   const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
   const rowsPerGroup = tile.wg * tile.tm;
-  const oplane = prod(g.outSize);
-  const dyb = blockK(dy, { rows: oplane, k: g.cout, sRow: 1, sK: oplane, batch: g.n, srcBatch: g.cout * oplane });
   for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
     gpu.dispatch(convBackwardInputKernel, {
-      bind: { dyb: dyb.tensor, wp: wp.tensor, dx },
+      bind: { dyb, wp: wp.tensor, dx },
       uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, ph.length],
     });
   }
-  wp.tensor.release();
-  dyb.tensor.release();
-  return dx;
 }
 
 /**
@@ -375,15 +410,39 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
     winogradBackwardWeight(dy, x, g, wino, dw);
     return dw;
   }
-  const taps = prod(g.kernel);
+  const dyp = packPanels(dy, outputPanels(g));
+  const xb = tuningFor(gpu).convBackwardWeightQuads ? blockK(x, inputBlocks(g)) : null;
+  backwardWeightGemm(x, xb?.tensor ?? null, dyp, g, dw);
+  xb?.tensor.release();
+  dyp.tensor.release();
+  return dw;
+}
+
+/** dy as the weight gradient's panels: columns co, reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row). */
+function outputPanels(g: ConvGeometry): PanelSource {
   const [od, oh, ow] = g.outSize;
-  // Reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row); columns co.
-  const dyp = packPanels(dy, { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow });
+  return { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow };
+}
+
+/** x [N, Cin, D, H, W] with channels in fours (the forward's and the channel-quad weight gradient's input). */
+function inputBlocks(g: ConvGeometry): BlockSource {
+  const plane = prod(g.inSize);
+  return { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane };
+}
+
+/**
+ * The weight-gradient GEMM on packed dy and x (raw, or blocked in channel quads when the tuning says
+ * so), split over the reduction when it is long and the grid small, the splits summed at the end.
+ */
+function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Panels, g: ConvGeometry, dw: GpuTensor): void {
+  const gpu = x.gpu;
+  const taps = prod(g.kernel);
+  const [od, oh] = g.outSize;
   const t = tuningFor(gpu);
   const m = g.cin * taps;
-  const plane = prod(g.inSize);
   // Rows in channel quads (one vec4 of x per position, four rows per invocation) or one row at a time.
   const quads = t.convBackwardWeightQuads;
+  if (quads !== (xb !== null)) throw new Error('conv3dBackwardWeight: channel-quad rows need the blocked input, and only they');
   const tile = quads ? { wg: t.convBackwardWeight.wg, tm: 4 as const } : fitTile(t.convBackwardWeight, m);
   const rowsPerGroup = quads ? tile.wg : tile.wg * tile.tm;
   const rowUnits = quads ? Math.ceil(g.cin / 4) * taps : m;
@@ -393,11 +452,11 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   const splits = Math.max(1, Math.min(maxSplits, Math.ceil(t.minWorkgroups / blocks)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const used = Math.ceil(rows / rowsPerSplit);
+  const wShape = [g.cout, g.cin, ...g.kernel];
   const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
-  const xb = quads ? blockK(x, { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane }) : null;
   for (const chunk of rowChunks(gpu, Math.ceil(rowUnits / rowsPerGroup))) {
     gpu.dispatch(convBackwardWeightKernel, {
-      bind: { x, xb: xb ? xb.tensor : dyp.tensor, dyp: dyp.tensor, dw: target },
+      bind: { x, xb: xb ?? dyp.tensor, dyp: dyp.tensor, dw: target },
       uniforms: {
         params: {
           ...geometryUniforms(g),
@@ -414,8 +473,6 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
       workgroups: [chunk.count, dyp.panels, used],
     });
   }
-  xb?.tensor.release();
-  dyp.tensor.release();
   if (used > 1) {
     const total = dw.size;
     const [gx, gy] = grid1d(total, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
@@ -427,22 +484,18 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
     });
     target.release();
   }
-  return dw;
 }
 
-/** How one convolution runs through depth Winograd: tile size, transformed shapes, point strides. */
+/** How one convolution runs through depth Winograd: tile size, the points' geometry, their strides. */
 export interface WinogradPlan {
   /** Output slices per depth tile (F(m, 3)). */
   m: number;
   /** Transformed points per tile (m + 2). */
   points: number;
   tiles: number;
-  /** The in-plane convolution each point runs (depth kernel 1). */
-  plane: ConvOptions;
-  vShape: number[];
-  mShape: number[];
-  uShape: number[];
-  /** Elements between consecutive points (multiples of 64: 256-byte binding alignment). */
+  /** The in-plane convolution each point runs: depth kernel 1 over [N, C, tiles, H, W]. */
+  plane: ConvGeometry;
+  /** Elements between consecutive points of the plain transformed tensors (multiples of 64). */
   vStride: number;
   mStride: number;
   uStride: number;
@@ -450,12 +503,24 @@ export interface WinogradPlan {
 
 const align64 = (n: number) => Math.ceil(n / 64) * 64;
 
+/** Blocked (channel-quad) sizes in elements: x and its points, dy and its points. */
+function blockedSizes(g: ConvGeometry, tiles: number) {
+  const [d, h, w] = g.inSize;
+  const [od, oh, ow] = g.outSize;
+  return {
+    x: 4 * g.n * Math.ceil(g.cin / 4) * d * h * w,
+    v: align64(4 * g.n * Math.ceil(g.cin / 4) * tiles * h * w),
+    dy: 4 * g.n * Math.ceil(g.cout / 4) * od * oh * ow,
+    dm: align64(4 * g.n * Math.ceil(g.cout / 4) * tiles * oh * ow),
+  };
+}
+
 /**
  * The depth-Winograd plan for this convolution on this device, or null for the direct kernels: a 3-tap
  * depth kernel with depth stride and dilation 1, at least `minChannels` channels in and out, a tile size
  * from the tuning that needs at most `maxWork` of the direct path's depth work (3·Do in-plane
- * convolutions against (m + 2)·⌈Do/m⌉; ties go to the smaller, more accurate tile), and transformed tensors that each
- * fit one binding (larger ones take the direct path, which processes the batch in chunks).
+ * convolutions against (m + 2)·⌈Do/m⌉; ties go to the smaller, more accurate tile), and operands that
+ * each fit one binding (larger ones take the direct path, which processes the batch in chunks).
  */
 export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
   const t = tuningFor(gpu).depthWinograd;
@@ -481,16 +546,30 @@ export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
     m,
     points,
     tiles,
-    plane: { stride: [1, g.stride[1], g.stride[2]], pad: [0, g.pad[1], g.pad[2]], dilation: [1, g.dilation[1], g.dilation[2]] },
-    vShape: [g.n, g.cin, tiles, h, w],
-    mShape: [g.n, g.cout, tiles, oh, ow],
-    uShape: [g.cout, g.cin, 1, kh, kw],
+    plane: {
+      ...g,
+      inSize: [tiles, h, w],
+      kernel: [1, kh, kw],
+      outSize: [tiles, oh, ow],
+      stride: [1, g.stride[1], g.stride[2]],
+      pad: [0, g.pad[1], g.pad[2]],
+      dilation: [1, g.dilation[1], g.dilation[2]],
+    },
     vStride: align64(g.n * g.cin * tiles * h * w),
     mStride: align64(g.n * g.cout * tiles * oh * ow),
     uStride: align64(g.cout * g.cin * kh * kw),
   };
-  const limit = bindingLimit(gpu);
-  if (4 * points * Math.max(plan.vStride, plan.mStride, plan.uStride) > limit) return null;
+  const b = blockedSizes(g, tiles);
+  // Packed panels in floats: 16-column panels × rows × the inner axis padded to four.
+  const panels = (cols: number, rows: number, inner: number) => Math.ceil(cols / PANEL) * PANEL * rows * Math.ceil(inner / 4) * 4;
+  const largest = Math.max(
+    b.x,
+    b.dy,
+    points * Math.max(plan.vStride, plan.mStride, plan.uStride, b.v, b.dm),
+    (points > 3 ? points : 3) * Math.max(panels(g.cout, kh * kw, g.cin), panels(g.cin, kh * kw, g.cout)),
+    g.n * Math.max(panels(g.cout, od * oh, ow), points * panels(g.cout, tiles * oh, ow)),
+  );
+  if (4 * largest > bindingLimit(gpu)) return null;
   return plan;
 }
 
@@ -516,10 +595,10 @@ const transposed = (a: readonly (readonly number[])[]): number[][] => a[0]!.map(
 type MatrixName = 'BT' | 'G' | 'A' | 'AT' | 'B' | 'GT';
 
 /** Window transforms use points × taps matrices (BT, G, A = ATᵀ); gathers taps × points (AT, B = BTᵀ, GT). */
-function matrix(gpu: Gpu, m: number, name: MatrixName): GPUBuffer {
+function matrix(gpu: Gpu, m: number, name: MatrixName): { buffer: GPUBuffer; rows: number; cols: number } {
   const f = winogradMatrices(m, 3);
   const rows = { BT: f.BT, G: f.G, A: transposed(f.AT), AT: f.AT, B: transposed(f.BT), GT: transposed(f.G) }[name];
-  return matrixBuffer(gpu, `F(${m},3) ${name}`, rows);
+  return { buffer: matrixBuffer(gpu, `F(${m},3) ${name}`, rows), rows: rows.length, cols: rows[0]!.length };
 }
 
 /** Index layout of a depth transform (see conv/wino-window.wgsl and conv/wino-gather.wgsl). */
@@ -533,19 +612,20 @@ export interface DepthLayout {
   step: number;
   /** The first tile's window starts `off` slices before depth 0. */
   off: number;
-  /** Elements between consecutive points of the transformed side (a multiple of 64). */
+  /** Elements between consecutive points of the transformed side (a multiple of 64 floats). */
   pStride: number;
 }
 
 /**
  * Windowed depth transform: dst[p][o, t, i] = Σ_j mat[p·taps + j] · src[o, step·t − off + j, i] for
- * p < points (zero outside the depth). `mat` is points × taps, row-major, in a device buffer.
+ * p < points (zero outside the depth). `mat` is points × taps, row-major, in a device buffer. With
+ * `vec4`, src and dst are read as vec4 elements and inner and pStride count vec4s.
  */
-export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout): void {
+export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
   if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
   const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
-  gpu.dispatch(convWinogradWindowKernel, {
+  gpu.dispatch(vec4 ? convWinogradWindow4Kernel : convWinogradWindowKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
     overrides: { WG: 256, POINTS: points, TAPS: taps },
@@ -570,77 +650,115 @@ export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
   });
 }
 
-function winogradWindow(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A', l: DepthLayout): void {
-  const f = winogradMatrices(m, 3);
-  depthWindow(src, dst, matrix(src.gpu, m, name), f.n, name === 'BT' ? f.n : name === 'G' ? f.r : f.m, l);
+function window(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A', l: DepthLayout, vec4: boolean): void {
+  const mat = matrix(src.gpu, m, name);
+  depthWindow(src, dst, mat.buffer, mat.rows, mat.cols, l, vec4);
 }
 
-function winogradGather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
-  const f = winogradMatrices(m, 3);
-  depthGather(src, dst, matrix(src.gpu, m, name), f.n, name === 'B' ? f.n : name === 'GT' ? f.r : f.m, l);
+function gather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
+  const mat = matrix(src.gpu, m, name);
+  depthGather(src, dst, mat.buffer, mat.cols, mat.rows, l);
 }
 
-/** Point p of a transformed tensor as a tensor of its own (a view into the points' buffer). */
-const point = (all: GpuTensor, p: number, stride: number, shape: number[]) => all.viewAt(p * stride, shape);
-
-function winogradWeights(w: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
-  const u = w.gpu.empty([plan.points * plan.uStride]);
-  winogradWindow(w, u, plan.m, 'G', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 0, off: 0, pStride: plan.uStride });
-  return u;
+/**
+ * Packs the weight for all 3·kH·kW taps once, then transforms the packed panels along kd into every
+ * point's panels (the panel layout is depth-major: [panel][kd][kH·kW·⌈inner/4⌉ k-groups × 16 vec4s]).
+ */
+function winogradPanels(w: GpuTensor, src: PanelSource, plan: WinogradPlan): { all: GpuTensor; point: (p: number) => Panels } {
+  const packed = packPanels(w, src);
+  const kp = packed.kp / 3;
+  const perPoint = packed.panels * kp * PANEL; // vec4s, a multiple of 16: every point starts 256-byte aligned
+  const all = w.gpu.empty([plan.points * perPoint * 4]);
+  window(packed.tensor, all, plan.m, 'G', { outer: packed.panels, depth: 3, inner: kp * PANEL, tiles: 1, step: 0, off: 0, pStride: perPoint }, true);
+  packed.tensor.release();
+  return {
+    all,
+    point: (p) => ({ tensor: all.viewAt(p * perPoint * 4, [perPoint * 4]), kp, innerPad: packed.innerPad, panels: packed.panels, perBatch: perPoint }),
+  };
 }
 
-function winogradInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
+/** A tensor blocked in channel quads ([N·⌈C/4⌉, depth, plane] vec4s) transformed into every point, still blocked. */
+function winogradBlocked(src: GpuTensor, blocks: BlockSource, depth: number, channels: number, plan: WinogradPlan, name: 'BT' | 'A', off: number, stride: number): GpuTensor {
+  const blocked = blockK(src, blocks).tensor;
+  const plane = blocks.rows / depth;
+  const all = src.gpu.empty([plan.points * stride]);
+  window(blocked, all, plan.m, name, { outer: plan.plane.n * Math.ceil(channels / 4), depth, inner: plane, tiles: plan.tiles, step: plan.m, off, pStride: stride / 4 }, true);
+  blocked.release();
+  return all;
+}
+
+/** x transformed into every point, plain NCDHW (the row-at-a-time weight gradient reads it so). */
+function winogradPlainInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
   const v = x.gpu.empty([plan.points * plan.vStride]);
-  winogradWindow(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  const hw = g.inSize[1] * g.inSize[2];
+  const vec4 = hw % 4 === 0;
+  const q = vec4 ? 4 : 1;
+  window(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: hw / q, tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride / q }, vec4);
   return v;
-}
-
-function winogradOutputGrad(dy: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
-  const dm = dy.gpu.empty([plan.points * plan.mStride]);
-  winogradWindow(dy, dm, plan.m, 'A', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
-  return dm;
 }
 
 function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
   const gpu = x.gpu;
-  const u = winogradWeights(w, g, plan);
-  const v = winogradInput(x, g, plan);
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  const u = winogradPanels(w, forwardPanels(g), plan);
+  const vb = winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v);
   const mm = gpu.empty([plan.points * plan.mStride]);
+  const mShape = [pg.n, pg.cout, ...pg.outSize];
   for (let p = 0; p < plan.points; p++) {
-    conv3d(point(v, p, plan.vStride, plan.vShape), point(u, p, plan.uStride, plan.uShape), plan.plane, point(mm, p, plan.mStride, plan.mShape));
+    forwardGemm(vb.viewAt(p * sizes.v, [sizes.v]), pg, u.point(p), false, 0, 0, pg.n, mm.viewAt(p * plan.mStride, mShape));
   }
-  u.release();
-  v.release();
-  winogradGather(mm, y, plan.m, 'AT', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
+  u.all.release();
+  vb.release();
+  gather(mm, y, plan.m, 'AT', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
   mm.release();
 }
 
 function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
   const gpu = dy.gpu;
-  const u = winogradWeights(w, g, plan);
-  const dm = winogradOutputGrad(dy, g, plan);
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  const u = winogradPanels(w, backwardInputPanels(g), plan);
+  const dmb = winogradBlocked(dy, outputBlocks(g), g.outSize[0], g.cout, plan, 'A', 0, sizes.dm);
   const dv = gpu.empty([plan.points * plan.vStride]);
+  const vShape = [pg.n, pg.cin, ...pg.inSize];
   for (let p = 0; p < plan.points; p++) {
-    conv3dBackwardInput(point(dm, p, plan.mStride, plan.mShape), point(u, p, plan.uStride, plan.uShape), plan.vShape, plan.plane, point(dv, p, plan.vStride, plan.vShape));
+    backwardInputGemm(dmb.viewAt(p * sizes.dm, [sizes.dm]), u.point(p), pg, dv.viewAt(p * plan.vStride, vShape));
   }
-  u.release();
-  dm.release();
-  winogradGather(dv, dx, plan.m, 'B', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  u.all.release();
+  dmb.release();
+  gather(dv, dx, plan.m, 'B', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
   dv.release();
 }
 
 function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
   const gpu = dy.gpu;
-  const v = winogradInput(x, g, plan);
-  const dm = winogradOutputGrad(dy, g, plan);
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  // dy packed once as panels ([n][panel][zo][Ho·⌈Wo/4⌉ k-groups × 16 vec4s]), transformed along zo.
+  const packed = packPanels(dy, outputPanels(g));
+  const kp = (packed.kp / g.outSize[0]) * plan.tiles;
+  const perBatch = packed.panels * kp * PANEL;
+  const perPoint = g.n * perBatch;
+  const dmp = gpu.empty([plan.points * perPoint * 4]);
+  window(packed.tensor, dmp, plan.m, 'A', { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint }, true);
+  packed.tensor.release();
+  const quads = tuningFor(gpu).convBackwardWeightQuads;
+  const v = quads ? null : winogradPlainInput(x, g, plan);
+  const vb = quads ? winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v) : null;
   const du = gpu.empty([plan.points * plan.uStride]);
+  const vShape = [pg.n, pg.cin, ...pg.inSize];
+  const uShape = [pg.cout, pg.cin, ...pg.kernel];
   for (let p = 0; p < plan.points; p++) {
-    conv3dBackwardWeight(point(dm, p, plan.mStride, plan.mShape), point(v, p, plan.vStride, plan.vShape), plan.uShape, plan.plane, point(du, p, plan.uStride, plan.uShape));
+    const dm: Panels = { tensor: dmp.viewAt(p * perPoint * 4, [perPoint * 4]), kp, innerPad: packed.innerPad, panels: packed.panels, perBatch };
+    const xPlain = v ? v.viewAt(p * plan.vStride, vShape) : vb!.viewAt(p * sizes.v, [sizes.v]); // bound but unread with quads
+    backwardWeightGemm(xPlain, vb ? vb.viewAt(p * sizes.v, [sizes.v]) : null, dm, pg, du.viewAt(p * plan.uStride, uShape));
   }
-  v.release();
-  dm.release();
+  v?.release();
+  vb?.release();
+  dmp.release();
   // One tile of all three taps: step 3 makes one invocation write the three taps of its (co, ci, kh, kw).
-  winogradGather(du, dw, plan.m, 'GT', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 3, off: 0, pStride: plan.uStride });
+  gather(du, dw, plan.m, 'GT', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 3, off: 0, pStride: plan.uStride });
   du.release();
 }
 

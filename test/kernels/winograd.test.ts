@@ -98,7 +98,10 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       const plan = (x: number[], w: number[], o: ConvOptions = {}) => winogradPlan(gpu, convGeometry(x, w, o));
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(6); // 8·4 = 32 < 6·6 = 36 depth slices
       expect(plan([1, 16, 8, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(4); // 6·2 = 12 < 8·2 = 16
-      expect(plan([1, 16, 12, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.plane).toEqual({ stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] });
+      const p31 = plan([1, 16, 12, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.plane;
+      expect(p31 && { in: p31.inSize, k: p31.kernel, out: p31.outSize, s: p31.stride, p: p31.pad }).toEqual({ in: [2, 8, 8], k: [1, 1, 1], out: [2, 8, 8], s: [1, 1, 1], p: [0, 0, 0] });
+      const p333 = plan([2, 16, 24, 16, 16], [32, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] })?.plane;
+      expect(p333 && { in: p333.inSize, k: p333.kernel, out: p333.outSize, s: p333.stride, p: p333.pad }).toEqual({ in: [4, 16, 16], k: [1, 3, 3], out: [4, 8, 8], s: [1, 2, 2], p: [0, 1, 1] });
       expect(plan([1, 16, 2, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // Do = 2: 6 slices ≥ ¾ of 3·2
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [2, 1, 1] })).toBeNull();
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [2, 1, 1], dilation: [2, 1, 1] })).toBeNull();
@@ -113,6 +116,25 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       restoreTuning(gpu, saved);
     }
   });
+
+  for (const quads of [true, false]) {
+    it(`weight gradient with ${quads ? 'channel-quad rows (blocked points)' : 'one row at a time (plain points)'}, F(4, 3), seed=${seed}`, async () => {
+      const c = CASES[1]!;
+      const wShape = [c.cout, c.x[1], ...c.k];
+      const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
+      const yShape = convOutputShape(c.x, wShape, c.opts);
+      const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2 }, convBackwardWeightQuads: quads });
+      try {
+        await gpu.tidy(async () => {
+          const dw = await conv3dBackwardWeight(gpu.tensor(dy, yShape), gpu.tensor(x, c.x), wShape, c.opts, poisoned(gpu, wShape)).read();
+          expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts))).toBeLessThan(TOL);
+        });
+      } finally {
+        restoreTuning(gpu, saved);
+      }
+    });
+  }
 
   it('releases its temporaries (transformed points, packed panels)', async () => {
     const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1 } });
