@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
-import {
-  conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry, convOutputShape, depthGather, depthWindow, winogradPlan, type ConvOptions,
-} from '../../src/kernels/conv.js';
+import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry, convOutputShape, type ConvOptions } from '../../src/kernels/conv.js';
+import { depthGather, depthWindow, winogradPlan } from '../../src/kernels/conv-winograd.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
 import { depthGatherRef, depthWindowRef } from '../../src/kernels/winograd.ref.js';
 import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';

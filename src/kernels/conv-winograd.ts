@@ -1,0 +1,318 @@
+/**
+ * Winograd minimal filtering for the convolution family (Lavin & Gray 2016), on top of the direct
+ * kernels in conv.ts.
+ *
+ * Depth Winograd — convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1): F(m, 3)
+ * along depth (`winograd-matrices.ts`). The input and weight are transformed along depth into m + 2
+ * points (conv/wino-window.wgsl; on the GEMMs' packed operands, conv/wino-window4.wgsl), each point is an
+ * ordinary 1×kH×kW convolution through conv.ts's GEMMs, and the points are folded back
+ * (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3))
+ * in all three passes. The tuning chooses tile sizes per adapter (`depthWinograd`); the float64
+ * reference of the same decomposition is in `winograd.ref.ts`.
+ */
+import { GpuError } from '../gpu/errors.js';
+import type { Gpu } from '../gpu/gpu.js';
+import { BufferUsage } from '../gpu/flags.js';
+import type { GpuTensor } from '../gpu/tensor.js';
+import {
+  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels,
+} from './conv.js';
+import { defineKernel, grid1d } from './define.js';
+import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, packPanels } from './matmul.js';
+import { bindingLimit, tuningFor } from './tuning.js';
+import { winogradMatrices } from './winograd-matrices.js';
+
+export const convWinogradWindowKernel = defineKernel({
+  name: 'conv-winograd-window',
+  shader: 'conv/wino-window',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+export const convWinogradWindow4Kernel = defineKernel({
+  name: 'conv-winograd-window-vec4',
+  shader: 'conv/wino-window4',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+export const convWinogradGatherKernel = defineKernel({
+  name: 'conv-winograd-gather',
+  shader: 'conv/wino-gather',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+/** How one convolution runs through depth Winograd: tile size, the points' geometry, their strides. */
+export interface WinogradPlan {
+  /** Output slices per depth tile (F(m, 3)). */
+  m: number;
+  /** Transformed points per tile (m + 2). */
+  points: number;
+  tiles: number;
+  /** The in-plane convolution each point runs: depth kernel 1 over [N, C, tiles, H, W]. */
+  plane: ConvGeometry;
+  /** Elements between consecutive points of the plain transformed tensors (multiples of 64). */
+  vStride: number;
+  mStride: number;
+  uStride: number;
+}
+
+const align64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** Blocked (channel-quad) sizes in elements: x and its points, dy and its points. */
+function blockedSizes(g: ConvGeometry, tiles: number) {
+  const [d, h, w] = g.inSize;
+  const [od, oh, ow] = g.outSize;
+  return {
+    x: 4 * g.n * Math.ceil(g.cin / 4) * d * h * w,
+    v: align64(4 * g.n * Math.ceil(g.cin / 4) * tiles * h * w),
+    dy: 4 * g.n * Math.ceil(g.cout / 4) * od * oh * ow,
+    dm: align64(4 * g.n * Math.ceil(g.cout / 4) * tiles * oh * ow),
+  };
+}
+
+/**
+ * The depth-Winograd plan for this convolution on this device, or null for the direct kernels: a 3-tap
+ * depth kernel with depth stride and dilation 1, at least `minChannels` channels in and out, a tile size
+ * from the tuning that needs at most `maxWork` of the direct path's depth work (3·Do in-plane
+ * convolutions against (m + 2)·⌈Do/m⌉; ties go to the smaller, more accurate tile), and operands that
+ * each fit one binding (larger ones take the direct path, which processes the batch in chunks).
+ */
+export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
+  const t = tuningFor(gpu).depthWinograd;
+  if (g.kernel[0] !== 3 || g.stride[0] !== 1 || g.dilation[0] !== 1) return null;
+  if (Math.min(g.cin, g.cout) < t.minChannels) return null;
+  const od = g.outSize[0];
+  let m = 0;
+  let best = t.maxWork * 3 * od * (1 + 1e-9);
+  for (const tile of [...t.tiles].sort((a, b) => a - b)) {
+    const work = (tile + 2) * Math.ceil(od / tile);
+    if (work < best) {
+      best = work;
+      m = tile;
+    }
+  }
+  if (m === 0) return null;
+  const points = m + 2;
+  const tiles = Math.ceil(od / m);
+  const [, h, w] = g.inSize;
+  const [, oh, ow] = g.outSize;
+  const [, kh, kw] = g.kernel;
+  const plan: WinogradPlan = {
+    m,
+    points,
+    tiles,
+    plane: {
+      ...g,
+      inSize: [tiles, h, w],
+      kernel: [1, kh, kw],
+      outSize: [tiles, oh, ow],
+      stride: [1, g.stride[1], g.stride[2]],
+      pad: [0, g.pad[1], g.pad[2]],
+      dilation: [1, g.dilation[1], g.dilation[2]],
+    },
+    vStride: align64(g.n * g.cin * tiles * h * w),
+    mStride: align64(g.n * g.cout * tiles * oh * ow),
+    uStride: align64(g.cout * g.cin * kh * kw),
+  };
+  const b = blockedSizes(g, tiles);
+  // Packed panels in floats: 16-column panels × rows × the inner axis padded to four.
+  const panels = (cols: number, rows: number, inner: number) => Math.ceil(cols / PANEL) * PANEL * rows * Math.ceil(inner / 4) * 4;
+  const largest = Math.max(
+    b.x,
+    b.dy,
+    points * Math.max(plan.vStride, plan.mStride, plan.uStride, b.v, b.dm),
+    (points > 3 ? points : 3) * Math.max(panels(g.cout, kh * kw, g.cin), panels(g.cin, kh * kw, g.cout)),
+    g.n * Math.max(panels(g.cout, od * oh, ow), points * panels(g.cout, tiles * oh, ow)),
+  );
+  if (4 * largest > bindingLimit(gpu)) return null;
+  return plan;
+}
+
+/** The transform matrices live in small constant buffers, one per (device, matrix), never released. */
+const matrixBuffers = new WeakMap<Gpu, Map<string, GPUBuffer>>();
+
+function matrixBuffer(gpu: Gpu, key: string, rows: readonly (readonly number[])[]): GPUBuffer {
+  let perGpu = matrixBuffers.get(gpu);
+  if (!perGpu) matrixBuffers.set(gpu, (perGpu = new Map()));
+  let buf = perGpu.get(key);
+  if (!buf) {
+    const flat = new Float32Array(rows.flat());
+    buf = gpu.device.createBuffer({ label: `winograd ${key}`, size: Math.max(16, flat.byteLength), usage: BufferUsage.STORAGE, mappedAtCreation: true });
+    new Float32Array(buf.getMappedRange()).set(flat);
+    buf.unmap();
+    perGpu.set(key, buf);
+  }
+  return buf;
+}
+
+const transposed = (a: readonly (readonly number[])[]): number[][] => a[0]!.map((_, j) => a.map((row) => row[j]!));
+
+type MatrixName = 'BT' | 'G' | 'A' | 'AT' | 'B' | 'GT';
+
+/** Window transforms use points × taps matrices (BT, G, A = ATᵀ); gathers taps × points (AT, B = BTᵀ, GT). */
+function matrix(gpu: Gpu, m: number, name: MatrixName): { buffer: GPUBuffer; rows: number; cols: number } {
+  const f = winogradMatrices(m, 3);
+  const rows = { BT: f.BT, G: f.G, A: transposed(f.AT), AT: f.AT, B: transposed(f.BT), GT: transposed(f.G) }[name];
+  return { buffer: matrixBuffer(gpu, `F(${m},3) ${name}`, rows), rows: rows.length, cols: rows[0]!.length };
+}
+
+/** Index layout of a depth transform (see conv/wino-window.wgsl and conv/wino-gather.wgsl). */
+export interface DepthLayout {
+  outer: number;
+  /** Depth of the depth-major side (the source of a window, the destination of a gather). */
+  depth: number;
+  inner: number;
+  tiles: number;
+  /** Depth distance between consecutive tiles' windows (a gather writes this many slices per invocation). */
+  step: number;
+  /** The first tile's window starts `off` slices before depth 0. */
+  off: number;
+  /** Elements between consecutive points of the transformed side (a multiple of 64 floats). */
+  pStride: number;
+}
+
+/**
+ * Windowed depth transform: dst[p][o, t, i] = Σ_j mat[p·taps + j] · src[o, step·t − off + j, i] for
+ * p < points (zero outside the depth). `mat` is points × taps, row-major, in a device buffer. With
+ * `vec4`, src and dst are read as vec4 elements and inner and pStride count vec4s.
+ */
+export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
+  const gpu = src.gpu;
+  if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
+  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(vec4 ? convWinogradWindow4Kernel : convWinogradWindowKernel, {
+    bind: { mat, src, dst },
+    uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
+    overrides: { WG: 256, POINTS: points, TAPS: taps },
+    workgroups: [gx, gy, 1],
+  });
+}
+
+/**
+ * Overlap-add depth gather: dst[o, z, i] = Σ_t Σ_p mat[j·points + p] · src[p][o, t, i] with
+ * j = z + off − step·t in [0, taps). `mat` is taps × points, row-major.
+ */
+export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout): void {
+  const gpu = src.gpu;
+  if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
+  const blocks = Math.ceil((l.depth + l.off) / l.step);
+  const [gx, gy] = grid1d(l.outer * blocks * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  gpu.dispatch(convWinogradGatherKernel, {
+    bind: { mat, src, dst },
+    uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
+    overrides: { WG: 256, POINTS: points, TAPS: taps, STEP: l.step },
+    workgroups: [gx, gy, 1],
+  });
+}
+
+function window(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A', l: DepthLayout, vec4: boolean): void {
+  const mat = matrix(src.gpu, m, name);
+  depthWindow(src, dst, mat.buffer, mat.rows, mat.cols, l, vec4);
+}
+
+function gather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
+  const mat = matrix(src.gpu, m, name);
+  depthGather(src, dst, mat.buffer, mat.cols, mat.rows, l);
+}
+
+/**
+ * Packs the weight for all 3·kH·kW taps once, then transforms the packed panels along kd into every
+ * point's panels (the panel layout is depth-major: [panel][kd][kH·kW·⌈inner/4⌉ k-groups × 16 vec4s]).
+ */
+function winogradPanels(w: GpuTensor, src: PanelSource, plan: WinogradPlan): { all: GpuTensor; point: (p: number) => Panels } {
+  const packed = packPanels(w, src);
+  const kp = packed.kp / 3;
+  const perPoint = packed.panels * kp * PANEL; // vec4s, a multiple of 16: every point starts 256-byte aligned
+  const all = w.gpu.empty([plan.points * perPoint * 4]);
+  window(packed.tensor, all, plan.m, 'G', { outer: packed.panels, depth: 3, inner: kp * PANEL, tiles: 1, step: 0, off: 0, pStride: perPoint }, true);
+  packed.tensor.release();
+  return {
+    all,
+    point: (p) => ({ tensor: all.viewAt(p * perPoint * 4, [perPoint * 4]), kp, innerPad: packed.innerPad, panels: packed.panels, perBatch: perPoint }),
+  };
+}
+
+/** A tensor blocked in channel quads ([N·⌈C/4⌉, depth, plane] vec4s) transformed into every point, still blocked. */
+function winogradBlocked(src: GpuTensor, blocks: BlockSource, depth: number, channels: number, plan: WinogradPlan, name: 'BT' | 'A', off: number, stride: number): GpuTensor {
+  const blocked = blockK(src, blocks).tensor;
+  const plane = blocks.rows / depth;
+  const all = src.gpu.empty([plan.points * stride]);
+  window(blocked, all, plan.m, name, { outer: plan.plane.n * Math.ceil(channels / 4), depth, inner: plane, tiles: plan.tiles, step: plan.m, off, pStride: stride / 4 }, true);
+  blocked.release();
+  return all;
+}
+
+/** x transformed into every point, plain NCDHW (the row-at-a-time weight gradient reads it so). */
+function winogradPlainInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
+  const v = x.gpu.empty([plan.points * plan.vStride]);
+  const hw = g.inSize[1] * g.inSize[2];
+  const vec4 = hw % 4 === 0;
+  const q = vec4 ? 4 : 1;
+  window(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: hw / q, tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride / q }, vec4);
+  return v;
+}
+
+export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
+  const gpu = x.gpu;
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  const u = winogradPanels(w, forwardPanels(g), plan);
+  const vb = winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v);
+  const mm = gpu.empty([plan.points * plan.mStride]);
+  const mShape = [pg.n, pg.cout, ...pg.outSize];
+  for (let p = 0; p < plan.points; p++) {
+    forwardGemm(vb.viewAt(p * sizes.v, [sizes.v]), pg, u.point(p), false, 0, 0, pg.n, mm.viewAt(p * plan.mStride, mShape));
+  }
+  u.all.release();
+  vb.release();
+  gather(mm, y, plan.m, 'AT', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
+  mm.release();
+}
+
+export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
+  const gpu = dy.gpu;
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  const u = winogradPanels(w, backwardInputPanels(g), plan);
+  const dmb = winogradBlocked(dy, outputBlocks(g), g.outSize[0], g.cout, plan, 'A', 0, sizes.dm);
+  const dv = gpu.empty([plan.points * plan.vStride]);
+  const vShape = [pg.n, pg.cin, ...pg.inSize];
+  for (let p = 0; p < plan.points; p++) {
+    backwardInputGemm(dmb.viewAt(p * sizes.dm, [sizes.dm]), u.point(p), pg, dv.viewAt(p * plan.vStride, vShape));
+  }
+  u.all.release();
+  dmb.release();
+  gather(dv, dx, plan.m, 'B', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  dv.release();
+}
+
+export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
+  const gpu = dy.gpu;
+  const pg = plan.plane;
+  const sizes = blockedSizes(g, plan.tiles);
+  // dy packed once as panels ([n][panel][zo][Ho·⌈Wo/4⌉ k-groups × 16 vec4s]), transformed along zo.
+  const packed = packPanels(dy, outputPanels(g));
+  const kp = (packed.kp / g.outSize[0]) * plan.tiles;
+  const perBatch = packed.panels * kp * PANEL;
+  const perPoint = g.n * perBatch;
+  const dmp = gpu.empty([plan.points * perPoint * 4]);
+  window(packed.tensor, dmp, plan.m, 'A', { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint }, true);
+  packed.tensor.release();
+  const quads = tuningFor(gpu).convBackwardWeightQuads;
+  const v = quads ? null : winogradPlainInput(x, g, plan);
+  const vb = quads ? winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v) : null;
+  const du = gpu.empty([plan.points * plan.uStride]);
+  const vShape = [pg.n, pg.cin, ...pg.inSize];
+  const uShape = [pg.cout, pg.cin, ...pg.kernel];
+  for (let p = 0; p < plan.points; p++) {
+    const dm: Panels = { tensor: dmp.viewAt(p * perPoint * 4, [perPoint * 4]), kp, innerPad: packed.innerPad, panels: packed.panels, perBatch };
+    const xPlain = v ? v.viewAt(p * plan.vStride, vShape) : vb!.viewAt(p * sizes.v, [sizes.v]); // bound but unread with quads
+    backwardWeightGemm(xPlain, vb ? vb.viewAt(p * sizes.v, [sizes.v]) : null, dm, pg, du.viewAt(p * plan.uStride, uShape));
+  }
+  v?.release();
+  vb?.release();
+  dmp.release();
+  // One tile of all three taps: step 3 makes one invocation write the three taps of its (co, ci, kh, kw).
+  gather(du, dw, plan.m, 'GT', { outer: g.cout * g.cin, depth: 3, inner: g.kernel[1] * g.kernel[2], tiles: 1, step: 3, off: 0, pStride: plan.uStride });
+  du.release();
+}
+
