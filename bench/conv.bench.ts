@@ -5,9 +5,14 @@
  * the same run (bench/matmul.bench.ts), and the speed-up over TensorFlow.js on the same adapter in the
  * same process. tfjs layers whose full-depth forward + backward would take over 60 s are timed on a
  * thinner volume (fewer slices) and compared by GFLOP/s; the row says so.
+ * Each row names the algorithm conv3d chose for the layer (direct implicit GEMM, depth Winograd
+ * F(m, 3), or 3-D Winograd F(m, 3) × F(2, 3)²). GFLOP/s always count the direct convolution's
+ * 2·MACs, so a Winograd row's figure is an effective rate — it can exceed the GEMM ceiling, because
+ * the layer does fewer multiply-adds than it is credited with; the times are what they are.
  */
 import type { Gpu } from '../src/gpu/gpu.js';
-import { conv3d, conv3dBackwardInput, conv3dBackwardWeight } from '../src/kernels/conv.js';
+import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry } from '../src/kernels/conv.js';
+import { winogradPlan } from '../src/kernels/conv-winograd.js';
 import { tuningFor } from '../src/kernels/tuning.js';
 import { Rng } from '../src/util/rng.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
@@ -67,6 +72,13 @@ async function timePeer(s: ConvShape, quick: boolean): Promise<PeerTiming | null
   return { fwdMs, fwdBwdMs, depth: k, gflopsFwd: gflops(2 * macs, fwdMs), gflopsFwdBwd: gflops(6 * macs, fwdBwdMs), note };
 }
 
+/** The algorithm conv3d takes for this layer on this device (see src/kernels/conv-winograd.ts). */
+function algorithmOf(gpu: Gpu, s: ConvShape): string {
+  const plan = winogradPlan(gpu, convGeometry(s.x, s.w, { stride: s.stride, pad: s.pad }));
+  if (!plan) return 'direct';
+  return plan.full ? `Winograd F(${plan.m},3)×F(2,3)²` : `Winograd F(${plan.m},3) depth`;
+}
+
 export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
   const rng = new Rng(3);
   // Five runs in the full bench: CPU drivers share the host, and the median must survive a busy spell.
@@ -87,6 +99,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const w = gpu.tensor(rng.uniformArray(numel(s.w), -0.1, 0.1), s.w);
     const dy = gpu.tensor(rng.uniformArray(numel(yShape)), yShape);
     const conv = { stride: s.stride, pad: s.pad };
+    const algorithm = algorithmOf(gpu, s);
     const tf = await timeIt(gpu, () => gpu.tidy(() => void conv3d(x, w, conv)), timing);
     const tb = await timeIt(
       gpu,
@@ -118,13 +131,14 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     }
     if (s.peer) bwdRatio[s.peer.name] = gb / s.peer.gflopsFwdBwd;
     const note = [peer?.note, s.peer?.note].filter(Boolean).join('; ') || undefined;
-    records.push({ name: `${s.name} fwd`, shape: [...s.x, ...s.w], ms: tf.medianMs, spreadMs: [tf.minMs, tf.maxMs], gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: fwdRatio, ...(peer?.note ? { note: peer.note } : {}) });
-    records.push({ name: `${s.name} fwd+bwd`, shape: [...s.x, ...s.w], ms: tb.medianMs, spreadMs: [tb.minMs, tb.maxMs], gflops: gb, gbps: gbps(3 * (bx + bw + by), tb.medianMs), ratio: bwdRatio, ...(note ? { note } : {}) });
+    records.push({ name: `${s.name} fwd`, algorithm, shape: [...s.x, ...s.w], ms: tf.medianMs, spreadMs: [tf.minMs, tf.maxMs], gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: fwdRatio, ...(peer?.note ? { note: peer.note } : {}) });
+    records.push({ name: `${s.name} fwd+bwd`, algorithm, shape: [...s.x, ...s.w], ms: tb.medianMs, spreadMs: [tb.minMs, tb.maxMs], gflops: gb, gbps: gbps(3 * (bx + bw + by), tb.medianMs), ratio: bwdRatio, ...(note ? { note } : {}) });
     // Progress as it goes: the full run takes minutes on a CPU driver.
     const thinned = peer && peer.depth !== thin(s, 1).size;
-    console.log(`  ${s.name}: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peer ? `, tfjs ${peer.fwdBwdMs.toFixed(0)} ms${thinned ? ` on ${peer.depth} ${thin(s, 1).what}` : ''}` : ''}`);
+    console.log(`  ${s.name} [${algorithm}]: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peer ? `, tfjs ${peer.fwdBwdMs.toFixed(0)} ms${thinned ? ` on ${peer.depth} ${thin(s, 1).what}` : ''}` : ''}`);
     rows.push([
       s.name,
+      algorithm,
       s.count || '-',
       tf.medianMs,
       gf,
@@ -143,7 +157,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     `conv on ${gpu.adapter.description} — tiles fwd ${t.convForward.wg}×${t.convForward.tm}, dx ${t.convBackwardInput.wg}×${t.convBackwardInput.tm}, dw ${t.convBackwardWeight.wg}×${t.convBackwardWeight.tm}; ` +
       `GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³)`,
   );
-  console.log(table(['layer', '×', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms (min–max)', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
+  console.log(table(['layer', 'algorithm', '×', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms (min–max)', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
   if (!opts.quick) {
     console.log(`f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`);
     records.push({ name: 'f-rMC5 convolutions fwd+bwd (sum over layers)', shape: [1, 1, 24, 256, 256], ms: netFwdBwd, gflops: gflops(netFlop, netFwdBwd), ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops } });

@@ -5,6 +5,8 @@
  */
 export interface BenchRecord {
   name: string;
+  /** How the operation was computed when there is a choice (e.g. a convolution's direct or Winograd path). */
+  algorithm?: string;
   shape: number[];
   /** Median over the timed runs. */
   ms: number;

@@ -9,6 +9,13 @@
  * (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3))
  * in all three passes. The tuning chooses tile sizes per adapter (`depthWinograd`); the float64
  * reference of the same decomposition is in `winograd.ref.ts`.
+ *
+ * Full 3-D Winograd — 3×3×3 convolutions with stride and dilation 1 on every axis (the paper's stage-5
+ * 256 → 256 layers), where the tuning allows it: F(m, 3) along depth and F(2, 3) along height and width,
+ * (m + 2)·4·4 points per tile of m × 2 × 2 outputs. The transforms run axis by axis with the same
+ * window/gather kernels, and every point becomes a plain matrix product [Cout, Cin] × [Cin, tiles] —
+ * one batched matmul per pass and batch entry (forward U·V, input gradient Uᵀ·dM, weight gradient
+ * dM·Vᵀ). (m + 2)·16 / (27·4m) of the direct multiply-adds: 0.20 for F(6, 3) × F(2, 3)².
  */
 import { GpuError } from '../gpu/errors.js';
 import type { Gpu } from '../gpu/gpu.js';
@@ -18,7 +25,9 @@ import {
   type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels,
 } from './conv.js';
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, packPanels } from './matmul.js';
+import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
+import { swapAxes } from './layout.js';
+import { convReduceSplitsKernel } from './conv.js';
 import { bindingLimit, tuningFor } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 
@@ -31,6 +40,12 @@ export const convWinogradWindowKernel = defineKernel({
 export const convWinogradWindow4Kernel = defineKernel({
   name: 'conv-winograd-window-vec4',
   shader: 'conv/wino-window4',
+  bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+});
+
+export const convWinogradGather4Kernel = defineKernel({
+  name: 'conv-winograd-gather-vec4',
+  shader: 'conv/wino-gather4',
   bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
 });
 
@@ -49,6 +64,11 @@ export interface WinogradPlan {
   tiles: number;
   /** The in-plane convolution each point runs: depth kernel 1 over [N, C, tiles, H, W]. */
   plane: ConvGeometry;
+  /**
+   * Also F(2, 3) along height and width (a 3×3×3 kernel, stride and dilation 1 everywhere): each point
+   * is then a matrix product, and tilesH × tilesW are the in-plane tile counts.
+   */
+  full: { tilesH: number; tilesW: number } | null;
   /** Elements between consecutive points of the plain transformed tensors (multiples of 64). */
   vStride: number;
   mStride: number;
@@ -109,10 +129,12 @@ export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
       pad: [0, g.pad[1], g.pad[2]],
       dilation: [1, g.dilation[1], g.dilation[2]],
     },
+    full: null,
     vStride: align64(g.n * g.cin * tiles * h * w),
     mStride: align64(g.n * g.cout * tiles * oh * ow),
     uStride: align64(g.cout * g.cin * kh * kw),
   };
+  plan.full = fullPlan(gpu, g, plan);
   const b = blockedSizes(g, tiles);
   // Packed panels in floats: 16-column panels × rows × the inner axis padded to four.
   const panels = (cols: number, rows: number, inner: number) => Math.ceil(cols / PANEL) * PANEL * rows * Math.ceil(inner / 4) * 4;
@@ -123,9 +145,41 @@ export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
     (points > 3 ? points : 3) * Math.max(panels(g.cout, kh * kw, g.cin), panels(g.cin, kh * kw, g.cout)),
     g.n * Math.max(panels(g.cout, od * oh, ow), points * panels(g.cout, tiles * oh, ow)),
   );
-  if (4 * largest > bindingLimit(gpu)) return null;
+  if (!plan.full && 4 * largest > bindingLimit(gpu)) return null;
   return plan;
 }
+
+/**
+ * Whether this convolution also takes F(2, 3) in-plane: a 3×3×3 kernel with stride and dilation 1 on
+ * every axis, the tuning's `inPlane` with at least `inPlaneMinChannels` channels in and out, at least
+ * `minTiles` output tiles per batch entry (smaller products waste the GEMM), batch entries that start
+ * 256-byte aligned, and transformed tensors within one binding.
+ */
+function fullPlan(gpu: Gpu, g: ConvGeometry, plan: WinogradPlan): WinogradPlan['full'] {
+  const t = tuningFor(gpu).depthWinograd;
+  if (!t.inPlane || Math.min(g.cin, g.cout) < t.inPlaneMinChannels) return null;
+  if (g.kernel.some((k) => k !== 3) || g.stride.some((s) => s !== 1) || g.dilation.some((d) => d !== 1)) return null;
+  const tilesH = Math.ceil(g.outSize[1] / 2);
+  const tilesW = Math.ceil(g.outSize[2] / 2);
+  const tiles = plan.tiles * tilesH * tilesW;
+  if (tiles < t.minTiles) return null;
+  if (g.n > 1 && ((g.cin * prod3(g.inSize)) % 64 !== 0 || (g.cout * prod3(g.outSize)) % 64 !== 0)) return null;
+  const points = plan.points * 16;
+  const [, h] = g.inSize;
+  const [, oh, ow] = g.outSize;
+  const largest = Math.max(
+    points * g.cout * g.cin,
+    points * Math.max(g.cin, g.cout) * tiles,
+    // The first in-plane step's intermediates: [points_d][C][T][tilesH][W] × 4 (and the output side's).
+    4 * plan.points * Math.max(g.cin * plan.tiles * tilesH * (g.inSize[2] + 2), g.cout * plan.tiles * tilesH * ow),
+    plan.points * Math.max(g.cin * plan.tiles * h * g.inSize[2], g.cout * plan.tiles * oh * ow),
+    g.n * points * g.cout * g.cin, // weight-gradient partials, one per batch entry
+  );
+  if (4 * largest > bindingLimit(gpu)) return null;
+  return { tilesH, tilesW };
+}
+
+const prod3 = (t: readonly number[]) => t[0]! * t[1]! * t[2]!;
 
 /** The transform matrices live in small constant buffers, one per (device, matrix), never released. */
 const matrixBuffers = new WeakMap<Gpu, Map<string, GPUBuffer>>();
@@ -189,14 +243,14 @@ export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
 
 /**
  * Overlap-add depth gather: dst[o, z, i] = Σ_t Σ_p mat[j·points + p] · src[p][o, t, i] with
- * j = z + off − step·t in [0, taps). `mat` is taps × points, row-major.
+ * j = z + off − step·t in [0, taps). `mat` is taps × points, row-major. With `vec4`, as depthWindow.
  */
-export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout): void {
+export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
   if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
   const blocks = Math.ceil((l.depth + l.off) / l.step);
   const [gx, gy] = grid1d(l.outer * blocks * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
-  gpu.dispatch(convWinogradGatherKernel, {
+  gpu.dispatch(vec4 ? convWinogradGather4Kernel : convWinogradGatherKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
     overrides: { WG: 256, POINTS: points, TAPS: taps, STEP: l.step },
@@ -209,9 +263,23 @@ function window(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A
   depthWindow(src, dst, mat.buffer, mat.rows, mat.cols, l, vec4);
 }
 
-function gather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
+function gather(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout, vec4 = false): void {
   const mat = matrix(src.gpu, m, name);
-  depthGather(src, dst, mat.buffer, mat.cols, mat.rows, l);
+  depthGather(src, dst, mat.buffer, mat.cols, mat.rows, l, vec4);
+}
+
+/**
+ * A window or gather over [outer, depth, inner] elements, as vec4s when the inner axis and the point
+ * stride allow it (a quarter of the loads and index arithmetic).
+ */
+function window4(src: GpuTensor, dst: GpuTensor, m: number, name: 'BT' | 'G' | 'A', l: DepthLayout): void {
+  const v = l.inner % 4 === 0 && l.pStride % 4 === 0;
+  window(src, dst, m, name, v ? { ...l, inner: l.inner / 4, pStride: l.pStride / 4 } : l, v);
+}
+
+function gather4(src: GpuTensor, dst: GpuTensor, m: number, name: 'AT' | 'B' | 'GT', l: DepthLayout): void {
+  const v = l.inner % 4 === 0 && l.pStride % 4 === 0;
+  gather(src, dst, m, name, v ? { ...l, inner: l.inner / 4, pStride: l.pStride / 4 } : l, v);
 }
 
 /**
@@ -252,6 +320,7 @@ function winogradPlainInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): 
 }
 
 export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
+  if (plan.full) return fullForward(x, w, g, plan, y);
   const gpu = x.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -269,6 +338,7 @@ export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, pla
 }
 
 export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
+  if (plan.full) return fullBackwardInput(dy, w, g, plan, dx);
   const gpu = dy.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -286,6 +356,7 @@ export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeomet
 }
 
 export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
+  if (plan.full) return fullBackwardWeight(dy, x, g, plan, dw);
   const gpu = dy.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -316,3 +387,144 @@ export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeome
   du.release();
 }
 
+
+/**
+ * A tensor [C, D, H, W] (one batch entry) transformed along depth (F(m, 3)), height and width (F(2, 3)):
+ * windows of `m` (depth) and 2 (in-plane) starting `off` before 0, into
+ * [4 (w)][4 (h)][m + 2 (d)][C][tiles][tilesH][tilesW] — the points' [C, tiles] matrices one after another.
+ */
+function transform3d(src: GpuTensor, c: number, size: readonly number[], plan: WinogradPlan, names: ['BT' | 'A', 'BT' | 'A'], off: readonly number[]): GpuTensor {
+  const gpu = src.gpu;
+  const { m, points, tiles } = plan;
+  const { tilesH, tilesW } = plan.full!;
+  const [d, h, w] = size as [number, number, number];
+  const a = gpu.empty([points * c * tiles * h * w]);
+  window4(src, a, m, names[0], { outer: c, depth: d, inner: h * w, tiles, step: m, off: off[0]!, pStride: c * tiles * h * w });
+  const outerH = points * c * tiles;
+  const b = gpu.empty([4 * outerH * tilesH * w]);
+  window4(a, b, 2, names[1], { outer: outerH, depth: h, inner: w, tiles: tilesH, step: 2, off: off[1]!, pStride: outerH * tilesH * w });
+  a.release();
+  const outerW = 4 * outerH * tilesH;
+  const out = gpu.empty([4 * outerW * tilesW]);
+  window(b, out, 2, names[1], { outer: outerW, depth: w, inner: 1, tiles: tilesW, step: 2, off: off[2]!, pStride: outerW * tilesW }, false);
+  b.release();
+  return out;
+}
+
+/** The inverse of transform3d's layout: the points' [C, tiles] matrices folded back into [C, D, H, W] (overlaps added). */
+function gather3d(src: GpuTensor, c: number, size: readonly number[], plan: WinogradPlan, names: ['AT' | 'B', 'AT' | 'B'], off: readonly number[], dst: GpuTensor): void {
+  const gpu = src.gpu;
+  const { m, points, tiles } = plan;
+  const { tilesH, tilesW } = plan.full!;
+  const [d, h, w] = size as [number, number, number];
+  const outerW = 4 * points * c * tiles * tilesH;
+  const a = gpu.empty([outerW * w]);
+  gather(src, a, 2, names[1], { outer: outerW, depth: w, inner: 1, tiles: tilesW, step: 2, off: off[2]!, pStride: outerW * tilesW });
+  const outerH = points * c * tiles;
+  const b = gpu.empty([outerH * h * w]);
+  gather4(a, b, 2, names[1], { outer: outerH, depth: h, inner: w, tiles: tilesH, step: 2, off: off[1]!, pStride: outerH * tilesH * w });
+  a.release();
+  gather4(b, dst, m, names[0], { outer: c, depth: d, inner: h * w, tiles, step: m, off: off[0]!, pStride: c * tiles * h * w });
+  b.release();
+}
+
+/**
+ * The weight [Cout, Cin, 3, 3, 3] transformed on every axis straight into the matmul's blocked A layout
+ * for every point: [4 (kw)][4 (kh)][m + 2 (kd)][⌈K/4⌉][M] vec4s with (M, K) = (Cout, Cin) for the forward
+ * U and (Cin, Cout) for the input gradient's Uᵀ. The weight is blocked once (channel quads of K
+ * innermost, the 27 taps next), and the three transforms then run on vec4s.
+ */
+function weights3d(w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, transpose: boolean): GpuTensor {
+  const gpu = w.gpu;
+  const [mDim, kDim] = transpose ? [g.cin, g.cout] : [g.cout, g.cin];
+  // blockK: out[k4·(M·27) + mi·27 + tap] = vec4 of w at (k = 4k4..4k4+3, mi, tap). Uᵀ reads w as it is
+  // (k = co at stride Cin·27); U needs ci at that stride, so w is first transposed to [Cin, Cout, 27].
+  const src = transpose ? w : swapAxes(w.view([g.cout, g.cin, 27]) as GpuTensor<'f32'>, 0, 1);
+  const blocked = blockK(src, { rows: mDim * 27, k: kDim, sRow: 1, sK: mDim * 27 }).tensor;
+  if (src !== w) src.release();
+  const rows = Math.ceil(kDim / 4) * mDim; // vec4 rows of 27 taps
+  const pd = plan.points;
+  const a = gpu.empty([pd * rows * 9 * 4]);
+  window(blocked, a, plan.m, 'G', { outer: rows, depth: 3, inner: 9, tiles: 1, step: 0, off: 0, pStride: rows * 9 }, true);
+  blocked.release();
+  const b = gpu.empty([4 * pd * rows * 3 * 4]);
+  window(a, b, 2, 'G', { outer: pd * rows, depth: 3, inner: 3, tiles: 1, step: 0, off: 0, pStride: pd * rows * 3 }, true);
+  a.release();
+  const u = gpu.empty([16 * pd * rows * 4]);
+  window(b, u, 2, 'G', { outer: 4 * pd * rows, depth: 3, inner: 1, tiles: 1, step: 0, off: 0, pStride: 4 * pd * rows }, true);
+  b.release();
+  return u;
+}
+
+/** Batch entry n of an NCDHW tensor as [C, D, H, W] (fullPlan checked the alignment). */
+const entry = (t: GpuTensor, n: number, c: number, size: readonly number[]) => t.viewAt(n * c * prod3(size), [c, ...size]);
+
+function fullForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
+  const gpu = x.gpu;
+  const pts = 16 * plan.points;
+  const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
+  const u = weights3d(w, g, plan, false);
+  for (let n = 0; n < g.n; n++) {
+    const v = transform3d(entry(x, n, g.cin, g.inSize), g.cin, g.inSize, plan, ['BT', 'BT'], g.pad);
+    const mm = gpu.empty([pts, g.cout, tiles]);
+    gemmBlockedA(u, { batch: pts, m: g.cout, k: g.cin }, v.view([pts, g.cin, tiles]), null, false, mm, 'conv3d (Winograd)');
+    v.release();
+    gather3d(mm, g.cout, g.outSize, plan, ['AT', 'AT'], [0, 0, 0], entry(y, n, g.cout, g.outSize));
+    mm.release();
+  }
+  u.release();
+}
+
+function fullBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
+  const gpu = dy.gpu;
+  const pts = 16 * plan.points;
+  const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
+  const ut = weights3d(w, g, plan, true);
+  for (let n = 0; n < g.n; n++) {
+    const dm = transform3d(entry(dy, n, g.cout, g.outSize), g.cout, g.outSize, plan, ['A', 'A'], [0, 0, 0]);
+    const dv = gpu.empty([pts, g.cin, tiles]);
+    gemmBlockedA(ut, { batch: pts, m: g.cin, k: g.cout }, dm.view([pts, g.cout, tiles]), null, false, dv, 'conv3dBackwardInput (Winograd)');
+    dm.release();
+    gather3d(dv, g.cin, g.inSize, plan, ['B', 'B'], g.pad, entry(dx, n, g.cin, g.inSize));
+    dv.release();
+  }
+  ut.release();
+}
+
+function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
+  const gpu = dy.gpu;
+  const pts = 16 * plan.points;
+  const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
+  const size = pts * g.cout * g.cin;
+  // One partial dU per batch entry, summed by the split-K reduction (matmul does not accumulate).
+  const du = gpu.empty([g.n * size]);
+  for (let n = 0; n < g.n; n++) {
+    const v = transform3d(entry(x, n, g.cin, g.inSize), g.cin, g.inSize, plan, ['BT', 'BT'], g.pad);
+    const dm = transform3d(entry(dy, n, g.cout, g.outSize), g.cout, g.outSize, plan, ['A', 'A'], [0, 0, 0]);
+    matmul(dm.view([pts, g.cout, tiles]), v.view([pts, g.cin, tiles]), { transB: true }, g.n === 1 ? du : du.viewAt(n * size, [size]));
+    v.release();
+    dm.release();
+  }
+  let sum = du;
+  if (g.n > 1) {
+    sum = gpu.empty([size]);
+    const [gx, gy] = grid1d(size, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+    gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: 256 }, workgroups: [gx, gy, 1] });
+    du.release();
+  }
+  // dU [4 (kw)][4 (kh)][m + 2 (kd)][Cout][Cin] back to taps one axis at a time, Cin innermost (vec4s when
+  // Cin is a multiple of four; step 3: one tile of all three taps), then [Cout, 27, Cin] → [Cout, Cin, 27].
+  const cc = g.cout * g.cin;
+  const pd = plan.points;
+  const a = gpu.empty([4 * pd * cc * 3]);
+  gather4(sum, a, 2, 'GT', { outer: 4 * pd * g.cout, depth: 3, inner: g.cin, tiles: 1, step: 3, off: 0, pStride: 4 * pd * cc });
+  sum.release();
+  const b = gpu.empty([pd * cc * 9]);
+  gather4(a, b, 2, 'GT', { outer: pd * g.cout, depth: 3, inner: 3 * g.cin, tiles: 1, step: 3, off: 0, pStride: pd * cc * 3 });
+  a.release();
+  const c = gpu.empty([g.cout, 27, g.cin]);
+  gather4(b, c, plan.m, 'GT', { outer: g.cout, depth: 3, inner: 9 * g.cin, tiles: 1, step: 3, off: 0, pStride: cc * 9 });
+  b.release();
+  swapAxes(c, 1, 2, dw.view([g.cout, g.cin, 27]) as GpuTensor<'f32'>);
+  c.release();
+}

@@ -212,32 +212,52 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
   if (k === 0) throw new GpuError('usage', `${op}: the inner size K is 0; the product would be all zeros — fill the output instead`);
 
   const ab = blockK(a, { rows: m, k, sRow: opts.transA ? 1 : k, sK: opts.transA ? m : 1, batch: A.batch, srcBatch: m * k });
+  gemmBlockedA(ab.tensor, { batch: A.batch, m, k }, b, bias, opts.transB ?? false, c, op);
+  ab.tensor.release();
+  return c;
+}
+
+/**
+ * The GEMM after gemm()'s checks, on an A already blocked into k-groups of four (blockK's layout:
+ * ab[(b·⌈K/4⌉ + k4)·M + m] = A[b][m, 4k4..4k4+3]) — for callers that produce A in that layout directly
+ * (the 3-D Winograd convolution transforms its weights into it). B is [K, N] ([N, K] with transB),
+ * optionally batched; c receives [batch, M, N].
+ */
+export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: number }, b: GpuTensor, bias: GpuTensor | null, transB: boolean, c: GpuTensor, op: string): void {
+  const gpu = b.gpu;
+  const B = operand(b, 'B');
+  const { m, k } = a;
+  const [kb, n] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
+  if (kb !== k) throw new GpuError('usage', `${op}: inner sizes differ: A has ${k} columns, op(B) has ${kb} rows`);
+  const batch = Math.max(a.batch, B.batch);
+  const A = { batch: a.batch };
+  const k4 = Math.ceil(k / 4);
+  if (ab.size < A.batch * k4 * m * 4) throw new GpuError('usage', `${op}: blocked A has ${ab.size} elements, expected ${A.batch * k4 * m * 4}`);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (tuningFor(gpu).matmulVariant === 'tiled' || !gpu.features.has('subgroups')) {
-    const bb = blockK(b, { rows: n, k, sRow: opts.transB ? k : 1, sK: opts.transB ? 1 : n, batch: B.batch, srcBatch: k * n });
+    const bb = blockK(b, { rows: n, k, sRow: transB ? k : 1, sK: transB ? 1 : n, batch: B.batch, srcBatch: k * n });
     const colTiles = Math.ceil(n / TILE);
     if (colTiles > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
     for (const chunk of rowChunks(gpu, Math.ceil(m / TILE))) {
       gpu.dispatch(matmulTiledKernel, {
-        bind: { ab: ab.tensor, bb: bb.tensor, bias: bias ?? a, c },
+        bind: { ab, bb: bb.tensor, bias: bias ?? ab, c },
         uniforms: {
-          params: { m, n, kp: ab.k4, batchA: A.batch === 1 ? 0 : ab.k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
+          params: { m, n, kp: k4, batchA: A.batch === 1 ? 0 : k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
         },
         overrides: { HAS_BIAS: bias ? 1 : 0 },
         workgroups: [chunk.count, colTiles, batch],
       });
     }
-    ab.tensor.release();
     bb.tensor.release();
-    return c;
+    return;
   }
   const bp = packPanels(b, {
     cols: n,
     rows: 1,
     inner: k,
-    sCol: opts.transB ? k : 1,
+    sCol: transB ? k : 1,
     sRow: 0,
-    sInner: opts.transB ? 1 : n,
+    sInner: transB ? 1 : n,
     batch: B.batch,
     srcBatchStride: k * n,
   });
@@ -246,13 +266,13 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
   if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(matmulKernel, {
-      bind: { ab: ab.tensor, bp: bp.tensor, bias: bias ?? a, c },
+      bind: { ab, bp: bp.tensor, bias: bias ?? ab, c },
       uniforms: {
         params: {
           m,
           n,
           kp: bp.kp,
-          batchA: A.batch === 1 ? 0 : ab.k4 * m,
+          batchA: A.batch === 1 ? 0 : k4 * m,
           batchC: m * n,
           panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp,
           rowBase: chunk.first * rowsPerGroup,
@@ -263,6 +283,4 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
     });
   }
   bp.tensor.release();
-  ab.tensor.release();
-  return c;
 }

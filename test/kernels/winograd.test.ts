@@ -69,7 +69,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
         const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
         const yShape = convOutputShape(c.x, wShape, c.opts);
         const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2 } }); // forced, even where slower
+        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } }); // forced, even where slower
         try {
           const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
           expect(plan?.m, 'the Winograd path is taken').toBe(m);
@@ -91,8 +91,46 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     }
   }
 
+  // F(m, 3) × F(2, 3)²: stride 1 everywhere; partial tiles on every axis, padding 0, 1, 2 and mixed,
+  // batch 2 (entries 256-byte aligned), odd channel counts.
+  const FULL: Case[] = [
+    { name: '3×3×3 keep, N=2, 8 → 12 channels', x: [2, 8, 4, 4, 4], cout: 12, k: [3, 3, 3], opts: { pad: [1, 1, 1] } },
+    { name: '3×3×3 keep, odd plane 7×6, 9 → 5 channels', x: [1, 9, 5, 7, 6], cout: 5, k: [3, 3, 3], opts: { pad: [1, 1, 1] } },
+    { name: '3×3×3 no padding', x: [1, 8, 6, 7, 9], cout: 8, k: [3, 3, 3], opts: {} },
+    { name: '3×3×3 padding (1, 0, 2)', x: [1, 8, 7, 5, 4], cout: 9, k: [3, 3, 3], opts: { pad: [1, 0, 2] } },
+  ];
+  for (const m of [4, 6]) {
+    for (const c of FULL) {
+      it(`F(${m}, 3) × F(2, 3)², ${c.name} — forward, dx, dw; seed=${seed}`, async () => {
+        const wShape = [c.cout, c.x[1], ...c.k];
+        const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
+        const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
+        const yShape = convOutputShape(c.x, wShape, c.opts);
+        const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1 } });
+        try {
+          const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
+          expect(plan?.full, 'the 3-D path is taken').toBeTruthy();
+          await gpu.tidy(async () => {
+            const tx = gpu.tensor(x, c.x);
+            const tw = gpu.tensor(w, wShape);
+            const tdy = gpu.tensor(dy, yShape);
+            const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
+            const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
+            const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
+            expect(relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(TOL);
+            expect(relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'backward input').toBeLessThan(TOL);
+            expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'backward weight').toBeLessThan(TOL);
+          });
+        } finally {
+          restoreTuning(gpu, saved);
+        }
+      });
+    }
+  }
+
   it('plans: only 3-tap depth kernels with depth stride and dilation 1, enough channels and depth; the cheapest tile; bindings that fit', () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75 } });
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
     try {
       const plan = (x: number[], w: number[], o: ConvOptions = {}) => winogradPlan(gpu, convGeometry(x, w, o));
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(6); // 8·4 = 32 < 6·6 = 36 depth slices
@@ -107,9 +145,18 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       expect(plan([1, 16, 24, 8, 8], [16, 16, 1, 3, 3], { pad: [0, 1, 1] })).toBeNull();
       expect(plan([1, 4, 24, 8, 8], [16, 4, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // too few input channels
       expect(plan([1, 1, 24, 32, 32], [32, 1, 3, 7, 7], { pad: [1, 3, 3], stride: [1, 2, 2] })).toBeNull(); // the 3×7×7 stem
-      setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75 } });
+      // The 3-D path: 3×3×3 with stride 1 everywhere, enough tiles, aligned batch entries.
+      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 8, minTiles: 32 } });
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full).toEqual({ tilesH: 4, tilesW: 4 });
+      expect(plan([1, 16, 24, 16, 16], [16, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] })?.full).toBeNull();
+      expect(plan([1, 16, 8, 4, 4], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full, '2·2·2 = 8 tiles < 32').toBeNull();
+      expect(plan([2, 9, 24, 7, 7], [16, 9, 3, 3, 3], { pad: [1, 1, 1] })?.full, 'batch entries of 9·24·49 elements are not 256-byte aligned').toBeNull();
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.full).toBeNull();
+      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 128, minTiles: 32 } });
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full, 'fewer channels than inPlaneMinChannels').toBeNull();
+      setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull();
-      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75 }, bindingLimit: 4096 });
+      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 }, bindingLimit: 4096 });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'transformed tensors over one binding').toBeNull();
     } finally {
       restoreTuning(gpu, saved);
@@ -123,7 +170,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
       const yShape = convOutputShape(c.x, wShape, c.opts);
       const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2 }, convBackwardWeightQuads: quads });
+      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 }, convBackwardWeightQuads: quads });
       try {
         await gpu.tidy(async () => {
           const dw = await conv3dBackwardWeight(gpu.tensor(dy, yShape), gpu.tensor(x, c.x), wShape, c.opts, poisoned(gpu, wShape)).read();
@@ -136,7 +183,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   }
 
   it('releases its temporaries (transformed points, packed panels)', async () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1 } });
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
     try {
       const opts: ConvOptions = { pad: [1, 1, 1] };
       const x = gpu.tensor(rng.uniformArray(2 * 8 * 6 * 5 * 5), [2, 8, 6, 5, 5]);
@@ -156,5 +203,6 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     const t = tuningFor(gpu);
     expect(t.depthWinograd.tiles.length).toBeGreaterThan(0);
     expect(winogradPlan(gpu, convGeometry([1, 256, 24, 8, 8], [256, 256, 3, 3, 3], { pad: [1, 1, 1] }))).not.toBeNull();
+    expect(winogradPlan(gpu, convGeometry([1, 128, 24, 16, 16], [256, 128, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] }))).not.toBeNull();
   });
 });
