@@ -91,7 +91,8 @@ function blockedSizes(g: ConvGeometry, tiles: number) {
 
 /**
  * The depth-Winograd plan for this convolution on this device, or null for the direct kernels: a 3-tap
- * depth kernel with depth stride and dilation 1, at least `minChannels` channels in and out, a tile size
+ * depth kernel with depth stride and dilation 1, at least `minChannels` channels in and out and
+ * `minMacs` multiply-adds, a tile size
  * from the tuning that needs at most `maxWork` of the direct path's depth work (3·Do in-plane
  * convolutions against (m + 2)·⌈Do/m⌉; ties go to the smaller, more accurate tile), and operands that
  * each fit one binding (larger ones take the direct path, which processes the batch in chunks).
@@ -100,6 +101,7 @@ export function winogradPlan(gpu: Gpu, g: ConvGeometry): WinogradPlan | null {
   const t = tuningFor(gpu).depthWinograd;
   if (g.kernel[0] !== 3 || g.stride[0] !== 1 || g.dilation[0] !== 1) return null;
   if (Math.min(g.cin, g.cout) < t.minChannels) return null;
+  if (g.n * g.outSize[0] * g.outSize[1] * g.outSize[2] * g.cout * g.cin * g.kernel[0] * g.kernel[1] * g.kernel[2] < t.minMacs) return null;
   const od = g.outSize[0];
   let m = 0;
   let best = t.maxWork * 3 * od * (1 + 1e-9);

@@ -47,15 +47,17 @@ export interface Tuning {
   sg8: boolean;
   /**
    * Depth Winograd for convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1; see
-   * conv.ts): the output tile sizes it may use (F(m, 3), m in 2, 4, 6; empty = always the direct
+   * conv-winograd.ts): the output tile sizes it may use (F(m, 3), m in 2, 4, 6; empty = always the direct
    * kernels), the fewest input and output channels for which it is used, and the most depth work
    * ((m + 2)·⌈Do/m⌉ transformed slices) it may take, as a fraction of the direct path's 3·Do — below 1
    * to pay for the transforms. `inPlane` adds F(2, 3) along height and width for 3×3×3 kernels with
    * stride 1 everywhere (each point then a matrix product) when both channel counts are at least
    * `inPlaneMinChannels` and a batch entry has at least `minTiles` output tiles: it multiplies the
    * weight's size by (m + 2)·16/27, so it pays only where the weights are small next to the work.
+   * Convolutions under `minMacs` multiply-adds stay direct: the transforms' extra dispatches cost more
+   * than they save there.
    */
-  depthWinograd: { tiles: readonly number[]; minChannels: number; maxWork: number; inPlane: boolean; inPlaneMinChannels: number; minTiles: number };
+  depthWinograd: { tiles: readonly number[]; minChannels: number; maxWork: number; inPlane: boolean; inPlaneMinChannels: number; minTiles: number; minMacs: number };
   /**
    * Cap on the bytes of one temporary binding (default: the adapter's maxStorageBufferBindingSize);
    * larger re-layouts are processed a few batch entries at a time. Tests lower it to cover that path.
@@ -77,8 +79,10 @@ const base: Tuning = {
   sg8: false,
   // Depth Winograd measured on lavapipe (fwd + both gradients, ms, direct → depth F(4|6, 3) → 3-D):
   // [1,32,16,32,32] 189 → 130 → 245; [1,64,24,32,32] 967 → 544 → 566; [1,128,24,16,16] 940 → 541 → 481;
-  // [1,256,24,8,8] 987 → 650 → 450–480; [4,256,8,6,6] 823 → 734 → 547; [4,64,8,12,12] 235 → 135 → 180.
-  depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 128, minTiles: 32 },
+  // [1,256,24,8,8] 987 → 650 → 450–480; [4,256,8,6,6] 823 → 734 → 547; [4,64,8,12,12] 235 → 135 → 180;
+  // small ones (direct → depth): 8 MMACs 7.3 → 11.4 ms, 14 MMACs 11.7 → 12.7, 28 MMACs 22.8 → 21.9,
+  // 42 MMACs 28.8 → 20.7, 85 MMACs 48.0 → 32.1.
+  depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 128, minTiles: 32, minMacs: 32e6 },
 };
 
 /**

@@ -69,7 +69,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
         const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
         const yShape = convOutputShape(c.x, wShape, c.opts);
         const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } }); // forced, even where slower
+        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } }); // forced, even where slower
         try {
           const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
           expect(plan?.m, 'the Winograd path is taken').toBe(m);
@@ -99,15 +99,15 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     { name: '3×3×3 no padding', x: [1, 8, 6, 7, 9], cout: 8, k: [3, 3, 3], opts: {} },
     { name: '3×3×3 padding (1, 0, 2)', x: [1, 8, 7, 5, 4], cout: 9, k: [3, 3, 3], opts: { pad: [1, 0, 2] } },
   ];
-  for (const m of [4, 6]) {
-    for (const c of FULL) {
-      it(`F(${m}, 3) × F(2, 3)², ${c.name} — forward, dx, dw; seed=${seed}`, async () => {
+  for (const [m, variant] of [[4, 'broadcast'], [6, 'broadcast'], [4, 'tiled']] as const) {
+    for (const c of variant === 'tiled' ? FULL.slice(0, 1) : FULL) {
+      it(`F(${m}, 3) × F(2, 3)², ${c.name}, ${variant} matmul — forward, dx, dw; seed=${seed}`, async () => {
         const wShape = [c.cout, c.x[1], ...c.k];
         const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
         const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
         const yShape = convOutputShape(c.x, wShape, c.opts);
         const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1 } });
+        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, matmulVariant: variant });
         try {
           const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
           expect(plan?.full, 'the 3-D path is taken').toBeTruthy();
@@ -130,7 +130,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   }
 
   it('plans: only 3-tap depth kernels with depth stride and dilation 1, enough channels and depth; the cheapest tile; bindings that fit', () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
     try {
       const plan = (x: number[], w: number[], o: ConvOptions = {}) => winogradPlan(gpu, convGeometry(x, w, o));
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(6); // 8·4 = 32 < 6·6 = 36 depth slices
@@ -140,23 +140,25 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       const p333 = plan([2, 16, 24, 16, 16], [32, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] })?.plane;
       expect(p333 && { in: p333.inSize, k: p333.kernel, out: p333.outSize, s: p333.stride, p: p333.pad }).toEqual({ in: [4, 16, 16], k: [1, 3, 3], out: [4, 8, 8], s: [1, 2, 2], p: [0, 1, 1] });
       expect(plan([1, 16, 2, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // Do = 2: 6 slices ≥ ¾ of 3·2
+      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 1e9 } });
+      expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'under minMacs').toBeNull();
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [2, 1, 1] })).toBeNull();
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [2, 1, 1], dilation: [2, 1, 1] })).toBeNull();
       expect(plan([1, 16, 24, 8, 8], [16, 16, 1, 3, 3], { pad: [0, 1, 1] })).toBeNull();
       expect(plan([1, 4, 24, 8, 8], [16, 4, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // too few input channels
       expect(plan([1, 1, 24, 32, 32], [32, 1, 3, 7, 7], { pad: [1, 3, 3], stride: [1, 2, 2] })).toBeNull(); // the 3×7×7 stem
       // The 3-D path: 3×3×3 with stride 1 everywhere, enough tiles, aligned batch entries.
-      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 8, minTiles: 32 } });
+      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full).toEqual({ tilesH: 4, tilesW: 4 });
       expect(plan([1, 16, 24, 16, 16], [16, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] })?.full).toBeNull();
       expect(plan([1, 16, 8, 4, 4], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full, '2·2·2 = 8 tiles < 32').toBeNull();
       expect(plan([2, 9, 24, 7, 7], [16, 9, 3, 3, 3], { pad: [1, 1, 1] })?.full, 'batch entries of 9·24·49 elements are not 256-byte aligned').toBeNull();
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.full).toBeNull();
-      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 128, minTiles: 32 } });
+      setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: true, inPlaneMinChannels: 128, minTiles: 32, minMacs: 0 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full, 'fewer channels than inPlaneMinChannels').toBeNull();
-      setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
+      setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull();
-      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 }, bindingLimit: 4096 });
+      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 }, bindingLimit: 4096 });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'transformed tensors over one binding').toBeNull();
     } finally {
       restoreTuning(gpu, saved);
@@ -170,7 +172,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
       const yShape = convOutputShape(c.x, wShape, c.opts);
       const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 }, convBackwardWeightQuads: quads });
+      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 }, convBackwardWeightQuads: quads });
       try {
         await gpu.tidy(async () => {
           const dw = await conv3dBackwardWeight(gpu.tensor(dy, yShape), gpu.tensor(x, c.x), wShape, c.opts, poisoned(gpu, wShape)).read();
@@ -183,7 +185,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   }
 
   it('releases its temporaries (transformed points, packed panels)', async () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1, inPlane: false, inPlaneMinChannels: 8, minTiles: 32 } });
+    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
     try {
       const opts: ConvOptions = { pad: [1, 1, 1] };
       const x = gpu.tensor(rng.uniformArray(2 * 8 * 6 * 5 * 5), [2, 8, 6, 5, 5]);
