@@ -7,6 +7,10 @@
 // [0, dout)): they share the tiles q − ⌊(TAPS − 1)/STEP⌋ .. q, whose points it loads once each. Every
 // output element is written by exactly one invocation. POINTS, TAPS, STEP are pipeline constants (≤ 8)
 // so the loops unroll into registers.
+// T is the element: f32 here; conv-winograd.ts also builds this file with T = vec4<f32> (src, dst,
+// inner and pStride then count vec4s) for inner axes that are multiples of four.
+alias T = f32;
+
 override WG: u32 = 256;
 override POINTS: u32 = 6;
 override TAPS: u32 = 4;
@@ -25,8 +29,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> mat: array<f32>;
-@group(0) @binding(2) var<storage, read> src: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<T>;
+@group(0) @binding(3) var<storage, read_write> dst: array<T>;
 
 // Earlier tiles whose windows reach into an output block.
 override BACK: u32 = (TAPS - 1u) / STEP;
@@ -41,7 +45,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let oq = e / params.inner;
   let q = oq % params.blocks;
   let o = oq / params.blocks;
-  var acc: array<f32, 8>;
+  var acc: array<T, 8>;
   for (var b = 0u; b <= BACK; b++) {
     // Tile t = q − b; its window covers z + off = STEP·t + j, j < TAPS.
     // Neighbouring invocations share q, so this branch is coherent; it skips the loads of missing tiles.
@@ -49,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       continue;
     }
     let at = (o * params.tiles + q - b) * params.inner + i;
-    var v: array<f32, 8>;
+    var v: array<T, 8>;
     for (var p = 0u; p < POINTS; p++) {
       v[p] = src[p * params.pStride + at];
     }
@@ -58,7 +62,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       if (j < TAPS) {
         var s = acc[r];
         for (var p = 0u; p < POINTS; p++) {
-          s = fma(mat[j * POINTS + p], v[p], s);
+          s = fma(T(mat[j * POINTS + p]), v[p], s);
         }
         acc[r] = s;
       }

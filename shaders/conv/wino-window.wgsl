@@ -7,6 +7,11 @@
 // One invocation per (o, t, i) loads its window once and writes every point. POINTS and TAPS are
 // pipeline constants (≤ 8) so the loops unroll and the window stays in registers — on the CPU drivers
 // every storage load is a per-lane loop, so loading each input once is what makes this cheap.
+// T is the element: f32 here; conv-winograd.ts also builds this file with T = vec4<f32> (src, dst,
+// inner and pStride then count vec4s) for inner axes that are multiples of four — the packed GEMM
+// operands, and plain tensors whose planes are — a quarter of the loads.
+alias T = f32;
+
 override WG: u32 = 256;
 override POINTS: u32 = 6;
 override TAPS: u32 = 6;
@@ -23,8 +28,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> mat: array<f32>;
-@group(0) @binding(2) var<storage, read> src: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<T>;
+@group(0) @binding(3) var<storage, read_write> dst: array<T>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -38,16 +43,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let o = ot / params.tiles;
   let z0 = i32(t * params.step) - params.off;
   let base = o * params.din * params.inner + i;
-  var d: array<f32, 8>;
+  var d: array<T, 8>;
   for (var j = 0u; j < TAPS; j++) {
     let z = z0 + i32(j);
     let ok = (z >= 0) & (z < i32(params.din));
-    d[j] = select(0.0, src[select(0u, base + u32(z) * params.inner, ok)], ok);
+    d[j] = select(T(), src[select(0u, base + u32(z) * params.inner, ok)], ok);
   }
   for (var p = 0u; p < POINTS; p++) {
-    var s = 0.0;
+    var s = T();
     for (var j = 0u; j < TAPS; j++) {
-      s = fma(mat[p * TAPS + j], d[j], s);
+      s = fma(T(mat[p * TAPS + j]), d[j], s);
     }
     dst[p * params.pStride + e] = s;
   }

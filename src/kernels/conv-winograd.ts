@@ -4,7 +4,7 @@
  *
  * Depth Winograd — convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1): F(m, 3)
  * along depth (`winograd-matrices.ts`). The input and weight are transformed along depth into m + 2
- * points (conv/wino-window.wgsl; on the GEMMs' packed operands, conv/wino-window4.wgsl), each point is an
+ * points (conv/wino-window.wgsl, on scalars or on the GEMMs' packed vec4 operands), each point is an
  * ordinary 1×kH×kW convolution through conv.ts's GEMMs, and the points are folded back
  * (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3))
  * in all three passes. The tuning chooses tile sizes per adapter (`depthWinograd`); the float64
@@ -39,14 +39,16 @@ export const convWinogradWindowKernel = defineKernel({
 
 export const convWinogradWindow4Kernel = defineKernel({
   name: 'conv-winograd-window-vec4',
-  shader: 'conv/wino-window4',
+  shader: 'conv/wino-window',
   bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+  alias: { T: 'vec4<f32>' },
 });
 
 export const convWinogradGather4Kernel = defineKernel({
   name: 'conv-winograd-gather-vec4',
-  shader: 'conv/wino-gather4',
+  shader: 'conv/wino-gather',
   bindings: { params: 'uniform', mat: 'read', src: 'read', dst: 'read_write' },
+  alias: { T: 'vec4<f32>' },
 });
 
 export const convWinogradGatherKernel = defineKernel({

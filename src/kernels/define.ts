@@ -8,8 +8,18 @@ import { SHADERS, type ShaderPath } from './shaders.gen.js';
 
 const registry: KernelDef[] = [];
 
-export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: string; bindings: KernelDef['bindings'] }): KernelDef {
-  const def: KernelDef = { name: spec.name, shaderPath: `shaders/${spec.shader}.wgsl`, source: SHADERS[spec.shader], bindings: spec.bindings };
+/**
+ * `alias` rebinds type aliases declared in the shader (`alias T = f32;`), building a variant of one
+ * file — e.g. the same transform on vec4 elements — without a second copy of its code.
+ */
+export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: string; bindings: KernelDef['bindings']; alias?: Record<string, string> }): KernelDef {
+  let source: string = SHADERS[spec.shader];
+  for (const [name, type] of Object.entries(spec.alias ?? {})) {
+    const re = new RegExp(`^alias ${name} = [^;]+;`, 'm');
+    if (!re.test(source)) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl declares no 'alias ${name} = …;' to rebind`);
+    source = source.replace(re, `alias ${name} = ${type};`);
+  }
+  const def: KernelDef = { name: spec.name, shaderPath: `shaders/${spec.shader}.wgsl`, source, bindings: spec.bindings };
   if (spec.entry !== undefined) def.entry = spec.entry;
   if (registry.some((d) => d.name === def.name)) throw new Error(`kernel name '${def.name}' is defined twice`);
   registry.push(def);

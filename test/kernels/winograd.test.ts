@@ -4,7 +4,7 @@ import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry, convOu
 import { depthGather, depthWindow, winogradPlan } from '../../src/kernels/conv-winograd.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
 import { depthGatherRef, depthWindowRef } from '../../src/kernels/winograd.ref.js';
-import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
+import { restoreTuning, setTuning, tuningFor, type Tuning } from '../../src/kernels/tuning.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
 
 const TOL = 1e-4;
@@ -61,33 +61,39 @@ const CASES: Case[] = [
 describe('conv3d through depth Winograd vs the direct float64 reference', async () => {
   const gpu = await testGpu();
   const rng = new Rng(seed);
+  /** Forward, dx and dw of one case under a tuning patch, each against the direct float64 reference. */
+  async function checkCase(c: Case, patch: Partial<Tuning>, expectFull: boolean): Promise<void> {
+    const wShape = [c.cout, c.x[1], ...c.k];
+    const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
+    const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
+    const yShape = convOutputShape(c.x, wShape, c.opts);
+    const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+    const saved = setTuning(gpu, patch);
+    try {
+      const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
+      expect(plan?.m, 'the Winograd path is taken').toBe(patch.depthWinograd!.tiles[0]);
+      expect(Boolean(plan?.full), 'the 3-D path is taken (or not)').toBe(expectFull);
+      await gpu.tidy(async () => {
+        const tx = gpu.tensor(x, c.x);
+        const tw = gpu.tensor(w, wShape);
+        const tdy = gpu.tensor(dy, yShape);
+        const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
+        const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
+        const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
+        expect(relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(TOL);
+        expect(relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'backward input').toBeLessThan(TOL);
+        expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'backward weight').toBeLessThan(TOL);
+      });
+    } finally {
+      restoreTuning(gpu, saved);
+    }
+  }
+
   for (const m of [2, 4, 6]) {
     for (const c of CASES) {
-      it(`F(${m}, 3), ${c.name} — forward, dx, dw; seed=${seed}`, async () => {
-        const wShape = [c.cout, c.x[1], ...c.k];
-        const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
-        const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
-        const yShape = convOutputShape(c.x, wShape, c.opts);
-        const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } }); // forced, even where slower
-        try {
-          const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
-          expect(plan?.m, 'the Winograd path is taken').toBe(m);
-          await gpu.tidy(async () => {
-            const tx = gpu.tensor(x, c.x);
-            const tw = gpu.tensor(w, wShape);
-            const tdy = gpu.tensor(dy, yShape);
-            const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
-            const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
-            const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
-            expect(relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(TOL);
-            expect(relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'backward input').toBeLessThan(TOL);
-            expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'backward weight').toBeLessThan(TOL);
-          });
-        } finally {
-          restoreTuning(gpu, saved);
-        }
-      });
+      it(`F(${m}, 3), ${c.name} — forward, dx, dw; seed=${seed}`, () =>
+        // Forced, even where slower than the direct path.
+        checkCase(c, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } }, false));
     }
   }
 
@@ -101,31 +107,8 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   ];
   for (const [m, variant] of [[4, 'broadcast'], [6, 'broadcast'], [4, 'tiled']] as const) {
     for (const c of variant === 'tiled' ? FULL.slice(0, 1) : FULL) {
-      it(`F(${m}, 3) × F(2, 3)², ${c.name}, ${variant} matmul — forward, dx, dw; seed=${seed}`, async () => {
-        const wShape = [c.cout, c.x[1], ...c.k];
-        const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
-        const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
-        const yShape = convOutputShape(c.x, wShape, c.opts);
-        const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-        const saved = setTuning(gpu, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, matmulVariant: variant });
-        try {
-          const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
-          expect(plan?.full, 'the 3-D path is taken').toBeTruthy();
-          await gpu.tidy(async () => {
-            const tx = gpu.tensor(x, c.x);
-            const tw = gpu.tensor(w, wShape);
-            const tdy = gpu.tensor(dy, yShape);
-            const y = await conv3d(tx, tw, c.opts, poisoned(gpu, yShape)).read();
-            const dx = await conv3dBackwardInput(tdy, tw, c.x, c.opts, poisoned(gpu, c.x)).read();
-            const dw = await conv3dBackwardWeight(tdy, tx, wShape, c.opts, poisoned(gpu, wShape)).read();
-            expect(relErr(y, conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(TOL);
-            expect(relErr(dx, conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'backward input').toBeLessThan(TOL);
-            expect(relErr(dw, conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'backward weight').toBeLessThan(TOL);
-          });
-        } finally {
-          restoreTuning(gpu, saved);
-        }
-      });
+      it(`F(${m}, 3) × F(2, 3)², ${c.name}, ${variant} matmul — forward, dx, dw; seed=${seed}`, () =>
+        checkCase(c, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, matmulVariant: variant }, true));
     }
   }
 
