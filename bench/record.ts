@@ -15,6 +15,8 @@ export interface BenchRecord {
   gflops?: number;
   gbps?: number;
   ratio?: Record<string, number>;
+  /** The GEMM ceiling (GFLOP/s) that `ratio.gemm` divides by, when measured next to this row. */
+  ceilingGflops?: number;
   /** Peak device memory of the run, MiB (how it is counted: the bench's header comment). */
   peakMiB?: number;
   /** A peer timed in the same run (its own input shape when it differs from `shape`). */
