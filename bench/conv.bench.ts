@@ -79,12 +79,15 @@ function algorithmOf(gpu: Gpu, s: ConvShape): string {
   return plan.full ? `Winograd F(${plan.m},3)×F(2,3)²` : `Winograd F(${plan.m},3) depth`;
 }
 
-export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+export async function run(gpu: Gpu, opts: { quick: boolean; layers?: string[] }): Promise<BenchRecord[]> {
   const rng = new Rng(3);
   // Five runs in the full bench: CPU drivers share the host, and the median must survive a busy spell.
   const timing = { warmup: 1, reps: opts.quick ? 1 : 5 };
   const ceiling = await gemmCeiling(gpu, opts.quick);
-  const shapes = opts.quick ? QUICK_CONVS : [...FRMC5_CONVS, STEM_3D, ...PEER_CONVS];
+  const all = [...FRMC5_CONVS, STEM_3D, ...PEER_CONVS];
+  // --layers picks rows by name from the full list, in either mode.
+  const shapes = opts.layers ? all.filter((s) => opts.layers!.some((l) => s.name.includes(l))) : opts.quick ? QUICK_CONVS : all;
+  if (!shapes.length) throw new Error(`conv bench: no layer name contains ${opts.layers!.join(' or ')} (layers: ${all.map((s) => s.name).join('; ')})`);
   const records: BenchRecord[] = [];
   const rows: (string | number)[][] = [];
   const peerNotes: string[] = [];
@@ -160,7 +163,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
       `GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³) at the start${opts.quick ? '' : ', re-measured before each layer (÷ceil uses that one)'}`,
   );
   console.log(table(['layer', 'algorithm', '×', 'ceil GFLOP/s', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms (min–max)', 'GFLOP/s', '÷ceil', 'GB/s', 'tfjs f+b ms', 'vs tfjs', 'vs quoted'], rows));
-  if (!opts.quick) {
+  if (!opts.quick && !opts.layers) {
     console.log(`f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`);
     records.push({ name: 'f-rMC5 convolutions fwd+bwd (sum over layers)', shape: [1, 1, 24, 256, 256], ms: netFwdBwd, gflops: gflops(netFlop, netFwdBwd), ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops } });
   }

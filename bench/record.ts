@@ -21,6 +21,10 @@ export interface BenchRecord {
   peakMiB?: number;
   /** A peer timed in the same run (its own input shape when it differs from `shape`). */
   peer?: { name: string; ms: number; spreadMs?: [number, number]; peakMiB?: number; shape?: number[] };
+  /** When the row was measured, if not in its bench's run (`--layers` reruns single rows). */
+  date?: string;
+  /** Whether that rerun was `--quick`. */
+  quick?: boolean;
   /** Free-form remarks (e.g. a peer timed on a reduced depth, and why). */
   note?: string;
 }

@@ -4,6 +4,8 @@
  *   --quick          small iteration counts and fewer shapes (a few minutes on a CPU driver)
  *   --only a,b       only these benches (file stems, e.g. conv,matmul); their results are merged
  *                    into the existing JSON
+ *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv); the
+ *                    rows replace the same-named ones in the JSON, dated, and the others stay
  *   --adapter NAME   auto | lavapipe | swiftshader (also VOXELGRAD_ADAPTER)
  *   --tune JSON      override tile choices for this run (src/kernels/tuning.ts), for sweeps
  */
@@ -17,7 +19,7 @@ import { setTuning, type Tuning } from '../src/kernels/tuning.js';
 import { type BenchRecord, type BenchResults, adapterSlug } from './record.js';
 
 interface BenchModule {
-  run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]>;
+  run(gpu: Gpu, opts: { quick: boolean; layers?: string[] }): Promise<BenchRecord[]>;
 }
 
 function arg(argv: string[], name: string): string | undefined {
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   const only = arg(argv, '--only')?.split(',');
   const adapter = arg(argv, '--adapter');
   const tune = arg(argv, '--tune');
+  const layers = arg(argv, '--layers')?.split(',');
   // The compiled file lives in dist/bench; results go to the source tree's bench/results.
   const repo = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..');
   const resultsDir = join(repo, 'bench', 'results');
@@ -56,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     loadavg: { start: loadStart, end: [] },
     benches: {},
   };
-  if (only && existsSync(file)) {
+  if ((only || layers) && existsSync(file)) {
     const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
     // Entries from before per-bench metadata take the old file's run date, mode and load.
     const benches = Object.fromEntries(Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]));
@@ -67,9 +70,19 @@ async function main(argv: string[]): Promise<void> {
     const t0 = performance.now();
     const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
     const mod = (await import(pathToFileURL(join(here, `${stem}.bench.js`)).href)) as BenchModule;
-    const records = await mod.run(gpu, { quick });
-    // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
-    results.benches[stem] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: loadavg().map((x) => Math.round(x * 100) / 100) }, records };
+    const records = await mod.run(gpu, layers ? { quick, layers } : { quick });
+    const prev = results.benches[stem];
+    if (layers && prev) {
+      // A partial run: its rows (dated) replace the same-named rows; the bench keeps its own metadata.
+      const date = new Date().toISOString();
+      const fresh = new Map(records.map((r) => [r.name, { ...r, date, quick }]));
+      const merged = prev.records.map((r) => fresh.get(r.name) ?? r);
+      for (const r of fresh.values()) if (!prev.records.some((o) => o.name === r.name)) merged.push(r);
+      results.benches[stem] = { ...prev, records: merged };
+    } else {
+      // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
+      results.benches[stem] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: loadavg().map((x) => Math.round(x * 100) / 100) }, records };
+    }
     await gpu.sync();
   }
   results.loadavg!.end = loadavg().map((x) => Math.round(x * 100) / 100);

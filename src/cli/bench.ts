@@ -6,7 +6,8 @@ import { type FlagSpec, formatHelp, parseArgs } from './args.js';
 
 export const benchFlags: Record<string, FlagSpec> = {
   quick: { type: 'boolean', help: 'small iteration counts (minutes on a CPU driver)' },
-  only: { type: 'string', help: 'comma-separated bench names: matmul, conv, norm-pool, head-loss' },
+  only: { type: 'string', help: 'comma-separated bench names: matmul, conv, norm-pool, head-loss, network' },
+  layers: { type: 'string', help: 'conv rows whose name contains one of these (comma-separated), e.g. 3×3×3; they replace those rows in the JSON' },
   adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -20,7 +21,7 @@ export async function benchCommand(argv: string[], out: (s: string) => void): Pr
   // bench/ is compiled next to src/ in dist/ (dist/bench/run.js).
   const runner = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
   if (!existsSync(runner)) throw new Error(`${runner} is missing; run 'npm run build' first`);
-  const args = [runner, ...(flags.quick ? ['--quick'] : []), ...(flags.only ? ['--only', String(flags.only)] : []), ...(flags.adapter ? ['--adapter', String(flags.adapter)] : [])];
+  const args = [runner, ...(flags.quick ? ['--quick'] : []), ...(flags.only ? ['--only', String(flags.only)] : []), ...(flags.layers ? ['--layers', String(flags.layers)] : []), ...(flags.adapter ? ['--adapter', String(flags.adapter)] : [])];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
   return r.status ?? 1;
 }
