@@ -10,6 +10,7 @@ import { StagingNet } from '../../src/model/resnet.js';
 import type { Batch } from '../../src/train/dataset.js';
 import { DEFAULT_LOSS, type LossConfig, batchLoss } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
+import { restoreTuning, setTuning, type Tuning } from '../../src/kernels/tuning.js';
 import { relErr, testGpu } from '../helpers/gpu.js';
 import { refLoss } from '../helpers/ref-net.js';
 
@@ -33,7 +34,13 @@ const LOSS: LossConfig = { ...DEFAULT_LOSS, triplet: 1, center: 0, margin: 0.2, 
 describe('full network on the GPU', async () => {
   const gpu = await testGpu();
 
-  it('one f-rMC5 + bilinear + focal + triplet step matches PyTorch (loss, every gradient, SGD update, BN stats)', async () => {
+  // Once as tuned (this small network's convolutions all take the direct kernels), once with every 3-tap
+  // depth convolution forced through Winograd (depth F(4,3), and 3×3×3 ones also F(2,3) in-plane).
+  const winograd: Partial<Tuning> = { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 } };
+  for (const [label, patch] of [['direct convolutions', {}], ['Winograd convolutions', winograd]] as const) {
+  it(`one f-rMC5 + bilinear + focal + triplet step matches PyTorch (loss, every gradient, SGD update, BN stats) — ${label}`, async () => {
+    const saved = setTuning(gpu, patch);
+    try {
     const g = JSON.parse(readFileSync(new URL('../fixtures/golden/model/frmc5-bilinear-step.json', import.meta.url), 'utf8')) as Golden;
     const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: g.width }).materialize(gpu, new Rng(0));
     for (const [name, p] of model.namedParameters()) gpu.write(p.value.data, g.init[name]!.data);
@@ -65,7 +72,11 @@ describe('full network on the GPU', async () => {
     }
     opt.release();
     model.release();
+    } finally {
+      restoreTuning(gpu, saved);
+    }
   });
+  }
 
   it('float64 finite differences of the whole network agree with the GPU autograd (every parameter tensor; 3-D stage, bilinear head, focal + triplet)', async () => {
     const seed = Date.now() >>> 0;
