@@ -316,15 +316,12 @@ function winogradBlocked(src: GpuTensor, blocks: BlockSource, depth: number, cha
 /** x transformed into every point, plain NCDHW (the row-at-a-time weight gradient reads it so). */
 function winogradPlainInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
   const v = x.gpu.empty([plan.points * plan.vStride]);
-  const hw = g.inSize[1] * g.inSize[2];
-  const vec4 = hw % 4 === 0;
-  const q = vec4 ? 4 : 1;
-  window(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: hw / q, tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride / q }, vec4);
+  window4(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
   return v;
 }
 
 export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
-  if (plan.full) return fullForward(x, w, g, plan, y);
+  if (plan.full) return fullData(x, w, g, plan, y, false);
   const gpu = x.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -342,7 +339,7 @@ export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, pla
 }
 
 export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
-  if (plan.full) return fullBackwardInput(dy, w, g, plan, dx);
+  if (plan.full) return fullData(dy, w, g, plan, dx, true);
   const gpu = dy.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -463,36 +460,27 @@ function weights3d(w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, transpose:
 /** Batch entry n of an NCDHW tensor as [C, D, H, W] (fullPlan checked the alignment). */
 const entry = (t: GpuTensor, n: number, c: number, size: readonly number[]) => t.viewAt(n * c * prod3(size), [c, ...size]);
 
-function fullForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
-  const gpu = x.gpu;
+/**
+ * The forward (U·V into y) or the input gradient (Uᵀ·dM into dx): the data side transformed per batch
+ * entry, one batched product with the transformed weight, gathered back. The two differ only in which
+ * side is which and in the matrices.
+ */
+function fullData(src: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dst: GpuTensor, backward: boolean): void {
+  const gpu = src.gpu;
   const pts = 16 * plan.points;
   const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
-  const u = weights3d(w, g, plan, false);
+  const from = backward ? { c: g.cout, size: g.outSize, names: ['A', 'A'] as ['A', 'A'], off: [0, 0, 0] } : { c: g.cin, size: g.inSize, names: ['BT', 'BT'] as ['BT', 'BT'], off: g.pad };
+  const to = backward ? { c: g.cin, size: g.inSize, names: ['B', 'B'] as ['B', 'B'], off: g.pad } : { c: g.cout, size: g.outSize, names: ['AT', 'AT'] as ['AT', 'AT'], off: [0, 0, 0] };
+  const u = weights3d(w, g, plan, backward);
   for (let n = 0; n < g.n; n++) {
-    const v = transform3d(entry(x, n, g.cin, g.inSize), g.cin, g.inSize, plan, ['BT', 'BT'], g.pad);
-    const mm = gpu.empty([pts, g.cout, tiles]);
-    gemmBlockedA(u, { batch: pts, m: g.cout, k: g.cin }, v.view([pts, g.cin, tiles]), null, false, mm, 'conv3d (Winograd)');
+    const v = transform3d(entry(src, n, from.c, from.size), from.c, from.size, plan, from.names, from.off);
+    const mm = gpu.empty([pts, to.c, tiles]);
+    gemmBlockedA(u, { batch: pts, m: to.c, k: from.c }, v.view([pts, from.c, tiles]), null, false, mm, backward ? 'conv3dBackwardInput (Winograd)' : 'conv3d (Winograd)');
     v.release();
-    gather3d(mm, g.cout, g.outSize, plan, ['AT', 'AT'], [0, 0, 0], entry(y, n, g.cout, g.outSize));
+    gather3d(mm, to.c, to.size, plan, to.names, to.off, entry(dst, n, to.c, to.size));
     mm.release();
   }
   u.release();
-}
-
-function fullBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
-  const gpu = dy.gpu;
-  const pts = 16 * plan.points;
-  const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
-  const ut = weights3d(w, g, plan, true);
-  for (let n = 0; n < g.n; n++) {
-    const dm = transform3d(entry(dy, n, g.cout, g.outSize), g.cout, g.outSize, plan, ['A', 'A'], [0, 0, 0]);
-    const dv = gpu.empty([pts, g.cin, tiles]);
-    gemmBlockedA(ut, { batch: pts, m: g.cin, k: g.cout }, dm.view([pts, g.cout, tiles]), null, false, dv, 'conv3dBackwardInput (Winograd)');
-    dm.release();
-    gather3d(dv, g.cin, g.inSize, plan, ['B', 'B'], g.pad, entry(dx, n, g.cin, g.inSize));
-    dv.release();
-  }
-  ut.release();
 }
 
 function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {

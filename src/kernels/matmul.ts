@@ -230,9 +230,8 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
   const [kb, n] = transB ? [B.cols, B.rows] : [B.rows, B.cols];
   if (kb !== k) throw new GpuError('usage', `${op}: inner sizes differ: A has ${k} columns, op(B) has ${kb} rows`);
   const batch = Math.max(a.batch, B.batch);
-  const A = { batch: a.batch };
   const k4 = Math.ceil(k / 4);
-  if (ab.size < A.batch * k4 * m * 4) throw new GpuError('usage', `${op}: blocked A has ${ab.size} elements, expected ${A.batch * k4 * m * 4}`);
+  if (ab.size < a.batch * k4 * m * 4) throw new GpuError('usage', `${op}: blocked A has ${ab.size} elements, expected ${a.batch * k4 * m * 4}`);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (tuningFor(gpu).matmulVariant === 'tiled' || !gpu.features.has('subgroups')) {
     const bb = blockK(b, { rows: n, k, sRow: transB ? k : 1, sK: transB ? 1 : n, batch: B.batch, srcBatch: k * n });
@@ -242,7 +241,7 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
       gpu.dispatch(matmulTiledKernel, {
         bind: { ab, bb: bb.tensor, bias: bias ?? ab, c },
         uniforms: {
-          params: { m, n, kp: k4, batchA: A.batch === 1 ? 0 : k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
+          params: { m, n, kp: k4, batchA: a.batch === 1 ? 0 : k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
         },
         overrides: { HAS_BIAS: bias ? 1 : 0 },
         workgroups: [chunk.count, colTiles, batch],
@@ -272,7 +271,7 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
           m,
           n,
           kp: bp.kp,
-          batchA: A.batch === 1 ? 0 : k4 * m,
+          batchA: a.batch === 1 ? 0 : k4 * m,
           batchC: m * n,
           panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp,
           rowBase: chunk.first * rowsPerGroup,
