@@ -84,6 +84,11 @@ export interface SynthOptions {
   sliceMm?: number;
   /** Per-subject jitter of FOV (±8 %) and slice thickness (±0.4 mm). Default true. */
   jitterSpacing?: boolean;
+  /**
+   * T3 tumour volumes drawn from the same distribution as T2 ones (size alone does not tell the label),
+   * instead of T3_VOLUME_RATIO × larger. Default false.
+   */
+  sizeMatched?: boolean;
   /** Subject id put in Volume.source. */
   subject?: string;
 }
@@ -104,7 +109,13 @@ export interface SynthAnatomy {
     z: number; halfLength: number; angle: number; halfArc: number;
     inward: number; push: number; invasion: number; minRemaining: number; edgeNoise: [number, number, number, number];
   };
-  breach: null | {
+  /**
+   * The tumour's outward growth over a sub-arc, drawn from one distribution for both labels, so the
+   * tumour's shape and size do not depend on the label. T3: it breaks through the muscularis into the
+   * fat (its signal fading towards fat by `fade`); T2: it pushes the intact muscularis outward, which
+   * keeps at least `tumour.minRemaining` mm of it around the tumour.
+   */
+  outgrowth: {
     z: number; halfLength: number; angle: number; halfArc: number; depth: number;
     shape: 'broad' | 'nodular' | 'spiculated'; lobes: { angle: number; width: number; gain: number }[]; fade: number;
   };
@@ -150,6 +161,7 @@ export function sampleAnatomy(
   label: SynthLabel,
   difficulty: number,
   geom: { fovMm: number; sliceMm: number; slices: number },
+  size: { matched?: boolean } = {},
 ): SynthAnatomy {
   const d = Math.max(0, Math.min(1, difficulty));
   const t3 = label === 'T3';
@@ -158,45 +170,46 @@ export function sampleAnatomy(
   const wall = { mucosa: rng.uniform(0.7, 1.2), submucosa: rng.uniform(1.2, 2.4), muscularis: rng.uniform(2.0, 3.2) };
   // Largest outer muscularis radius the wall can reach (ellipticity 1.35, tumour push up to 2 mm).
   const outer = lumenR * 1.35 + wall.mucosa + wall.submucosa + wall.muscularis + 2;
-  // T3 tumours are larger on average (paper: 9.3 vs 3.3 cm^3); the gap shrinks with difficulty.
-  const sizeGap = t3 ? 1 + 0.35 * (1 - 0.6 * d) : 1;
-  const halfLength = Math.min(rng.uniform(7, 13) * sizeGap, 0.42 * Lz);
-  const halfArc = Math.min(rng.uniform(0.75, 1.9) * sizeGap, 3.0);
+  // One size distribution for both labels; T3 volumes are set relative to it below (size model).
+  // Size: one distribution for both labels (a common log-normal scale of length, arc and bulge spreads
+  // volumes over ~an order of magnitude, as in real cohorts), T3 scaled up unless size-matched.
+  const scale = Math.exp(SIZE_LOG_SD * rng.normal()) * (t3 && !size.matched ? T3_SIZE_SCALE : 1);
+  const halfLength = Math.min(rng.uniform(7, 13) * scale, 0.42 * Lz);
+  const halfArc = Math.min(rng.uniform(0.75, 1.9) * scale, 3.0);
   const tumour = {
     z: rng.uniform(-0.12, 0.12) * Lz,
     halfLength,
     angle: rng.uniform(-Math.PI, Math.PI),
     halfArc,
-    inward: rng.uniform(2.5, 7) * sizeGap,
+    inward: rng.uniform(2.5, 7) * scale,
     push: rng.uniform(0.5, 2),
     invasion: rng.uniform(0.25, 1),
     minRemaining: lerp(1.0, 0.35, d),
     edgeNoise: [rng.uniform(-0.2, 0.2), rng.uniform(0, 6.3), rng.uniform(-0.15, 0.15), rng.uniform(0, 6.3)] as [number, number, number, number],
   };
-  let breach: SynthAnatomy['breach'] = null;
-  if (t3) {
-    const shapes = ['broad', 'nodular', 'spiculated'] as const;
-    const shape = shapes[rng.int(0, 3)]!;
-    const bArc = Math.max(0.35, rng.uniform(0.4, 0.75) * halfArc * lerp(1, 0.7, d));
-    const lobes: { angle: number; width: number; gain: number }[] = [];
-    if (shape === 'nodular') {
-      const n = rng.int(1, 4);
-      for (let i = 0; i < n; i++) lobes.push({ angle: rng.uniform(-0.7, 0.7) * bArc, width: rng.uniform(0.12, 0.3), gain: rng.uniform(0.7, 1.3) });
-    } else if (shape === 'spiculated') {
-      const n = rng.int(3, 7);
-      for (let i = 0; i < n; i++) lobes.push({ angle: rng.uniform(-0.85, 0.85) * bArc, width: rng.uniform(0.03, 0.06), gain: rng.uniform(0.8, 1.6) });
-    }
-    breach = {
-      z: tumour.z + rng.uniform(-0.1, 0.1) * halfLength,
-      halfLength: rng.uniform(0.55, 0.85) * halfLength,
-      angle: tumour.angle + rng.uniform(-0.35, 0.35) * halfArc,
-      halfArc: bArc,
-      depth: rng.uniform(lerp(3, 0.6, d), lerp(9, 2.2, d)),
-      shape,
-      lobes,
-      fade: rng.uniform(0, 0.45 * d),
-    };
+  const shapes = ['broad', 'nodular', 'spiculated'] as const;
+  const shape = shapes[rng.int(0, 3)]!;
+  const bArc = Math.max(0.35, rng.uniform(0.4, 0.75) * halfArc * lerp(1, 0.7, d));
+  const lobes: { angle: number; width: number; gain: number }[] = [];
+  if (shape === 'nodular') {
+    const n = rng.int(1, 4);
+    for (let i = 0; i < n; i++) lobes.push({ angle: rng.uniform(-0.7, 0.7) * bArc, width: rng.uniform(0.12, 0.3), gain: rng.uniform(0.7, 1.3) });
+  } else if (shape === 'spiculated') {
+    const n = rng.int(3, 7);
+    for (let i = 0; i < n; i++) lobes.push({ angle: rng.uniform(-0.85, 0.85) * bArc, width: rng.uniform(0.03, 0.06), gain: rng.uniform(0.8, 1.6) });
   }
+  const outgrowth: SynthAnatomy['outgrowth'] = {
+    z: tumour.z + rng.uniform(-0.1, 0.1) * halfLength,
+    halfLength: rng.uniform(0.55, 0.85) * halfLength,
+    angle: tumour.angle + rng.uniform(-0.35, 0.35) * halfArc,
+    halfArc: bArc,
+    depth: rng.uniform(lerp(3, 0.6, d), lerp(9, 2.2, d)),
+    shape,
+    lobes,
+    fade: rng.uniform(0, 0.45 * d),
+  };
+  // Drawn for both labels (the same random stream), used by T3 only.
+  if (!t3) outgrowth.fade = 0;
   // Confounders, independent of the label.
   const fibrosis: SynthAnatomy['fibrosis'] = [];
   if (rng.next() < lerp(0.15, 0.6, d)) {
@@ -233,7 +246,7 @@ export function sampleAnatomy(
   }
   const organRy = rng.uniform(18, 30);
   const bladder = rng.next() < 0.5;
-  return {
+  const a: SynthAnatomy = {
     label,
     difficulty: d,
     fovMm: geom.fovMm,
@@ -253,7 +266,7 @@ export function sampleAnatomy(
       lobes: [rng.uniform(-0.06, 0.06), rng.uniform(0, 6.3), rng.uniform(-0.04, 0.04), rng.uniform(0, 6.3)],
     },
     tumour,
-    breach,
+    outgrowth,
     fibrosis,
     nodes,
     vessels,
@@ -277,7 +290,20 @@ export function sampleAnatomy(
     noise: lerp(0.025, 0.07, d) * rng.uniform(0.85, 1.15),
     gain: rng.uniform(600, 1400),
   };
+  return a;
 }
+
+/**
+ * Linear size factor (length, arc and luminal bulge) of T3 tumours over T2 ones, unless size-matched:
+ * T3 tumours are larger on average (the paper's cohort: 9.3 vs 3.3 cm³; here ~1.3× the volume), but
+ * real sizes overlap so widely that size alone does not stage: this factor puts the size-only AUC at
+ * ~0.62 at every difficulty (test/data/synth-calibration.test.ts).
+ */
+export const T3_SIZE_SCALE = 1.15;
+
+/** Log-SD of the common size scale of each tumour (length, arc and bulge together). */
+export const SIZE_LOG_SD = 0.2;
+
 
 const NA = 720; // angular table resolution (0.5 degree)
 
@@ -289,6 +315,7 @@ export interface SliceModel {
   mucosaEnd: Float64Array;
   submucosaEnd: Float64Array;
   muscularisEnd: Float64Array;
+  wallEnd: Float64Array; // where the muscularis would end without the tumour (T2's is pushed outward)
   tumourIn: Float64Array; // tumour occupies [tumourIn, tumourOut) when tumourOut > tumourIn
   tumourOut: Float64Array;
   fade: Float64Array; // 0..1 blend of tumour signal towards fat outside the muscularis
@@ -319,25 +346,44 @@ function binAngle(b: number): number {
   return -Math.PI + ((b + 0.5) * 2 * Math.PI) / NA;
 }
 
-export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
-  const c = a.centre;
-  const cx = c.x0 + c.ax * Math.sin((2 * Math.PI * z) / c.period + c.px);
-  const cy = c.y0 + c.ay * Math.sin((2 * Math.PI * z) / c.period + c.py);
+/** Per-angle radii of the rectal wall and tumour in one plane (n angle bins over [-pi, pi)). */
+interface WallRadii {
+  lumen: Float64Array;
+  mucosaEnd: Float64Array;
+  submucosaEnd: Float64Array;
+  muscularisEnd: Float64Array;
+  /** Where the muscularis would end without the tumour (T3: = muscularisEnd; T2: before the push). */
+  wallEnd: Float64Array;
+  tumourIn: Float64Array;
+  tumourOut: Float64Array;
+  fade: Float64Array;
+  rWall: number;
+}
+
+/**
+ * The wall and tumour model of the plane at height z (mm, relative to the rectal centre) on n angle
+ * bins: the one place the geometry is defined (rendering uses NA bins, volume measurement fewer).
+ */
+function wallRadii(a: SynthAnatomy, z: number, n: number): WallRadii {
   const t = a.tumour;
-  const br = a.breach;
+  const og = a.outgrowth;
+  const breaks = a.label === 'T3';
   const fz = bump((z - t.z) / t.halfLength);
-  const bz = br ? bump((z - br.z) / br.halfLength) : 0;
-  const lumen = new Float64Array(NA);
-  const mucosaEnd = new Float64Array(NA);
-  const submucosaEnd = new Float64Array(NA);
-  const muscularisEnd = new Float64Array(NA);
-  const tumourIn = new Float64Array(NA);
-  const tumourOut = new Float64Array(NA);
-  const fade = new Float64Array(NA);
-  let rWall = 0;
+  const oz = bump((z - og.z) / og.halfLength);
+  const o: WallRadii = {
+    lumen: new Float64Array(n),
+    mucosaEnd: new Float64Array(n),
+    submucosaEnd: new Float64Array(n),
+    muscularisEnd: new Float64Array(n),
+    wallEnd: new Float64Array(n),
+    tumourIn: new Float64Array(n),
+    tumourOut: new Float64Array(n),
+    fade: new Float64Array(n),
+    rWall: 0,
+  };
   const zPhase = z * 0.15;
-  for (let b = 0; b < NA; b++) {
-    const th = binAngle(b);
+  for (let b = 0; b < n; b++) {
+    const th = -Math.PI + ((b + 0.5) * 2 * Math.PI) / n;
     const L = a.lumen;
     // Mucosal folds move only the inner surface; submucosa and muscularis stay a smooth ring.
     const rb = L.r * (1 + L.ecc * Math.cos(2 * (th - L.eccAngle)));
@@ -350,10 +396,10 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
     const m1 = rl + a.wall.mucosa;
     const m2 = rb + a.wall.mucosa + a.wall.submucosa + push;
     const m3 = m2 + a.wall.muscularis;
-    lumen[b] = rl;
-    mucosaEnd[b] = m1;
-    submucosaEnd[b] = m2;
-    muscularisEnd[b] = m3;
+    o.lumen[b] = rl;
+    o.mucosaEnd[b] = m1;
+    o.submucosaEnd[b] = m2;
+    o.wallEnd[b] = m3;
     let tin = rl;
     let tout = rl;
     if (f > 0.02) {
@@ -362,28 +408,78 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
       // T2: reaches into the muscularis but leaves at least minRemaining mm of it.
       const inv = t.invasion * (0.8 + 0.2 * Math.cos(2 * th + z * 0.1));
       tout = rl + p * (m2 - rl + inv * Math.max(0, m3 - m2 - t.minRemaining));
-      if (br) {
-        const bu = wrap(th - br.angle) / br.halfArc;
-        const env = bz * bump(bu) * p;
-        if (env > 0) {
-          let g = 1;
-          if (br.lobes.length) {
-            g = br.shape === 'spiculated' ? 0.2 : 0.35;
-            for (const lobe of br.lobes) {
-              const u = wrap(th - br.angle - lobe.angle) / lobe.width;
-              g = Math.max(g, lobe.gain * Math.exp(-u * u));
-            }
+      const env = oz * bump(wrap(th - og.angle) / og.halfArc) * p;
+      if (env > 0) {
+        let g = 1;
+        if (og.lobes.length) {
+          g = og.shape === 'spiculated' ? 0.2 : 0.35;
+          for (const lobe of og.lobes) {
+            const u = wrap(th - og.angle - lobe.angle) / lobe.width;
+            g = Math.max(g, lobe.gain * Math.exp(-u * u));
           }
-          const target = m3 + br.depth * g;
-          tout = tout + Math.sqrt(env) * (target - tout);
-          fade[b] = br.fade;
         }
+        const target = m3 + og.depth * g;
+        tout = tout + Math.sqrt(env) * (target - tout);
+        o.fade[b] = og.fade;
       }
     }
-    tumourIn[b] = tin;
-    tumourOut[b] = tout;
-    rWall = Math.max(rWall, m3, tout);
+    // T3: the tumour replaces the muscularis and reaches into the fat. T2: the same tumour, but the
+    // muscularis stays intact around it, pushed outward where the tumour reaches past its old edge.
+    // The pushed rim keeps what the tumour's invasion leaves of the muscularis elsewhere.
+    const rim = t.minRemaining + (1 - t.invasion) * Math.max(0, a.wall.muscularis - t.minRemaining);
+    const mEnd = breaks ? m3 : Math.max(m3, tout + rim);
+    o.muscularisEnd[b] = mEnd;
+    o.tumourIn[b] = tin;
+    o.tumourOut[b] = tout;
+    o.rWall = Math.max(o.rWall, mEnd, tout);
   }
+  return o;
+}
+
+/**
+ * Tumour cross-section in the plane at height z (mm²): all of it; the outgrowth, beyond where the
+ * muscularis would end without the tumour (both labels alike); and the extramural part, beyond the
+ * actual muscularis (T3's extension into the fat; 0 for T2). Exact up to the angular resolution.
+ */
+export function tumourCrossSection(a: SynthAnatomy, z: number, bins = 360): { area: number; outgrowth: number; extramural: number } {
+  const w = wallRadii(a, z, bins);
+  const dth = (2 * Math.PI) / bins;
+  let area = 0;
+  let outgrowth = 0;
+  let extramural = 0;
+  const beyond = (tin: number, tout: number, r: number): number => {
+    const r0 = Math.max(tin, r);
+    return tout > r0 ? ((tout * tout - r0 * r0) / 2) * dth : 0;
+  };
+  for (let b = 0; b < bins; b++) {
+    const tin = w.tumourIn[b]!;
+    const tout = w.tumourOut[b]!;
+    if (!(tout > tin)) continue;
+    area += ((tout * tout - tin * tin) / 2) * dth;
+    outgrowth += beyond(tin, tout, w.wallEnd[b]!);
+    extramural += beyond(tin, tout, w.muscularisEnd[b]!);
+  }
+  return { area, outgrowth, extramural };
+}
+
+/**
+ * Whole tumour volume in mm³ (intramural + extramural), integrated over the tumour's full length
+ * (midpoint rule, `nz` planes), independent of the slice grid: the tumour's size as a clinician
+ * would measure it.
+ */
+export function tumourVolumeMm3(a: SynthAnatomy, nz = 32, bins = 240): number {
+  const t = a.tumour;
+  const dz = (2 * t.halfLength) / nz;
+  let v = 0;
+  for (let i = 0; i < nz; i++) v += tumourCrossSection(a, t.z - t.halfLength + (i + 0.5) * dz, bins).area * dz;
+  return v;
+}
+
+export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
+  const c = a.centre;
+  const cx = c.x0 + c.ax * Math.sin((2 * Math.PI * z) / c.period + c.px);
+  const cy = c.y0 + c.ay * Math.sin((2 * Math.PI * z) / c.period + c.py);
+  const { lumen, mucosaEnd, submucosaEnd, muscularisEnd, wallEnd, tumourIn, tumourOut, fade, rWall } = wallRadii(a, z, NA);
   const F = a.fascia;
   const fasciaR = new Float64Array(NA);
   let fasciaMax = 0;
@@ -415,7 +511,7 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
       return { angle: s.angle, r0, r1: r0 + s.length * bump((z - s.z) / s.halfZ) ** 0.3, half: s.width / 2 };
     });
   return {
-    cx, cy, lumen, mucosaEnd, submucosaEnd, muscularisEnd, tumourIn, tumourOut, fade, rWall,
+    cx, cy, lumen, mucosaEnd, submucosaEnd, muscularisEnd, wallEnd, tumourIn, tumourOut, fade, rWall,
     fx: cx + F.dx, fy: cy + F.dy, fasciaR, fasciaHalf: F.thick / 2, fasciaMax, fasciaMin,
     // R(theta) = e(theta) * lobe(theta) and q = er / e(theta), so |lobe - 1| <= |l0| + |l2| bounds q.
     qIn: 1 - Math.abs(F.lobes[0]) - Math.abs(F.lobes[2]) - F.thick / Math.min(F.ax, F.ay),
@@ -426,8 +522,9 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
 
 /**
  * Tissue at in-plane point (x, y) mm of a slice model. When the tissue is tumour and `info` is given,
- * info[0] receives the point's tumour-to-fat signal fade and info[1] is 1 if the point lies beyond the
- * muscularis (extramural extension), else 0.
+ * info[0] receives the point's tumour-to-fat signal fade (T3's extension into the fat) and info[1] is 1
+ * if the point is outgrowth (beyond where the muscularis would end without the tumour; both labels),
+ * else 0.
  */
 export function classifyPoint(m: SliceModel, x: number, y: number, info?: Float64Array): Tissue {
   const dx = x - m.cx;
@@ -440,9 +537,8 @@ export function classifyPoint(m: SliceModel, x: number, y: number, info?: Float6
     const tout = m.tumourOut[b]!;
     if (tout > tin && r >= tin && r < tout) {
       if (info) {
-        const beyond = r > m.muscularisEnd[b]!;
-        info[0] = beyond ? m.fade[b]! : 0;
-        info[1] = beyond ? 1 : 0;
+        info[0] = r > m.muscularisEnd[b]! ? m.fade[b]! : 0;
+        info[1] = r > m.wallEnd[b]! ? 1 : 0;
       }
       return TISSUE.tumour;
     }
@@ -605,6 +701,15 @@ function pickSlices(rng: Rng, slices: number | [number, number] | undefined): nu
 export function generateSubject(rng: Rng, opts: SynthOptions): SynthSubject {
   const S = opts.size ?? 256;
   if (!(Number.isInteger(S) && S >= 8 && S <= 2048)) throw new Error(`synth: size must be an integer in 8..2048, got ${S}`);
+  const { anatomy, noiseRng } = subjectAnatomy(rng, opts);
+  return renderSubject(anatomy, S, noiseRng, opts.subject);
+}
+
+/**
+ * The anatomy `generateSubject(rng, opts)` renders, without rendering it (size statistics of whole
+ * cohorts in milliseconds), and the image-noise stream that rendering continues with.
+ */
+export function subjectAnatomy(rng: Rng, opts: SynthOptions): { anatomy: SynthAnatomy; noiseRng: Rng } {
   const difficulty = opts.difficulty ?? 0.5;
   if (!(difficulty >= 0 && difficulty <= 1)) throw new Error(`synth: difficulty must be in [0, 1], got ${difficulty}`);
   if (opts.label !== 'T2' && opts.label !== 'T3') throw new Error(`synth: label must be T2 or T3, got ${String(opts.label)}`);
@@ -614,8 +719,8 @@ export function generateSubject(rng: Rng, opts: SynthOptions): SynthSubject {
   const slices = pickSlices(anatRng, opts.slices);
   const fovMm = (opts.fovMm ?? PAPER_FOV_MM) * (jitter ? anatRng.uniform(0.92, 1.08) : 1);
   const sliceMm = Math.max(1, (opts.sliceMm ?? PAPER_SLICE_MM) + (jitter ? anatRng.uniform(-0.4, 0.4) : 0));
-  const a = sampleAnatomy(anatRng, opts.label, difficulty, { fovMm, sliceMm, slices });
-  return renderSubject(a, S, noiseRng, opts.subject);
+  const anatomy = sampleAnatomy(anatRng, opts.label, difficulty, { fovMm, sliceMm, slices }, { matched: opts.sizeMatched ?? false });
+  return { anatomy, noiseRng };
 }
 
 /** Renders an anatomy to a volume at matrix S (deterministic given `noiseRng`). */
@@ -630,7 +735,7 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
   const sum = new Float64Array(N * S * S);
   const tum = new Float32Array(N * S * S);
   const info = new Float64Array(2);
-  const extArea = new Float64Array(N);
+  const outArea = new Float64Array(N);
   const per = 1 / (ss * ss * zs);
   const cellMm = 2;
   const col = new Int32Array(F);
@@ -657,7 +762,7 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
           const o = row + col[fx]!;
           if (t === TISSUE.tumour) {
             v = v + info[0]! * (fat - v);
-            extArea[d]! += info[1]!;
+            outArea[d]! += info[1]!;
             tum[o]! += per;
           }
           sum[o]! += v * (1 + texArr[t]! * tex[trow + fx]!);
@@ -687,12 +792,12 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
     }
   }
 
-  // Representative slices, as a radiologist picks them: where the tumour is widest, with extramural
-  // extension (if any) weighted heavily so a T3's chosen slices show the breach; plus up to two
+  // Representative slices, as a radiologist picks them: where the tumour is widest, with its outward
+  // growth weighted heavily (where a T3 breaks through, or a T2's muscularis is thinnest); plus up to two
   // contiguous neighbours.
   const area = new Float64Array(N);
   for (let d = 0; d < N; d++) for (let i = 0; i < S * S; i++) area[d]! += tum[d * S * S + i]!;
-  const score = Array.from(area, (x, d) => x + 4 * extArea[d]! * per);
+  const score = Array.from(area, (x, d) => x + 4 * outArea[d]! * per);
   let best = 0;
   for (let d = 1; d < N; d++) if (score[d]! > score[best]!) best = d;
   const want = 1 + Math.floor(noiseRng.next() * 3);
@@ -756,6 +861,8 @@ export interface CohortOptions {
   fovMm?: number;
   sliceMm?: number;
   jitterSpacing?: boolean;
+  /** T3 tumour volumes distributed as T2 ones (see SynthOptions.sizeMatched). */
+  sizeMatched?: boolean;
   /** Subject ids are `${prefix}-0001`, ... Default 'synth'. */
   prefix?: string;
 }
@@ -803,6 +910,7 @@ export function generateCohortSubject(entry: CohortPlanEntry, opts: CohortOption
     fovMm: opts.fovMm,
     sliceMm: opts.sliceMm,
     jitterSpacing: opts.jitterSpacing,
+    sizeMatched: opts.sizeMatched,
     subject: entry.subject,
   } as SynthOptions);
   return { ...sub, subject: entry.subject, index: entry.index };

@@ -1,13 +1,18 @@
 /**
- * Difficulty calibration of the synthetic cohort (documented in src/data/synth.ts).
- * Feature: an oracle-localised, hand-crafted radiological cue. On the representative slices, the fat band
+ * Calibration of the synthetic cohort (documented in src/data/synth.ts): per difficulty, how well the
+ * breach cue separates T2 from T3, and how well size alone does — with the default size model (T3
+ * larger on average: size alone must stay ≤ 0.70 AUC) and size-matched (≤ 0.60).
+ *
+ * Breach cue: an oracle-localised, hand-crafted radiological cue. On the representative slices, the fat band
  * 0-4 mm outside the muscularis along the tumour arc is split into 12 angular sectors; the darkest
  * sector's mean intensity, divided by the median intensity of fat far from the wall (> 8 mm), is the
  * score (T3 extension darkens the band). The geometry comes from the generator (oracle), the intensities
  * from the noisy, bias-corrupted, partial-volumed image. AUC by the Mann-Whitney statistic.
  */
 import { describe, expect, it } from 'vitest';
-import { buildSliceModel, classifyPoint, generateSubject, sliceZ, TISSUE, type SynthSubject } from '../../src/data/synth.js';
+import { buildSliceModel, classifyPoint, generateSubject, sliceZ, subjectAnatomy, TISSUE, type SynthSubject } from '../../src/data/synth.js';
+import { SIZE_FEATURES, type TumourSize, tumourSize } from '../../src/data/synth-size.js';
+import { rocAuc } from '../../src/train/metrics.js';
 import { Rng } from '../../src/util/rng.js';
 
 function bandScore(s: SynthSubject): number {
@@ -52,28 +57,70 @@ function auc(t2: number[], t3: number[]): number {
   return s / (t2.length * t3.length);
 }
 
-describe('synthetic cohort difficulty calibration', () => {
-  it('a hand-crafted band-darkness feature goes from near-separable (d = 0) towards chance (d = 1)', () => {
+/** Size-only AUC of each size measure (T3 positive), on `n` + `n` subjects of the cpu demo's geometry. */
+function sizeAucs(difficulty: number, sizeMatched: boolean, n: number): Record<string, number> {
+  const rng = new Rng(99);
+  const sizes: TumourSize[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const label of ['T2', 'T3'] as const) {
+      const { anatomy } = subjectAnatomy(rng.fork(), { label, difficulty, slices: [12, 16], fovMm: 64, sizeMatched });
+      sizes.push(tumourSize(anatomy, 8));
+      labels.push(label === 'T3' ? 1 : 0);
+    }
+  }
+  return Object.fromEntries(SIZE_FEATURES.map((f) => [f, rocAuc(labels, sizes.map((s) => s[f]))]));
+}
+
+/** The best a size measure does in either direction. */
+const twoSided = (auc: number): number => Math.max(auc, 1 - auc);
+
+describe('synthetic cohort calibration: breach cue and size alone, per difficulty', () => {
+  const difficulties = [0, 0.5, 1];
+  const rows: string[] = [];
+
+  it('the hand-crafted band-darkness feature goes from near-separable (d = 0) towards chance (d = 1), in both size models', () => {
     const S = 64;
     const n = 16;
-    const result: Record<string, number> = {};
-    for (const difficulty of [0, 0.5, 1]) {
-      const rng = new Rng(2024);
-      const t2: number[] = [];
-      const t3: number[] = [];
-      for (let i = 0; i < n; i++) {
-        for (const label of ['T2', 'T3'] as const) {
-          const s = generateSubject(rng.fork(), { label, size: S, slices: [12, 16], difficulty });
-          (label === 'T2' ? t2 : t3).push(bandScore(s));
+    for (const sizeMatched of [false, true]) {
+      const result: Record<string, number> = {};
+      for (const difficulty of difficulties) {
+        const rng = new Rng(2024);
+        const t2: number[] = [];
+        const t3: number[] = [];
+        for (let i = 0; i < n; i++) {
+          for (const label of ['T2', 'T3'] as const) {
+            const s = generateSubject(rng.fork(), { label, size: S, slices: [12, 16], difficulty, sizeMatched });
+            (label === 'T2' ? t2 : t3).push(bandScore(s));
+          }
         }
+        result[`d=${difficulty}`] = auc(t2, t3);
       }
-      result[`d=${difficulty}`] = auc(t2, t3);
+      rows.push(`breach cue (band darkness, S=${S}, ${n}+${n}${sizeMatched ? ', size-matched' : ''}): ` + Object.entries(result).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+      expect(result['d=0']!).toBeGreaterThan(0.9);
+      expect(result['d=0.5']!).toBeGreaterThan(0.65);
+      expect(result['d=0.5']!).toBeLessThan(result['d=0']! + 0.02);
+      expect(result['d=1']!).toBeLessThan(0.8);
+      expect(result['d=0']! - result['d=1']!).toBeGreaterThan(0.2);
     }
-    console.log(`synth calibration (S=${S}, ${n}+${n} subjects): ` + Object.entries(result).map(([k, v]) => `${k} AUC ${v.toFixed(3)}`).join(', '));
-    expect(result['d=0']!).toBeGreaterThan(0.9);
-    expect(result['d=0.5']!).toBeGreaterThan(0.65);
-    expect(result['d=0.5']!).toBeLessThan(result['d=0']! + 0.02);
-    expect(result['d=1']!).toBeLessThan(0.8);
-    expect(result['d=0']! - result['d=1']!).toBeGreaterThan(0.2);
+  });
+
+  it('size alone: T3 larger on average but AUC <= 0.70 at every difficulty; <= 0.60 when size-matched', () => {
+    const n = 300;
+    for (const sizeMatched of [false, true]) {
+      const bound = sizeMatched ? 0.6 : 0.7;
+      for (const difficulty of difficulties) {
+        const a = sizeAucs(difficulty, sizeMatched, n);
+        const worst = Math.max(...Object.values(a).map(twoSided));
+        rows.push(
+          `size alone (${n}+${n}, ${sizeMatched ? 'size-matched' : 'default'}) d=${difficulty}: best ${worst.toFixed(3)} — ` +
+            Object.entries(a).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),
+        );
+        for (const [k, v] of Object.entries(a)) expect(twoSided(v), `${k} at d=${difficulty}${sizeMatched ? ', size-matched' : ''}`).toBeLessThanOrEqual(bound);
+        // The default keeps the real-world direction: T3 tumours are larger on average.
+        if (!sizeMatched) expect(a.volumeMm3!).toBeGreaterThan(0.58);
+      }
+    }
+    console.log(`synth calibration\n${rows.join('\n')}`);
   });
 });

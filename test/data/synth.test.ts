@@ -7,9 +7,13 @@ import {
   planCohort,
   renderTissueSlice,
   sliceZ,
+  subjectAnatomy,
   TISSUE,
+  tumourCrossSection,
+  tumourVolumeMm3,
   type SynthSubject,
 } from '../../src/data/synth.js';
+import { tumourSize } from '../../src/data/synth-size.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** Fine label map of one slice plane around the rectum (0.25 mm grid over a 50 mm window: the T2 wall
@@ -178,8 +182,67 @@ describe('synthetic rectal MR subject', () => {
     const mean = (x: number[]): number => x.reduce((p, q) => p + q, 0) / x.length;
     const easy = gen(0);
     const hard = gen(1);
-    expect(mean(easy.map((a) => a.breach!.depth))).toBeGreaterThan(2.5 * mean(hard.map((a) => a.breach!.depth)));
+    expect(mean(easy.map((a) => a.outgrowth.depth))).toBeGreaterThan(2.5 * mean(hard.map((a) => a.outgrowth.depth)));
     expect(mean(hard.map((a) => a.noise))).toBeGreaterThan(2 * mean(easy.map((a) => a.noise)));
+  });
+
+  it('size-matched: a T2 and a T3 from the same seed have the same tumour; only the muscularis differs', () => {
+    for (let seed = 0; seed < 6; seed++) {
+      for (const difficulty of [0, 0.5, 1]) {
+        const t2 = subjectAnatomy(new Rng(300 + seed), { label: 'T2', difficulty, slices: [12, 16], sizeMatched: true }).anatomy;
+        const t3 = subjectAnatomy(new Rng(300 + seed), { label: 'T3', difficulty, slices: [12, 16], sizeMatched: true }).anatomy;
+        expect(t3.tumour).toEqual(t2.tumour);
+        expect({ ...t3.outgrowth, fade: 0 }).toEqual(t2.outgrowth);
+        expect(tumourSize(t3)).toEqual(tumourSize(t2));
+        let pushed = 0;
+        for (let d = 0; d < t2.slices; d++) {
+          const z = sliceZ(d, t2.slices, t2.sliceMm);
+          const m2 = buildSliceModel(t2, z);
+          const m3 = buildSliceModel(t3, z);
+          expect(Array.from(m3.tumourIn)).toEqual(Array.from(m2.tumourIn));
+          expect(Array.from(m3.tumourOut)).toEqual(Array.from(m2.tumourOut));
+          for (let b = 0; b < m2.tumourOut.length; b++) {
+            // T2's muscularis is only ever pushed outward, and always stays outside the tumour.
+            expect(m2.muscularisEnd[b]!).toBeGreaterThanOrEqual(m3.muscularisEnd[b]!);
+            expect(m2.muscularisEnd[b]! - Math.max(m2.tumourOut[b]!, m2.tumourIn[b]!)).toBeGreaterThanOrEqual(t2.tumour.minRemaining - 1e-9);
+            if (m2.muscularisEnd[b]! > m3.muscularisEnd[b]!) pushed++;
+          }
+          expect(tumourCrossSection(t2, z).extramural).toBe(0);
+        }
+        expect(pushed, `seed ${seed} d=${difficulty}: the outgrowth pushes the T2 muscularis somewhere`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('default size model: the same seed gives a larger T3 tumour (1.15x in length, arc and bulge: ~1.3x the volume)', () => {
+    for (let seed = 0; seed < 4; seed++) {
+      const opts = { difficulty: 0.5, slices: 40 } as const; // a long stack: no length cap
+      const t2 = subjectAnatomy(new Rng(400 + seed), { ...opts, label: 'T2' }).anatomy;
+      const t3 = subjectAnatomy(new Rng(400 + seed), { ...opts, label: 'T3' }).anatomy;
+      expect(t3.tumour.halfLength / t2.tumour.halfLength).toBeCloseTo(1.15, 9);
+      expect(t3.tumour.inward / t2.tumour.inward).toBeCloseTo(1.15, 9);
+      const ratio = tumourVolumeMm3(t3) / tumourVolumeMm3(t2);
+      expect(ratio).toBeGreaterThan(1.2);
+      expect(ratio).toBeLessThan(1.45);
+    }
+  });
+
+  it('measures tumour size on the geometry as rendering does (volume, window, largest slice area)', () => {
+    for (let seed = 0; seed < 3; seed++) {
+      const s = generateSubject(new Rng(500 + seed), { label: seed ? 'T3' : 'T2', size: 64, slices: 30, fovMm: 64, difficulty: 0.3, jitterSpacing: false });
+      const a = s.anatomy;
+      const [D, H, W] = s.volume.dims;
+      const px2 = (a.fovMm / H) * (a.fovMm / W);
+      const area = Array.from({ length: D }, (_, d) => s.tumourFraction.subarray(d * H * W, (d + 1) * H * W).reduce((p, q) => p + q, 0) * px2);
+      const size = tumourSize(a, 8);
+      // A 30-slice stack holds the whole tumour: the rendered volume is the integral on the slice grid.
+      const rendered = area.reduce((p, q) => p + q, 0) * a.sliceMm;
+      expect(Math.abs(rendered / size.volumeMm3 - 1)).toBeLessThan(0.05);
+      expect(Math.abs(Math.max(...area) / size.maxAreaMm2 - 1)).toBeLessThan(0.03);
+      const start = Math.max(0, Math.min(D - 8, s.representativeSlices[0]! - 4));
+      expect(size.windowMm3).toBeLessThanOrEqual(size.volumeMm3 * 1.05);
+      expect(size.windowMm3).toBeGreaterThan(0.5 * area.slice(start, start + 8).reduce((p, q) => p + q, 0) * a.sliceMm);
+    }
   });
 
   it('rejects bad options with clear errors', () => {
