@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""PyTorch golden fixtures for the losses, depth aggregations, activations and SGD of issue 4.
+"""PyTorch golden fixtures for the losses, depth aggregations, activations, SGD and Adam.
 
 Run with /usr/bin/python3 (torch 1.13, float64 throughout):
 
-    /usr/bin/python3 scripts/gen-golden-losses.py
+    /usr/bin/python3 scripts/gen-golden-losses.py [name ...]      # all, or e.g. `adam` only
 
 Writes compact JSON files to test/fixtures/golden/losses/ (activations, focal, depth-agg, center,
-triplet, sgd). Every file records "torch": torch.__version__ and "generator": this script; every
+triplet, sgd, adam). Every file records "torch": torch.__version__ and "generator": this script; every
 array is flat, row-major, with its shape given beside it. Gradients come from autograd.
 
 torchvision is not installed, so the focal loss is torchvision.ops.sigmoid_focal_loss re-typed from
@@ -317,11 +317,60 @@ def gen_sgd():
                   'schedules': schedules})
 
 
+# ------------------------------------------------------------------------------------------------
+# Adam and AdamW (own generator, so this file does not shift the others' random draws)
+
+ADAM_GEN = torch.Generator().manual_seed(20221120)
+
+
+def adam_case(name, steps, lr, decoupled, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, n=7, lrs=None):
+    p0 = torch.randn(n, generator=ADAM_GEN)
+    # Gradients of mixed scale (the second moment matters), one step with a zero gradient.
+    grads = [torch.randn(n, generator=ADAM_GEN) * (10.0 ** (k % 3 - 1)) for k in range(steps)]
+    grads[min(2, steps - 1)][0] = 0.0
+    p = torch.nn.Parameter(p0.clone())
+    cls = torch.optim.AdamW if decoupled else torch.optim.Adam
+    opt = cls([p], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    lrs = lrs or [lr] * steps
+    params = []
+    for g, l in zip(grads, lrs):
+        for grp in opt.param_groups:
+            grp['lr'] = l
+        p.grad = g.clone()
+        opt.step()
+        params.append(flat(p))
+    st = opt.state[p]
+    return {'name': name, 'lrs': lrs, 'beta1': betas[0], 'beta2': betas[1], 'eps': eps, 'weightDecay': weight_decay,
+            'decoupled': decoupled, 'param0': flat(p0), 'grads': [flat(g) for g in grads], 'params': params,
+            'finalM': flat(st['exp_avg']), 'finalV': flat(st['exp_avg_sq']), 'steps': int(st['step'])}
+
+
+def gen_adam():
+    cases = [
+        adam_case('adamw-wd-0.01', 6, 1e-3, True, weight_decay=0.01),
+        adam_case('adam-l2', 5, 1e-2, False, weight_decay=0.05),
+        adam_case('adamw-betas-eps', 4, 3e-3, True, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+        adam_case('adamw-lr-schedule', 5, 2e-3, True, weight_decay=0.01, lrs=[2e-3, 1.5e-3, 1e-3, 5e-4, 1e-4]),
+        adam_case('adam-no-decay', 3, 0.1, False),
+    ]
+    write('adam', {'note': 'torch.optim.Adam (decoupled false) / AdamW (true), amsgrad off; the lr is set before each '
+                           'step from lrs; params[k] = parameters after step k+1; finalM/finalV = exp_avg/exp_avg_sq',
+                   'cases': cases})
+
+
+GENERATORS = {'activations': lambda: gen_activations(), 'focal': lambda: gen_focal(), 'depth-agg': lambda: gen_depth_agg(),
+              'center': lambda: gen_center(), 'triplet': lambda: gen_triplet(), 'sgd': lambda: gen_sgd(),
+              'adam': lambda: gen_adam()}
+
 if __name__ == '__main__':
+    import sys
     os.makedirs(OUT, exist_ok=True)
-    gen_activations()
-    gen_focal()
-    gen_depth_agg()
-    gen_center()
-    gen_triplet()
-    gen_sgd()
+    names = sys.argv[1:] or list(GENERATORS)
+    unknown = [n for n in names if n not in GENERATORS]
+    if unknown:
+        sys.exit(f'unknown fixture(s) {unknown}; known: {list(GENERATORS)}')
+    if names != list(GENERATORS) and any(n != 'adam' for n in names):
+        # The others share one random stream: they are only reproducible when generated together, in order.
+        sys.exit('activations … sgd share one random stream: generate them all (no arguments) or adam alone')
+    for n in names:
+        GENERATORS[n]()

@@ -10,19 +10,25 @@
  *   (dark ring) -> mesorectal fat (bright, with vessels and lymph nodes) -> mesorectal fascia (thin dark
  *   line) -> pelvic soft tissue, an anterior organ (bladder or prostate/uterus) and the sacrum behind.
  * The tumour (intermediate signal, heterogeneous) thickens the wall over an arc and several slices:
- * it bulges into the lumen, replaces mucosa/submucosa and invades the muscularis. T2: at least `minRem`
- * mm of dark muscularis always remains outside it. T3: over a sub-arc ("breach") it replaces the
- * muscularis and extends a few mm into the fat — broad, nodular or spiculated.
+ * it bulges into the lumen, replaces mucosa/submucosa and invades the muscularis, and over a sub-arc
+ * it grows outward (the "outgrowth": broad, nodular or spiculated, a few mm deep). Tumour shape and size,
+ * outgrowth included, are drawn from one distribution for both labels; the label decides only what the
+ * muscularis does there. T3: the outgrowth replaces the muscularis and reaches into the fat (the breach).
+ * T2: the muscularis stays intact around it, pushed outward (its whole thickness at difficulty 0, thinning
+ * to `minRemaining` at 1), and elsewhere at least `minRemaining` mm of it remains outside the tumour.
+ * Size: T3 tumours are 1.15× larger in length, arc and bulge (~1.3× the volume: larger on average, as
+ * in real cohorts, yet size alone gives AUC ~0.62), or drawn like T2 ones with `sizeMatched` (~0.5);
+ * src/data/synth-size.ts measures it and test/data/synth-calibration.test.ts pins both bounds.
  * Nuisances: per-subject anatomy, spacing and gain; desmoplastic (fibrotic) dark spicules and lymph nodes
  * near the wall, independent of the label (the classic over-staging confounders); tumour heterogeneity;
  * a smooth multiplicative bias field; partial volume (each voxel averages a supersampled slab: 3 samples
  * across the slice, and in-plane samples at <= 0.9 mm); Rician noise. Output is rounded to integers
  * ("scanner units" ~ fat at 600-1400) so it stores losslessly as int16 NIfTI.
  *
- * Difficulty d in [0, 1] moves every label-relevant cue towards ambiguity: the T3 extension depth
- * (~3-9 mm at d = 0, ~0.6-2.2 mm at d = 1) and its arc, its contrast (extension signal fades towards fat),
- * the T2 residual muscularis (1.0 mm -> 0.35 mm), the T2/T3 tumour-size gap, the confounder rates, and
- * the noise (SNR of fat ~40 -> ~14).
+ * Difficulty d in [0, 1] moves every label-relevant cue towards ambiguity: the outgrowth's depth
+ * (~3-9 mm at d = 0, ~0.6-2.2 mm at d = 1) and arc, the T3 extension's contrast (its signal fades towards
+ * fat), the T2 muscularis left around the tumour (1.0 mm -> 0.35 mm; around the outgrowth the whole
+ * muscularis -> 0.35 mm), the confounder rates, and the noise (SNR of fat ~40 -> ~14).
  * Calibration (how the scale was set, and re-measured by test/data/synth-calibration.test.ts): an
  * oracle-localised hand-crafted cue — on the representative slices, the darkest of 12 angular sectors of
  * the 0-4 mm fat band outside the muscularis along the tumour arc, relative to the fat level far from the
@@ -425,8 +431,8 @@ function wallRadii(a: SynthAnatomy, z: number, n: number): WallRadii {
     }
     // T3: the tumour replaces the muscularis and reaches into the fat. T2: the same tumour, but the
     // muscularis stays intact around it, pushed outward where the tumour reaches past its old edge.
-    // The pushed rim keeps what the tumour's invasion leaves of the muscularis elsewhere.
-    const rim = t.minRemaining + (1 - t.invasion) * Math.max(0, a.wall.muscularis - t.minRemaining);
+    // The pushed rim: the whole muscularis at difficulty 0, thinning to T2's minimum at 1.
+    const rim = lerp(a.wall.muscularis, t.minRemaining, a.difficulty);
     const mEnd = breaks ? m3 : Math.max(m3, tout + rim);
     o.muscularisEnd[b] = mEnd;
     o.tumourIn[b] = tin;

@@ -13,6 +13,7 @@ import './focal.js';
 import './center.js';
 import './triplet.js';
 import './sgd.js';
+import './adam.js';
 import './activations.js';
 import './batchnorm.js';
 import './reduce.js';

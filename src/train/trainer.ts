@@ -18,7 +18,7 @@ import * as F from '../graph/functional.js';
 import type { Tensor } from '../graph/tensor.js';
 import { centerUpdate } from '../kernels/center.js';
 import type { LrSchedule } from '../kernels/sgd.ref.js';
-import { SGD, lrAt } from '../model/optimizer.js';
+import { Adam, type Optimizer, SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import type { AugmentSet } from '../data/augment-params.js';
@@ -45,6 +45,11 @@ export interface TrainConfig {
   width: number;
   epochs: number;
   batchSize: number;
+  /**
+   * `sgd` (the paper's, the default) or `adam`: AdamW — Adam with decoupled weight decay
+   * (β 0.9 / 0.999, ε 1e-8, PyTorch's defaults); `momentum` is then unused.
+   */
+  optimizer?: 'sgd' | 'adam';
   lr: number;
   momentum: number;
   weightDecay: number;
@@ -105,14 +110,13 @@ export function buildModel(cfg: Pick<TrainConfig, 'model' | 'head' | 'width'>): 
   return new StagingNet({ name: cfg.model, head: cfg.head, width: cfg.width });
 }
 
-export function makeOptimizer(gpu: Gpu, model: StagingNet, cfg: TrainConfig): SGD {
+export function makeOptimizer(gpu: Gpu, model: StagingNet, cfg: TrainConfig): Optimizer {
   const scale = cfg.headLrScale ?? 1;
-  return new SGD(gpu, [...model.namedParameters()], {
-    lr: cfg.lr,
-    momentum: cfg.momentum,
-    weightDecay: cfg.weightDecay,
-    ...(scale !== 1 ? { lrScale: (n: string) => (n.startsWith('head_fc.') ? scale : 1) } : {}),
-  });
+  const lrScale = scale !== 1 ? { lrScale: (n: string) => (n.startsWith('head_fc.') ? scale : 1) } : {};
+  const kind = cfg.optimizer ?? 'sgd';
+  if (kind === 'adam') return new Adam(gpu, [...model.namedParameters()], { lr: cfg.lr, weightDecay: cfg.weightDecay, decoupled: true, ...lrScale });
+  if (kind !== 'sgd') throw new Error(`unknown optimizer '${String(kind)}'; use sgd or adam`);
+  return new SGD(gpu, [...model.namedParameters()], { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, ...lrScale });
 }
 
 export function scheduleOf(cfg: TrainConfig): LrSchedule {
@@ -171,13 +175,13 @@ export function batchLoss(
 }
 
 /**
- * One SGD step on a host batch, as `trainFold` takes it: upload (then `augment` on the device, when
+ * One optimizer step on a host batch, as `trainFold` takes it: upload (then `augment` on the device, when
  * given), forward, loss, backward, update, center update, zero grads; returns the loss value (one
  * readback per step: the NaN guard and the progress line need it). Every intermediate is freed.
  */
 export async function trainStep(s: {
   model: StagingNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   batch: Batch;
   loss: LossConfig;
   lr: number;
@@ -211,16 +215,16 @@ export interface TrainFoldOptions {
   /** GPU augmentation of the whole batch; preferred over `augment` when given. */
   augmentBatch?: BatchAugmentFn;
   /** Resume: a model/optimizer already restored, and the first epoch still to run (1-based). */
-  resume?: { model: StagingNet; optimizer: SGD; startEpoch: number; history: EpochStats[] };
+  resume?: { model: StagingNet; optimizer: Optimizer; startEpoch: number; history: EpochStats[] };
   onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
   /** Called after each epoch (checkpointing); awaited before the next epoch starts. */
-  onEpoch?: (stats: EpochStats, model: StagingNet, optimizer: SGD) => Promise<void> | void;
+  onEpoch?: (stats: EpochStats, model: StagingNet, optimizer: Optimizer) => Promise<void> | void;
   shouldStop?: () => boolean;
 }
 
 export interface TrainedFold {
   model: StagingNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   history: EpochStats[];
 }
 
