@@ -53,6 +53,7 @@ ap.add_argument("--head-lr-scale", type=float, default=10.0)
 ap.add_argument("--aug", choices=["rigid", "d4", "none"], default="rigid")
 ap.add_argument("--aug-p", type=float, default=0.5)
 ap.add_argument("--no-pool", action="store_true", help="drop the stem's max-pool (2x the feature map)")
+ap.add_argument("--depth-jitter", action="store_true", help="train on depth windows at a random position holding >= 1 representative slice (needs the .full.bin)")
 ap.add_argument("--folds", type=int, default=2)
 ap.add_argument("--only-fold", type=int, default=-1)
 ap.add_argument("--train", type=int, default=0, help="cap the training subjects per fold (0 = all)")
@@ -197,6 +198,19 @@ def lr_at(ep):
     return base * min(1.0, (ep + 1) / a.warmup) if a.warmup else base
 
 
+def jittered(i, rng):
+    """A depth-D window of volume i's whole stack at a random start that keeps >= 1 representative slice,
+    and the representative slices inside it (edge slices repeated when the stack is shorter than D)."""
+    v = stack(i)[0, 0]
+    d = v.shape[0]
+    reps = meta["fullRep"][i]
+    lo, hi = max(min(reps) - D + 1, min(0, d - D)), min(max(reps), max(0, d - D))
+    start = int(rng.randint(lo, hi + 1))
+    idx = [min(d - 1, max(0, start + k)) for k in range(D)]
+    inside = [r - start for r in reps if 0 <= r - start < D]
+    return v[idx], inside
+
+
 def by_depth(test, fetch):
     """Volume logits of `fetch(i)` inputs, batched by depth (whole stacks differ in depth)."""
     out = {}
@@ -263,10 +277,15 @@ def run_fold(train, test, fold):
             b = tr[i : i + a.batch]
             if len(b) < 2:
                 continue
-            xb = augment(X[b]) if a.aug != "none" else X[b]
+            if a.depth_jitter:
+                cut = [jittered(bi, rng) for bi in b]
+                xb, reps = torch.stack([c[0] for c in cut])[:, None], [c[1] for c in cut]
+            else:
+                xb, reps = X[b], [rep[bi] for bi in b]
+            xb = augment(xb) if a.aug != "none" else xb
             sl, vl, emb = model(xb)
-            rows = [k * D + r for k, bi in enumerate(b) for r in rep[bi]]
-            loss = cls_loss(sl.reshape(-1)[rows], torch.tensor([float(labs[bi]) for bi in b for _ in rep[bi]]))
+            rows = [k * D + r for k, rs in enumerate(reps) for r in rs]
+            loss = cls_loss(sl.reshape(-1)[rows], torch.tensor([float(labs[bi]) for bi, rs in zip(b, reps) for _ in rs]))
             if ep >= a.slice_epochs:
                 loss = loss + cls_loss(vl, torch.tensor([float(labs[bi]) for bi in b]))
                 if a.triplet > 0:

@@ -82,6 +82,22 @@ describe('saliencyNearRegion', () => {
     expect(r6!.mass).toBe(1);
   });
 
+  it('top share and peak: the most salient voxels, not the diffuse rest', () => {
+    // A faint even background over the whole grid (most of the mass) and 4 strong voxels on the region.
+    const s = new Float32Array(n).fill(0.01);
+    for (let h = 4; h < 6; h++) for (let w = 4; w < 6; w++) s[(1 * 10 + h) * 10 + w] = 1;
+    const [r0] = saliencyNearRegion(s, { mask }, dims, sp, [0], 0.01);
+    expect(r0!.mass).toBeCloseTo(4 / (4 + 396 * 0.01), 6); // f32 background
+    expect(r0!.top).toBe(1);
+    expect(r0!.peak).toBe(true);
+    // The peak elsewhere: the top-4 holds it plus 3 region voxels.
+    s[0] = 2;
+    const [q0] = saliencyNearRegion(s, { mask }, dims, sp, [0], 0.01);
+    expect(q0!.top).toBe(0.75);
+    expect(q0!.peak).toBe(false);
+    expect(() => saliencyNearRegion(s, { mask }, dims, sp, [0], 0)).toThrow(/topFraction/);
+  });
+
   it('takes precomputed distances, and rejects negative or non-finite saliency', () => {
     const dist = distanceToMask(mask, dims, sp);
     const s = new Float32Array(n).fill(1);
