@@ -4,7 +4,7 @@
 // of scripts/learnability-torch.py. Needs `npm run build` first.
 //   node scripts/export-cohort.mjs <manifest.csv> <size> <depth> <out-prefix> [--bias-field]
 import { writeFileSync } from 'node:fs';
-import { loadCohort, readManifest } from '../dist/src/cli/cohort.js';
+import { loadCohortFiles as loadCohort, readManifest } from '../dist/src/train/cohort.node.js';
 
 const [manifest, size, depth, out] = process.argv.slice(2);
 if (!out) {

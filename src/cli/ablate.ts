@@ -9,13 +9,12 @@
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { MODEL_NAMES } from '../model/resnet.js';
+import { DirStore } from '../train/dir-store.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
-import { readFoldResults } from '../train/experiment.js';
 import { formatResultsTable } from '../train/table.js';
 import { buildModel } from '../train/trainer.js';
 import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
-import { DirStore } from './store.node.js';
-import { experimentConfig, loadSamples, runFolds, trainFlags, writeReport } from './train.js';
+import { experimentConfig, loadSamples, runWithProgress, stoppedExit, trainFlags } from './train.js';
 
 export const ablateFlags: Record<string, FlagSpec> = {
   table: { type: 'number', help: '2 (extractors) | 3 (supplementary losses) | 4 (aggregations)' },
@@ -67,12 +66,10 @@ export async function ablateCommand(argv: string[], out: (s: string) => void): P
     for (const row of rows) {
       process.stderr.write(`\n== ${row.name} ==\n`);
       const store = new DirStore(join(String(flags.out), row.name.replace(/[^A-Za-z0-9+()_-]/g, '_')));
-      const log = (s: string) => process.stderr.write(`${s}\n`);
-      await runFolds({ gpu, store, cfg: row.cfg, samples, log, stderr: process.stderr }, [...Array(row.cfg.folds).keys()]);
-      if (process.exitCode === 130) return 130;
-      const { results } = await readFoldResults(store, row.cfg.folds);
-      const report = await writeReport(store, row.cfg, results);
-      resultRows.push({ name: row.name, summary: report.summary, params: buildModel(row.cfg).parameterCount() });
+      const run = await runWithProgress({ gpu, store, cfg: row.cfg, samples, report: { cohortName: String(flags.manifest) } });
+      if (run.stopped) return stoppedExit(store);
+      if (!run.report) throw new Error(`${row.name}: folds ${run.missing.join(', ')} did not finish`);
+      resultRows.push({ name: row.name, summary: run.report.summary, params: buildModel(row.cfg).parameterCount() });
     }
   } finally {
     gpu.destroy();

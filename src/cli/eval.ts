@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { ExperimentConfig } from '../train/experiment.js';
 import { readFoldResults } from '../train/experiment.js';
 import { formatFoldTable } from '../train/table.js';
+import { DirStore } from '../train/dir-store.node.js';
 import { serializeRunReport } from '../train/report.js';
+import { summaryTable, writeReport } from '../train/run-report.js';
 import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
-import { DirStore } from './store.node.js';
-import { summaryTable, writeReport } from './train.js';
 
 export const evalFlags: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder written by `voxelgrad train`' },

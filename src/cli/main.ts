@@ -3,6 +3,7 @@
  * errors to exit codes: 0 ok, 1 failure while running, 2 usage error, 3 no WebGPU adapter, 4 bad input data.
  */
 import { GpuError } from '../gpu/errors.js';
+import { ConfigError } from '../train/experiment.js';
 import { UsageError } from './args.js';
 import { ablateCommand } from './ablate.js';
 import { benchCommand } from './bench.js';
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest, out);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
       process.stderr.write(`voxelgrad: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -16,7 +16,8 @@ import { buildModel } from '../train/trainer.js';
 import { encodePng } from '../util/png.js';
 import { Rng } from '../util/rng.js';
 import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
-import { BadInputError, prepareVolume } from './cohort.js';
+import { BadInputError } from '../data/errors.js';
+import { prepareVolume } from '../train/cohort.js';
 import { mkdirSync } from 'node:fs';
 
 export const predictFlags: Record<string, FlagSpec> = {

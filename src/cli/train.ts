@@ -1,28 +1,26 @@
 /**
- * `voxelgrad train` (and the shared machinery of `demo`, `eval`, `ablate`): cross-validated training
- * on a manifest, a run folder with checkpoints and results, the results table and the report.
+ * `voxelgrad train`: cross-validated training on a manifest into a run folder (checkpoints, fold
+ * results, report). The pipeline itself is src/train/run.ts, shared with `demo`, `ablate` and the page;
+ * this file parses the flags and draws progress.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Gpu } from '../gpu/gpu.js';
+import { AUGMENT_SET_NAMES, type AugmentSet } from '../data/augment-params.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
-import { type ExperimentConfig, type FoldOutcome, prepareRun, readFoldResults, runFold } from '../train/experiment.js';
-import { type ExampleVolume, buildRunReport, renderReportHtml, renderReportMarkdown, type RunReport, serializeRunReport } from '../train/report.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
-import { predictVolume } from '../train/inference.js';
-import { Rng } from '../util/rng.js';
-import { formatResultsTable } from '../train/table.js';
-import { DEFAULT_LOSS, NonFiniteLossError, buildModel } from '../train/trainer.js';
+import { checkCohort } from '../train/cohort.js';
+import { loadCohortFiles, readManifest } from '../train/cohort.node.js';
 import type { Sample } from '../train/dataset.js';
-import type { AugmentFn, BatchAugmentFn } from '../train/augment-hook.js';
-import { MAX_MEDIAN_SIZE, augmentBatchGpu } from '../kernels/augment.js';
-import { AUGMENT_SET_NAMES, type AugmentSet, applyAugmentCpu, augmentConfigForSize, restrictAugmentConfig, sampleAugmentParams } from '../data/augment-params.js';
-import { diagonalAffine } from '../data/volume.js';
-import { Progress } from '../util/progress.js';
+import { DirStore } from '../train/dir-store.node.js';
+import type { ExperimentConfig } from '../train/experiment.js';
+import { serializeRunReport } from '../train/report.js';
+import { type ExperimentRun, type RunContext, runExperiment } from '../train/run.js';
+import { summaryTable } from '../train/run-report.js';
+import type { RunStore } from '../train/run-store.js';
+import { DEFAULT_LOSS } from '../train/trainer.js';
+import { Progress, type ProgressStream } from '../util/progress.js';
 import { type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
-import { BadInputError, loadCohort, readManifest } from './cohort.js';
-import { DirStore } from './store.node.js';
+import { progressEvents, withInterrupt } from './run-progress.js';
 
 export const trainFlags: Record<string, FlagSpec> = {
   manifest: { type: 'string', help: 'cohort manifest CSV (subject,path,label,slices[,roi,fold])' },
@@ -114,192 +112,29 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
   return cfg;
 }
 
-export interface RunContext {
-  gpu: Gpu;
-  store: DirStore;
-  cfg: ExperimentConfig;
-  samples: Sample[];
-  log: (s: string) => void;
-  stderr: { write(s: string): void; isTTY?: boolean; columns?: number };
-}
 
-/**
- * The paper's 14 training augmentations with one random parameter set per volume (src/data/augment-params.ts),
- * blur kernels scaled to the input size: the CPU path (the GPU path, gpuAugment, is used when it can run).
- */
-export function cpuAugment(size: number, set: AugmentSet = 'paper'): AugmentFn {
-  const config = restrictAugmentConfig(augmentConfigForSize(size), set);
-  return (volume, dims, rng) =>
-    applyAugmentCpu({ data: volume, dims, spacing: [1, 1, 1], affine: diagonalAffine([1, 1, 1]), warnings: [] }, sampleAugmentParams(rng, config)).data;
-}
-
-/**
- * The same 14 augmentations on the GPU (src/kernels/augment.ts), drawing exactly cpuAugment's
- * parameters; null when a median window above the kernel's 11 px would be needed (inputs above ~430 px).
- */
-export function gpuAugment(size: number, set: AugmentSet = 'paper'): BatchAugmentFn | null {
-  const config = restrictAugmentConfig(augmentConfigForSize(size), set);
-  if (config.medianBlur.p > 0 && config.medianBlur.sizes[1] > MAX_MEDIAN_SIZE) return null;
-  return (gpu, batch, rng) => augmentBatchGpu(gpu, batch, Array.from({ length: batch.shape[0]! }, () => sampleAugmentParams(rng, config)));
-}
-
-/** Loads a manifest into samples with a progress bar. */
-export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: RunContext['stderr']): Sample[] {
+/** Loads a manifest into samples with a progress bar, and checks the cohort can be cross-validated. */
+export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: ProgressStream): Sample[] {
   const rows = readManifest(manifest);
   const bar = new Progress(stderr, { label: 'loading volumes', total: rows.length, unit: 'vol' });
-  const samples = loadCohort(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, progress: bar });
+  const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, onProgress: (d) => bar.update(d) });
   bar.finish();
-  const n3 = samples.filter((s) => s.label === 1).length;
-  if (n3 === 0 || n3 === samples.length) throw new BadInputError(`${manifest}: all ${samples.length} subjects are ${n3 ? 'T3' : 'T2'}; training needs both classes`);
-  if (samples.length < cfg.folds * 2) throw new BadInputError(`${manifest}: ${samples.length} subjects are too few for ${cfg.folds}-fold cross-validation; lower --folds`);
+  checkCohort(samples, cfg.folds, manifest);
   return samples;
 }
 
-/** Runs the requested folds (all, or one), with progress bars; returns the outcomes of those folds. */
-export async function runFolds(ctx: RunContext, folds: number[]): Promise<FoldOutcome[]> {
-  const { gpu, store, cfg, samples, stderr } = ctx;
-  const plan = await prepareRun(store, cfg, samples);
-  let stop = false;
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    stderr.write('\ninterrupt: finishing the current epoch and saving a checkpoint (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', onSignal);
-  const outcomes: FoldOutcome[] = [];
-  const augmentBatch = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
-  try {
-    for (const fold of folds) {
-      let bar: Progress | null = null;
-      const r = await runFold({
-        gpu,
-        store,
-        config: cfg,
-        samples,
-        plan,
-        fold,
-        ...(cfg.augment ? { augment: cpuAugment(cfg.inputSize, cfg.augmentSet) } : {}),
-        ...(augmentBatch ? { augmentBatch } : {}),
-        shouldStop: () => stop,
-        events: {
-          onFoldStart: (f, done) => {
-            bar = new Progress(stderr, { label: `fold ${f + 1}/${cfg.folds} epochs`, total: cfg.epochs, unit: 'ep' });
-            if (done) bar.update(done, `resumed after epoch ${done}`);
-          },
-          onEpoch: (_f, s) => bar?.tick(1, `loss ${s.trainLoss.toFixed(4)}${s.valAuc !== undefined && Number.isFinite(s.valAuc) ? ` val AUC ${s.valAuc.toFixed(3)}` : ''}`),
-          onPredict: (_f, d, t) => {
-            if (d === 1) bar?.finish();
-            if (d === 1) bar = new Progress(stderr, { label: `fold ${fold + 1}/${cfg.folds} test (TTA ×${cfg.tta})`, total: t, unit: 'batch' });
-            bar?.update(d);
-          },
-          onFoldEnd: (o) => {
-            bar?.finish(`AUC ${Number.isFinite(o.metrics.auc) ? o.metrics.auc.toFixed(3) : 'n/a'} acc ${(100 * o.metrics.accuracy).toFixed(1)}%`);
-            ctx.log(`fold ${o.fold}: AUC ${o.metrics.auc.toFixed(4)} accuracy ${o.metrics.accuracy.toFixed(4)} recall(T2) ${o.metrics.recallT2.toFixed(4)} recall(T3) ${o.metrics.recallT3.toFixed(4)} (${o.seconds.toFixed(0)} s)`);
-          },
-        },
-      });
-      if (!r) {
-        stderr.write(`stopped: fold ${fold} has a checkpoint in ${store.root}; continue with --resume\n`);
-        process.exitCode = 130;
-        break;
-      }
-      outcomes.push(r);
-    }
-  } catch (e) {
-    if (e instanceof NonFiniteLossError) {
-      throw Object.assign(new Error(`${e.message} (checkpoint: ${store.root})`), { exitCode: 1 });
-    }
-    throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-  }
-  return outcomes;
+/** Runs an experiment with the CLI's progress bars and Ctrl-C handling. */
+export function runWithProgress(
+  ctx: Omit<RunContext, 'events' | 'shouldStop'> & Pick<Parameters<typeof runExperiment>[0], 'folds' | 'report'>,
+): Promise<ExperimentRun> {
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  return withInterrupt(process.stderr, (shouldStop) => runExperiment({ ...ctx, events: progressEvents(process.stderr, ctx.cfg, log), shouldStop }));
 }
 
-/** Builds the report from all fold outcomes and writes report.html, report.md and metrics.json. */
-export async function writeReport(
-  store: DirStore,
-  cfg: ExperimentConfig,
-  outcomes: FoldOutcome[],
-  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[] } = {},
-): Promise<RunReport> {
-  const params = buildModel(cfg).parameterCount();
-  const examples = pickExamples(outcomes);
-  if (extra.gpu && extra.samples) await addSaliency(extra.gpu, store, cfg, examples, extra.samples);
-  const report = buildRunReport({
-    title: `voxelgrad — ${cfg.model} + ${cfg.head}`,
-    config: cfg as unknown as Record<string, unknown>,
-    model: { name: `${cfg.model}${cfg.head === 'slice' ? '' : ` + ${cfg.head}`}`, params },
-    cohort: { name: extra.cohortName ?? 'cohort', nSubjects: outcomes.reduce((a, o) => a + o.predictions.length, 0), nT2: count(outcomes, 0), nT3: count(outcomes, 1) },
-    folds: outcomes.map((o) => ({
-      fold: o.fold,
-      subjectIds: o.testIds,
-      labels: o.predictions.map((p) => p.label),
-      scores: o.predictions.map((p) => p.prob),
-      history: o.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, lr: h.lr, seconds: h.seconds, ...(h.valLoss !== undefined ? { valLoss: h.valLoss } : {}), ...(h.valAuc !== undefined ? { valAuc: h.valAuc } : {}) })),
-      nTrain: o.nTrain,
-      nVal: o.nVal,
-      seconds: o.seconds,
-    })),
-    examples,
-    tableKind: cfg.head === 'slice' ? 2 : 4,
-    rowName: cfg.head === 'slice' ? cfg.model : `${cfg.model}+${cfg.head}`,
-    notes: extra.notes ?? [],
-    ...(extra.totalSeconds !== undefined ? { totalSeconds: extra.totalSeconds } : {}),
-  });
-  const enc = new TextEncoder();
-  await store.write('report.html', enc.encode(renderReportHtml(report)));
-  await store.write('report.md', enc.encode(renderReportMarkdown(report)));
-  await store.write('metrics.json', enc.encode(serializeRunReport(report)));
-  return report;
-}
-
-/**
- * Saliency overlays for the report's example volumes: each is run through the model of the fold that
- * held it out (`fold-k/model.safetensors`), on its representative slices (at most 3) and the slice the
- * model scores highest.
- */
-async function addSaliency(gpu: Gpu, store: DirStore, cfg: ExperimentConfig, examples: ExampleVolume[], samples: readonly Sample[]): Promise<void> {
-  for (const ex of examples) {
-    const sample = samples.find((s) => s.id === ex.id);
-    const bytes = ex.fold !== undefined ? await store.read(`fold-${ex.fold}/model.safetensors`) : null;
-    if (!sample || !bytes) continue;
-    const model = buildModel(cfg).materialize(gpu, new Rng(0));
-    try {
-      loadCheckpoint(gpu, model, bytes, `fold-${ex.fold}/model.safetensors`);
-      const p = await predictVolume(gpu, model, sample.volume, sample.dims, sample.repSlices);
-      const [, H, W] = sample.dims;
-      const top = p.sliceProbs.indexOf(Math.max(...p.sliceProbs));
-      const idx = [...new Set([...sample.repSlices.slice(0, 3), top])].sort((a, b) => a - b);
-      ex.representativeSlices = sample.repSlices;
-      ex.slices = idx.map((d) => ({
-        index: d,
-        image: { kind: 'gray' as const, width: W, height: H, data: sample.volume.subarray(d * H * W, (d + 1) * H * W) },
-        saliency: { kind: 'gray' as const, width: W, height: H, data: p.saliency.subarray(d * H * W, (d + 1) * H * W) },
-      }));
-    } finally {
-      model.release();
-    }
-  }
-}
-
-function count(outcomes: FoldOutcome[], label: 0 | 1): number {
-  return outcomes.reduce((a, o) => a + o.predictions.filter((p) => p.label === label).length, 0);
-}
-
-/** A few hold-out volumes for the report: the most confident T3, the most confident T2, the worst error. */
-function pickExamples(outcomes: FoldOutcome[]): ExampleVolume[] {
-  const all = outcomes.flatMap((o) => o.predictions.map((p) => ({ ...p, fold: o.fold })));
-  if (!all.length) return [];
-  const byProb = [...all].sort((a, b) => b.prob - a.prob);
-  const worst = [...all].sort((a, b) => Math.abs(b.prob - b.label) - Math.abs(a.prob - a.label))[0]!;
-  const picks = [byProb[0]!, byProb[byProb.length - 1]!, worst].filter((p, i, arr) => arr.findIndex((q) => q.id === p.id) === i);
-  return picks.map((p) => ({ id: p.id, label: p.label, probability: p.prob, fold: p.fold, sliceProbabilities: p.sliceProbs }));
-}
-
-export function summaryTable(report: RunReport, cfg: ExperimentConfig, format: 'text' | 'markdown' = 'text'): string {
-  const params = buildModel(cfg).parameterCount();
-  return formatResultsTable([{ name: report.rowName, summary: report.summary, params }], { kind: report.tableKind, format, title: false });
+/** The message and exit code of a run stopped by Ctrl-C. */
+export function stoppedExit(store: RunStore): number {
+  process.stderr.write(`stopped: the run in ${store.path('')} has a checkpoint; continue with --resume\n`);
+  return 130;
 }
 
 export async function trainCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -319,18 +154,16 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
   const gpu = await acquireNodeGpu(parsed.flags.adapter ? { adapter: String(parsed.flags.adapter) } : {});
   try {
     const store = new DirStore(outDir);
-    const folds = parsed.flags.fold !== undefined ? [Number(parsed.flags.fold)] : [...Array(cfg.folds).keys()];
-    const log = (s: string) => process.stderr.write(`${s}\n`);
-    await runFolds({ gpu, store, cfg, samples, log, stderr: process.stderr }, folds);
-    if (process.exitCode === 130) return 130;
-    const { results, missing } = await readFoldResults(store, cfg.folds);
-    if (missing.length) {
-      out(`folds done: ${results.map((r) => r.fold).join(', ') || 'none'}; still to run: ${missing.join(', ')}. When all are done: voxelgrad eval --run ${outDir}`);
+    const folds = parsed.flags.fold !== undefined ? [Number(parsed.flags.fold)] : undefined;
+    const run = await runWithProgress({ gpu, store, cfg, samples, ...(folds ? { folds } : {}), report: { cohortName: String(parsed.flags.manifest), startedAt: t0 } });
+    if (run.stopped) return stoppedExit(store);
+    if (!run.report) {
+      const done = [...Array(cfg.folds).keys()].filter((f) => !run.missing.includes(f));
+      out(`folds done: ${done.join(', ') || 'none'}; still to run: ${run.missing.join(', ')}. When all are done: voxelgrad eval --run ${outDir}`);
       return 0;
     }
-    const report = await writeReport(store, cfg, results, { totalSeconds: (performance.now() - t0) / 1000, cohortName: String(parsed.flags.manifest), gpu, samples });
-    if (parsed.flags.json) out(serializeRunReport(report));
-    else out(`${summaryTable(report, cfg)}\n\nreport: ${store.path('report.html')}`);
+    if (parsed.flags.json) out(serializeRunReport(run.report));
+    else out(`${summaryTable(run.report, cfg)}\n\nreport: ${store.path('report.html')}`);
     return 0;
   } finally {
     gpu.destroy();

@@ -7,7 +7,7 @@
  * the edge slices. The representative-slice indices are shifted accordingly.
  */
 import type { Rng } from '../util/rng.js';
-import type { AugmentFn } from './augment-hook.js';
+import type { AugmentFn } from './augment.js';
 
 export interface Sample {
   id: string;

@@ -13,16 +13,13 @@ import type { Gpu } from '../gpu/gpu.js';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { Rng } from '../util/rng.js';
 import { type BinaryMetrics, binaryMetrics } from './metrics.js';
-import type { AugmentFn, BatchAugmentFn } from './augment-hook.js';
+import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
+import type { RunStore } from './run-store.js';
 import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
-export interface RunStore {
-  read(path: string): Promise<Uint8Array | null>;
-  /** Atomic: a reader never sees a half-written file. */
-  write(path: string, data: Uint8Array): Promise<void>;
-}
+export type { RunStore } from './run-store.js';
 
 export interface ExperimentConfig extends TrainConfig {
   /** In-plane size S and depth D every volume is brought to. */
@@ -33,6 +30,26 @@ export interface ExperimentConfig extends TrainConfig {
   folds: number;
   /** Fraction of each training fold held out for per-epoch validation curves (0 = none). */
   valFraction: number;
+}
+
+/** A configuration that cannot train as asked (the CLI reports it as a usage error). */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Checks what no single field can: a config the trainer would run but that would silently not do what
+ * it says (an aggregation head that is never trained, a validation split that eats the training fold).
+ */
+export function validateExperimentConfig(cfg: ExperimentConfig): void {
+  if (!(cfg.valFraction >= 0 && cfg.valFraction < 0.5)) throw new ConfigError(`the validation fraction must be in [0, 0.5), got ${cfg.valFraction}`);
+  if (cfg.head !== 'slice' && cfg.sliceEpochs >= cfg.epochs) {
+    throw new ConfigError(`slice-level epochs (${cfg.sliceEpochs}) must be below the epochs (${cfg.epochs}), or the ${cfg.head} head is never trained`);
+  }
+  if (!Number.isInteger(cfg.folds) || cfg.folds < 2) throw new ConfigError(`cross-validation needs at least 2 folds, got ${cfg.folds}`);
 }
 
 export interface FoldOutcome {

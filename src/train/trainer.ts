@@ -22,7 +22,7 @@ import { SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import type { AugmentSet } from '../data/augment-params.js';
-import type { AugmentFn, BatchAugmentFn } from './augment-hook.js';
+import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
 import { mixSeed, oversampleMinority } from './folds.js';
 

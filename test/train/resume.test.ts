@@ -2,20 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { generateCohort } from '../../src/data/synth.js';
 import { normalizeIntensity } from '../../src/data/preprocess.js';
-import { type ExperimentConfig, type RunStore, prepareRun, runFold } from '../../src/train/experiment.js';
+import { type ExperimentConfig, prepareRun, runFold } from '../../src/train/experiment.js';
+import { MemoryStore as MemStore } from '../../src/train/run-store.js';
 import { type Sample, fitDepth } from '../../src/train/dataset.js';
 import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
 
-class MemStore implements RunStore {
-  files = new Map<string, Uint8Array>();
-  async read(p: string) {
-    return this.files.get(p) ?? null;
-  }
-  async write(p: string, d: Uint8Array) {
-    this.files.set(p, d.slice());
-  }
-}
 
 const cfg: ExperimentConfig = {
   model: 'f-rMC5',

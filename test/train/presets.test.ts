@@ -1,6 +1,6 @@
 /** The demo's time check: which epochs fit the budget, given measured step and prediction times. */
 import { describe, expect, it } from 'vitest';
-import { PRESETS, fitEpochs } from '../../src/cli/demo.js';
+import { PRESETS, fitEpochs } from '../../src/train/presets.js';
 
 describe('demo time budget', () => {
   it('keeps every epoch when they fit, and says how long it will take', () => {

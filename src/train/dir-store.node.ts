@@ -2,10 +2,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../data/io.node.js';
-import type { RunStore } from '../train/experiment.js';
+import type { RunStore } from './run-store.js';
 
 export class DirStore implements RunStore {
-  constructor(readonly root: string) {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
     mkdirSync(root, { recursive: true });
   }
 
