@@ -27,6 +27,8 @@ export interface KernelDef {
   entry?: string;
   /** Every binding the shader uses, by name, with its access; checked against reflection. */
   bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
+  /** The shader's interface reflected at build time; without it the runtime parser reflects `source`. */
+  iface?: ShaderInterface;
 }
 
 export interface AdapterReport {
@@ -82,7 +84,7 @@ export class Kernel {
     private readonly gpu: Gpu,
     readonly def: KernelDef,
   ) {
-    this.iface = reflectShader(def.shaderPath, def.source, def.entry);
+    this.iface = def.iface ?? reflectShader(def.shaderPath, def.source, def.entry);
     checkKernelDef(def, this.iface);
     const bindings = [...this.iface.bindings.values()];
     if (bindings.some((b) => b.group !== 0)) throw new Error(`kernel '${def.name}': all bindings must be in @group(0)`);
@@ -335,7 +337,7 @@ export class Gpu {
       return { buffer: this.uniformBuffer(bytes) };
     }
     const t = args.bind[b.name];
-    if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' (${b.elementType}) was not given`);
+    if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' was not given`);
     if (t instanceof GpuTensor) {
       if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
       return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };

@@ -4,7 +4,8 @@
  * all of them; the runtime checks each declaration against the reflected shader on first use.
  */
 import type { KernelDef } from '../gpu/gpu.js';
-import { SHADERS, type ShaderPath } from './shaders.gen.js';
+import { deserializeInterface } from '../gpu/reflect.js';
+import { SHADERS, SHADER_INTERFACES, type ShaderPath } from './shaders.gen.js';
 
 const registry: KernelDef[] = [];
 
@@ -21,6 +22,14 @@ export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: s
   }
   const def: KernelDef = { name: spec.name, shaderPath: `shaders/${spec.shader}.wgsl`, source, bindings: spec.bindings };
   if (spec.entry !== undefined) def.entry = spec.entry;
+  // The interface reflected at build time. An alias rebinds element types, which the interface does not
+  // record (the WGSL check test compares every definition, variants included, with a fresh reflection
+  // of its final source).
+  const entries = SHADER_INTERFACES[spec.shader];
+  const names = Object.keys(entries);
+  const serialized = spec.entry !== undefined ? entries[spec.entry] : names.length === 1 ? entries[names[0]!] : undefined;
+  if (!serialized) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl has compute entry points ${names.join(', ')}; name one with 'entry'`);
+  def.iface = deserializeInterface(serialized);
   if (registry.some((d) => d.name === def.name)) throw new Error(`kernel name '${def.name}' is defined twice`);
   registry.push(def);
   return def;

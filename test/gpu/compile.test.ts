@@ -1,5 +1,6 @@
 /** On the GPU: every kernel's module compiles with no error or warning, and bad shaders fail clearly. */
 import { describe, expect, it } from 'vitest';
+import '../../src/gpu/runtime-reflection.js';
 import { registeredKernels } from '../../src/kernels/all.js';
 import type { KernelDef } from '../../src/gpu/gpu.js';
 import { testGpu } from '../helpers/gpu.js';
