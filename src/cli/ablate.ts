@@ -14,11 +14,12 @@ import type { ExperimentConfig } from '../train/experiment.js';
 import { formatResultsTable } from '../train/table.js';
 import { buildModel } from '../train/trainer.js';
 import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { checkOutputDir } from './outputs.js';
 import { experimentConfig, loadSamples, runWithProgress, stoppedExit, trainFlags } from './train.js';
 
 export const ablateFlags: Record<string, FlagSpec> = {
-  table: { type: 'number', help: '2 (extractors) | 3 (supplementary losses) | 4 (aggregations)' },
-  format: { type: 'string', help: 'text | markdown', default: 'text' },
+  table: { type: 'number', help: '2 (extractors) | 3 (supplementary losses) | 4 (aggregations)', integer: true, min: 2, max: 4 },
+  format: { type: 'string', help: 'table format', choices: ['text', 'markdown'], default: 'text' },
   ...Object.fromEntries(Object.entries(trainFlags).filter(([k]) => !['model', 'head', 'triplet', 'center', 'fold', 'json', 'help'].includes(k))),
   out: { type: 'string', help: 'folder for the rows’ runs', default: 'runs/ablate' },
   help: { type: 'boolean', help: 'show this help' },
@@ -55,8 +56,9 @@ export async function ablateCommand(argv: string[], out: (s: string) => void): P
     out(formatHelp('ablate', "Reruns one of the paper's comparison tables (2, 3 or 4) on a cohort.", ablateFlags, '--table 4 --manifest cohort/manifest.csv [train options]'));
     return 0;
   }
-  if (!flags.manifest) throw new UsageError('ablate: --manifest is required');
+  if (!flags.manifest) throw new UsageError('--manifest is required');
   const table = Number(flags.table);
+  checkOutputDir(String(flags.out));
   const base = experimentConfig({ ...flags, model: 'f-rMC5', head: 'slice', triplet: 1, center: 0 });
   const rows = ablationRows(table, base);
   const samples = loadSamples(String(flags.manifest), base, process.stderr);

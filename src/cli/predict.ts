@@ -15,8 +15,10 @@ import { saliencyOverlayRgba } from '../train/report.js';
 import { buildModel } from '../train/trainer.js';
 import { encodePng } from '../util/png.js';
 import { Rng } from '../util/rng.js';
-import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { checkOutputDir } from './outputs.js';
+import { ADAPTER_FLAG, type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
 import { BadInputError } from '../data/errors.js';
+import { parseExperimentConfig } from '../train/config.js';
 import { prepareVolume } from '../train/cohort.js';
 import { mkdirSync } from 'node:fs';
 
@@ -26,7 +28,7 @@ export const predictFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'a single model checkpoint (.safetensors)' },
   out: { type: 'string', help: 'output folder', default: 'prediction' },
   slices: { type: 'string', help: 'representative slices (0-based, a;b) for the slice head’s volume score' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  adapter: ADAPTER_FLAG,
   json: { type: 'boolean', help: 'print JSON' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -36,7 +38,7 @@ function checkpointsOf(flags: Record<string, unknown>): string[] {
     if (!existsSync(String(flags.checkpoint))) throw new UsageError(`--checkpoint ${flags.checkpoint} does not exist`);
     return [String(flags.checkpoint)];
   }
-  if (!flags.run) throw new UsageError('predict: give --run DIR or --checkpoint FILE');
+  if (!flags.run) throw new UsageError('give --run DIR or --checkpoint FILE');
   const dir = String(flags.run);
   if (!existsSync(dir)) throw new UsageError(`--run ${dir} does not exist`);
   const files = readdirSync(dir)
@@ -52,11 +54,18 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
     out(formatHelp('predict', 'T3 probability, per-slice scores and saliency maps (NIfTI + PNG) for one volume.', predictFlags, '--input vol.nii.gz --run runs/x'));
     return 0;
   }
-  if (!flags.input) throw new UsageError('predict: --input is required');
+  if (!flags.input) throw new UsageError('--input is required');
   const ckpts = checkpointsOf(flags);
+  checkOutputDir(String(flags.out));
   const first = decodeSafetensors(new Uint8Array(readFileSync(ckpts[0]!)), ckpts[0]!);
-  const cfg = JSON.parse(first.metadata.config ?? 'null') as ExperimentConfig | null;
-  if (!cfg) throw new BadInputError(`${ckpts[0]} has no voxelgrad config in its metadata`);
+  if (!first.metadata.config) throw new BadInputError(`${ckpts[0]} has no voxelgrad config in its metadata (not a checkpoint of voxelgrad train)`);
+  let cfgJson: unknown;
+  try {
+    cfgJson = JSON.parse(first.metadata.config);
+  } catch {
+    throw new BadInputError(`${ckpts[0]}: the config in its metadata is not valid JSON`);
+  }
+  const cfg: ExperimentConfig = parseExperimentConfig(cfgJson, `${ckpts[0]} (metadata config)`);
   let vol;
   try {
     vol = readVolumeFile(String(flags.input));

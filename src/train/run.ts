@@ -36,6 +36,7 @@ export async function runFolds(ctx: RunContext, folds: readonly number[]): Promi
   const { gpu, store, cfg, samples } = ctx;
   validateExperimentConfig(cfg);
   const plan = await prepareRun(store, cfg, samples);
+  for (const w of plan.warnings) ctx.events?.onWarning?.(`fold plan: ${w}`);
   const outcomes: FoldOutcome[] = [];
   const augmentBatch = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
   const augment = cfg.augment ? cpuAugment(cfg.inputSize, cfg.augmentSet) : null;
@@ -81,7 +82,7 @@ export async function runExperiment(
   const folds = ctx.folds ?? [...Array(ctx.cfg.folds).keys()];
   const run = await runFolds(ctx, folds);
   if (run.stopped) return { ...run, missing: [], report: null };
-  const { results, missing } = await readFoldResults(ctx.store, ctx.cfg.folds);
+  const { results, missing } = await readFoldResults(ctx.store, ctx.cfg);
   if (missing.length) return { ...run, missing, report: null };
   const t0 = ctx.report?.startedAt;
   const report = await writeReport(ctx.store, ctx.cfg, results, {

@@ -1,0 +1,61 @@
+/** Flags that used to swallow mistakes (issue 16): every one is now a usage error (exit 2) with a message. */
+import { describe, expect, it, vi } from 'vitest';
+import { UsageError, parseArgs } from '../../src/cli/args.js';
+import { main } from '../../src/cli/main.js';
+import { trainFlags } from '../../src/cli/train.js';
+
+const parse = (argv: string[]) => parseArgs(argv, trainFlags, 'train');
+
+describe('flag parsing', () => {
+  it.each([
+    [['--out', '--tta', '1'], /'--out' argument is ambiguous/],
+    [['-epochs', '2'], /Unknown option '-e'/],
+    [['--manifest', 'm.csv', 'stray'], /Unexpected argument 'stray'/],
+    [['--augment=0'], /--augment is a switch: write --augment or --no-augment/],
+    [['--slice-epochs', ''], /--slice-epochs must be a whole number from 0 to 100000, got ''/],
+    [['--momentum', '5'], /--momentum must be a number from 0 to below 1, got '5'/],
+    [['--epochs', '2.5'], /--epochs must be a whole number/],
+    [['--lr', 'NaN'], /--lr must be a number/],
+    [['--lr', '1e400'], /--lr must be a number/],
+    [['--head', 'sum'], /--head must be one of slice, avg, max, attention, bilinear, got 'sum'/],
+    [['--adapter', 'cuda'], /--adapter must be one of auto, swiftshader, lavapipe/],
+    [['--out', ''], /--out needs a value/],
+  ])('%j is refused', (argv, message) => {
+    expect(() => parse(argv)).toThrow(UsageError);
+    expect(() => parse(argv)).toThrow(message);
+  });
+
+  it('switches read --x, --no-x and --x=true|false; defaults apply; typed flags are recorded as given', () => {
+    expect(parse([]).flags.augment).toBe(true);
+    expect(parse(['--no-augment']).flags.augment).toBe(false);
+    expect(parse(['--augment=false']).flags.augment).toBe(false);
+    expect(parse(['--augment=true']).flags.augment).toBe(true);
+    const p = parse(['--lr', '0.03', '--out=runs/x', '--epochs=12']);
+    expect(p.flags).toMatchObject({ lr: 0.03, out: 'runs/x', epochs: 12, batch: 4 });
+    expect([...p.given].sort()).toEqual(['epochs', 'lr', 'out']);
+  });
+});
+
+describe('the command line maps every refusal to exit 2 before any work', () => {
+  it.each([
+    ['train', '--manifest', 'm.csv', '--out', '--tta', '1'],
+    ['train', '--manifest', 'm.csv', '--momentum', '5'],
+    ['demo', '--epochs', '1'],
+    ['demo', '--folds', '1'],
+    ['demo', '--preset', 'gpu'],
+    ['synth', 'cohort'],
+    ['eval', '--run'],
+    ['predict', '--input', 'x.nii', '-o', 'y'],
+    ['ablate', '--table', '5', '--manifest', 'm.csv'],
+  ])('voxelgrad %s …', async (...argv) => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(argv)).toBe(2);
+      const text = err.mock.calls.map((c) => String(c[0])).join('');
+      expect(text).toMatch(new RegExp(`^voxelgrad ${argv[0]}: `));
+      expect(text).not.toMatch(/TypeError|RangeError|at .*\.ts:\d+/);
+    } finally {
+      err.mockRestore();
+    }
+  });
+});
