@@ -9,6 +9,7 @@ import { AUGMENT_SET_NAMES, type AugmentSet } from '../data/augment-params.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
 import { rangeOf } from '../train/config.js';
+import { PRESET_NAMES, type PresetName, presetConfig } from '../train/presets.js';
 import { checkCohort } from '../train/cohort.js';
 import { loadCohortFiles, readManifest } from '../train/cohort.node.js';
 import type { Sample } from '../train/dataset.js';
@@ -26,6 +27,7 @@ import { progressEvents, withInterrupt } from './run-progress.js';
 
 export const trainFlags: Record<string, FlagSpec> = {
   manifest: { type: 'string', help: 'cohort manifest CSV (subject,path,label,slices[,roi,fold])' },
+  preset: { type: 'string', help: "start from a demo preset's training recipe (size, depth, width, epochs, lr, augmentation, TTA, folds); flags given explicitly override it", choices: PRESET_NAMES },
   out: { type: 'string', help: 'run folder (created; reused by --resume)', default: 'runs/train' },
   model: { type: 'string', help: 'f-R2D | f-R3D | f-R(2+1)D | f-MC2…5 | f-rMC2…5', default: 'f-rMC5' },
   head: { type: 'string', help: 'the volume head', choices: HEAD_KINDS, default: 'bilinear' },
@@ -60,8 +62,40 @@ export const trainFlags: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-/** The experiment configuration the flags describe (ranges are checked by the flag parser). */
-export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
+/** Which configuration field each training flag sets (for presets, which explicit flags override). */
+const FLAG_FIELDS: Record<string, string> = {
+  model: 'model', head: 'head', width: 'width', size: 'inputSize', depth: 'depth', epochs: 'epochs', 'slice-epochs': 'sliceEpochs',
+  batch: 'batchSize', lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', schedule: 'schedule', folds: 'folds',
+  'val-fraction': 'valFraction', triplet: 'loss.triplet', center: 'loss.center', gamma: 'loss.gamma', alpha: 'loss.alpha', margin: 'loss.margin',
+  tta: 'tta', 'head-lr-scale': 'headLrScale', augment: 'augment', 'augment-set': 'augmentSet', oversample: 'oversample', 'bias-field': 'biasField', seed: 'seed',
+};
+
+/**
+ * The experiment configuration the flags describe (ranges are checked by the flag parser). With
+ * --preset, the preset's recipe is the starting point and only the flags typed explicitly change it.
+ */
+export function experimentConfig(f: Parsed['flags'], given: ReadonlySet<string> = new Set()): ExperimentConfig {
+  const fromFlags = flagConfig(f);
+  if (!f.preset) return checkHeadTrains(fromFlags);
+  const cfg = presetConfig(f.preset as PresetName);
+  for (const flag of given) {
+    const path = FLAG_FIELDS[flag];
+    if (!path) continue;
+    const [a, b] = path.split('.') as [string, string | undefined];
+    if (b) (cfg.loss as unknown as Record<string, unknown>)[b] = (fromFlags.loss as unknown as Record<string, unknown>)[b];
+    else (cfg as unknown as Record<string, unknown>)[a] = (fromFlags as unknown as Record<string, unknown>)[a];
+  }
+  return checkHeadTrains(cfg);
+}
+
+function checkHeadTrains(cfg: ExperimentConfig): ExperimentConfig {
+  if (cfg.head !== 'slice' && cfg.sliceEpochs >= cfg.epochs) {
+    throw new UsageError(`--slice-epochs (${cfg.sliceEpochs}) must be below --epochs (${cfg.epochs}), or the ${cfg.head} head is never trained`);
+  }
+  return cfg;
+}
+
+function flagConfig(f: Parsed['flags']): ExperimentConfig {
   let model: ModelName;
   try {
     model = parseModelName(String(f.model));
@@ -92,9 +126,6 @@ export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
     valFraction: Number(f['val-fraction']),
     biasField: Boolean(f['bias-field']),
   };
-  if (cfg.head !== 'slice' && cfg.sliceEpochs >= cfg.epochs) {
-    throw new UsageError(`--slice-epochs (${cfg.sliceEpochs}) must be below --epochs (${cfg.epochs}), or the ${cfg.head} head is never trained`);
-  }
   return cfg;
 }
 
@@ -129,7 +160,11 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     return 0;
   }
   if (!parsed.flags.manifest) throw new UsageError('--manifest is required (see `voxelgrad synth` for a built-in cohort)');
-  const cfg = experimentConfig(parsed.flags);
+  const cfg = experimentConfig(parsed.flags, parsed.given);
+  if (parsed.flags.preset) {
+    const changed = [...parsed.given].filter((k) => FLAG_FIELDS[k]).map((k) => `--${k}`);
+    process.stderr.write(`preset ${parsed.flags.preset}: ${cfg.model} + ${cfg.head}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, width ${cfg.width}, ${cfg.folds} folds × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}${changed.length ? `; overridden: ${changed.join(' ')}` : ''}\n`);
+  }
   const outDir = String(parsed.flags.out);
   if (!parsed.flags.resume && existsSync(join(outDir, 'config.json'))) {
     throw new UsageError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);

@@ -247,6 +247,9 @@ function checkFoldOutcome(r: unknown, fold: number, cfg: ExperimentConfig, where
     if (typeof p?.id !== 'string' || (p.label !== 0 && p.label !== 1)) fail(`prediction ${i} has no subject id or a label other than 0/1`);
     if (!isProb(p.prob)) fail(`prediction ${i} (${p.id}) has P(T3) = ${JSON.stringify(p.prob)}, not a probability in [0, 1]`);
     if (!Array.isArray(p.sliceProbs) || !p.sliceProbs.every(isProb)) fail(`prediction ${i} (${p.id}) has per-slice values that are not probabilities`);
+    if (p.repSlices !== undefined && !(Array.isArray(p.repSlices) && p.repSlices.every((r) => Number.isInteger(r) && r >= 0 && r < p.sliceProbs.length))) {
+      fail(`prediction ${i} (${p.id}) names representative slices outside its ${p.sliceProbs.length} slices`);
+    }
   }
   if (!Array.isArray(o.testIds) || JSON.stringify(o.testIds) !== JSON.stringify(o.predictions!.map((p) => p.id))) fail('its test subjects do not match its predictions');
   if (!Array.isArray(o.history)) fail('it has no training history');

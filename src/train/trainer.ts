@@ -273,6 +273,8 @@ export interface Prediction {
   prob: number;
   /** P(T3) per slice from the shared slice FC. */
   sliceProbs: number[];
+  /** The representative slices (indices into sliceProbs): the samples of the paper's slice-level metrics. */
+  repSlices: number[];
 }
 
 /** Deterministic TTA transform for pass p of a sample: pass 0 is the identity. */
@@ -334,5 +336,6 @@ export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sam
     label: s.label,
     prob: sums[i]!.prob / passes,
     sliceProbs: Array.from(sums[i]!.slices, (v) => v / passes),
+    repSlices: [...s.repSlices],
   }));
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError, parseArgs } from '../../src/cli/args.js';
 import { main } from '../../src/cli/main.js';
-import { trainFlags } from '../../src/cli/train.js';
+import { experimentConfig, trainFlags } from '../../src/cli/train.js';
+import { presetConfig } from '../../src/train/presets.js';
 
 const parse = (argv: string[]) => parseArgs(argv, trainFlags, 'train');
 
@@ -33,6 +34,20 @@ describe('flag parsing', () => {
     const p = parse(['--lr', '0.03', '--out=runs/x', '--epochs=12']);
     expect(p.flags).toMatchObject({ lr: 0.03, out: 'runs/x', epochs: 12, batch: 4 });
     expect([...p.given].sort()).toEqual(['epochs', 'lr', 'out']);
+  });
+});
+
+describe('train --preset', () => {
+  it("starts from the preset's recipe; only flags typed explicitly override it", () => {
+    const p = parse(['--preset', 'cpu', '--epochs', '20', '--lr', '0.05', '--no-augment']);
+    const cfg = experimentConfig(p.flags, p.given);
+    expect(cfg).toEqual({ ...presetConfig('cpu'), epochs: 20, lr: 0.05, augment: false });
+    // Defaults of flags not typed (e.g. --size 256) do not leak into the preset.
+    expect(cfg.inputSize).toBe(presetConfig('cpu').inputSize);
+    const q = parse(['--preset', 'cpu', '--triplet', '0', '--slice-epochs', '3']);
+    expect(experimentConfig(q.flags, q.given)).toEqual({ ...presetConfig('cpu'), sliceEpochs: 3, loss: { ...presetConfig('cpu').loss, triplet: 0 } });
+    const bad = parse(['--preset', 'cpu', '--epochs', '5', '--slice-epochs', '12']);
+    expect(() => experimentConfig(bad.flags, bad.given)).toThrow(/--slice-epochs \(12\) must be below --epochs \(5\)/);
   });
 });
 
