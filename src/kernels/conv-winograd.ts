@@ -22,7 +22,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { BufferUsage } from '../gpu/flags.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import {
-  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels,
+  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
 } from './conv.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
@@ -369,7 +369,7 @@ export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeome
   const dmp = gpu.empty([plan.points * perPoint * 4]);
   window(packed.tensor, dmp, plan.m, 'A', { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint }, true);
   packed.tensor.release();
-  const quads = tuningFor(gpu).convBackwardWeightQuads;
+  const quads = weightQuads(gpu, pg);
   const v = quads ? null : winogradPlainInput(x, g, plan);
   const vb = quads ? winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v) : null;
   const du = gpu.empty([plan.points * plan.uStride]);

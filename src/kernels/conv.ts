@@ -18,10 +18,11 @@
  * Winograd minimal filtering (conv-winograd.ts), which uses the GEMM dispatchers exported here.
  */
 import { GpuError } from '../gpu/errors.js';
+import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
-import { bindingLimit, fitTile, tuningFor } from './tuning.js';
+import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
+import { type LayerClass, type TiledTile, bindingLimit, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -42,6 +43,12 @@ export const convForwardKernel = defineKernel({
   bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
 });
 
+export const convForwardTiledKernel = defineKernel({
+  name: 'conv-forward-tiled',
+  shader: 'conv/forward-tiled',
+  bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
+});
+
 export const convWindowKernel = defineKernel({
   name: 'conv-forward-window',
   shader: 'conv/window',
@@ -54,10 +61,22 @@ export const convBackwardInputKernel = defineKernel({
   bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
 });
 
+export const convBackwardInputTiledKernel = defineKernel({
+  name: 'conv-backward-input-tiled',
+  shader: 'conv/backward-input-tiled',
+  bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
+});
+
 export const convBackwardWeightKernel = defineKernel({
   name: 'conv-backward-weight',
   shader: 'conv/backward-weight',
   bindings: { params: 'uniform', x: 'read', xb: 'read', dyp: 'read', dw: 'read_write' },
+});
+
+export const convBackwardWeightTiledKernel = defineKernel({
+  name: 'conv-backward-weight-tiled',
+  shader: 'conv/backward-weight-tiled',
+  bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
 });
 
 export const convCol2imKernel = defineKernel({
@@ -140,12 +159,6 @@ function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number
   if (inputs.includes(out)) throw new GpuError('usage', `${op}: the output must not alias an input`);
 }
 
-function needSubgroups(op: string, t: GpuTensor): void {
-  if (!t.gpu.features.has('subgroups')) {
-    throw new GpuError('usage', `${op}: this adapter (${t.gpu.adapter.description}) lacks the 'subgroups' feature the convolution kernels need`);
-  }
-}
-
 function geometryUniforms(g: ConvGeometry) {
   return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, cin: g.cin, cout: g.cout };
 }
@@ -155,7 +168,6 @@ function geometryUniforms(g: ConvGeometry) {
  * Cross-correlation with zero padding, no bias, as PyTorch's conv3d.
  */
 export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3d', x);
   const g = convGeometry(x.shape, w.shape, opts);
   const yShape = [g.n, g.cout, ...g.outSize];
   checkOut('conv3d', out, yShape, [x, w]);
@@ -226,18 +238,54 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
 /** The forward GEMM over batch entries n0..n1 − 1, whose re-laid input `xb` starts at entry n0. */
 export function forwardGemm(xb: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, winLen: number, n0: number, n1: number, y: GpuTensor): void {
   const gpu = xb.gpu;
-  const tile = fitTile(tuningFor(gpu).convForward, g.n * prod(g.outSize));
-  const rowsPerGroup = tile.wg * tile.tm;
   const outPlane = prod(g.outSize);
   const m = n1 * outPlane;
+  const groups = wp.innerPad / 4;
+  const params = { ...geometryUniforms(g), m, kp: wp.kp, groups, winLen, nBase: n0 };
+  if (gemmPath(gpu, 'convForward', layerClass(g, innerKw)) === 'tiled') {
+    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convForward, g.n * outPlane), groups);
+    const rowsPerGroup = tiledRows(tile);
+    for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
+      gpu.dispatch(convForwardTiledKernel, {
+        bind: { xb, wp: wp.tensor, y },
+        uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
+        overrides: { ...tiledOverrides(tile), INNER_KW: innerKw ? 1 : 0 },
+        workgroups: [chunk.count, wp.panels, 1],
+      });
+    }
+    return;
+  }
+  const tile = fitTile(tuningFor(gpu).convForward, g.n * outPlane);
+  const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
     gpu.dispatch(convForwardKernel, {
       bind: { xb, wp: wp.tensor, y },
-      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, winLen, nBase: n0 } },
+      uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
+}
+
+/**
+ * The layer class the kernel-family choice is made for (tuning.ts): the thin stem (its forward walks
+ * sliding windows), 1×1×1, in-plane 1×k×k (every depth-Winograd point too) or with a depth extent.
+ */
+export function layerClass(g: ConvGeometry, thin = false): LayerClass {
+  if (thin) return 'thin';
+  if (g.kernel.every((k) => k === 1)) return 'pointwise';
+  return g.kernel[0] === 1 ? 'plane' : 'volume';
+}
+
+/**
+ * A tiled tile whose workgroup-memory step (KC k-groups) divides the `groups` k-groups of one reduction
+ * row, so a step never straddles two rows: the largest divisor of `groups` not above the tuned KC.
+ */
+export function stagedTile(t: TiledTile, groups: number): TiledTile {
+  if (t.kc === 0) return t;
+  let kc = Math.min(t.kc, groups);
+  while (groups % kc !== 0) kc--;
+  return { ...t, kc };
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
@@ -261,7 +309,6 @@ function phases(g: ConvGeometry): { index: number; rem: [number, number, number]
  * xShape [N, Cin, D, H, W] → dx of xShape.
  */
 export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3dBackwardInput', dy);
   const g = convGeometry(xShape, w.shape, opts);
   const gpu = dy.gpu;
   const yShape = [g.n, g.cout, ...g.outSize];
@@ -352,12 +399,27 @@ export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, d
   const gpu = dyb.gpu;
   const ph = phases(g);
   const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
+  const groups = wp.innerPad / 4;
+  const params = { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups };
+  if (gemmPath(gpu, 'convBackwardInput', layerClass(g)) === 'tiled') {
+    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convBackwardInput, maxM), groups);
+    const rowsPerGroup = tiledRows(tile);
+    for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
+      gpu.dispatch(convBackwardInputTiledKernel, {
+        bind: { dyb, wp: wp.tensor, dx },
+        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
+        overrides: tiledOverrides(tile),
+        workgroups: [chunk.count, wp.panels, ph.length],
+      });
+    }
+    return;
+  }
   const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
   const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
     gpu.dispatch(convBackwardInputKernel, {
       bind: { dyb, wp: wp.tensor, dx },
-      uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
+      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, ph.length],
     });
@@ -369,7 +431,6 @@ export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, d
  * wShape [Cout, Cin, kD, kH, kW] → dw of wShape.
  */
 export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3dBackwardWeight', dy);
   const g = convGeometry(x.shape, wShape, opts);
   const gpu = dy.gpu;
   const yShape = [g.n, g.cout, ...g.outSize];
@@ -386,7 +447,7 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
     return dw;
   }
   const dyp = packPanels(dy, outputPanels(g));
-  const xb = tuningFor(gpu).convBackwardWeightQuads ? blockK(x, inputBlocks(g)) : null;
+  const xb = weightQuads(gpu, g) ? blockK(x, inputBlocks(g)) : null;
   backwardWeightGemm(x, xb?.tensor ?? null, dyp, g, dw);
   xb?.tensor.release();
   dyp.tensor.release();
@@ -415,11 +476,14 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   const [od, oh] = g.outSize;
   const t = tuningFor(gpu);
   const m = g.cin * taps;
+  const groups = dyp.innerPad / 4;
+  const tiled = gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'tiled';
   // Rows in channel quads (one vec4 of x per position, four rows per invocation) or one row at a time.
-  const quads = t.convBackwardWeightQuads;
+  const quads = weightQuads(gpu, g);
   if (quads !== (xb !== null)) throw new Error('conv3dBackwardWeight: channel-quad rows need the blocked input, and only they');
+  const tiledTile = tiled ? stagedTile(fitTiledTile(t.tiled.convBackwardWeight, m), groups) : null;
   const tile = quads ? { wg: t.convBackwardWeight.wg, tm: 4 as const } : fitTile(t.convBackwardWeight, m);
-  const rowsPerGroup = quads ? tile.wg : tile.wg * tile.tm;
+  const rowsPerGroup = tiledTile ? tiledRows(tiledTile) : quads ? tile.wg : tile.wg * tile.tm;
   const rowUnits = quads ? Math.ceil(g.cin / 4) * taps : m;
   const blocks = Math.ceil(rowUnits / rowsPerGroup) * dyp.panels;
   const rows = g.n * od * oh;
@@ -429,21 +493,20 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   const used = Math.ceil(rows / rowsPerSplit);
   const wShape = [g.cout, g.cin, ...g.kernel];
   const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
+  const params = { ...geometryUniforms(g), n: g.n, m, groups, kpPerBatch: dyp.kp, panelsPerBatch: dyp.panels, rowsPerSplit };
   for (const chunk of rowChunks(gpu, Math.ceil(rowUnits / rowsPerGroup))) {
+    if (tiledTile) {
+      gpu.dispatch(convBackwardWeightTiledKernel, {
+        bind: { x, dyp: dyp.tensor, dw: target },
+        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
+        overrides: tiledOverrides(tiledTile),
+        workgroups: [chunk.count, dyp.panels, used],
+      });
+      continue;
+    }
     gpu.dispatch(convBackwardWeightKernel, {
       bind: { x, xb: xb ?? dyp.tensor, dyp: dyp.tensor, dw: target },
-      uniforms: {
-        params: {
-          ...geometryUniforms(g),
-          n: g.n,
-          m,
-          groups: dyp.innerPad / 4,
-          kpPerBatch: dyp.kp,
-          panelsPerBatch: dyp.panels,
-          rowsPerSplit,
-          rowBase: chunk.first * rowsPerGroup,
-        },
-      },
+      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: t.sg8 ? 1 : 0, ROWQUAD: quads ? 1 : 0 },
       workgroups: [chunk.count, dyp.panels, used],
     });
@@ -459,6 +522,14 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
     });
     target.release();
   }
+}
+
+/**
+ * Whether the weight gradient of this convolution runs with channel-quad rows (the broadcast kernel
+ * when the tuning asks for them), so its caller blocks the input into channel quads.
+ */
+export function weightQuads(gpu: Gpu, g: ConvGeometry): boolean {
+  return tuningFor(gpu).convBackwardWeightQuads && gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'broadcast';
 }
 
 export { PANEL };
