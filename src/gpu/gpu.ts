@@ -27,10 +27,30 @@ export interface KernelDef {
   entry?: string;
   /** Every binding the shader uses, by name, with its access; checked against reflection. */
   bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
+  /** Optional WebGPU features the shader needs (its `enable` directives, e.g. `subgroups`). */
+  features?: readonly string[];
+  /**
+   * For shaders expanded from `#include`s: [first line in `source`, file under shaders/, its line there]
+   * per segment (scripts/wgsl-include.mjs), so messages can name the file a developer edits.
+   */
+  lines?: readonly (readonly [number, string, number])[];
+}
+
+/** Where line `line` of a kernel's source comes from, as "shaders/file.wgsl:N". */
+export function sourceLocation(def: KernelDef, line: number): string {
+  const lines = def.lines;
+  if (!lines?.length) return `${def.shaderPath}:${line}`;
+  let seg = lines[0]!;
+  for (const s of lines) if (s[0] <= line) seg = s;
+  return `shaders/${seg[1]}:${seg[2] + (line - seg[0])}`;
 }
 
 export interface AdapterReport {
   description: string;
+  /** Optional features the adapter has but the device was created without (`disableFeatures`). */
+  disabledFeatures: string[];
+  /** 'core': the device was requested with WebGPU's default limits, not the adapter's. */
+  limitsMode: LimitsMode;
   vendor: string;
   architecture: string;
   device: string;
@@ -40,14 +60,53 @@ export interface AdapterReport {
   limits: Record<string, number>;
 }
 
+export type LimitsMode = 'adapter' | 'core';
+
 export interface GpuOptions {
   /** Wrap every dispatch in error scopes so failures name the exact kernel (slow; for debugging). */
   debug?: boolean;
   /** Label of how the adapter was found (printed by `voxelgrad info`). */
   origin?: string;
+  /**
+   * Optional features to leave off even where the adapter has them — to run (and test) the paths every
+   * adapter gets, e.g. `['subgroups']` for the convolutions of a browser without subgroups. Node also
+   * reads `VOXELGRAD_DISABLE_FEATURES=subgroups,shader-f16,timestamp-query`.
+   */
+  disableFeatures?: readonly string[];
+  /**
+   * 'adapter' (default): request the adapter's real limits (bindings, workgroup storage, …); 'core':
+   * request none, so the device has WebGPU's default limits — what the least capable adapter offers
+   * (128 MiB bindings, 256 MiB buffers, 16 KiB workgroup storage, 256 invocations). Node also reads
+   * `VOXELGRAD_LIMITS=core`.
+   */
+  limits?: LimitsMode;
 }
 
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+/** The optional features the engine uses when present; each can be masked (`disableFeatures`). */
+export const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+const WANTED_FEATURES = OPTIONAL_FEATURES as unknown as GPUFeatureName[];
+
+/**
+ * Parses a comma-separated feature list (`VOXELGRAD_DISABLE_FEATURES`, `--disable-features`): names of
+ * the optional features the engine uses; anything else is a usage error saying what is allowed.
+ */
+export function parseFeatureList(text: string, origin: string): string[] {
+  const names = text
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+  const unknown = names.filter((f) => !(OPTIONAL_FEATURES as readonly string[]).includes(f));
+  if (unknown.length) {
+    throw new GpuError('usage', `${origin}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `'${f}'`).join(', ')}; the optional features voxelgrad uses (and can leave off) are ${OPTIONAL_FEATURES.join(', ')}`);
+  }
+  return names;
+}
+
+/** Checks a limits mode (`VOXELGRAD_LIMITS`, the `limits` option). */
+export function parseLimitsMode(text: string, origin: string): LimitsMode {
+  if (text === 'adapter' || text === 'core') return text;
+  throw new GpuError('usage', `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`);
+}
 const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
@@ -219,13 +278,20 @@ export class Gpu {
     });
   }
 
-  /** Creates the runtime for an already requested adapter: real limits and the useful features. */
+  /**
+   * Creates the runtime for an already requested adapter: its real limits (or WebGPU's defaults with
+   * `limits: 'core'`) and the optional features the engine uses, less those in `disableFeatures`.
+   */
   static async fromAdapter(adapter: GPUAdapter, options: GpuOptions = {}): Promise<Gpu> {
-    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const disabled = parseFeatureList((options.disableFeatures ?? []).join(','), 'disableFeatures');
+    const limitsMode = parseLimitsMode(options.limits ?? 'adapter', 'limits');
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !disabled.includes(f));
     const requiredLimits: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) {
-      const v = (adapter.limits as unknown as Record<string, number>)[k];
-      if (typeof v === 'number') requiredLimits[k] = v;
+    if (limitsMode === 'adapter') {
+      for (const k of WANTED_LIMITS) {
+        const v = (adapter.limits as unknown as Record<string, number>)[k];
+        if (typeof v === 'number') requiredLimits[k] = v;
+      }
     }
     const device = await adapter.requestDevice({ label: 'voxelgrad', requiredFeatures, requiredLimits });
     const info = adapter.info ?? ({} as GPUAdapterInfo);
@@ -238,6 +304,8 @@ export class Gpu {
       architecture: info.architecture ?? '',
       device: info.device ?? '',
       backend: options.origin ?? '',
+      disabledFeatures: features.filter((f) => disabled.includes(f)),
+      limitsMode,
       isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
       features,
       limits,
@@ -255,6 +323,14 @@ export class Gpu {
   kernel(def: KernelDef): Kernel {
     let k = this.kernels.get(def);
     if (!k) {
+      const missing = this.missingFeatures(def);
+      if (missing.length) {
+        throw new GpuError(
+          'usage',
+          `kernel '${def.name}' (${def.shaderPath}) needs the optional feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which this device does not have` +
+            `${this.adapter.disabledFeatures.length ? ` (left off: ${this.adapter.disabledFeatures.join(', ')})` : ''}; the kernel layer must choose a kernel that needs none here`,
+        );
+      }
       k = new Kernel(this, def);
       this.kernels.set(def, k);
     }
@@ -559,10 +635,27 @@ export class Gpu {
     return this.profiler.table();
   }
 
-  /** Compiles every module of the given kernels and returns their compilation messages. */
-  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[] }[]> {
+  /** The optional features a kernel needs that this device lacks. */
+  missingFeatures(def: KernelDef): string[] {
+    return (def.features ?? []).filter((f) => !this.features.has(f));
+  }
+
+  /**
+   * Compiles every module of the given kernels and returns their compilation messages, each with the
+   * file and line it points at (`at`, through #include line maps). Kernels needing an optional feature
+   * this device lacks are not compiled: `skipped` names the features.
+   */
+  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[]; at: string[]; skipped?: string }[]> {
     const out = [];
-    for (const d of defs) out.push({ kernel: d.name, shader: d.shaderPath, messages: await this.kernel(d).compile() });
+    for (const d of defs) {
+      const missing = this.missingFeatures(d);
+      if (missing.length) {
+        out.push({ kernel: d.name, shader: d.shaderPath, messages: [], at: [], skipped: `needs ${missing.join(', ')}` });
+        continue;
+      }
+      const messages = await this.kernel(d).compile();
+      out.push({ kernel: d.name, shader: d.shaderPath, messages, at: messages.map((m) => `${sourceLocation(d, m.lineNum)}:${m.linePos}`) });
+    }
     return out;
   }
 
