@@ -12,6 +12,7 @@
  *   --tune JSON      override tile choices for this run (src/kernels/tuning.ts), for sweeps
  *   --paths          conv: time the subgroup and the tiled kernel families side by side per layer and op
  *   --disable-features a,b  leave these optional features off (as VOXELGRAD_DISABLE_FEATURES)
+ *   --out DIR        write the results JSON there instead of bench/results (bench/gpu-check.sh's CPU smoke run)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -45,7 +46,7 @@ async function main(argv: string[]): Promise<void> {
   if (gpuMode && (quick || adapter)) throw new Error('--gpu runs every bench at full size on the auto-chosen adapter: leave out --quick and --adapter');
   // The compiled file lives in dist/bench; results go to the source tree's bench/results.
   const repo = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..');
-  const resultsDir = join(repo, 'bench', 'results');
+  const resultsDir = arg(argv, '--out') ?? join(repo, 'bench', 'results');
   const stems = readdirSync(here)
     .filter((f) => f.endsWith('.bench.js'))
     .map((f) => f.slice(0, -'.bench.js'.length))
