@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { GpuError } from './errors.js';
-import { Gpu, type GpuOptions, parseFeatureList, parseLimitsMode } from './gpu.js';
+import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.js';
 
 export type AdapterChoice = 'auto' | 'swiftshader' | 'lavapipe';
 
@@ -96,11 +96,12 @@ export function noAdapterMessage(tried: string[]): string {
  */
 export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<Gpu> {
   const envFeatures = process.env.VOXELGRAD_DISABLE_FEATURES;
-  const envLimits = process.env.VOXELGRAD_LIMITS;
+  const envLimits = process.env.VOXELGRAD_LIMITS ? parseLimitsSpec(process.env.VOXELGRAD_LIMITS, 'VOXELGRAD_LIMITS') : null;
   opts = {
     ...opts,
     disableFeatures: opts.disableFeatures ?? (envFeatures ? parseFeatureList(envFeatures, 'VOXELGRAD_DISABLE_FEATURES') : []),
-    limits: opts.limits ?? (envLimits ? parseLimitsMode(envLimits, 'VOXELGRAD_LIMITS') : 'adapter'),
+    limits: opts.limits ?? envLimits?.mode ?? 'adapter',
+    lowerLimits: opts.lowerLimits ?? envLimits?.lower ?? {},
   };
   const extra = opts.dawnOptions ?? [];
   const tried: string[] = [];

@@ -80,7 +80,16 @@ export interface GpuOptions {
    * `VOXELGRAD_LIMITS=core`.
    */
   limits?: LimitsMode;
+  /**
+   * Caps below the device's own limits: the engine then behaves as on a weaker adapter (its tiles,
+   * batch splits and refusals all read `gpu.limits`) — how the tests cover limits no CPU driver has,
+   * since WebGPU raises any request below its defaults to the defaults. Node also reads them from
+   * `VOXELGRAD_LIMITS` (e.g. `core,maxStorageBufferBindingSize=16777216`).
+   */
+  lowerLimits?: Readonly<Partial<Record<LimitName, number>>>;
 }
+
+export type LimitName = (typeof WANTED_LIMITS)[number];
 
 /** The optional features the engine uses when present; each can be masked (`disableFeatures`). */
 export const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
@@ -102,10 +111,32 @@ export function parseFeatureList(text: string, origin: string): string[] {
   return names;
 }
 
-/** Checks a limits mode (`VOXELGRAD_LIMITS`, the `limits` option). */
+/** Checks a limits mode (the `limits` option). */
 export function parseLimitsMode(text: string, origin: string): LimitsMode {
   if (text === 'adapter' || text === 'core') return text;
   throw new GpuError('usage', `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`);
+}
+
+/**
+ * Parses `VOXELGRAD_LIMITS`: a comma-separated list of an optional mode (`adapter` or `core`) and
+ * `name=value` caps below the device's limits, e.g. `core,maxStorageBufferBindingSize=16777216`.
+ */
+export function parseLimitsSpec(text: string, origin: string): { mode: LimitsMode; lower: Partial<Record<LimitName, number>> } {
+  let mode: LimitsMode = 'adapter';
+  const lower: Partial<Record<LimitName, number>> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      mode = parseLimitsMode(part, origin);
+      continue;
+    }
+    const name = part.slice(0, eq).trim();
+    const value = Number(part.slice(eq + 1));
+    if (!(WANTED_LIMITS as readonly string[]).includes(name)) throw new GpuError('usage', `${origin}: '${name}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    if (!Number.isInteger(value) || value < 1) throw new GpuError('usage', `${origin}: ${name} must be a positive integer, got '${part.slice(eq + 1)}'`);
+    lower[name as LimitName] = value;
+  }
+  return { mode, lower };
 }
 const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
@@ -263,10 +294,18 @@ export class Gpu {
     readonly adapter: AdapterReport,
     readonly options: GpuOptions = {},
   ) {
-    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity));
     this.features = new Set(device.features as unknown as Iterable<string>);
     const lim: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) lim[k] = (device.limits as unknown as Record<string, number>)[k]!;
+    for (const k of WANTED_LIMITS) {
+      const own = (device.limits as unknown as Record<string, number>)[k]!;
+      const cap = options.lowerLimits?.[k];
+      if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new GpuError('usage', `lowerLimits.${k} must be a positive integer, got ${cap}`);
+      lim[k] = cap !== undefined ? Math.min(own, cap) : own;
+    }
+    for (const k of Object.keys(options.lowerLimits ?? {})) {
+      if (!(WANTED_LIMITS as readonly string[]).includes(k)) throw new GpuError('usage', `lowerLimits: '${k}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    }
     this.limits = lim;
     this.profiler = new Profiler(device, this.features.has('timestamp-query'));
     device.addEventListener('uncapturederror', (ev: Event) => {
@@ -414,6 +453,14 @@ export class Gpu {
     if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' (${b.elementType}) was not given`);
     if (t instanceof GpuTensor) {
       if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
+      const limit = this.limits.maxStorageBufferBindingSize!;
+      if (t.byteLength > limit) {
+        throw new GpuError(
+          'over-limit',
+          `kernel '${def.name}': '${b.name}' would bind ${t} (${fmtBytes(t.byteLength)}), more than this device's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
+            ` (${this.adapter.description}), and this operation does not split its tensors; reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        );
+      }
       return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
     }
     return { buffer: t };
@@ -496,16 +543,21 @@ export class Gpu {
 
   // ---------------------------------------------------------------- tensors & memory
 
-  /** Allocates an uninitialised tensor (contents are whatever the pooled buffer held). */
+  /**
+   * Allocates an uninitialised tensor (contents are whatever the pooled buffer held). A tensor may be
+   * larger than one storage binding (maxStorageBufferBindingSize) up to maxBufferSize: the operations
+   * that meet such tensors in the networks (the convolutions) process them a few batch entries at a
+   * time; any other kernel asked to bind one refuses with a message naming the limit.
+   */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
     validateShape(shape);
     const bytes = numel(shape) * 4;
-    const limit = this.limits.maxStorageBufferBindingSize!;
+    const limit = this.limits.maxBufferSize!;
     if (bytes > limit) {
       throw new GpuError(
         'over-limit',
-        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
-          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxBufferSize of ${fmtBytes(limit)}` +
+          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger buffers`,
       );
     }
     const buffer = this.pool.acquire(bytes, `tensor[${shape.join('x')}]`);

@@ -18,11 +18,13 @@
  * Winograd minimal filtering (conv-winograd.ts), which uses the GEMM dispatchers exported here.
  */
 import { GpuError } from '../gpu/errors.js';
+import { fmtBytes } from '../gpu/gpu.js';
+import { add, copy } from './elementwise.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
-import { type LayerClass, type TiledTile, bindingLimit, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
+import { type LayerClass, type TiledTile, bindingLimit, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -117,6 +119,43 @@ export function convOutSize(inSize: number, k: number, stride: number, pad: numb
   return Math.floor((inSize + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Batch chunks [n0, n1) small enough that every tensor of an op fits one storage binding: `viewed` holds
+ * the elements per batch entry of the tensors bound as per-chunk views (their chunk starts must fall on
+ * WebGPU's 256-byte binding alignment), `tempBytes` the largest per-entry temporary the op re-lays them
+ * into. One chunk when everything fits. A single batch entry over the limit is refused with a message.
+ */
+export function batchChunks(gpu: Gpu, op: string, n: number, viewed: readonly number[], tempBytes: number): [number, number][] {
+  // The device's binding limit (the tuning's lower `bindingLimit` only steers the ops' own re-layout chunks).
+  const limit = gpu.limits.maxStorageBufferBindingSize!;
+  const perEntry = Math.max(tempBytes, ...viewed.map((e) => 4 * e));
+  if (perEntry * n <= limit) return [[0, n]];
+  const fit = Math.floor(limit / perEntry);
+  if (fit < 1) {
+    throw new GpuError('over-limit', `${op}: one batch entry needs ${fmtBytes(perEntry)} in one binding, more than this adapter's ${fmtBytes(limit)} (maxStorageBufferBindingSize); crop or resize the volume, or use an adapter with larger bindings`);
+  }
+  // Entries per 256-byte-aligned step of every viewed tensor.
+  const step = viewed.reduce((s, e) => {
+    const k = 64 / gcd(e, 64);
+    return (s * k) / gcd(s, k);
+  }, 1);
+  if (fit < step) {
+    throw new GpuError('over-limit', `${op}: ${fit} batch entries fit one binding (${fmtBytes(limit)}), but chunks must start on 256-byte boundaries, every ${step} entries here; crop or resize the volume so that a batch entry is a multiple of 64 elements, or use an adapter with larger bindings`);
+  }
+  const per = Math.floor(fit / step) * step;
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < n; n0 += per) out.push([n0, Math.min(n, n0 + per)]);
+  return out;
+}
+
+/** Batch entries n0 .. n1 − 1 of an NCDHW tensor, as a view. */
+function entries(t: GpuTensor, n0: number, n1: number): F32 {
+  const per = t.size / t.shape[0]!;
+  return t.viewAt(n0 * per, [n1 - n0, ...t.shape.slice(1)]) as F32;
+}
+
 /** Checks shapes and parameters and returns the geometry (output size included). */
 export function convGeometry(xShape: readonly number[], wShape: readonly number[], opts: ConvOptions = {}): ConvGeometry {
   if (xShape.length !== 5) throw new GpuError('usage', `conv3d input must be [N, Cin, D, H, W], got [${xShape.join(', ')}]; add size-1 axes for 2D data`);
@@ -174,6 +213,11 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
   asF32(x, 'conv3d', 'x');
   asF32(w, 'conv3d', 'w');
   const y = out ? asF32(out, 'conv3d', 'output') : x.gpu.empty(yShape);
+  const chunks = batchChunks(x.gpu, 'conv3d', g.n, [prod(x.shape.slice(1)), prod(yShape.slice(1))], 0);
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) conv3d(entries(x, n0, n1), w, opts, entries(y, n0, n1));
+    return y;
+  }
   const wino = winogradPlan(x.gpu, g);
   if (wino) {
     winogradForward(x, w, g, wino, y);
@@ -220,11 +264,11 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
       const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
       const rows = (n1 - n0) * rowsPerEntry;
       xb = gpu.empty([rows * winLen * 4]);
-      const [gx, gy] = grid1d(rows * winLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+      const [gx, gy] = grid1d(rows * winLen, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
       gpu.dispatch(convWindowKernel, {
         bind: { x, xw: xb },
         uniforms: { params: { rows, w: g.inSize[2], winLen: winLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
-        overrides: { WG: 256 },
+        overrides: { WG: elementWg(gpu) },
         workgroups: [gx, gy, 1],
       });
     } else {
@@ -319,6 +363,12 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   asF32(dy, 'conv3dBackwardInput', 'dy');
   asF32(w, 'conv3dBackwardInput', 'w');
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
+  // dy re-laid in channel quads (the panel path) is the largest temporary per batch entry.
+  const chunks = batchChunks(gpu, 'conv3dBackwardInput', g.n, [prod(yShape.slice(1)), prod(xShape.slice(1))], 16 * Math.ceil(g.cout / 4) * prod(g.outSize));
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) conv3dBackwardInput(entries(dy, n0, n1), w, [n1 - n0, ...xShape.slice(1)], opts, entries(dx, n0, n1));
+    return dx;
+  }
   const wino = winogradPlan(gpu, g);
   if (wino) {
     winogradBackwardInput(dy, w, g, wino, dx);
@@ -440,6 +490,29 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   checkOut('conv3dBackwardWeight', out, wShape, [dy, x]);
   asF32(dy, 'conv3dBackwardWeight', 'dy');
   asF32(x, 'conv3dBackwardWeight', 'x');
+  // dy packed into 16-channel panels with xo padded to 4, and x in channel quads, per batch entry.
+  const [od, oh, ow] = g.outSize;
+  const packedDy = 4 * Math.ceil(g.cout / PANEL) * PANEL * od * oh * Math.ceil(ow / 4) * 4;
+  const chunks = batchChunks(gpu, 'conv3dBackwardWeight', g.n, [prod(yShape.slice(1)), prod(x.shape.slice(1))], Math.max(packedDy, 16 * Math.ceil(g.cin / 4) * prod(g.inSize)));
+  if (chunks.length > 1) {
+    // Σ over the chunks, in chunk order (deterministic); dw is small next to the activations.
+    let acc: F32 | null = null;
+    for (const [n0, n1] of chunks) {
+      const part = conv3dBackwardWeight(entries(dy, n0, n1), entries(x, n0, n1), wShape, opts);
+      if (!acc) {
+        acc = part;
+        continue;
+      }
+      const sum: F32 = add(acc, part);
+      acc.release();
+      part.release();
+      acc = sum;
+    }
+    if (!out) return acc!;
+    copy(acc!, out as F32);
+    acc!.release();
+    return out as F32;
+  }
   const dw = out ? asF32(out, 'conv3dBackwardWeight', 'output') : gpu.empty(wShape);
   const wino = winogradPlan(gpu, g);
   if (wino) {
@@ -513,11 +586,11 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   }
   if (used > 1) {
     const total = dw.size;
-    const [gx, gy] = grid1d(total, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
     gpu.dispatch(convReduceSplitsKernel, {
       bind: { parts: target, out: dw },
       uniforms: { params: { n: total, parts: used } },
-      overrides: { WG: 256 },
+      overrides: { WG: elementWg(gpu) },
       workgroups: [gx, gy, 1],
     });
     target.release();

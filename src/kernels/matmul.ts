@@ -12,7 +12,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
-import { type TiledTile, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
+import { type TiledTile, elementWg, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
 
 /** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
 export const PANEL = 16;
@@ -41,7 +41,6 @@ export const matmulTiledKernel = defineKernel({
   bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
 });
 
-const PACK_WG = 256;
 
 /** Rows of the output one workgroup of a tiled kernel covers: WG/(4/TNQ) invocations per column group × TM. */
 export function tiledRows(t: TiledTile): number {
@@ -97,7 +96,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
   const batch = s.batch ?? 1;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `pack: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * perBatch * 4]);
-  const [gx, gy] = grid1d(perBatch, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(perBatch, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(packKernel, {
     bind: { src, out: tensor },
     uniforms: {
@@ -115,7 +114,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
         srcBase: s.base ?? 0,
       },
     },
-    overrides: { WG: PACK_WG },
+    overrides: { WG: elementWg(gpu) },
     workgroups: [gx, gy, batch],
   });
   return { tensor, kp, innerPad, panels, perBatch };
@@ -144,11 +143,11 @@ export function blockK(src: GpuTensor, s: BlockSource): { tensor: F32; k4: numbe
   const total = k4 * s.rows;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `blockK: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * total * 4]);
-  const [gx, gy] = grid1d(total, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(blockKKernel, {
     bind: { src, out: tensor },
     uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0, srcBase: s.srcBase ?? 0 } },
-    overrides: { WG: PACK_WG },
+    overrides: { WG: elementWg(gpu) },
     workgroups: [gx, gy, batch],
   });
   return { tensor, k4 };

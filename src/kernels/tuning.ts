@@ -266,6 +266,15 @@ export function clampTiledTile(lim: Limits, t: TiledTile): TiledTile {
   return { wg, tm: t.tm, tnq: t.tnq, kc };
 }
 
+/**
+ * Invocations per workgroup of the one-thread-per-element helper kernels (packing, re-layouts,
+ * transforms, sums): 256, or the device's limit if lower (WebGPU's core minimum is 256; the tests
+ * lower it further to check that the tiling honours it).
+ */
+export function elementWg(gpu: Gpu): number {
+  return Math.min(256, maxInvocations(gpu.limits));
+}
+
 /** The kernel family for a GEMM op on a layer class on this device. */
 export function gemmPath(gpu: Gpu, op: GemmOp, cls: LayerClass): 'broadcast' | 'tiled' {
   return gpu.features.has('subgroups') && tuningFor(gpu).broadcast[op].includes(cls) ? 'broadcast' : 'tiled';
