@@ -128,8 +128,32 @@ const base: Tuning = {
  * load a per-lane loop. TM 2 keeps the 32 accumulators in registers; TM 4 spills (WG 64, GFLOP/s, TM 2 →
  * 4: matmul 1024³ 19.5 → 12.7, stage-2 conv fwd 16.3 → 10.9). WG 32 for the weight gradient, whose row
  * count (Cin·taps) is small: stage-2 dw 11.8 → 15.6; elsewhere WG 32/128 are within noise of 64.
+ * The broadcast kernels win every op and class here (bench --paths): without subgroups each invocation
+ * must load every panel value it multiplies — the same address in all lanes still costs a per-lane load —
+ * where a subgroup loads each once per 8 lanes and broadcasts it, so the tiled kernels do ~3× the loads.
  */
-const lavapipe: Tuning = { ...base, name: 'lavapipe', convBackwardWeight: { wg: 32, tm: 2 } };
+const lavapipe: Tuning = {
+  ...base,
+  name: 'lavapipe',
+  // Measured with `--only conv --paths` on the f-rMC5 layers (2026-11-30, load 14–18; ms subgroup / tiled,
+  // fwd, dx, dw): the tiled forward won the 1×1×1 layers (summed 411 / 338 ms: 112 / 105, 75 / 129,
+  // 224 / 104), the broadcast kernels everything else (plane fwd 2065 / 4622, dx 2207 / 7047, dw
+  // 2090 / 8714; stem 766 / 1621, 1634 / 3534, 970 / 2375; 3-D Winograd points 1790 / 2180, 752 / 1895,
+  // 1091 / 1527).
+  broadcast: { ...BROADCAST_EVERYWHERE, convForward: ['thin', 'plane', 'volume', 'gemm'] },
+  convBackwardWeight: { wg: 32, tm: 2 },
+  // Tiled kernels (subgroups masked), best of 3 interleaved runs on f-rMC5 layers at depth 8, as a share of
+  // the broadcast kernel's speed (2026-11-30, host load 13–16, so ±20 %): fwd WG×TM×4·TNQ 64×4×4 0.54 /
+  // 0.48 / 0.80 (stage 2 / stage 4 / stem; 128×8×4: 0.38 / 0.48 / 0.45), dx 128×8×4 0.34 / 0.48 / 0.66,
+  // dw 64×4×4 0.30 / 0.24 / 0.25 (128×8×4: 0.33 / 0.17 / 0.25); matmul 1024³ 128×8×4 0.61. No staging:
+  // workgroup memory reads cost what storage reads do here (KC 4–8: 0.26–0.37 on matmul).
+  tiled: {
+    matmul: { wg: 128, tm: 8, tnq: 1, kc: 0 },
+    convForward: { wg: 64, tm: 4, tnq: 1, kc: 0 },
+    convBackwardInput: { wg: 128, tm: 8, tnq: 1, kc: 0 },
+    convBackwardWeight: { wg: 64, tm: 4, tnq: 1, kc: 0 },
+  },
+};
 
 /**
  * SwiftShader: 4-wide subgroups and every SPIR-V instruction costs ~10 cycles, so more FMAs per load and
