@@ -135,11 +135,12 @@ const base: Tuning = {
 const lavapipe: Tuning = {
   ...base,
   name: 'lavapipe',
-  // Measured with `--only conv --paths` on the f-rMC5 layers (2026-11-30, load 14–18; ms subgroup / tiled,
-  // fwd, dx, dw): the tiled forward won the 1×1×1 layers (summed 411 / 338 ms: 112 / 105, 75 / 129,
-  // 224 / 104), the broadcast kernels everything else (plane fwd 2065 / 4622, dx 2207 / 7047, dw
-  // 2090 / 8714; stem 766 / 1621, 1634 / 3534, 970 / 2375; 3-D Winograd points 1790 / 2180, 752 / 1895,
-  // 1091 / 1527).
+  // Measured with `--only conv --paths` on the f-rMC5 layers and the 3×7×7 stem (2026-11-30, load 12–18;
+  // ms summed per class as the network has the layers, subgroup / tiled): the tiled forward won the 1×1×1
+  // layers (411 / 337; per layer 112 / 105, 75 / 129, 224 / 104 — close), the broadcast kernels every
+  // other op and class: in-plane fwd 6499 / 12428, dx 6538 / 20454, dw 6767 / 24029; stems fwd 2955 /
+  // 7587, dx 9058 / 11041, dw 3691 / 6216; 3-D Winograd points fwd 5370 / 6539, dx 2256 / 5684, dw 3274 /
+  // 4581; 1×1×1 dx 232 / 419, dw 135 / 496.
   broadcast: { ...BROADCAST_EVERYWHERE, convForward: ['thin', 'plane', 'volume', 'gemm'] },
   convBackwardWeight: { wg: 32, tm: 2 },
   // Tiled kernels (subgroups masked), best of 3 interleaved runs on f-rMC5 layers at depth 8, as a share of
