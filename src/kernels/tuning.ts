@@ -160,7 +160,8 @@ const lavapipe: Tuning = {
  * SwiftShader: 4-wide subgroups and every SPIR-V instruction costs ~10 cycles, so more FMAs per load and
  * per index computation pay off even with spilled accumulators (TM 2 → 4: matmul 3.26 → 3.75, stage-2
  * fwd 2.10 → 2.68, stage-5 3×3×3 fwd 2.46 → 3.39, dx 2.80 → 3.81); weight gradient in channel quads
- * with WG 32 (stage-2 dw 1.31 → 2.50).
+ * with WG 32 (stage-2 dw 1.31 → 2.50). The tiled family is not swept on SwiftShader (its tiles are the
+ * base's, the lavapipe sweep's first choice); SwiftShader has subgroups, so it runs only when masked.
  */
 const swiftshader: Tuning = {
   ...base,
