@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { GpuError } from './errors.js';
-import { Gpu, type GpuOptions } from './gpu.js';
+import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.js';
 
 export type AdapterChoice = 'auto' | 'swiftshader' | 'lavapipe';
 
@@ -88,8 +88,21 @@ export function noAdapterMessage(tried: string[]): string {
   return lines.join('\n');
 }
 
-/** Acquires a device in Node, with the fallbacks described at the top of this file. */
+/**
+ * Acquires a device in Node, with the fallbacks described at the top of this file.
+ * `VOXELGRAD_DISABLE_FEATURES` (comma-separated) and `VOXELGRAD_LIMITS` apply when the options do not
+ * say: they let CI run every test again on the paths an adapter without subgroups (or with only core
+ * limits) takes.
+ */
 export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<Gpu> {
+  const envFeatures = process.env.VOXELGRAD_DISABLE_FEATURES;
+  const envLimits = process.env.VOXELGRAD_LIMITS ? parseLimitsSpec(process.env.VOXELGRAD_LIMITS, 'VOXELGRAD_LIMITS') : null;
+  opts = {
+    ...opts,
+    disableFeatures: opts.disableFeatures ?? (envFeatures ? parseFeatureList(envFeatures, 'VOXELGRAD_DISABLE_FEATURES') : []),
+    limits: opts.limits ?? envLimits?.mode ?? 'adapter',
+    lowerLimits: opts.lowerLimits ?? envLimits?.lower ?? {},
+  };
   const extra = opts.dawnOptions ?? [];
   const tried: string[] = [];
   const explicitIcd = process.env.VOXELGRAD_VK_ICD;

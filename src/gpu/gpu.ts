@@ -29,10 +29,30 @@ export interface KernelDef {
   bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
   /** The shader's interface reflected at build time; without it the runtime parser reflects `source`. */
   iface?: ShaderInterface;
+  /** Optional WebGPU features the shader needs (its `enable` directives, e.g. `subgroups`). */
+  features?: readonly string[];
+  /**
+   * For shaders expanded from `#include`s: [first line in `source`, file under shaders/, its line there]
+   * per segment (scripts/wgsl-include.mjs), so messages can name the file a developer edits.
+   */
+  lines?: readonly (readonly [number, string, number])[];
+}
+
+/** Where line `line` of a kernel's source comes from, as "shaders/file.wgsl:N". */
+export function sourceLocation(def: KernelDef, line: number): string {
+  const lines = def.lines;
+  if (!lines?.length) return `${def.shaderPath}:${line}`;
+  let seg = lines[0]!;
+  for (const s of lines) if (s[0] <= line) seg = s;
+  return `shaders/${seg[1]}:${seg[2] + (line - seg[0])}`;
 }
 
 export interface AdapterReport {
   description: string;
+  /** Optional features the adapter has but the device was created without (`disableFeatures`). */
+  disabledFeatures: string[];
+  /** 'core': the device was requested with WebGPU's default limits, not the adapter's. */
+  limitsMode: LimitsMode;
   vendor: string;
   architecture: string;
   device: string;
@@ -42,14 +62,84 @@ export interface AdapterReport {
   limits: Record<string, number>;
 }
 
+export type LimitsMode = 'adapter' | 'core';
+
 export interface GpuOptions {
   /** Wrap every dispatch in error scopes so failures name the exact kernel (slow; for debugging). */
   debug?: boolean;
   /** Label of how the adapter was found (printed by `voxelgrad info`). */
   origin?: string;
+  /**
+   * Optional features to leave off even where the adapter has them — to run (and test) the paths every
+   * adapter gets, e.g. `['subgroups']` for the convolutions of a browser without subgroups. Node also
+   * reads `VOXELGRAD_DISABLE_FEATURES=subgroups,shader-f16,timestamp-query`.
+   */
+  disableFeatures?: readonly string[];
+  /**
+   * 'adapter' (default): request the adapter's real limits (bindings, workgroup storage, …); 'core':
+   * request none, so the device has WebGPU's default limits — what the least capable adapter offers
+   * (128 MiB bindings, 256 MiB buffers, 16 KiB workgroup storage, 256 invocations). Node also reads
+   * `VOXELGRAD_LIMITS=core`.
+   */
+  limits?: LimitsMode;
+  /**
+   * Caps below the device's own limits: the engine then behaves as on a weaker adapter (its tiles,
+   * batch splits and refusals all read `gpu.limits`) — how the tests cover limits no CPU driver has,
+   * since WebGPU raises any request below its defaults to the defaults. Node also reads them from
+   * `VOXELGRAD_LIMITS` (e.g. `core,maxStorageBufferBindingSize=16777216`).
+   */
+  lowerLimits?: Readonly<Partial<Record<LimitName, number>>>;
 }
 
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+export type LimitName = (typeof WANTED_LIMITS)[number];
+
+/** The optional features the engine uses when present; each can be masked (`disableFeatures`). */
+export const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+const WANTED_FEATURES = OPTIONAL_FEATURES as unknown as GPUFeatureName[];
+
+/**
+ * Parses a comma-separated feature list (`VOXELGRAD_DISABLE_FEATURES`, `--disable-features`): names of
+ * the optional features the engine uses; anything else is a usage error saying what is allowed.
+ */
+export function parseFeatureList(text: string, origin: string): string[] {
+  const names = text
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+  const unknown = names.filter((f) => !(OPTIONAL_FEATURES as readonly string[]).includes(f));
+  if (unknown.length) {
+    throw new GpuError('usage', `${origin}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `'${f}'`).join(', ')}; the optional features voxelgrad uses (and can leave off) are ${OPTIONAL_FEATURES.join(', ')}`);
+  }
+  return names;
+}
+
+/** Checks a limits mode (the `limits` option). */
+export function parseLimitsMode(text: string, origin: string): LimitsMode {
+  if (text === 'adapter' || text === 'core') return text;
+  throw new GpuError('usage', `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`);
+}
+
+/**
+ * Parses `VOXELGRAD_LIMITS`: a comma-separated list of an optional mode (`adapter` or `core`) and
+ * `name=value` caps below the device's limits, e.g. `core,maxStorageBufferBindingSize=16777216`.
+ */
+export function parseLimitsSpec(text: string, origin: string): { mode: LimitsMode; lower: Partial<Record<LimitName, number>> } {
+  let mode: LimitsMode = 'adapter';
+  const lower: Partial<Record<LimitName, number>> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      mode = parseLimitsMode(part, origin);
+      continue;
+    }
+    const name = part.slice(0, eq).trim();
+    const value = Number(part.slice(eq + 1));
+    if (!(WANTED_LIMITS as readonly string[]).includes(name)) throw new GpuError('usage', `${origin}: '${name}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    if (!Number.isInteger(value) || value < 1) throw new GpuError('usage', `${origin}: ${name} must be a positive integer, got '${part.slice(eq + 1)}'`);
+    lower[name as LimitName] = value;
+  }
+  return { mode, lower };
+}
 const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
@@ -206,10 +296,18 @@ export class Gpu {
     readonly adapter: AdapterReport,
     readonly options: GpuOptions = {},
   ) {
-    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity));
     this.features = new Set(device.features as unknown as Iterable<string>);
     const lim: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) lim[k] = (device.limits as unknown as Record<string, number>)[k]!;
+    for (const k of WANTED_LIMITS) {
+      const own = (device.limits as unknown as Record<string, number>)[k]!;
+      const cap = options.lowerLimits?.[k];
+      if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new GpuError('usage', `lowerLimits.${k} must be a positive integer, got ${cap}`);
+      lim[k] = cap !== undefined ? Math.min(own, cap) : own;
+    }
+    for (const k of Object.keys(options.lowerLimits ?? {})) {
+      if (!(WANTED_LIMITS as readonly string[]).includes(k)) throw new GpuError('usage', `lowerLimits: '${k}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    }
     this.limits = lim;
     this.profiler = new Profiler(device, this.features.has('timestamp-query'));
     device.addEventListener('uncapturederror', (ev: Event) => {
@@ -221,13 +319,20 @@ export class Gpu {
     });
   }
 
-  /** Creates the runtime for an already requested adapter: real limits and the useful features. */
+  /**
+   * Creates the runtime for an already requested adapter: its real limits (or WebGPU's defaults with
+   * `limits: 'core'`) and the optional features the engine uses, less those in `disableFeatures`.
+   */
   static async fromAdapter(adapter: GPUAdapter, options: GpuOptions = {}): Promise<Gpu> {
-    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const disabled = parseFeatureList((options.disableFeatures ?? []).join(','), 'disableFeatures');
+    const limitsMode = parseLimitsMode(options.limits ?? 'adapter', 'limits');
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !disabled.includes(f));
     const requiredLimits: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) {
-      const v = (adapter.limits as unknown as Record<string, number>)[k];
-      if (typeof v === 'number') requiredLimits[k] = v;
+    if (limitsMode === 'adapter') {
+      for (const k of WANTED_LIMITS) {
+        const v = (adapter.limits as unknown as Record<string, number>)[k];
+        if (typeof v === 'number') requiredLimits[k] = v;
+      }
     }
     const device = await adapter.requestDevice({ label: 'voxelgrad', requiredFeatures, requiredLimits });
     const info = adapter.info ?? ({} as GPUAdapterInfo);
@@ -240,6 +345,8 @@ export class Gpu {
       architecture: info.architecture ?? '',
       device: info.device ?? '',
       backend: options.origin ?? '',
+      disabledFeatures: features.filter((f) => disabled.includes(f)),
+      limitsMode,
       isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
       features,
       limits,
@@ -257,6 +364,14 @@ export class Gpu {
   kernel(def: KernelDef): Kernel {
     let k = this.kernels.get(def);
     if (!k) {
+      const missing = this.missingFeatures(def);
+      if (missing.length) {
+        throw new GpuError(
+          'usage',
+          `kernel '${def.name}' (${def.shaderPath}) needs the optional feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which this device does not have` +
+            `${this.adapter.disabledFeatures.length ? ` (left off: ${this.adapter.disabledFeatures.join(', ')})` : ''}; the kernel layer must choose a kernel that needs none here`,
+        );
+      }
       k = new Kernel(this, def);
       this.kernels.set(def, k);
     }
@@ -340,6 +455,14 @@ export class Gpu {
     if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' was not given`);
     if (t instanceof GpuTensor) {
       if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
+      const limit = this.limits.maxStorageBufferBindingSize!;
+      if (t.byteLength > limit) {
+        throw new GpuError(
+          'over-limit',
+          `kernel '${def.name}': '${b.name}' would bind ${t} (${fmtBytes(t.byteLength)}), more than this device's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
+            ` (${this.adapter.description}), and this operation does not split its tensors; reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        );
+      }
       return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
     }
     return { buffer: t };
@@ -422,16 +545,21 @@ export class Gpu {
 
   // ---------------------------------------------------------------- tensors & memory
 
-  /** Allocates an uninitialised tensor (contents are whatever the pooled buffer held). */
+  /**
+   * Allocates an uninitialised tensor (contents are whatever the pooled buffer held). A tensor may be
+   * larger than one storage binding (maxStorageBufferBindingSize) up to maxBufferSize: the operations
+   * that meet such tensors in the networks (the convolutions) process them a few batch entries at a
+   * time; any other kernel asked to bind one refuses with a message naming the limit.
+   */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
     validateShape(shape);
     const bytes = numel(shape) * 4;
-    const limit = this.limits.maxStorageBufferBindingSize!;
+    const limit = this.limits.maxBufferSize!;
     if (bytes > limit) {
       throw new GpuError(
         'over-limit',
-        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
-          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxBufferSize of ${fmtBytes(limit)}` +
+          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger buffers`,
       );
     }
     const buffer = this.pool.acquire(bytes, `tensor[${shape.join('x')}]`);
@@ -561,10 +689,27 @@ export class Gpu {
     return this.profiler.table();
   }
 
-  /** Compiles every module of the given kernels and returns their compilation messages. */
-  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[] }[]> {
+  /** The optional features a kernel needs that this device lacks. */
+  missingFeatures(def: KernelDef): string[] {
+    return (def.features ?? []).filter((f) => !this.features.has(f));
+  }
+
+  /**
+   * Compiles every module of the given kernels and returns their compilation messages, each with the
+   * file and line it points at (`at`, through #include line maps). Kernels needing an optional feature
+   * this device lacks are not compiled: `skipped` names the features.
+   */
+  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[]; at: string[]; skipped?: string }[]> {
     const out = [];
-    for (const d of defs) out.push({ kernel: d.name, shader: d.shaderPath, messages: await this.kernel(d).compile() });
+    for (const d of defs) {
+      const missing = this.missingFeatures(d);
+      if (missing.length) {
+        out.push({ kernel: d.name, shader: d.shaderPath, messages: [], at: [], skipped: `needs ${missing.join(', ')}` });
+        continue;
+      }
+      const messages = await this.kernel(d).compile();
+      out.push({ kernel: d.name, shader: d.shaderPath, messages, at: messages.map((m) => `${sourceLocation(d, m.lineNum)}:${m.linePos}`) });
+    }
     return out;
   }
 
