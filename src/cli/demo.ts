@@ -17,7 +17,7 @@ import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
 import { loadSamples, runWithProgress, stoppedExit } from './train.js';
 
 export const demoFlags: Record<string, FlagSpec> = {
-  preset: { type: 'string', help: 'cpu | paper', default: 'cpu' },
+  preset: { type: 'string', help: 'quick | cpu | paper', default: 'cpu' },
   out: { type: 'string', help: 'folder for the cohort and the run', default: 'runs/demo' },
   epochs: { type: 'number', help: 'override the preset’s epochs (its slice/volume proportion is kept)' },
   folds: { type: 'number', help: 'override the preset’s folds' },

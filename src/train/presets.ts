@@ -20,8 +20,8 @@ export interface DemoPreset {
   why: string;
 }
 
-export type PresetName = 'cpu' | 'paper';
-export const PRESET_NAMES: readonly PresetName[] = ['cpu', 'paper'];
+export type PresetName = 'quick' | 'cpu' | 'paper';
+export const PRESET_NAMES: readonly PresetName[] = ['quick', 'cpu', 'paper'];
 
 const base = {
   model: 'f-rMC5',
@@ -39,6 +39,25 @@ const base = {
 } as const;
 
 export const PRESETS: Record<PresetName, DemoPreset> = {
+  quick: {
+    cohort: { n2: 72, n3: 168, size: 64, fovMm: 64, slices: [12, 16], difficulty: 0 },
+    config: {
+      ...base,
+      loss: { ...DEFAULT_LOSS },
+      lr: 0.03,
+      augmentSet: 'light',
+      width: 4,
+      inputSize: 32,
+      depth: 8,
+      epochs: 10,
+      sliceEpochs: 8,
+      batchSize: 8,
+      tta: 1,
+      folds: 2,
+      valFraction: 0,
+    },
+    why: 'QUICK_WHY',
+  },
   cpu: {
     cohort: { n2: 216, n3: 504, size: 64, fovMm: 64, slices: [12, 16], difficulty: 0 },
     config: {
