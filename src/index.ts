@@ -39,7 +39,7 @@ export { ConfigError, validateExperimentConfig, readFoldResults, type Experiment
 export { runExperiment, runFolds, type ExperimentRun, type RunContext } from './train/run.js';
 export { writeReport, summaryTable } from './train/run-report.js';
 export { MemoryStore, OpfsStore, type RunStore } from './train/run-store.js';
-export { PRESETS, PRESET_NAMES, presetConfig, planToBudget, measureStep, withEpochs, type DemoPreset, type PresetName } from './train/presets.js';
+export { PRESETS, PRESET_NAMES, presetConfig, planToBudget, measureStep, settingsTag, withEpochs, type DemoPreset, type PresetName } from './train/presets.js';
 export { checkCohort, loadCohort, prepareVolume, sampleFromVolume } from './train/cohort.js';
 export { fitDepth, type Sample } from './train/dataset.js';
 export { predictVolume, type VolumePrediction } from './train/inference.js';

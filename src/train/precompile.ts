@@ -16,8 +16,8 @@ import { predictVolume } from './inference.js';
 import { buildModel, makeOptimizer, trainStep } from './trainer.js';
 
 export interface PrecompileWork {
-  /** Staging one volume of this many slices (predictVolume: forward + saliency backward). */
-  stageDepth?: number;
+  /** Staging volumes of these slice counts (predictVolume: forward + saliency backward). */
+  stageDepths?: readonly number[];
   /** Training steps (both stages, GPU augmentation) and the hold-out/TTA forward at the config's shapes. */
   train?: boolean;
 }
@@ -41,10 +41,7 @@ export async function planWork(gpu: Gpu, cfg: ExperimentConfig, work: Precompile
       model = buildModel(cfg).materialize(gpu, new Rng(0));
       optimizer = work.train ? makeOptimizer(gpu, model, cfg) : null;
       const S = cfg.inputSize;
-      if (work.stageDepth) {
-        const D = work.stageDepth;
-        await predictVolume(gpu, model, new Float32Array(D * S * S), [D, S, S]);
-      }
+      for (const D of work.stageDepths ?? []) await predictVolume(gpu, model, new Float32Array(D * S * S), [D, S, S]);
       if (optimizer) {
         const m = model;
         const B = cfg.batchSize;

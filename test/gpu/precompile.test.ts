@@ -46,16 +46,16 @@ describe('compiling pipelines ahead', () => {
     try {
       const reference = await stageOnce(cold);
       const n = countCreations(warm);
-      const keys = await planWork(warm, cfg, { stageDepth: 6, train: true });
+      const keys = await planWork(warm, cfg, { stageDepths: [6], train: true });
       expect(n).toEqual({ sync: 0, async: 0 });
       const names = new Set(keys.map((k) => k.def.name));
       expect(names.size).toBeGreaterThan(10);
       for (const k of ['depth-attention-forward', 'depth-attention-backward-x']) expect(names, k).toContain(k);
-      const r = await precompileWork(warm, cfg, { stageDepth: 6 });
+      const r = await precompileWork(warm, cfg, { stageDepths: [6] });
       expect(r.compiled).toBeGreaterThan(0);
       expect(n.async).toBe(r.compiled);
       expect(n.sync).toBe(0);
-      const again = await precompileWork(warm, cfg, { stageDepth: 6 });
+      const again = await precompileWork(warm, cfg, { stageDepths: [6] });
       expect(again.compiled).toBe(0); // all there already
       const staged = await stageOnce(warm);
       expect(n.sync).toBe(0);
