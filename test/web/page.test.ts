@@ -42,13 +42,13 @@ function tinySpec(name: string, epochs: number): TrainSpec {
   return { name, cohort: { n2: 6, n3: 10, size: 32, fovMm: 64, slices: [6, 8], difficulty: 0, seed: 3 }, config };
 }
 
-/** The same run in Node (Dawn: lavapipe or SwiftShader): step losses keyed fold/epoch/step, fold AUCs. */
-async function nodeRun(spec: TrainSpec): Promise<{ losses: Map<string, number>; auc: number[] }> {
+/** The first epoch of the same run's fold 0 in Node (Dawn: lavapipe or SwiftShader): losses keyed fold/epoch/step. */
+async function nodeRun(spec: TrainSpec): Promise<{ losses: Map<string, number> }> {
   const gpu = await testGpu();
   const samples = syntheticSamples({ ...spec.cohort, seed: spec.cohort.seed ?? spec.config.seed }, { size: spec.config.inputSize, depth: spec.config.depth, biasField: spec.config.biasField });
   const losses = new Map<string, number>();
-  const run = await runExperiment({ gpu, store: new MemoryStore(), cfg: spec.config, samples, events: { onStep: (f, e, s, _n, l) => losses.set(`${f}/${e}/${s}`, l) } });
-  return { losses, auc: run.outcomes.map((o) => o.metrics.auc) };
+  await runExperiment({ gpu, store: new MemoryStore(), cfg: spec.config, samples, folds: [0], shouldStop: () => losses.size >= 3, events: { onStep: (f, e, s, _n, l) => losses.set(`${f}/${e}/${s}`, l) } });
+  return { losses };
 }
 
 interface PageTrain {
@@ -70,8 +70,16 @@ async function openPage(query = ''): Promise<{ page: Page; con: ReturnType<typeo
   return { page, con };
 }
 
-async function stagedProbability(page: Page): Promise<{ prob: number; status: string }> {
-  await page.waitForFunction(() => !document.querySelector('#stage-status')!.classList.contains('busy'), { timeout: 240_000 });
+/** Waits until the page reports `name` staged (or an error) and returns the P(T3) it shows. */
+async function stagedProbability(page: Page, name: string): Promise<{ prob: number; status: string }> {
+  await page.waitForFunction(
+    (n) => {
+      const s = document.querySelector('#stage-status')!;
+      return s.textContent!.startsWith(`staged ${n}:`) || s.classList.contains('error');
+    },
+    { timeout: 240_000 },
+    name,
+  );
   return page.evaluate(() => ({ prob: Number(document.querySelector<HTMLElement>('#result')!.dataset.probability), status: document.querySelector('#stage-status')!.textContent! }));
 }
 
@@ -81,10 +89,9 @@ async function upload(page: Page, selector: string, file: string): Promise<void>
 }
 
 async function cliPredict(input: string, checkpoint: string): Promise<{ probabilityT3: number; sliceProbabilities: number[]; attentionPerSlice?: number[] }> {
-  let out = '';
-  const code = await main(['predict', '--input', input, '--checkpoint', checkpoint, '--out', join(work, 'pred'), '--json'], (s) => (out += s));
-  expect(code).toBe(0);
-  return JSON.parse(out);
+  const out = join(work, 'pred');
+  expect(await main(['predict', '--input', input, '--checkpoint', checkpoint, '--out', out])).toBe(0);
+  return JSON.parse(readFileSync(join(out, 'prediction.json'), 'utf8'));
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -120,7 +127,7 @@ describe('the page', () => {
     expect(withShaders[0]).toMatch(/^worker-/);
     const mainJs = js.find((f) => /^index-/.test(f))!;
     const mainSrc = readFileSync(join(assets, mainJs), 'utf8');
-    for (const engineMark of ['@compute', 'createComputePipeline', 'requestDevice', 'safetensors']) expect(mainSrc, engineMark).not.toContain(engineMark);
+    for (const engineMark of ['@compute', 'createComputePipeline', 'requestDevice', 'createBindGroupLayout']) expect(mainSrc, engineMark).not.toContain(engineMark);
     expect(statSync(join(assets, mainJs)).size).toBeLessThan(80_000);
   });
 
@@ -129,7 +136,7 @@ describe('the page', () => {
     try {
       expect(await page.$eval('#adapter', (e) => e.className)).toContain('ok');
       await page.click('[data-demo="synthetic-t3.nii.gz"]');
-      const r = await stagedProbability(page);
+      const r = await stagedProbability(page, 'synthetic-t3.nii.gz');
       expect(r.status).toMatch(/^staged synthetic-t3\.nii\.gz: 15×64×64 voxels/);
       expect(r.prob).toBeGreaterThan(0);
       expect(r.prob).toBeLessThan(1);
@@ -157,14 +164,14 @@ describe('the page', () => {
     const { page, con } = await openPage();
     try {
       await upload(page, '#vol-input', fixture);
-      const demo = await stagedProbability(page);
+      const demo = await stagedProbability(page, 'example_nifti2.nii.gz');
       const cliDemo = await cliPredict(fixture, demoModel);
       expect(Math.abs(demo.prob - cliDemo.probabilityT3)).toBeLessThan(1e-4);
       await upload(page, '#ckpt-input', picked);
       await page.waitForFunction(() => document.querySelector<HTMLElement>('#model-summary')!.dataset.head === 'attention', { timeout: 60_000 });
       await upload(page, '#vol-input', fixture);
       await page.waitForFunction((p) => document.querySelector<HTMLElement>('#result')!.dataset.probability !== String(p), { timeout: 240_000 }, demo.prob);
-      const att = await stagedProbability(page);
+      const att = await stagedProbability(page, 'example_nifti2.nii.gz');
       const cliAtt = await cliPredict(fixture, picked);
       expect(Math.abs(att.prob - cliAtt.probabilityT3)).toBeLessThan(1e-4);
       const pageState = (await page.evaluate('window.voxelgradPage.state().staged')) as { sliceProbabilities: number[]; attention: { perSlice: number[] } };
@@ -192,7 +199,7 @@ describe('the page', () => {
       await page.waitForFunction(() => /notes\.nii/.test(document.querySelector('#stage-status')!.textContent!), { timeout: 60_000 });
       expect(await page.$eval('#stage-status', (e) => e.className)).toContain('error');
       await page.click('[data-demo="synthetic-t2.nii.gz"]');
-      const r = await stagedProbability(page);
+      const r = await stagedProbability(page, 'synthetic-t2.nii.gz');
       expect(r.status).toMatch(/^staged synthetic-t2\.nii\.gz/);
       expect(con.errors).toEqual([]);
     } finally {
@@ -213,7 +220,6 @@ describe('the page', () => {
       const pageFold0 = t.steps.filter((s) => s.fold === 0);
       expect(pageFold0.length).toBe(6);
       for (let i = 0; i < 3; i++) expect(Math.abs(pageFold0[i]!.loss - node.losses.get(`0/1/${i + 1}`)!), `step ${i + 1}`).toBeLessThan(1e-4);
-      expect(t.foldAuc.map((a) => a.auc)).toEqual(node.auc.map((a) => expect.closeTo(a, 6)));
       await page.click('[data-tab="train"]');
       expect(await page.$eval('#train-result', (e) => (e as HTMLElement).hidden)).toBe(false);
       expect(await page.$eval('#train-table', (e) => e.textContent)).toMatch(/AUC/);
@@ -224,10 +230,15 @@ describe('the page', () => {
   }, 600_000);
 
   it('a reload resumes training from the last checkpoint, ending as an uninterrupted run does', async () => {
+    // Compared with the same run uninterrupted in the same browser: over many steps, rounding
+    // differences between drivers (SwiftShader here, lavapipe in Node) grow chaotically (1e-6 after
+    // three steps, 1e-2 after ten at this tiny size), so Node cannot be the reference here.
     const spec = tinySpec('resume', 4);
     const { page, con } = await openPage();
+    const train = (s: TrainSpec) => page.evaluate((x) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(x, true), s as never);
+    const finished = () => page.waitForFunction(() => ['done', 'error'].includes(document.querySelector<HTMLElement>('#train-status')!.dataset.status!), { timeout: 300_000 });
     try {
-      await page.evaluate((s) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(s, true), spec as never);
+      await train(spec);
       await page.waitForFunction('(window.voxelgradPage.state().train?.checkpoints.length ?? 0) >= 1', { timeout: 300_000 });
       await page.reload();
       await page.waitForFunction('document.body.dataset.ready', { timeout: 120_000 });
@@ -236,25 +247,25 @@ describe('the page', () => {
       const listed = await page.$eval('#runs [data-run]', (e) => e.textContent!);
       const done = Number(/fold 1 (\d)\/4 epochs/.exec(listed)![1]);
       expect(done).toBeGreaterThanOrEqual(1);
+      expect(done).toBeLessThan(4);
       await page.click('#runs [data-run] [data-act="resume"]');
-      await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector<HTMLElement>('#train-status')!.dataset.status!), { timeout: 300_000 });
-      const t = (await trainState(page))!;
-      expect(t.error).toBeUndefined();
+      await finished();
+      const resumed = (await trainState(page))!;
+      expect(resumed.error).toBeUndefined();
       // The first step after the reload is the first step of the epoch after the checkpoint.
-      const first = t.steps[0]!;
-      expect(first.fold).toBe(0);
-      expect(first.x).toBeCloseTo(done + 1 / 3, 6);
-      const node = await nodeRun(spec);
-      let worst = 0;
-      for (const s of t.steps) {
-        const epoch = Math.floor(s.x - 1e-9) + 1;
-        const step = Math.round((s.x - (epoch - 1)) * 3);
-        worst = Math.max(worst, Math.abs(s.loss - node.losses.get(`${s.fold}/${epoch}/${step}`)!));
-      }
-      expect(worst).toBeLessThan(1e-3);
-      expect(t.foldAuc.map((a) => a.auc)).toEqual(node.auc.map((a) => expect.closeTo(a, 3)));
+      expect(resumed.steps[0]!.fold).toBe(0);
+      expect(resumed.steps[0]!.x).toBeCloseTo(done + 1 / 3, 6);
       await page.click('[data-tab="train"]');
       await screenshot(page, 'page-training.png');
+      await train({ ...spec, name: 'reference' });
+      await finished();
+      const reference = (await trainState(page))!;
+      const key = (s: { fold: number; x: number }) => `${s.fold}/${s.x.toFixed(6)}`;
+      const ref = new Map(reference.steps.map((s) => [key(s), s.loss]));
+      expect(reference.steps.length).toBe(2 * 4 * 3);
+      expect(resumed.steps.length).toBe(2 * 4 * 3 - 3 * done);
+      for (const s of resumed.steps) expect(s.loss, key(s)).toBe(ref.get(key(s)));
+      expect(resumed.foldAuc).toEqual(reference.foldAuc);
       expect(con.errors).toEqual([]);
     } finally {
       await page.close();
@@ -273,7 +284,7 @@ describe('the page', () => {
       await page.click('#banner-action');
       await page.waitForSelector('#banner[hidden]', { timeout: 60_000 });
       await page.click('[data-demo="synthetic-t2.nii.gz"]');
-      expect((await stagedProbability(page)).status).toMatch(/^staged synthetic-t2/);
+      expect((await stagedProbability(page, 'synthetic-t2.nii.gz')).status).toMatch(/^staged synthetic-t2/);
       expect(con.errors).toEqual([]);
     } finally {
       await page.close();
