@@ -9,12 +9,14 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { unzipSync } from 'fflate';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChromiumSession, type StaticServer, launchChromium, serveDir, watchConsole } from '../../scripts/browser.js';
 import { main } from '../../src/cli/main.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import type { CohortOptions } from '../../src/data/synth.js';
 import type { ExperimentConfig } from '../../src/train/experiment.js';
 import { PRESETS } from '../../src/train/presets.js';
 import { MemoryStore } from '../../src/train/run-store.js';
@@ -22,7 +24,6 @@ import { runExperiment } from '../../src/train/run.js';
 import { syntheticSamples } from '../../src/train/synth-samples.js';
 import { buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
-import type { TrainSpec } from '../../web/src/protocol.js';
 import { testGpu } from '../helpers/gpu.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -35,6 +36,13 @@ const demoModel = join(repo, 'web/public/models/demo-cpu.safetensors');
 let server: StaticServer;
 let chrome: ChromiumSession;
 const buildWarnings: string[] = [];
+
+/** What the page's automation API takes to train (web/src/protocol.ts TrainSpec). */
+interface TrainSpec {
+  name: string;
+  cohort: CohortOptions & { n2: number; n3: number };
+  config: ExperimentConfig;
+}
 
 /** A tiny run (seconds on SwiftShader) with the quick preset's recipe: 3 training steps per epoch. */
 function tinySpec(name: string, epochs: number): TrainSpec {
@@ -70,12 +78,12 @@ async function openPage(query = ''): Promise<{ page: Page; con: ReturnType<typeo
   return { page, con };
 }
 
-/** Waits until the page reports `name` staged (or an error) and returns the P(T3) it shows. */
+/** Waits until the page reports `name` staged (or an error naming it) and returns the P(T3) it shows. */
 async function stagedProbability(page: Page, name: string): Promise<{ prob: number; status: string }> {
   await page.waitForFunction(
     (n) => {
       const s = document.querySelector('#stage-status')!;
-      return s.textContent!.startsWith(`staged ${n}:`) || s.classList.contains('error');
+      return s.textContent!.startsWith(`staged ${n}:`) || (s.classList.contains('error') && s.textContent!.includes(n));
     },
     { timeout: 240_000 },
     name,
@@ -223,6 +231,18 @@ describe('the page', () => {
       await page.click('[data-tab="train"]');
       expect(await page.$eval('#train-result', (e) => (e as HTMLElement).hidden)).toBe(false);
       expect(await page.$eval('#train-table', (e) => e.textContent)).toMatch(/AUC/);
+      // The run as the page downloads it is a run folder the command line reads.
+      const zip = (await page.evaluate('window.voxelgradPage.runZip(window.voxelgradPage.state().train.runId).then((z) => Array.from(z))')) as number[];
+      const unzipped = join(work, 'unzipped');
+      for (const [path, data] of Object.entries(unzipSync(new Uint8Array(zip)))) {
+        mkdirSync(dirname(join(unzipped, path)), { recursive: true });
+        writeFileSync(join(unzipped, path), data);
+      }
+      const run = join(unzipped, readdirSync(unzipped)[0]!);
+      for (const f of ['config.json', 'folds.json', 'report.html', 'metrics.json', 'fold-0/model.safetensors', 'fold-1/result.json']) expect(readdirSync(dirname(join(run, f))), f).toContain(f.split('/').pop());
+      expect(await main(['eval', '--run', run])).toBe(0);
+      expect(await main(['predict', '--input', join(repo, 'web/public/volumes/synthetic-t2.nii.gz'), '--run', run, '--out', join(work, 'pred-run')])).toBe(0);
+      expect(JSON.parse(readFileSync(join(work, 'pred-run/prediction.json'), 'utf8')).models).toHaveLength(2);
       expect(con.errors).toEqual([]);
     } finally {
       await page.close();

@@ -325,8 +325,8 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('[data-demo]')) {
 type Presets = InitResult['presets'];
 let presets: Presets | null = null;
 const PRESET_TIME: Record<PresetChoice, string> = {
-  quick: 'a few minutes on a CPU (SwiftShader); seconds on a GPU',
-  cpu: 'about 15 minutes with lavapipe on 2 cores, longer on SwiftShader; a few minutes on a GPU',
+  quick: 'about 5 minutes on SwiftShader (a CPU), faster on a GPU',
+  cpu: 'about 15 minutes with Node and lavapipe on 2 cores, hours on SwiftShader: meant for a GPU',
 };
 
 interface TrainView {
@@ -349,8 +349,10 @@ interface TrainView {
   status: 'starting' | 'running' | 'pausing' | 'paused' | 'done' | 'error';
   error?: string;
   result?: TrainDone;
+  /** From the start of training (cohort ready) to the first step's loss: model set-up and one step. */
   firstStepMs: number | null;
   startedAt: number;
+  trainingAt?: number;
 }
 let tv: TrainView | null = null;
 const FOLD_COLORS = ['#2f6fdf', '#d2553a', '#3a9b6b', '#7a4fd6', '#c58b12', '#17879a', '#b0417f', '#5b6b82', '#8a9a2b', '#9a4a2b'];
@@ -429,7 +431,10 @@ function onTrainEvent(e: WorkerEvent): void {
   switch (e.type) {
     case 'train-phase':
       v.phase = e.phase === 'synthesising' ? `synthesising the cohort ${e.done ?? 0}/${e.total ?? '?'}` : e.phase === 'testing' ? `testing the hold-out fold (batch ${e.done}/${e.total})` : e.phase;
-      if (e.phase === 'training') v.status = 'running';
+      if (e.phase === 'training') {
+        v.status = 'running';
+        v.trainingAt ??= performance.now();
+      }
       break;
     case 'train-fold-start':
       v.done.set(e.fold, e.epochsDone);
@@ -437,7 +442,7 @@ function onTrainEvent(e: WorkerEvent): void {
     case 'train-step': {
       if (v.sessionStart === null) {
         v.sessionStart = performance.now();
-        v.firstStepMs = v.sessionStart - v.startedAt;
+        v.firstStepMs = v.sessionStart - (v.trainingAt ?? v.startedAt);
       }
       v.sessionSteps++;
       v.stepsPerEpoch = e.steps;
@@ -685,7 +690,11 @@ const api = {
     if (tv) tv.status = 'pausing';
   },
   runs: () => engine!.request<RunInfo[]>({ type: 'runs' }),
+  /** The run folder as the .zip the download button gives. */
+  runZip: (runId: string) => engine!.request<Uint8Array>({ type: 'run-zip', runId }),
   simulateDeviceLoss: () => engine!.request({ type: 'simulate-device-loss' }),
+  /** Resolves when the pipelines compiled ahead at load are ready. */
+  precompiled: () => engine!.request({ type: 'precompile-wait' }),
 };
 (window as unknown as { voxelgradPage: typeof api }).voxelgradPage = api;
 

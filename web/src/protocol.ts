@@ -80,7 +80,9 @@ export type Request =
   | { type: 'run-zip'; runId: string }
   | { type: 'run-report'; runId: string }
   | { type: 'reacquire' }
-  | { type: 'simulate-device-loss' };
+  | { type: 'simulate-device-loss' }
+  /** Resolves once the pipelines being compiled ahead are ready. */
+  | { type: 'precompile-wait' };
 
 export interface InitResult {
   adapter: AdapterReport;

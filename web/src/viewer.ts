@@ -61,9 +61,9 @@ export class SliceViewer {
     this.mod = await import('@niivue/niivue');
     const nv = new this.mod.Niivue({
       backColor: [0.05, 0.06, 0.08, 1],
-      crosshairColor: [0.3, 0.8, 1, 0.6],
-      crosshairWidth: 0.5,
-      isColorbar: true,
+      crosshairColor: [0.3, 0.8, 1, 0.35],
+      crosshairWidth: 0.15,
+      isColorbar: false,
       dragAndDropEnabled: false,
       logLevel: 'error',
       loadingText: '',
@@ -102,7 +102,11 @@ export class SliceViewer {
       { url: vol, name: 'volume.nii', colormap: 'gray', cal_min: r.window[0], cal_max: r.window[1] },
       { url: sal, name: 'saliency.nii', colormap: 'warm', opacity: overlay.visible ? overlay.opacity : 0, cal_min: r.saliencyRange[0], cal_max: r.saliencyRange[1] },
     ]);
-    nv.volumes[0]!.colorbarVisible = false;
+    // NiiVue picks its own robust range on load; set the ones the worker computed from the data.
+    const [back, sal2] = [nv.volumes[0]!, nv.volumes[1]!];
+    [back.cal_min, back.cal_max] = r.window;
+    [sal2.cal_min, sal2.cal_max] = r.saliencyRange;
+    nv.updateGLVolume();
     // The plane across the slice axis: axial when slices run along z, coronal along y, sagittal along x.
     this.plane = [2, 1, 0][r.sliceWorldAxis]!;
     nv.setSliceType(this.plane);

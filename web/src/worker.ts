@@ -376,6 +376,9 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       if (models.length) precompileInBackground(g, checkpointConfig(models[0]!), { stageDepths: DEMO_DEPTHS }, 'staging');
       return { result: { adapter: g.adapter } };
     }
+    case 'precompile-wait':
+      await compiling;
+      return { result: true };
     case 'simulate-device-loss': {
       // Automation/tests: destroy the device without telling the loss handler it was us.
       gpu?.device.destroy();
