@@ -1,5 +1,6 @@
 /** The demo's time check: which epochs fit the budget, given measured step and prediction times. */
 import { describe, expect, it } from 'vitest';
+import { validateExperimentConfig } from '../../src/train/experiment.js';
 import { PRESETS, fitEpochs } from '../../src/train/presets.js';
 
 describe('demo time budget', () => {
@@ -19,11 +20,14 @@ describe('demo time budget', () => {
     expect(slow.fittedS).toBeGreaterThan(900);
   });
 
-  it('the cpu preset is a valid run configuration', () => {
-    const c = PRESETS.cpu.config;
-    expect(c.sliceEpochs).toBeLessThan(c.epochs);
-    expect(c.folds).toBeGreaterThanOrEqual(2);
-    expect(PRESETS.cpu.cohort.n2 / (PRESETS.cpu.cohort.n2 + PRESETS.cpu.cohort.n3)).toBeCloseTo(0.3, 2);
+  it('the cpu and quick presets are valid run configurations', () => {
+    for (const name of ['cpu', 'quick'] as const) {
+      const c = PRESETS[name].config;
+      expect(() => validateExperimentConfig(c), name).not.toThrow();
+      expect(c.sliceEpochs, name).toBeLessThan(c.epochs);
+      expect(c.folds, name).toBeGreaterThanOrEqual(2);
+      expect(PRESETS[name].cohort.n2 / (PRESETS[name].cohort.n2 + PRESETS[name].cohort.n3), name).toBeCloseTo(0.3, 1);
+    }
   });
 });
 
@@ -35,6 +39,6 @@ describe('demo flags', () => {
     await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(UsageError);
     await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(/--epochs must be an integer >= 2/);
     await expect(demoCommand(['--folds', '1'], (s) => out.push(s))).rejects.toThrow(/--folds must be an integer >= 2/);
-    await expect(demoCommand(['--preset', 'gpu'], (s) => out.push(s))).rejects.toThrow(/--preset must be cpu or paper/);
+    await expect(demoCommand(['--preset', 'gpu'], (s) => out.push(s))).rejects.toThrow(/--preset must be quick or cpu or paper/);
   });
 });

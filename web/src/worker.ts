@@ -278,6 +278,16 @@ async function runFiles(id: string): Promise<Record<string, Uint8Array>> {
   return files;
 }
 
+async function storedReport(runId: string): Promise<TrainDone> {
+  const store = await OpfsStore.open(`${RUNS}/${runId}`);
+  const b = await store.read('metrics.json');
+  if (!b) throw new BadInputError(`run ${runId} has no report yet`);
+  const report = parseRunReport(dec.decode(b));
+  const info = await runInfo(runId);
+  const html = await store.read('report.html');
+  return { runId, stopped: false, report, reportHtml: html ? dec.decode(html) : null, table: info ? summaryTable(report, info.config) : null };
+}
+
 async function train(spec: TrainSpec, fresh: boolean): Promise<TrainDone> {
   if (training) throw Object.assign(new Error(`a run is already training (${training.runId}); pause it first`), { kind: 'busy' });
   const runId = runIdOf(spec);
@@ -288,6 +298,11 @@ async function train(spec: TrainSpec, fresh: boolean): Promise<TrainDone> {
   const body = async (): Promise<TrainDone> => {
     const t0 = performance.now();
     if (fresh) await OpfsStore.remove(`${RUNS}/${runId}`);
+    else {
+      // Already finished: its stored report, without synthesising the cohort again.
+      const info = await runInfo(runId);
+      if (info?.hasReport && info.folds.every((f) => f.done)) return storedReport(runId);
+    }
     const opfs = await OpfsStore.open(`${RUNS}/${runId}`);
     await opfs.write('page.json', enc.encode(JSON.stringify({ name: spec.name, cohort: spec.cohort, why: spec.why }, null, 1)));
     const cfg = spec.config;
@@ -431,15 +446,8 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       const zip = zipSync(await runFiles(req.runId), { level: 0 });
       return { result: zip, transfer: [zip.buffer] };
     }
-    case 'run-report': {
-      const b = await (await OpfsStore.open(`${RUNS}/${req.runId}`)).read('metrics.json');
-      if (!b) throw new BadInputError(`run ${req.runId} has no report yet`);
-      const report = parseRunReport(dec.decode(b));
-      const info = await runInfo(req.runId);
-      const html = await (await OpfsStore.open(`${RUNS}/${req.runId}`)).read('report.html');
-      const done: TrainDone = { runId: req.runId, stopped: false, report, reportHtml: html ? dec.decode(html) : null, table: info ? summaryTable(report, info.config) : null };
-      return { result: done };
-    }
+    case 'run-report':
+      return { result: await storedReport(req.runId) };
   }
 }
 
