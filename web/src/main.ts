@@ -83,6 +83,7 @@ function deviceInfo(init: InitResult): void {
     .filter((e): e is Extract<WorkerEvent, { type: 'precompiled' }> => e.type === 'precompiled')
     .map((e) => `<li>${esc(e.result.work)}: ${e.result.pipelines} pipelines (${e.result.compiled} compiled now) in ${fmtS((e.result.planMs + e.result.compileMs) / 1000)}</li>`)
     .join('');
+  $('device-info').classList.remove('muted');
   $('device-info').innerHTML = `<p><b>${esc(a.description)}</b>${a.isFallbackAdapter ? ' (a software adapter: expect CPU speed)' : ''}</p>
     <p class="muted">vendor ${esc(a.vendor || '–')}, architecture ${esc(a.architecture || '–')}; largest storage binding ${lim('maxStorageBufferBindingSize')}, largest buffer ${lim('maxBufferSize')}</p>
     <h3>Optional features</h3><ul>${feats}</ul>
