@@ -162,6 +162,12 @@ export interface DispatchArgs {
   workgroups: readonly [number, number?, number?];
 }
 
+/** A pipeline a dispatch needs: the kernel and its override constants. */
+export interface PipelineKey {
+  def: KernelDef;
+  overrides: Readonly<Record<string, number>>;
+}
+
 export class Kernel {
   readonly iface: ShaderInterface;
   readonly layout: GPUBindGroupLayout;
@@ -207,6 +213,38 @@ export class Kernel {
   }
 
   pipeline(overrides: Readonly<Record<string, number>> = {}): GPUComputePipeline {
+    const { key, descriptor } = this.describe(overrides);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.gpu.device.createComputePipeline(descriptor);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Creates the pipeline for `overrides` with `createComputePipelineAsync`, so the driver compiles it
+   * without blocking JavaScript; `pipeline()` then finds it ready. No-op when it exists already.
+   */
+  async precompile(overrides: Readonly<Record<string, number>> = {}): Promise<boolean> {
+    const { key, descriptor } = this.describe(overrides);
+    if (this.pipelines.has(key)) return false;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.gpu.device.createComputePipelineAsync(descriptor).then((p) => {
+        if (!this.pipelines.has(key)) this.pipelines.set(key, p);
+        this.pending.delete(key);
+        return p;
+      });
+      this.pending.set(key, pending);
+    }
+    await pending;
+    return true;
+  }
+
+  private pending = new Map<string, Promise<GPUComputePipeline>>();
+
+  private describe(overrides: Readonly<Record<string, number>>): { key: string; descriptor: GPUComputePipelineDescriptor } {
     for (const k of Object.keys(overrides)) {
       if (!this.iface.overrides.has(k)) {
         throw new Error(`kernel '${this.def.name}': shader has no override '${k}' (has: ${[...this.iface.overrides.keys()].join(', ') || 'none'})`);
@@ -216,8 +254,7 @@ export class Kernel {
       .sort()
       .map((k) => `${k}=${overrides[k]}`)
       .join(',');
-    let p = this.pipelines.get(key);
-    if (!p) {
+    if (!this.pipelines.has(key)) {
       // Check the workgroup size against this adapter's limits here, where the message can name the
       // kernel and the overrides (the driver's asynchronous validation error cannot).
       const ws = this.workgroupSize(overrides);
@@ -230,14 +267,15 @@ export class Kernel {
           `kernel '${this.def.name}'${key ? ` {${key}}` : ''}: workgroup size (${ws.join(', ')}) exceeds this adapter's limits (${maxes.join(', ')}; ${lim.maxComputeInvocationsPerWorkgroup} invocations)`,
         );
       }
-      p = this.gpu.device.createComputePipeline({
+    }
+    return {
+      key,
+      descriptor: {
         label: key ? `${this.def.name}{${key}}` : this.def.name,
         layout: this.pipelineLayout,
         compute: { module: this.getModule(), entryPoint: this.iface.entry, constants: { ...overrides } },
-      });
-      this.pipelines.set(key, p);
-    }
-    return p;
+      },
+    };
   }
 }
 
@@ -381,6 +419,10 @@ export class Gpu {
   /** Encodes one compute dispatch. Work is batched; `flush`/`sync`/`read` submit it. */
   dispatch(def: KernelDef, args: DispatchArgs): void {
     this.assertAlive();
+    if (this.planning) {
+      this.planning.push({ def, overrides: { ...args.overrides } });
+      return;
+    }
     const k = this.kernel(def);
     const [wx, wy = 1, wz = 1] = args.workgroups;
     if (wx === 0 || wy === 0 || wz === 0) return; // empty tensors: nothing to do
@@ -711,6 +753,43 @@ export class Gpu {
       out.push({ kernel: d.name, shader: d.shaderPath, messages, at: messages.map((m) => `${sourceLocation(d, m.lineNum)}:${m.linePos}`) });
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------- compiling ahead
+
+  private planning: PipelineKey[] | null = null;
+
+  /**
+   * Runs `fn` with every dispatch recorded instead of encoded and returns the distinct pipelines it
+   * asked for, in first-use order: nothing is compiled or run, so tensor contents (and anything read
+   * back) are meaningless — run it on a throw-away model with the shapes of the real work.
+   */
+  async planPipelines(fn: () => Promise<unknown> | unknown): Promise<PipelineKey[]> {
+    if (this.planning) throw new GpuError('usage', 'planPipelines calls cannot nest');
+    const seen: PipelineKey[] = [];
+    this.planning = seen;
+    try {
+      await fn();
+    } finally {
+      this.planning = null;
+    }
+    const keys = new Map<string, PipelineKey>();
+    for (const p of seen) {
+      const k = `${p.def.name}|${JSON.stringify(Object.entries(p.overrides).sort())}`;
+      if (!keys.has(k)) keys.set(k, p);
+    }
+    return [...keys.values()];
+  }
+
+  /**
+   * Compiles the pipelines of `keys` asynchronously (createComputePipelineAsync: the driver works off the
+   * JavaScript thread) so the first dispatches that need them do not wait for the compiler. Returns how
+   * many were compiled (pipelines that already existed are skipped).
+   */
+  async precompile(keys: readonly PipelineKey[]): Promise<number> {
+    const done = await Promise.all(keys.map((p) => this.kernel(p.def).precompile(p.overrides)));
+    await this.checkErrors();
+    return done.filter(Boolean).length;
   }
 
   destroy(): void {

@@ -6,6 +6,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { backward, leaf } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
+import { attentionPoolDepthRef } from '../kernels/depth-agg.ref.js';
 import type { StagingNet } from '../model/resnet.js';
 
 export interface VolumePrediction {
@@ -14,6 +15,12 @@ export interface VolumePrediction {
   sliceProbs: number[];
   /** [D, H, W] non-negative saliency, same grid as the input. */
   saliency: Float32Array;
+  /**
+   * Attention head only: the depth attention A[c, d] of eq. (4)–(5) as a [C, D] array (each channel's
+   * weights over the D slices sum to 1) — the features are their own attention logits, so A is the
+   * softmax over D of the slice features the head aggregates.
+   */
+  attention?: Float32Array;
 }
 
 /** `volume` is [D, H, W] already preprocessed to the model's in-plane size. */
@@ -25,16 +32,27 @@ export async function predictVolume(gpu: Gpu, model: StagingNet, volume: Float32
       const out = model.forward(x);
       const sliceProb = F.sigmoid(out.sliceLogits).retain();
       const volProb = out.volumeLogits ? F.sigmoid(out.volumeLogits).retain() : null;
+      const wantAttention = model.config.head === 'attention';
+      if (wantAttention) out.sliceEmbedding.retain(); // read after the backward pass
       const target = out.volumeLogits ?? F.sum(out.sliceLogits);
       backward(target);
       const grad = await x.grad!.read();
       const sliceProbs = Array.from(await sliceProb.read());
+      let attention: Float32Array | undefined;
+      if (wantAttention) {
+        // sliceEmbedding is [D, C] (row d); the head aggregates its transpose [1, C, D].
+        const emb = await out.sliceEmbedding.read();
+        const [D, C] = out.sliceEmbedding.shape as [number, number];
+        const f = new Float64Array(C * D);
+        for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) f[c * D + d] = emb[d * C + c]!;
+        attention = Float32Array.from(attentionPoolDepthRef(f, [1, C, D]).attn);
+      }
       const focus = focusSlices?.length ? focusSlices : sliceProbs.map((_, i) => i);
       const prob = volProb ? (await volProb.read())[0]! : focus.reduce((a, i) => a + sliceProbs[i]!, 0) / focus.length;
       x.release();
       const saliency = new Float32Array(grad.length);
       for (let i = 0; i < grad.length; i++) saliency[i] = Math.abs(grad[i]!);
-      return { prob, sliceProbs, saliency };
+      return { prob, sliceProbs, saliency, ...(attention ? { attention } : {}) };
     });
   } finally {
     model.zeroGrad();

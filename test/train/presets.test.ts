@@ -21,10 +21,11 @@ describe('demo time budget', () => {
   });
 
   it('every preset is a valid run configuration', () => {
-    for (const name of PRESET_NAMES) expect(parseExperimentConfig(JSON.parse(JSON.stringify(PRESETS[name].config)), name)).toEqual(PRESETS[name].config);
-    const c = PRESETS.cpu.config;
-    expect(c.sliceEpochs).toBeLessThan(c.epochs);
-    expect(c.folds).toBeGreaterThanOrEqual(2);
-    expect(PRESETS.cpu.cohort.n2 / (PRESETS.cpu.cohort.n2 + PRESETS.cpu.cohort.n3)).toBeCloseTo(0.3, 2);
+    for (const name of PRESET_NAMES) {
+      expect(parseExperimentConfig(JSON.parse(JSON.stringify(PRESETS[name].config)), name)).toEqual(PRESETS[name].config);
+      const c = PRESETS[name].config;
+      expect(c.sliceEpochs, name).toBeLessThan(c.epochs);
+      expect(PRESETS[name].cohort.n2 / (PRESETS[name].cohort.n2 + PRESETS[name].cohort.n3), name).toBeCloseTo(0.3, 1);
+    }
   });
 });
