@@ -6,7 +6,6 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { backward, leaf } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
-import { attentionPoolDepthRef } from '../kernels/depth-agg.ref.js';
 import type { StagingNet } from '../model/resnet.js';
 
 export interface VolumePrediction {
@@ -43,9 +42,7 @@ export async function predictVolume(gpu: Gpu, model: StagingNet, volume: Float32
         // sliceEmbedding is [D, C] (row d); the head aggregates its transpose [1, C, D].
         const emb = await out.sliceEmbedding.read();
         const [D, C] = out.sliceEmbedding.shape as [number, number];
-        const f = new Float64Array(C * D);
-        for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) f[c * D + d] = emb[d * C + c]!;
-        attention = Float32Array.from(attentionPoolDepthRef(f, [1, C, D]).attn);
+        attention = depthSoftmax(emb, D, C);
       }
       const focus = focusSlices?.length ? focusSlices : sliceProbs.map((_, i) => i);
       const prob = volProb ? (await volProb.read())[0]! : focus.reduce((a, i) => a + sliceProbs[i]!, 0) / focus.length;
@@ -58,4 +55,20 @@ export async function predictVolume(gpu: Gpu, model: StagingNet, volume: Float32
     model.zeroGrad();
     model.train();
   }
+}
+
+/**
+ * The attention head's weights A[c, d] = softmax over d of f[d, c] (eq. 4–5: the features are their own
+ * logits), from the [D, C] slice features, as a [C, D] array; max-subtracted for stability.
+ */
+function depthSoftmax(f: Float32Array, D: number, C: number): Float32Array {
+  const a = new Float32Array(C * D);
+  for (let c = 0; c < C; c++) {
+    let m = -Infinity;
+    for (let d = 0; d < D; d++) m = Math.max(m, f[d * C + c]!);
+    let s = 0;
+    for (let d = 0; d < D; d++) s += Math.exp(f[d * C + c]! - m);
+    for (let d = 0; d < D; d++) a[c * D + d] = Math.exp(f[d * C + c]! - m) / s;
+  }
+  return a;
 }
