@@ -14,7 +14,9 @@ import { type SoakResult, soak } from './soak.js';
 export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
   const warmup = opts.quick ? 200 : 300;
   // Two runs: RSS as a user sees it (garbage included), then what stays allocated (quiet, after a full GC).
-  const plain = await soak(gpu, { warmup, steps: 1000 });
+  // Every step sampled: the runtime's GC hint comes every ~24 steps, and sampling every k steps would alias
+  // with it (a drifting phase between the two reads as a slope).
+  const plain = await soak(gpu, { warmup, steps: 1000, sampleEvery: 1 });
   const quiet = await soak(gpu, { warmup: 50, steps: 1000, quiescent: true });
   const row = (label: string, r: SoakResult) => [label, r.warmup, r.steps, r.stepMs, `${r.rssMiB[0].toFixed(1)}→${r.rssMiB[1].toFixed(1)}`, r.rssGrowthMiB, r.heapGrowthMiB, r.collections, r.buffersCreated];
   console.log(

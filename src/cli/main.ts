@@ -9,6 +9,7 @@ import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { inspectCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -25,6 +26,7 @@ const commands: Record<string, Command> = {
   predict: { summary: 'T3 probability, per-slice scores and saliency (NIfTI + PNG) for one volume', run: predictCommand },
   ablate: { summary: 'rerun the paper’s Table 2, 3 or 4 comparison on a cohort', run: ablateCommand },
   bench: { summary: 'kernel and network benchmarks', run: benchCommand },
+  inspect: { summary: 'what a NIfTI volume or a checkpoint holds, read as training reads it (exit 4 if refused)', run: inspectCommand },
   info: { summary: 'print the WebGPU adapter, its features and limits (or a model’s parameter count)', run: infoCommand },
 };
 

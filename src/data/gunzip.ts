@@ -2,9 +2,11 @@ import { Gunzip } from 'fflate';
 import { InputError } from '../util/errors.js';
 
 /**
- * Compressed bytes fed per push while the header is read: deflate expands at most ~1032×, so the output
- * made before the header's sizes are checked stays under ~1 MiB however the stream was crafted.
+ * Compressed bytes fed per push while the header is read: 64 at first, doubling up to 1024. Deflate
+ * expands at most ~1032×, so the output made before the header's sizes are checked stays under ~2 MiB
+ * however the stream was crafted — and a header (a few hundred compressed bytes) costs one or two pushes.
  */
+const HEADER_CHUNK_FIRST = 64;
 const HEADER_CHUNK = 1024;
 /** Compressed bytes per push once the output size is known and reserved. */
 const BODY_CHUNK = 64 * 1024;
@@ -70,10 +72,14 @@ export class GunzipReader {
     return this.total;
   }
 
-  /** Inflates in small slices until at least `n` bytes exist or the input ends; returns them all. */
-  readHeader(n: number): Uint8Array {
+  /**
+   * Inflates in small slices until at least `n` bytes exist or the input ends; returns them all. A stream
+   * that breaks off is an error here only when not even `min` bytes came out (a whole small file can be
+   * shorter than `n`, and junk may follow it: `readExactly` judges that once the needed size is known).
+   */
+  readHeader(n: number, min = n): Uint8Array {
     if (this.out) throw new Error('GunzipReader: readHeader after readExactly');
-    this.pump(n, HEADER_CHUNK);
+    this.pump(n, HEADER_CHUNK, min);
     if (this.chunks.length > 1) {
       const all = new Uint8Array(this.total);
       let off = 0;
@@ -93,7 +99,7 @@ export class GunzipReader {
    */
   readExactly(n: number): Uint8Array {
     if (!this.out) {
-      const have = this.chunks.length ? this.readHeader(0) : new Uint8Array(0);
+      const have = this.chunks.length ? this.readHeader(0, 0) : new Uint8Array(0);
       this.out = new Uint8Array(Math.max(n, 0));
       const keep = Math.min(have.length, this.out.length);
       this.out.set(have.subarray(0, keep));
@@ -101,13 +107,15 @@ export class GunzipReader {
       this.total = keep;
       this.chunks = [];
     }
-    this.pump(this.out.length, BODY_CHUNK);
+    this.pump(this.out.length, BODY_CHUNK, this.out.length);
     return this.out.subarray(0, this.total);
   }
 
-  private pump(n: number, slice: number): void {
+  private pump(n: number, maxSlice: number, min: number): void {
+    let slice = Math.min(maxSlice, HEADER_CHUNK_FIRST);
     while (this.total < n && this.dropped === 0 && !this.ended && this.failure === null) {
       const end = Math.min(this.input.length, this.pos + slice);
+      slice = Math.min(maxSlice, slice * 2);
       const final = end >= this.input.length;
       try {
         this.gz.push(this.input.subarray(this.pos, end), final);
@@ -118,7 +126,7 @@ export class GunzipReader {
       if (final) this.ended = true;
     }
     if (this.failure !== null) {
-      if (this.total >= n) {
+      if (this.total >= min) {
         // Output already complete (e.g. junk after the last member): keep it, but say so.
         this.lateWarning = `data after the gzip stream could not be inflated (${this.failure}); ignored`;
       } else {

@@ -526,7 +526,7 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   const gz = isGzip(bytesIn);
   const reader = gz ? new GunzipReader(bytesIn, name) : null;
 
-  let b = reader ? reader.readHeader(544) : bytesIn;
+  let b = reader ? reader.readHeader(544, 348) : bytesIn;
   const h = parseStructure(b, name, { volume: volumeMode, maxBytes, maxVoxels });
   const voxels = h.shape[0] * h.shape[1] * h.shape[2];
   const need = h.voxOffset + voxels * h.dt.bytes;

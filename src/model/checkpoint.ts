@@ -60,23 +60,15 @@ export function nonFinite(values: Float32Array): { count: number; first: number;
   return count ? { count, first, value: values[first]! } : null;
 }
 
-/** A whole number of epochs written by saveCheckpoint (`String(n)`): digits only, a safe integer. */
-function parseEpoch(text: string, source: string): number {
-  const n = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) {
-    throw new InputError('invalid-field', `${source}: metadata 'epoch' is ${JSON.stringify(text.slice(0, 40))}, not a whole number of epochs; the checkpoint is damaged or was not written by voxelgrad`, source);
-  }
-  return n;
-}
-
 /**
- * Loads `bytes` into a materialized model. Every mismatch (missing, unexpected, wrong shape or dtype), every
- * non-finite weight, statistic or momentum value (a NaN weight makes every output NaN, which the GPU would
- * then turn into a confident-looking probability) and every malformed metadata field is collected and
- * reported together, naming the tensors, as an InputError; on any problem nothing is written.
+ * Names, dtypes and shapes of a checkpoint's tensors against a model (no device needed: a model's structure
+ * exists before it is materialised). `problems` lists every mismatch; `momentum` holds the optimizer
+ * buffers that matched.
  */
-export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, source = 'checkpoint'): LoadedCheckpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function matchModel(
+  tensors: ReadonlyMap<string, SafeTensor>,
+  model: Module,
+): { problems: string[]; expected: Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>; momentum: MomentumBuffers } {
   const problems: string[] = [];
   const expected = new Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>();
   for (const [n, p] of model.namedParameters()) expected.set(n, { shape: p.shape, dtype: 'F32' });
@@ -100,6 +92,27 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
       else momentum.set(pn, bytesToF32(t.data));
     } else if (!expected.has(n)) problems.push(`unexpected '${n}'`);
   }
+  return { problems, expected, momentum };
+}
+
+/** A whole number of epochs written by saveCheckpoint (`String(n)`): digits only, a safe integer. */
+function parseEpoch(text: string, source: string): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InputError('invalid-field', `${source}: metadata 'epoch' is ${JSON.stringify(text.slice(0, 40))}, not a whole number of epochs; the checkpoint is damaged or was not written by voxelgrad`, source);
+  }
+  return n;
+}
+
+/**
+ * Loads `bytes` into a materialized model. Every mismatch (missing, unexpected, wrong shape or dtype), every
+ * non-finite weight, statistic or momentum value (a NaN weight makes every output NaN, which the GPU would
+ * then turn into a confident-looking probability) and every malformed metadata field is collected and
+ * reported together, naming the tensors, as an InputError; on any problem nothing is written.
+ */
+export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, source = 'checkpoint'): LoadedCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  const { problems, expected, momentum } = matchModel(tensors, model);
   if (problems.length) {
     const shown = problems.slice(0, 12).join('; ');
     throw new InputError('unsuitable', `${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`, source);
