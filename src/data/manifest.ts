@@ -129,8 +129,10 @@ export function resolveManifestPath(baseDir: string | undefined, p: string): str
   return baseDir.endsWith('/') || baseDir.endsWith('\\') ? baseDir + p : baseDir + sep + p;
 }
 
+/** A 0-based index: digits only, and a number that stays exact (1e20 would round). */
 function parseIndex(s: string): number | null {
-  return /^\d+$/.test(s) ? Number(s) : null;
+  const n = /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** Parses `1;2;3` into slice indices; null when malformed. */
@@ -152,7 +154,7 @@ export function parseRoi(text: string): Roi {
   if (parts.length !== 3) throw new Error(`ROI '${text}' must have three ';'-separated ranges d0:d1;h0:h1;w0:w1`);
   const ranges = parts.map((p, k): RoiRange => {
     if (p === '*') return null;
-    const m = /^(\d+)\s*:\s*(\d+)$/.exec(p);
+    const m = /^(\d{1,15})\s*:\s*(\d{1,15})$/.exec(p);
     if (!m) throw new Error(`ROI range '${p}' (axis ${'DHW'[k]}) must be start:end with 0-based integers, or *`);
     const a = Number(m[1]);
     const b = Number(m[2]);
