@@ -18,10 +18,10 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
   // with it (a drifting phase between the two reads as a slope).
   const plain = await soak(gpu, { warmup, steps: 1000, sampleEvery: 1 });
   const quiet = await soak(gpu, { warmup: 50, steps: 1000, quiescent: true });
-  const row = (label: string, r: SoakResult) => [label, r.warmup, r.steps, r.stepMs, `${r.rssMiB[0].toFixed(1)}→${r.rssMiB[1].toFixed(1)}`, r.rssGrowthMiB, r.heapGrowthMiB, r.collections, r.buffersCreated];
+  const row = (label: string, r: SoakResult) => [label, r.warmup, r.steps, r.stepMs, `${r.rssMiB[0].toFixed(1)}→${r.rssMiB[1].toFixed(1)}`, r.rssGrowthMiB, r.heapGrowthMiB, r.collections, r.buffersCreated, r.pipelinesCreated];
   console.log(
     table(
-      ['tiny f-rMC5 + bilinear, GPU augmentation', 'warm-up', 'steps', 'step ms', 'RSS first→last MiB', 'RSS growth MiB', 'heap growth MiB', 'GC hints', 'buffers created'],
+      ['tiny f-rMC5 + bilinear, GPU augmentation', 'warm-up', 'steps', 'step ms', 'RSS first→last MiB', 'RSS growth MiB', 'heap growth MiB', 'GC hints', 'buffers created', 'pipelines created'],
       [row('RSS sampled as it is', plain), row('RSS after sync + full GC', quiet)],
     ),
   );

@@ -31,6 +31,8 @@ export interface SoakResult {
   collections: number;
   /** Device buffers created during the measured steps. */
   buffersCreated: number;
+  /** Compute pipelines compiled during the measured steps (a new override combination of a kernel). */
+  pipelinesCreated: number;
   /** Median wall time of one step, ms. */
   stepMs: number;
 }
@@ -79,6 +81,13 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
     created++;
     return createBuffer.call(this, d);
   };
+  const createPipeline = device.createComputePipeline;
+  let pipelines = 0;
+  let pipelinesAtStart = 0;
+  device.createComputePipeline = function (this: GPUDevice, d: GPUComputePipelineDescriptor) {
+    pipelines++;
+    return createPipeline.call(this, d);
+  };
   let step = 0;
   let collections = 0;
   const hint = gpu.options.collectGarbage;
@@ -97,7 +106,10 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
     const total = opts.warmup + opts.steps;
     for (let i = 0; i < total; i++) {
       step = i;
-      if (i === opts.warmup) createdAtStart = created;
+      if (i === opts.warmup) {
+        createdAtStart = created;
+        pipelinesAtStart = pipelines;
+      }
       const t0 = performance.now();
       const loss = await trainStep({
         model,
@@ -125,6 +137,7 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
   } finally {
     gpu.options.collectGarbage = hint;
     device.createBuffer = createBuffer;
+    device.createComputePipeline = createPipeline;
     optimizer.release();
     model.release();
   }
@@ -137,6 +150,7 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
     rssMiB: [rss[0]!, rss[rss.length - 1]!],
     collections,
     buffersCreated: created - createdAtStart,
+    pipelinesCreated: pipelines - pipelinesAtStart,
     stepMs: measured[measured.length >> 1]!,
   };
 }

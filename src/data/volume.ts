@@ -95,8 +95,8 @@ export function cloneVolume(v: Volume): Volume {
   return out;
 }
 
-/** Smallest size along each axis of a volume the networks take: two slices, 8×8 pixels. */
-export const MIN_VOLUME_DIMS: readonly [number, number, number] = [2, 8, 8];
+/** Smallest size along each axis of a volume: two slices of at least 2×2 pixels (less is a 2-D image or a line). */
+export const MIN_VOLUME_DIMS: readonly [number, number, number] = [2, 2, 2];
 
 /**
  * Refuses what is not a 3-D volume where one is needed (training, prediction): a 2-D image, a single

@@ -12,15 +12,19 @@ import { testGpu } from '../helpers/gpu.js';
 describe('host memory over a training', async () => {
   const gpu = await testGpu();
 
-  it('240 steps of a tiny f-rMC5 + bilinear with GPU augmentation: no device buffer created per step, the GC hint runs, RSS (quiet, after a full GC) flat within 8 MB', async () => {
+  // The RSS bound is a backstop against gross leaks (150 KB per step would fail it): RSS moves by tens of
+  // MB with what else ran in this worker and how busy the host is. The leaks fixed in issue 16 are pinned
+  // by the exact checks (device buffers and pipelines created per step, the GC hint) and the bench.
+  it('240 steps of a tiny f-rMC5 + bilinear with GPU augmentation: no device buffer or pipeline created per step, the GC hint runs, RSS (quiet, after a full GC) flat within 36 MB', async () => {
     expect(gpu.options.collectGarbage, 'acquireNodeGpu passes V8 garbage collection to the runtime').toBeTypeOf('function');
     const r = await soak(gpu, { warmup: 60, steps: 240, sampleEvery: 20, quiescent: true });
     console.log(
       `soak: ${r.steps} steps after ${r.warmup}, ${r.stepMs.toFixed(1)} ms/step, RSS ${r.rssMiB[0].toFixed(1)} → ${r.rssMiB[1].toFixed(1)} MiB ` +
-        `(Theil–Sen slope ${r.rssGrowthMiB.toFixed(1)} MiB over the steps; heap ${r.heapGrowthMiB.toFixed(1)} MiB), ${r.collections} GC hints, ${r.buffersCreated} buffers created`,
+        `(Theil–Sen slope ${r.rssGrowthMiB.toFixed(1)} MiB over the steps; heap ${r.heapGrowthMiB.toFixed(1)} MiB), ${r.collections} GC hints, ${r.buffersCreated} buffers and ${r.pipelinesCreated} pipelines created`,
     );
     expect(r.buffersCreated).toBe(0);
+    expect(r.pipelinesCreated).toBe(0);
     expect(r.collections).toBeGreaterThanOrEqual(3);
-    expect(r.rssGrowthMiB).toBeLessThan(8);
+    expect(r.rssGrowthMiB).toBeLessThan(36);
   });
 });
