@@ -3,8 +3,9 @@
  *
  * Reading order, so that nothing unvalidated reaches nifti-reader-js (whose 0.8.0 has known traps: see
  * test/fixtures/nifti/SOURCES.md):
- *   1. gzip is inflated incrementally (GunzipReader) only as far as needed — first the header, then,
- *      after the declared size has been checked against `maxBytes`, the first volume. All members of a
+ *   1. gzip is inflated incrementally (GunzipReader) only as far as needed — first the header (in small
+ *      slices), then, after the declared size has been checked against `maxVoxels`, `maxBytes` and the
+ *      memory budget, the first volume, into one buffer of exactly that size. All members of a
  *      multi-member gzip are followed. `readHeaderAsync` is never used (it hangs on gzip input).
  *   2. The structural fields are decoded here, in the header's byte order: sizeof_hdr, magic, dim[],
  *      datatype, bitpix, vox_offset, the extension chain and srow_*. NIfTI-2's 64-bit fields are read
@@ -27,7 +28,8 @@
  *     resolution, e.g. a 32 x 32 synthetic volume whose 3.5 mm pixels exceed its 3.1 mm slices.)
  * Intensities: scl_slope of 0, NaN or ±Inf means identity (scl_inter ignored too); a non-finite
  * scl_inter with a valid slope is taken as 0. Voxels that are NaN/±Inf after scaling become 0 and are
- * counted in `warnings`.
+ * counted in `warnings`. Every repair is a structured warning (volume.ts DataWarning); every refusal an
+ * InputError (exit code 4) whose message starts with the file name.
  */
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
 import { gzipSync } from 'fflate';

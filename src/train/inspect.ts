@@ -219,7 +219,7 @@ function inspectCheckpoint(bytes: Uint8Array, name: string): CheckpointReport {
 
 /** The report as text lines for a terminal. */
 export function formatInspectReport(r: InspectReport): string[] {
-  const fmt = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(3) : x.toFixed(3));
+  const fmt = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(3) : String(Number(x.toFixed(3))));
   if (r.kind === 'nifti') {
     const lines = [
       `${r.file}: NIfTI-${r.version} volume${r.gzip ? ' (gzip)' : ''}, ${r.byteOrder}, ${r.fileBytes} bytes`,
