@@ -27,11 +27,11 @@ export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './model/s
 
 // Data: NIfTI on bytes, manifests, preprocessing, the synthetic cohort
 export { readNifti, writeNifti, type NiftiReadOptions, type NiftiVolume, type NiftiWriteOptions } from './data/nifti.js';
-export { type Volume, diagonalAffine } from './data/volume.js';
+export { type DataWarning, type Volume, diagonalAffine, formatWarning } from './data/volume.js';
 export { parseManifest, formatManifest, type ManifestEntry, type ManifestRow } from './data/manifest.js';
 export { preprocessVolume, normalizeIntensity, resizeInPlane, type PreprocessOptions } from './data/preprocess.js';
 export { generateCohort, generateCohortSubject, planCohort, type CohortOptions, type CohortSubject } from './data/synth.js';
-export { BadInputError } from './data/errors.js';
+export { InputError, type InputErrorCode } from './util/errors.js';
 
 // Training, evaluation and inference
 export { buildModel, makeOptimizer, trainStep, trainFold, predict, DEFAULT_LOSS, NonFiniteLossError, type EpochStats, type LossConfig, type Prediction, type TrainConfig } from './train/trainer.js';

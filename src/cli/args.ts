@@ -4,18 +4,12 @@
  * (`--x=true|false` also reads as expected; `--x=0` is refused rather than guessed).
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { type NumberRange, describeRange } from '../train/config.js';
 
-export interface FlagSpec {
+export interface FlagSpec extends NumberRange {
   type: 'boolean' | 'string' | 'number';
   help: string;
   default?: string | number | boolean;
-  /** Numbers: whole numbers only. */
-  integer?: boolean;
-  /** Numbers: inclusive bounds. */
-  min?: number;
-  max?: number;
-  /** Numbers: exclusive upper bound (e.g. momentum < 1). */
-  below?: number;
   /** Strings: the allowed values. */
   choices?: readonly string[];
 }
@@ -31,17 +25,6 @@ export type FlagValue = string | number | boolean | undefined;
 /** `given`: the flags the user typed (the rest hold their defaults), e.g. for presets that explicit flags override. */
 export type Parsed = { flags: Record<string, FlagValue>; given: ReadonlySet<string> };
 
-function describeRange(s: FlagSpec): string {
-  const parts: string[] = [];
-  if (s.integer) parts.push('a whole number');
-  else parts.push('a number');
-  if (s.min !== undefined && (s.max !== undefined || s.below !== undefined)) parts.push(`from ${s.min} to ${s.max ?? `below ${s.below}`}`);
-  else if (s.min !== undefined) parts.push(`>= ${s.min}`);
-  else if (s.max !== undefined) parts.push(`<= ${s.max}`);
-  else if (s.below !== undefined) parts.push(`below ${s.below}`);
-  return parts.join(' ');
-}
-
 /** Checks one value against its spec; `raw` is what the user typed (for the message). */
 export function checkFlag(name: string, s: FlagSpec, raw: string): string | number {
   if (s.type === 'number') {
@@ -51,6 +34,7 @@ export function checkFlag(name: string, s: FlagSpec, raw: string): string | numb
       (s.integer && !Number.isInteger(v)) ||
       (s.min !== undefined && v < s.min) ||
       (s.max !== undefined && v > s.max) ||
+      (s.above !== undefined && v <= s.above) ||
       (s.below !== undefined && v >= s.below);
     if (bad) throw new UsageError(`--${name} must be ${describeRange(s)}, got '${raw}'`);
     return v;
@@ -95,7 +79,7 @@ export function formatHelp(command: string, summary: string, spec: Record<string
   const rows = Object.entries(spec).map(([k, s]) => {
     const left = `  --${k}${s.type === 'boolean' ? '' : ` <${s.choices ? s.choices.join('|') : s.type}>`}`;
     const def = s.default !== undefined && s.default !== false ? ` (default: ${s.default})` : '';
-    const range = s.type === 'number' && (s.min !== undefined || s.max !== undefined || s.below !== undefined) ? ` [${describeRange(s)}]` : '';
+    const range = s.type === 'number' && (s.min !== undefined || s.max !== undefined || s.above !== undefined || s.below !== undefined) ? ` [${describeRange(s)}]` : '';
     return `${left.padEnd(28)} ${s.help}${range}${def}`;
   });
   return [`voxelgrad ${command}${usage ? ` ${usage}` : ''}`, '', summary, '', 'Options (switches: --x / --no-x):', ...rows].join('\n');

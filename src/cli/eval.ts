@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadInputError } from '../data/errors.js';
+import { InputError } from '../util/errors.js';
 import { parseExperimentConfig } from '../train/config.js';
 import { DirStore } from '../train/dir-store.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
@@ -31,7 +31,7 @@ export function readRunConfig(dir: string): ExperimentConfig {
   try {
     json = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new BadInputError(`${p} is not valid JSON (${(e as Error).message})`);
+    throw new InputError('corrupt', `${p} is not valid JSON (${(e as Error).message})`);
   }
   return parseExperimentConfig(json, p);
 }

@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { inspectCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   predict: { summary: 'T3 probability, per-slice scores and saliency (NIfTI + PNG) for one volume', run: predictCommand },
   ablate: { summary: 'rerun the paper’s Table 2, 3 or 4 comparison on a cohort', run: ablateCommand },
   bench: { summary: 'kernel and network benchmarks', run: benchCommand },
+  inspect: { summary: 'what a NIfTI volume or a checkpoint holds, read as training reads it (exit 4 if refused)', run: inspectCommand },
   info: { summary: 'print the WebGPU adapter, its features and limits (or a model’s parameter count)', run: infoCommand },
 };
 
@@ -58,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * The one place errors become exit codes: usage errors (UsageError, ConfigError) 2, no adapter 3,
- * errors that carry their own `exitCode` (BadInputError 4, RunIncompleteError 1), file-system errors 1
+ * errors that carry their own `exitCode` (InputError 4, RunIncompleteError 1), file-system errors 1
  * with what failed; anything else is a bug in voxelgrad and says so instead of leaking a raw TypeError.
  */
 export function describeError(e: unknown): { code: number; message: string } {

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadInputError } from '../data/errors.js';
+import { InputError } from '../util/errors.js';
 import { readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { saliencyOverlayRgba } from '../train/report.js';
@@ -55,7 +55,7 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
   try {
     vol = readVolumeFile(String(flags.input));
   } catch (e) {
-    throw new BadInputError((e as Error).message);
+    throw new InputError('unsuitable', (e as Error).message);
   }
   const focus = flags.slices ? String(flags.slices).split(';').map(Number) : undefined;
   if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= vol.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${vol.dims[0]}`);

@@ -9,6 +9,8 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { GpuError } from './errors.js';
 import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.js';
 
@@ -50,6 +52,27 @@ function loadDawn(): DawnModule {
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
   return dawn;
+}
+
+let fullGc: (() => void) | null | undefined;
+
+/**
+ * V8's full garbage collection, for `GpuOptions.collectGarbage`: `globalThis.gc` when Node runs with
+ * --expose-gc, else the same function taken from a fresh context after turning the flag on (the flag only
+ * affects contexts created after it is set). Null if neither works.
+ */
+export function nodeGarbageCollector(): (() => void) | null {
+  if (fullGc !== undefined) return fullGc;
+  const g = (globalThis as { gc?: unknown }).gc;
+  if (typeof g === 'function') return (fullGc = g as () => void);
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn = runInNewContext('gc') as unknown;
+    fullGc = typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    fullGc = null;
+  }
+  return fullGc;
 }
 
 function setIcd(path: string): void {
@@ -105,6 +128,8 @@ export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<Gpu> {
   };
   const extra = opts.dawnOptions ?? [];
   const tried: string[] = [];
+  const gc = nodeGarbageCollector();
+  if (gc && !opts.collectGarbage) opts = { ...opts, collectGarbage: gc };
   const explicitIcd = process.env.VOXELGRAD_VK_ICD;
   const choice = (opts.adapter ?? process.env.VOXELGRAD_ADAPTER ?? 'auto') as string;
 

@@ -5,7 +5,7 @@
  */
 import { GpuError } from './errors.js';
 import { BufferUsage, MapMode } from './flags.js';
-import { BufferPool, type MemoryStats } from './pool.js';
+import { BufferPool, type MemoryStats, sizeClass } from './pool.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import {
   type BindingInfo,
@@ -89,7 +89,18 @@ export interface GpuOptions {
    * `VOXELGRAD_LIMITS` (e.g. `core,maxStorageBufferBindingSize=16777216`).
    */
   lowerLimits?: Readonly<Partial<Record<LimitName, number>>>;
+  /**
+   * A full garbage collection of the host's JS heap, called after every `GC_AFTER_OBJECTS` bind groups and
+   * command encoders (acquire.node.ts passes V8's). Dawn for Node keeps each such object's host memory
+   * (several KB) until its small JS wrapper is collected, and V8, not told about that memory, collects
+   * old wrappers rarely: a training step makes hundreds of bind groups, so RSS grew by tens of KB per step
+   * for as long as the heap stayed small. A page needs none (the browser accounts for its GPU objects).
+   */
+  collectGarbage?: () => void;
 }
+
+/** Native objects made between two `collectGarbage` calls (~700 per step of a tiny network's training). */
+export const GC_AFTER_OBJECTS = 16384;
 
 export type LimitName = (typeof WANTED_LIMITS)[number];
 
@@ -301,15 +312,12 @@ function readOverrideDefaults(source: string, iface: ShaderInterface): Record<st
   return out;
 }
 
-/** Cache key for uniform contents: kernels are dispatched again and again with the same parameters. */
-function bytesKey(buf: ArrayBuffer): string {
-  const u = new Uint32Array(buf);
-  let s = '';
-  for (let i = 0; i < u.length; i++) s += u[i]!.toString(36) + ',';
-  return s;
-}
-
 type Scope = Set<GpuTensor>;
+
+/** Host bytes of uniforms one submit can carry (64 dispatches × a few 256-byte-aligned structs fit). */
+const UNIFORM_ARENA_BYTES = 64 * 1024;
+/** Readback buffers up to this size are kept for reuse. */
+const STAGING_KEEP_MAX = 16 * 1024 * 1024;
 
 export class Gpu {
   readonly pool: BufferPool;
@@ -317,7 +325,22 @@ export class Gpu {
   readonly features: ReadonlySet<string>;
   readonly limits: Readonly<Record<string, number>>;
   private kernels = new Map<KernelDef, Kernel>();
-  private uniformCache = new Map<string, GPUBuffer>();
+  /**
+   * Uniform arena: every uniform of the dispatches encoded since the last submit is packed into one host
+   * array (at the device's offset alignment) and written into one device buffer right before the submit,
+   * which the queue orders after the work already submitted. A device buffer per distinct uniform (the
+   * earlier LRU cache) kept up to 4096 buffers alive, and randomly parametrised kernels (augmentation)
+   * replaced several per step: Dawn holds ~8 KB of host memory per buffer until a full garbage collection
+   * of its wrapper, which a small JS heap rarely triggers — RSS grew ~80 KB per training step.
+   */
+  private uniformArena: GPUBuffer | null = null;
+  private uniformHost = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private uniformUsed = 0;
+  private readonly uniformAlign: number;
+  /** Readback buffers by size class, reused (creating one per read has the same host-memory cost). */
+  private stagingFree = new Map<number, GPUBuffer[]>();
+  /** Bind groups and command encoders made since the last `collectGarbage` hint. */
+  private nativeObjects = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pendingDispatches = 0;
@@ -335,6 +358,7 @@ export class Gpu {
     readonly options: GpuOptions = {},
   ) {
     this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity));
+    this.uniformAlign = Math.max(16, (device.limits as unknown as Record<string, number>).minUniformBufferOffsetAlignment ?? 256);
     this.features = new Set(device.features as unknown as Iterable<string>);
     const lim: Record<string, number> = {};
     for (const k of WANTED_LIMITS) {
@@ -431,13 +455,23 @@ export class Gpu {
       throw new GpuError('over-limit', `kernel '${def.name}': dispatch [${wx}, ${wy}, ${wz}] exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     }
     const pipeline = k.pipeline(args.overrides);
+    // All of this dispatch's uniforms go into the same submit's arena: make room first.
+    let uniformBytes = 0;
+    for (const b of k.iface.bindings.values()) if (b.kind === 'uniform') uniformBytes += this.alignUniform(b.uniform!.size);
+    if (this.uniformUsed + uniformBytes > this.uniformHost.byteLength) this.flush();
     const entries: GPUBindGroupEntry[] = [];
-    for (const b of k.iface.bindings.values()) entries.push({ binding: b.binding, resource: this.resource(def, b, args) });
+    for (const b of k.iface.bindings.values()) {
+      if (b.kind === 'uniform') {
+        const { offset, size } = this.packUniform(def, b, args);
+        entries.push({ binding: b.binding, resource: { buffer: this.arena(), offset, size } });
+      } else entries.push({ binding: b.binding, resource: this.resource(def, b, args) });
+    }
     for (const name of Object.keys(args.bind)) {
       const b = k.iface.bindings.get(name);
       if (!b || b.kind === 'uniform') throw new Error(`kernel '${def.name}': no storage binding named '${name}'`);
     }
     const bindGroup = this.device.createBindGroup({ label: def.name, layout: k.layout, entries });
+    this.nativeObjects++;
     this.recentKernels.push(def.name);
     if (this.recentKernels.length > 16) this.recentKernels.splice(0, 8);
 
@@ -486,13 +520,18 @@ export class Gpu {
 
   private wallClockLast: Promise<number> = Promise.resolve(0);
 
+  /** Packs a uniform struct into the arena; returns its (aligned) offset there and its size. */
+  private packUniform(def: KernelDef, b: BindingInfo, args: DispatchArgs): { offset: number; size: number } {
+    const values = args.uniforms?.[b.name];
+    if (!values) throw new Error(`kernel '${def.name}': uniform '${b.name}' (struct ${b.uniform!.structName}) was not given`);
+    const bytes = packUniform(b.uniform!, values, `kernel '${def.name}'`);
+    const offset = this.uniformUsed;
+    this.uniformHost.set(new Uint8Array(bytes), offset);
+    this.uniformUsed += this.alignUniform(bytes.byteLength);
+    return { offset, size: bytes.byteLength };
+  }
+
   private resource(def: KernelDef, b: BindingInfo, args: DispatchArgs): GPUBufferBinding {
-    if (b.kind === 'uniform') {
-      const values = args.uniforms?.[b.name];
-      if (!values) throw new Error(`kernel '${def.name}': uniform '${b.name}' (struct ${b.uniform!.structName}) was not given`);
-      const bytes = packUniform(b.uniform!, values, `kernel '${def.name}'`);
-      return { buffer: this.uniformBuffer(bytes) };
-    }
     const t = args.bind[b.name];
     if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' was not given`);
     if (t instanceof GpuTensor) {
@@ -510,31 +549,20 @@ export class Gpu {
     return { buffer: t };
   }
 
-  private uniformBuffer(bytes: ArrayBuffer): GPUBuffer {
-    const key = bytesKey(bytes);
-    let buf = this.uniformCache.get(key);
-    if (buf) {
-      // LRU refresh: Map keeps insertion order.
-      this.uniformCache.delete(key);
-      this.uniformCache.set(key, buf);
-      return buf;
-    }
-    buf = this.device.createBuffer({ size: bytes.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, mappedAtCreation: true });
-    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(bytes));
-    buf.unmap();
-    this.uniformCache.set(key, buf);
-    if (this.uniformCache.size > 4096) {
-      // Evicted buffers may still be referenced by encoded work: submit it before destroying.
-      this.flush();
-      const oldest = this.uniformCache.keys().next().value as string;
-      this.uniformCache.get(oldest)!.destroy();
-      this.uniformCache.delete(oldest);
-    }
-    return buf;
+  private alignUniform(bytes: number): number {
+    return Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
+  }
+
+  private arena(): GPUBuffer {
+    this.uniformArena ??= this.device.createBuffer({ label: 'uniform-arena', size: UNIFORM_ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    return this.uniformArena;
   }
 
   private getEncoder(): GPUCommandEncoder {
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'voxelgrad' });
+    if (!this.encoder) {
+      this.encoder = this.device.createCommandEncoder({ label: 'voxelgrad' });
+      this.nativeObjects++;
+    }
     return this.encoder;
   }
 
@@ -550,9 +578,17 @@ export class Gpu {
     this.endPass();
     if (!this.encoder) return;
     const resolved = this.profiler.enabled && this.profiler.hasTimestamps ? this.profiler.encodeResolve(this.encoder) : null;
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.arena(), 0, this.uniformHost.buffer, 0, this.uniformUsed);
+      this.uniformUsed = 0;
+    }
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pendingDispatches = 0;
+    if (this.nativeObjects >= GC_AFTER_OBJECTS && this.options.collectGarbage) {
+      this.nativeObjects = 0;
+      this.options.collectGarbage();
+    }
     if (resolved) this.profilerReads.push(this.profiler.collect(resolved));
   }
 
@@ -631,22 +667,33 @@ export class Gpu {
   }
 
   async read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>> {
-    const bytes = Math.max(4, t.byteLength);
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
+    const bytes = Math.ceil(Math.max(4, t.byteLength) / 4) * 4;
+    const cls = sizeClass(bytes);
+    const staging = this.stagingFree.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
     this.endPass();
-    this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
     this.flush();
     try {
-      await staging.mapAsync(MapMode.READ);
+      await staging.mapAsync(MapMode.READ, 0, bytes);
     } catch (e) {
+      staging.destroy();
       await this.checkErrors();
       throw e;
     }
-    const copy = staging.getMappedRange().slice(0, t.byteLength);
+    const copy = staging.getMappedRange(0, bytes).slice(0, t.byteLength);
     staging.unmap();
-    staging.destroy();
+    this.releaseStaging(cls, staging);
     await this.checkErrors();
     return (t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : new Uint32Array(copy)) as TypedArrayFor<D>;
+  }
+
+  private releaseStaging(cls: number, buf: GPUBuffer): void {
+    // Keep a few per class (reads may overlap) and only small ones: a big readback is rare and its
+    // buffer is better returned to the driver.
+    let list = this.stagingFree.get(cls);
+    if (!list) this.stagingFree.set(cls, (list = []));
+    if (list.length < 4 && cls <= STAGING_KEEP_MAX) list.push(buf);
+    else buf.destroy();
   }
 
   releaseBuffer(buf: GPUBuffer): void {
@@ -794,8 +841,10 @@ export class Gpu {
 
   destroy(): void {
     this.flush();
-    for (const b of this.uniformCache.values()) b.destroy();
-    this.uniformCache.clear();
+    this.uniformArena?.destroy();
+    this.uniformArena = null;
+    for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
+    this.stagingFree.clear();
     this.pool.trim();
     this.profiler.destroy();
     this.device.destroy();

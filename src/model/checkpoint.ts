@@ -6,6 +6,7 @@
  * and changes nothing unless everything matches.
  */
 import type { Gpu } from '../gpu/gpu.js';
+import { InputError } from '../util/errors.js';
 import type { Module } from './module.js';
 import { bytesToF32, bytesToI64, decodeSafetensors, encodeSafetensors, f32Bytes, i64Bytes, type SafeTensor } from './safetensors.js';
 
@@ -46,12 +47,28 @@ export interface LoadedCheckpoint {
   momentum: MomentumBuffers;
 }
 
+/** Where the first non-finite value of a float32 tensor is, and how many there are (null when none). */
+export function nonFinite(values: Float32Array): { count: number; first: number; value: number } | null {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x - x !== 0) {
+      if (count++ === 0) first = i;
+    }
+  }
+  return count ? { count, first, value: values[first]! } : null;
+}
+
 /**
- * Loads `bytes` into a materialized model. Every mismatch (missing, unexpected, wrong shape or dtype)
- * is collected and reported together; on any mismatch nothing is written.
+ * Names, dtypes and shapes of a checkpoint's tensors against a model (no device needed: a model's structure
+ * exists before it is materialised). `problems` lists every mismatch; `momentum` holds the optimizer
+ * buffers that matched.
  */
-export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, source = 'checkpoint'): LoadedCheckpoint {
-  const { tensors, metadata } = decodeSafetensors(bytes, source);
+export function matchModel(
+  tensors: ReadonlyMap<string, SafeTensor>,
+  model: Module,
+): { problems: string[]; expected: Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>; momentum: MomentumBuffers } {
   const problems: string[] = [];
   const expected = new Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>();
   for (const [n, p] of model.namedParameters()) expected.set(n, { shape: p.shape, dtype: 'F32' });
@@ -75,27 +92,85 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
       else momentum.set(pn, bytesToF32(t.data));
     } else if (!expected.has(n)) problems.push(`unexpected '${n}'`);
   }
+  return { problems, expected, momentum };
+}
+
+/** A whole number of epochs written by saveCheckpoint (`String(n)`): digits only, a safe integer. */
+function parseEpoch(text: string, source: string): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InputError('invalid-field', `${source}: metadata 'epoch' is ${JSON.stringify(text.slice(0, 40))}, not a whole number of epochs; the checkpoint is damaged or was not written by voxelgrad`, source);
+  }
+  return n;
+}
+
+/**
+ * Loads `bytes` into a materialized model. Every mismatch (missing, unexpected, wrong shape or dtype), every
+ * non-finite weight, statistic or momentum value (a NaN weight makes every output NaN, which the GPU would
+ * then turn into a confident-looking probability) and every malformed metadata field is collected and
+ * reported together, naming the tensors, as an InputError; on any problem nothing is written.
+ */
+export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, source = 'checkpoint'): LoadedCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  const { problems, expected, momentum } = matchModel(tensors, model);
   if (problems.length) {
     const shown = problems.slice(0, 12).join('; ');
-    throw new Error(`${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`);
+    throw new InputError('unsuitable', `${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`, source);
   }
-  for (const [n, p] of model.namedParameters()) gpu.write(p.value.data, bytesToF32(tensors.get(n)!.data));
-  for (const [n, b] of model.namedBuffers()) {
-    const t = tensors.get(n)!;
-    if (b.dtype === 'i64') b.count = bytesToI64(t.data);
-    else gpu.write(b.value, bytesToF32(t.data));
+  // Values: decoded once, checked, then written.
+  const values = new Map<string, Float32Array>();
+  const bad: string[] = [];
+  const check = (label: string, v: Float32Array) => {
+    const nf = nonFinite(v);
+    if (nf) bad.push(`'${label}' has ${nf.count} non-finite value(s) (first: ${nf.value} at index ${nf.first})`);
+  };
+  for (const [n, e] of expected) {
+    if (e.dtype !== 'F32') {
+      const count = bytesToI64(tensors.get(n)!.data);
+      if (!(Number.isSafeInteger(count) && count >= 0)) bad.push(`'${n}' is ${count}, not a count`);
+      continue;
+    }
+    const v = bytesToF32(tensors.get(n)!.data);
+    check(n, v);
+    if (n.endsWith('running_var')) {
+      const neg = v.findIndex((x) => x < 0);
+      if (neg >= 0) bad.push(`'${n}' has a negative variance (${v[neg]} at index ${neg})`);
+    }
+    values.set(n, v);
+  }
+  for (const [pn, v] of momentum) check(MOMENTUM_PREFIX + pn, v);
+  if (bad.length) {
+    throw new InputError(
+      'non-finite',
+      `${source}: ${bad.length} tensor(s) hold values no trained model has: ${bad.slice(0, 8).join('; ')}${bad.length > 8 ? '; …' : ''}; the checkpoint is damaged — use another fold's or retrain`,
+      source,
+    );
   }
   const state: TrainingState = {};
   const parse = (k: string) => {
     try {
       return JSON.parse(metadata[k]!) as unknown;
     } catch {
-      throw new Error(`${source}: metadata '${k}' is not valid JSON`);
+      throw new InputError('invalid-field', `${source}: metadata '${k}' is not valid JSON; the checkpoint is damaged`, source);
     }
   };
-  if (metadata.epoch !== undefined) state.epoch = Number(metadata.epoch);
-  if (metadata.rng !== undefined) state.rng = parse('rng') as number[];
+  if (metadata.epoch !== undefined) state.epoch = parseEpoch(metadata.epoch, source);
+  if (metadata.rng !== undefined) {
+    const rng = parse('rng');
+    if (!Array.isArray(rng) || !rng.every((x) => Number.isSafeInteger(x))) throw new InputError('invalid-field', `${source}: metadata 'rng' is not a list of integers`, source);
+    state.rng = rng as number[];
+  }
   if (metadata.config !== undefined) state.config = parse('config');
-  if (metadata.extra !== undefined) state.extra = parse('extra') as Record<string, unknown>;
+  if (metadata.extra !== undefined) {
+    const extra = parse('extra');
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new InputError('invalid-field', `${source}: metadata 'extra' is not a JSON object`, source);
+    state.extra = extra as Record<string, unknown>;
+  }
+  for (const [n, p] of model.namedParameters()) gpu.write(p.value.data, values.get(n)!);
+  for (const [n, b] of model.namedBuffers()) {
+    const t = tensors.get(n)!;
+    if (b.dtype === 'i64') b.count = bytesToI64(t.data);
+    else gpu.write(b.value, values.get(n)!);
+  }
   return { state, momentum };
 }

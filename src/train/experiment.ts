@@ -16,7 +16,7 @@ import { type BinaryMetrics, binaryMetrics } from './metrics.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
-import { BadInputError } from '../data/errors.js';
+import { InputError } from '../util/errors.js';
 import type { RunStore } from './run-store.js';
 import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
@@ -234,7 +234,7 @@ const isProb = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 
 function checkFoldOutcome(r: unknown, fold: number, cfg: ExperimentConfig, where: string): FoldOutcome {
   const fail = (why: string): never => {
-    throw new BadInputError(`${where}: ${why}; delete the file and rerun the fold (train --resume --fold ${fold})`);
+    throw new InputError('unsuitable', `${where}: ${why}; delete the file and rerun the fold (train --resume --fold ${fold})`);
   };
   if (typeof r !== 'object' || r === null) return fail('not a fold result');
   const o = r as Partial<FoldOutcome>;

@@ -8,6 +8,31 @@ import { backward, leaf } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
 import type { StagingNet } from '../model/resnet.js';
 
+/**
+ * The network produced NaN or ±Inf where a probability was expected. Never reported as a probability: the
+ * weights were checked finite on load, so this is a numerical failure on this input (exit code 1).
+ */
+export class NonFiniteOutputError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    readonly what: string,
+    readonly values: number[],
+  ) {
+    super(
+      `the model's ${what} is not a number (${values.slice(0, 4).join(', ')}${values.length > 4 ? ', …' : ''}); no probability can be given for this input. ` +
+        'Check the volume (extreme intensities?) and the checkpoint (voxelgrad inspect FILE)',
+    );
+    this.name = 'NonFiniteOutputError';
+  }
+}
+
+/** Throws NonFiniteOutputError unless every value is finite. */
+export function requireFinite(what: string, values: ArrayLike<number>): void {
+  const bad: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) bad.push(values[i]!);
+  if (bad.length) throw new NonFiniteOutputError(what, bad);
+}
+
 export interface VolumePrediction {
   /** P(T3) of the volume (aggregation head) or the mean slice probability over `focusSlices` / all slices. */
   prob: number;
@@ -45,10 +70,13 @@ export async function predictVolume(gpu: Gpu, model: StagingNet, volume: Float32
         attention = depthSoftmax(emb, D, C);
       }
       const focus = focusSlices?.length ? focusSlices : sliceProbs.map((_, i) => i);
+      requireFinite('per-slice probability', sliceProbs);
       const prob = volProb ? (await volProb.read())[0]! : focus.reduce((a, i) => a + sliceProbs[i]!, 0) / focus.length;
+      requireFinite('volume probability', [prob]);
       x.release();
       const saliency = new Float32Array(grad.length);
       for (let i = 0; i < grad.length; i++) saliency[i] = Math.abs(grad[i]!);
+      requireFinite('saliency', saliency);
       return { prob, sliceProbs, saliency, ...(attention ? { attention } : {}) };
     });
   } finally {

@@ -10,9 +10,9 @@
  * policy passes it here instead of re-implementing the chain.
  */
 import { parseExperimentConfig } from './config.js';
-import { BadInputError } from '../data/errors.js';
+import { InputError } from '../util/errors.js';
 import type { Roi } from '../data/manifest.js';
-import type { Volume } from '../data/volume.js';
+import type { DataWarning, Volume } from '../data/volume.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { decodeSafetensors } from '../model/safetensors.js';
@@ -61,8 +61,8 @@ export interface StagedVolume {
    * mean over channels, sums to 1) and per channel and slice ([C, D], each channel sums to 1 over D).
    */
   attention: { perSlice: number[]; channels: number; weights: Float32Array } | null;
-  /** Non-fatal notes from reading and preprocessing (NaN voxels replaced, 4-D input cut, …). */
-  warnings: string[];
+  /** What the loader and preprocessing repaired (NaN voxels replaced, 4-D input cut, …), per file. */
+  warnings: DataWarning[];
 }
 
 
@@ -72,14 +72,14 @@ export function checkpointConfig(ck: StageCheckpoint): ExperimentConfig {
   try {
     metadata = decodeSafetensors(ck.bytes, ck.name).metadata;
   } catch (e) {
-    throw new BadInputError(`${ck.name} is not a readable safetensors checkpoint: ${(e as Error).message}`);
+    throw new InputError('corrupt', `${ck.name} is not a readable safetensors checkpoint: ${(e as Error).message}`);
   }
-  if (!metadata.config) throw new BadInputError(`${ck.name} has no voxelgrad configuration in its metadata; use a checkpoint written by \`voxelgrad train\` (fold-k/model.safetensors)`);
+  if (!metadata.config) throw new InputError('unsuitable', `${ck.name} has no voxelgrad configuration in its metadata; use a checkpoint written by \`voxelgrad train\` (fold-k/model.safetensors)`);
   let json: unknown;
   try {
     json = JSON.parse(metadata.config);
   } catch (e) {
-    throw new BadInputError(`${ck.name}: its 'config' metadata is not valid JSON (${(e as Error).message})`);
+    throw new InputError('corrupt', `${ck.name}: its 'config' metadata is not valid JSON (${(e as Error).message})`);
   }
   return parseExperimentConfig(json, `${ck.name} (its configuration)`);
 }
@@ -94,17 +94,17 @@ function preprocessingOf(cfg: ExperimentConfig): string {
  * must carry a voxelgrad configuration and share the first one's preprocessing.
  */
 export async function stageVolume(gpu: Gpu, volume: Volume, checkpoints: readonly StageCheckpoint[], opts: StageOptions = {}): Promise<StagedVolume> {
-  if (!checkpoints.length) throw new BadInputError('staging needs at least one model checkpoint');
+  if (!checkpoints.length) throw new InputError('unsuitable', 'staging needs at least one model checkpoint');
   const configs = checkpoints.map(checkpointConfig);
   const cfg = configs[0]!;
   configs.forEach((c, i) => {
     if (preprocessingOf(c) !== preprocessingOf(cfg)) {
-      throw new BadInputError(`${checkpoints[i]!.name} was trained with ${preprocessingOf(c)}, ${checkpoints[0]!.name} with ${preprocessingOf(cfg)}; an ensemble needs one preprocessing`);
+      throw new InputError('unsuitable', `${checkpoints[i]!.name} was trained with ${preprocessingOf(c)}, ${checkpoints[0]!.name} with ${preprocessingOf(cfg)}; an ensemble needs one preprocessing`);
     }
   });
   const D = volume.dims[0];
   const focus = opts.focusSlices;
-  if (focus?.some((s) => !Number.isInteger(s) || s < 0 || s >= D)) throw new BadInputError(`representative slices must be 0-based indices below ${D}, got ${focus.join(';')}`);
+  if (focus?.some((s) => !Number.isInteger(s) || s < 0 || s >= D)) throw new InputError('unsuitable', `representative slices must be 0-based indices below ${D}, got ${focus.join(';')}`);
   const prepared = prepareVolume(volume, { size: cfg.inputSize, biasField: cfg.biasField, ...(opts.roi ? { roi: opts.roi } : {}) });
   const n = checkpoints.length;
   const modelProbabilities: number[] = [];
@@ -123,7 +123,7 @@ export async function stageVolume(gpu: Gpu, volume: Volume, checkpoints: readonl
       if (p.attention) {
         const channels = p.attention.length / D;
         attention ??= { sum: new Float64Array(p.attention.length), channels, models: 0 };
-        if (attention.channels !== channels) throw new BadInputError(`${ck.name}: its attention head has ${channels} channels, an earlier model ${attention.channels}; cannot average them`);
+        if (attention.channels !== channels) throw new InputError('unsuitable', `${ck.name}: its attention head has ${channels} channels, an earlier model ${attention.channels}; cannot average them`);
         for (let i = 0; i < p.attention.length; i++) attention.sum[i]! += p.attention[i]!;
         attention.models++;
       }

@@ -25,6 +25,7 @@ import type { AugmentSet } from '../data/augment-params.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
 import { mixSeed, oversampleMinority } from './folds.js';
+import { requireFinite } from './inference.js';
 
 export interface LossConfig {
   gamma: number;
@@ -320,6 +321,8 @@ export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sam
           return { slice: sl, volume: vol };
         }),
       );
+      requireFinite(`per-slice probability (TTA pass ${p}, volumes ${chunk.map((c) => c.id).join(', ')})`, slice);
+      if (volume) requireFinite(`volume probability (TTA pass ${p}, volumes ${chunk.map((c) => c.id).join(', ')})`, volume);
       const D = batch.shape[2];
       chunk.forEach((s, b) => {
         const acc = sums[i + b]!;

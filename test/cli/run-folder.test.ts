@@ -64,10 +64,10 @@ describe('eval refuses what it cannot trust', () => {
   });
 
   it.each([
-    ['absurd folds', 'config.json', (t: string) => t.replace(/"folds": 2/, '"folds": 1000000000'), /folds must be a whole number from 2 to 1000/],
+    ['absurd folds', 'config.json', (t: string) => t.replace(/"folds": 2/, '"folds": 1000000000'), /'folds' is 1000000000: must be a whole number from 2 to 1000/],
     ['config not an object', 'config.json', () => 'null', /not a JSON object/],
     ['config not JSON', 'config.json', () => '{"model": ', /is not valid JSON/],
-    ['unknown field', 'config.json', (t: string) => t.replace(/"lr":/, '"lrr": 1, "lr":'), /unknown field 'lrr'/],
+    ['unknown field', 'config.json', (t: string) => t.replace(/"lr":/, '"lrr": 1, "lr":'), /'lrr' is not a configuration field/],
     ['probability 2.5', 'fold-0/result.json', (t: string) => t.replace(/"prob": [0-9.e-]+/, '"prob": 2.5'), /P\(T3\) = 2\.5, not a probability/],
     ['another configuration', 'fold-1/result.json', (t: string) => t.replace(/"lr": 0\.01/, '"lr": 0.02'), /trained with another configuration .*differs in: lr/],
     ['another fold', 'fold-1/result.json', (t: string) => t.replace(/"fold": 1,/, '"fold": 0,'), /it says fold 0, but it is fold 1's file/],

@@ -4,7 +4,7 @@
  * clear errors for checkpoints that cannot be staged.
  */
 import { describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/data/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { diagonalAffine, type Volume } from '../../src/data/volume.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { encodeSafetensors } from '../../src/model/safetensors.js';
@@ -81,7 +81,7 @@ describe('stageVolume', () => {
   it('refuses checkpoints it cannot stage, with a message naming them', async () => {
     const gpu = await testGpu();
     const garbage = { name: 'junk.safetensors', bytes: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) };
-    expect(() => checkpointConfig(garbage)).toThrow(BadInputError);
+    expect(() => checkpointConfig(garbage)).toThrow(InputError);
     expect(() => checkpointConfig(garbage)).toThrow(/junk\.safetensors is not a readable safetensors checkpoint/);
     const noConfig = { name: 'weights.safetensors', bytes: encodeSafetensors(new Map(), { format: 'pt' }) };
     expect(() => checkpointConfig(noConfig)).toThrow(/weights\.safetensors has no voxelgrad configuration/);
@@ -90,6 +90,6 @@ describe('stageVolume', () => {
     const ckB = { name: 'b', bytes: await saveCheckpoint(a, { config: { ...base, inputSize: 24 } }) };
     a.release();
     await expect(stageVolume(gpu, volume(), [ckA, ckB])).rejects.toThrow(/b was trained with input 24×24.*a with input 16×16/);
-    await expect(stageVolume(gpu, volume(), [])).rejects.toThrow(BadInputError);
+    await expect(stageVolume(gpu, volume(), [])).rejects.toThrow(InputError);
   });
 });

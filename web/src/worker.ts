@@ -6,7 +6,7 @@
  */
 import { zipSync } from 'fflate';
 import {
-  BadInputError,
+  InputError,
   type ExperimentConfig,
   type Gpu,
   GpuError,
@@ -28,6 +28,7 @@ import {
   stageVolume,
   summaryTable,
   syntheticSamples,
+  formatWarning,
   writeNifti,
 } from 'voxelgrad';
 import type { InitResult, ModelSummary, Request, Response, RunInfo, StageResult, TrainDone, TrainSpec, WorkerError, WorkerEvent } from './protocol.js';
@@ -108,12 +109,12 @@ function summary(ck: StageCheckpoint): ModelSummary {
 }
 
 async function setModels(cks: StageCheckpoint[]): Promise<ModelSummary[]> {
-  if (!cks.length) throw new BadInputError('no checkpoint given');
+  if (!cks.length) throw new InputError('unsuitable', 'no checkpoint given');
   const out = cks.map(summary); // validates every one first
   const first = out[0]!;
   for (const s of out) {
     if (s.inputSize !== first.inputSize || s.biasField !== first.biasField) {
-      throw new BadInputError(`${s.name} was trained on ${s.inputSize}×${s.inputSize} inputs${s.biasField ? ' with' : ' without'} bias-field correction, ${first.name} on ${first.inputSize}×${first.inputSize}${first.biasField ? ' with' : ' without'}: pick checkpoints of one run`);
+      throw new InputError('unsuitable', `${s.name} was trained on ${s.inputSize}×${s.inputSize} inputs${s.biasField ? ' with' : ' without'} bias-field correction, ${first.name} on ${first.inputSize}×${first.inputSize}${first.biasField ? ' with' : ' without'}: pick checkpoints of one run`);
     }
   }
   models = cks;
@@ -141,14 +142,14 @@ function percentile(values: Float32Array, ps: number[]): number[] {
 }
 
 async function stage(name: string, bytes: Uint8Array): Promise<{ result: StageResult; transfer: Transferable[] }> {
-  if (!models.length) throw new BadInputError('no model loaded; pick the demo model or open a checkpoint');
+  if (!models.length) throw new InputError('unsuitable', 'no model loaded; pick the demo model or open a checkpoint');
   const t0 = performance.now();
   emit({ type: 'stage-progress', phase: 'reading' });
   let vol;
   try {
     vol = readNifti(bytes, { name });
   } catch (e) {
-    throw new BadInputError(`${(e as Error).message.startsWith(name) ? '' : `${name}: `}${(e as Error).message} — not a NIfTI volume this page can read (.nii or .nii.gz, NIfTI-1 or NIfTI-2)`);
+    throw new InputError('unsuitable', `${(e as Error).message.startsWith(name) ? '' : `${name}: `}${(e as Error).message} — not a NIfTI volume this page can read (.nii or .nii.gz, NIfTI-1 or NIfTI-2)`);
   }
   const t1 = performance.now();
   const precompiled = precompileEnabled;
@@ -178,7 +179,7 @@ async function stage(name: string, bytes: Uint8Array): Promise<{ result: StageRe
     preparedDims: s.prepared.dims,
     window: w1 > w0 ? [w0, w1] : [w0, w0 + 1],
     saliencyRange: s1 > s0 ? [s0, s1] : [s0, s0 + 1e-12],
-    warnings: [...vol.warnings, ...s.warnings.filter((w) => !vol.warnings.includes(w))],
+    warnings: [...new Set([...vol.warnings, ...s.warnings].map(formatWarning))],
     ms: { read: t1 - t0, stage: t2 - t1, total: performance.now() - t0 },
     precompiled,
   };
@@ -267,7 +268,7 @@ async function listRuns(): Promise<RunInfo[]> {
 async function runFiles(id: string): Promise<Record<string, Uint8Array>> {
   const store = await OpfsStore.open(`${RUNS}/${id}`);
   const info = await runInfo(id);
-  if (!info) throw new BadInputError(`no run '${id}' in this browser`);
+  if (!info) throw new InputError('unsuitable', `no run '${id}' in this browser`);
   const paths = ['config.json', 'folds.json', 'report.html', 'report.md', 'metrics.json'];
   for (let f = 0; f < info.config.folds; f++) for (const p of ['checkpoint.safetensors', 'model.safetensors', 'result.json']) paths.push(`fold-${f}/${p}`);
   const files: Record<string, Uint8Array> = {};
@@ -281,7 +282,7 @@ async function runFiles(id: string): Promise<Record<string, Uint8Array>> {
 async function storedReport(runId: string): Promise<TrainDone> {
   const store = await OpfsStore.open(`${RUNS}/${runId}`);
   const b = await store.read('metrics.json');
-  if (!b) throw new BadInputError(`run ${runId} has no report yet`);
+  if (!b) throw new InputError('unsuitable', `run ${runId} has no report yet`);
   const report = parseRunReport(dec.decode(b));
   const info = await runInfo(runId);
   const html = await store.read('report.html');
@@ -361,7 +362,7 @@ async function train(spec: TrainSpec, fresh: boolean): Promise<TrainDone> {
 
 function toError(e: unknown): WorkerError {
   if (e instanceof GpuError) return { kind: e.kind === 'no-adapter' && /navigator\.gpu is missing/.test(e.message) ? 'no-webgpu' : e.kind, message: e.message };
-  if (e instanceof BadInputError) return { kind: 'bad-input', message: e.message };
+  if (e instanceof InputError) return { kind: 'bad-input', message: e.message };
   const err = e as Error & { kind?: string };
   return { kind: err.kind ?? 'error', message: err?.message ?? String(e) };
 }
@@ -406,13 +407,13 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
     case 'models-run': {
       const store = await OpfsStore.open(`${RUNS}/${req.runId}`);
       const info = await runInfo(req.runId);
-      if (!info) throw new BadInputError(`no run '${req.runId}' in this browser`);
+      if (!info) throw new InputError('unsuitable', `no run '${req.runId}' in this browser`);
       const cks: StageCheckpoint[] = [];
       for (let f = 0; f < info.config.folds; f++) {
         const b = await store.read(`fold-${f}/model.safetensors`);
         if (b) cks.push({ name: `${info.name} fold ${f}`, bytes: b });
       }
-      if (!cks.length) throw new BadInputError(`run '${info.name}' has no finished fold yet`);
+      if (!cks.length) throw new InputError('unsuitable', `run '${info.name}' has no finished fold yet`);
       return { result: await setModels(cks) };
     }
     case 'stage': {
@@ -439,7 +440,7 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       return { result: true };
     case 'run-file': {
       const b = await (await OpfsStore.open(`${RUNS}/${req.runId}`)).read(req.path);
-      if (!b) throw new BadInputError(`${req.path} is not in run ${req.runId}`);
+      if (!b) throw new InputError('unsuitable', `${req.path} is not in run ${req.runId}`);
       return { result: b, transfer: [b.buffer] };
     }
     case 'run-zip': {
