@@ -42,14 +42,14 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
   try {
     parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`inspect: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}; usage: voxelgrad inspect FILE [--json]`);
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}; usage: voxelgrad inspect FILE [--json]`);
   }
   if (parsed.values.help) {
     out(HELP);
     return 0;
   }
   const files = parsed.positionals;
-  if (files.length !== 1) throw new UsageError(`inspect: give exactly one FILE (got ${files.length}${files.length ? `: ${files.join(' ')}` : ''}); usage: voxelgrad inspect FILE [--json]`);
+  if (files.length !== 1) throw new UsageError(`give exactly one FILE (got ${files.length}${files.length ? `: ${files.join(' ')}` : ''}); usage: voxelgrad inspect FILE [--json]`);
   const path = files[0]!;
   let size: number;
   try {

@@ -6,13 +6,15 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
+import { hostBudget, readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
+import { checkConfigFits } from '../train/config.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { saliencyOverlayRgba } from '../train/report.js';
 import { type StageCheckpoint, checkpointConfig, stageVolume } from '../train/stage.js';
 import { encodePng } from '../util/png.js';
 import { ADAPTER_FLAG, type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
 import { checkOutputDir } from './outputs.js';
+import { printWarnings } from './train.js';
 
 export const predictFlags: Record<string, FlagSpec> = {
   input: { type: 'string', help: 'NIfTI volume (.nii or .nii.gz)' },
@@ -51,12 +53,8 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
   checkOutputDir(String(flags.out));
   const checkpoints: StageCheckpoint[] = ckpts.map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(f)) }));
   checkpointConfig(checkpoints[0]!); // a bad checkpoint is reported before the volume is read
-  let vol;
-  try {
-    vol = readVolumeFile(String(flags.input));
-  } catch (e) {
-    throw new InputError('unsuitable', (e as Error).message);
-  }
+  checkConfigFits(checkpointConfig(checkpoints[0]!), hostBudget(), checkpoints[0]!.name);
+  const vol = readVolumeFile(String(flags.input)); // refusals are InputErrors naming the file
   const focus = flags.slices ? String(flags.slices).split(';').map(Number) : undefined;
   if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= vol.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${vol.dims[0]}`);
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
@@ -81,9 +79,11 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
     modelProbabilities: staged.modelProbabilities,
     sliceProbabilities: staged.sliceProbabilities,
     ...(staged.attention ? { attentionPerSlice: staged.attention.perSlice } : {}),
+    warnings: staged.warnings,
     files: { saliencyNifti: join(dir, 'saliency.nii.gz'), saliencyPng: join(dir, 'saliency.png'), preprocessed: join(dir, 'preprocessed.nii.gz') },
   };
   writeFileAtomic(join(dir, 'prediction.json'), new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
+  printWarnings(staged.warnings);
   if (flags.json) out(JSON.stringify(result, null, 2));
   else {
     out(`P(T3) = ${prob.toFixed(3)} → ${result.predicted}   (${ckpts.length} model${ckpts.length > 1 ? 's' : ''})`);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUGMENT_SET_NAMES, type AugmentSet } from '../data/augment-params.js';
+import { type DataWarning, formatWarning } from '../data/volume.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
 import { rangeOf } from '../train/config.js';
@@ -135,8 +136,15 @@ export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: Pro
   const bar = new Progress(stderr, { label: 'loading volumes', total: rows.length, unit: 'vol' });
   const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, onProgress: (d) => bar.update(d) });
   bar.finish();
+  printWarnings(samples.flatMap((s) => s.warnings ?? []));
   checkCohort(samples, cfg.folds, manifest);
   return samples;
+}
+
+/** The loader's repairs, one line each on stderr (at most 20, then a count): they also go into the report. */
+export function printWarnings(warnings: readonly DataWarning[]): void {
+  for (const w of warnings.slice(0, 20)) process.stderr.write(`warning: ${formatWarning(w)}\n`);
+  if (warnings.length > 20) process.stderr.write(`warning: … and ${warnings.length - 20} more (all are listed in the report)\n`);
 }
 
 /** Runs an experiment with the CLI's progress bars and Ctrl-C handling. */

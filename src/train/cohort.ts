@@ -40,6 +40,7 @@ export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<Cohor
     dims: v.dims,
     repSlices: row.slices,
     ...(row.fold !== undefined ? { fold: row.fold } : {}),
+    ...(v.warnings.length ? { warnings: v.warnings } : {}),
   };
   return fitDepth(s, opts.depth);
 }
@@ -52,7 +53,9 @@ export function loadCohort(rows: readonly ManifestRow[], readVolume: (row: Manif
     try {
       vol = readVolume(row);
     } catch (e) {
-      throw new InputError('unsuitable', `manifest line ${row.line} (subject ${row.subject}): ${(e as Error).message}`);
+      const where = `manifest line ${row.line} (subject ${row.subject})`;
+      if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, e.source ?? row.file);
+      throw new InputError('unreadable', `${where}: ${(e as Error).message}`, row.file);
     }
     samples.push(sampleFromVolume(row, vol, opts));
     opts.onProgress?.(samples.length, rows.length);

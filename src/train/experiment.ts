@@ -17,6 +17,7 @@ import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
 import { InputError } from '../util/errors.js';
+import { validateCheckpointState } from './config.js';
 import type { RunStore } from './run-store.js';
 import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
@@ -138,7 +139,7 @@ export async function runFold(o: {
   const done = await readJson<unknown>(store, `${dir}/result.json`);
   if (done !== null) return checkFoldOutcome(done, fold, cfg, store.path(`${dir}/result.json`));
   const split = plan.splits[fold];
-  if (!split) throw new Error(`fold ${fold} does not exist (the run has ${plan.k} folds: 0…${plan.k - 1})`);
+  if (!split) throw new ConfigError(`fold ${fold} does not exist (the run has ${plan.k} folds: 0…${plan.k - 1})`);
   const t0 = performance.now();
 
   let resume: Parameters<typeof trainFold>[0]['resume'];
@@ -146,11 +147,20 @@ export async function runFold(o: {
   if (ckpt) {
     // Initial values are overwritten by the checkpoint; any seed will do.
     const model = buildModel(cfg).materialize(gpu, new Rng(0));
-    const loaded = loadCheckpoint(gpu, model, ckpt, `${dir}/checkpoint.safetensors`);
+    const where = store.path(`${dir}/checkpoint.safetensors`);
+    let loaded: ReturnType<typeof loadCheckpoint>;
+    let state: ReturnType<typeof validateCheckpointState>;
+    try {
+      loaded = loadCheckpoint(gpu, model, ckpt, where);
+      // Every metadata field the resume acts on (config, epoch, fold, history) must fit this run.
+      state = validateCheckpointState(loaded.state, { config: cfg, fold, kind: 'checkpoint' }, where);
+    } catch (e) {
+      model.release();
+      throw e;
+    }
     const optimizer = makeOptimizer(gpu, model, cfg);
     optimizer.loadMomentum(loaded.momentum);
-    const history = ((loaded.state.extra?.history as EpochStats[]) ?? []).slice();
-    resume = { model, optimizer, startEpoch: (loaded.state.epoch ?? 0) + 1, history };
+    resume = { model, optimizer, startEpoch: state.epoch + 1, history: state.history.slice() };
   }
   o.events?.onFoldStart?.(fold, resume ? resume.startEpoch - 1 : 0);
   const valSamples = split.val.map((i) => samples[i]!);

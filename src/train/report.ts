@@ -148,6 +148,8 @@ export interface RunReportInput {
   totalSeconds?: number;
   /** Extra messages to show at the top (e.g. "reduced preset: 64×64 in-plane"). */
   notes?: string[];
+  /** What the loader repaired in the input files, one line each (shown with the warnings). */
+  inputWarnings?: string[];
 }
 
 export interface RunReport {
@@ -237,6 +239,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
     }
     referenceRows.push({ ...row, name: `paper: ${row.name}`, source: `Table ${input.paperReference.kind} of the paper (567 patients, 10 folds)` });
   }
+  for (const w of input.inputWarnings ?? []) warnings.push(`input: ${w}`);
   const report: RunReport = {
     title: input.title ?? `voxelgrad run${input.model ? ` — ${input.model.name}` : ''}`,
     createdAt: input.createdAt ?? new Date().toISOString(),

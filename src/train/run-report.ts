@@ -19,7 +19,7 @@ export async function writeReport(
   store: RunStore,
   cfg: ExperimentConfig,
   outcomes: FoldOutcome[],
-  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[] } = {},
+  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[]; inputWarnings?: string[] } = {},
 ): Promise<RunReport> {
   const params = buildModel(cfg).parameterCount();
   const examples = pickExamples(outcomes);
@@ -44,6 +44,7 @@ export async function writeReport(
     tableKind: cfg.head === 'slice' ? 2 : 4,
     rowName: cfg.head === 'slice' ? cfg.model : `${cfg.model}+${cfg.head}`,
     notes: extra.notes ?? [],
+    ...(extra.inputWarnings?.length ? { inputWarnings: extra.inputWarnings } : {}),
     ...(extra.totalSeconds !== undefined ? { totalSeconds: extra.totalSeconds } : {}),
   });
   const enc = new TextEncoder();

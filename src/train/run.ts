@@ -5,6 +5,7 @@
  * progress goes to callbacks, and stopping is asked for through `shouldStop` (Ctrl-C in the CLI, the
  * pause button in the page): the current epoch finishes and its checkpoint is written first.
  */
+import { formatWarning } from '../data/volume.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { gpuAugment, cpuAugment } from './augment.js';
 import type { Sample } from './dataset.js';
@@ -91,6 +92,7 @@ export async function runExperiment(
     ...(t0 !== undefined ? { totalSeconds: (performance.now() - t0) / 1000 } : {}),
     gpu: ctx.gpu,
     samples: ctx.samples,
+    inputWarnings: ctx.samples.flatMap((s) => s.warnings ?? []).map(formatWarning),
   });
   return { ...run, missing, report };
 }

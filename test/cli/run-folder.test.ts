@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { DirStore } from '../../src/train/dir-store.node.js';
 
 const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--slice-epochs', '0', '--folds', '2', '--batch', '4', '--tta', '1', '--no-bias-field', '--val-fraction', '0'];
@@ -83,6 +84,24 @@ describe('eval refuses what it cannot trust', () => {
   it('a folder that is not a run is a usage error', async () => {
     expect(await main(['eval', '--run', cohort])).toBe(2);
     expect(err).toMatch(/is not a run folder \(no config\.json\)/);
+  });
+});
+
+describe('--resume trusts no checkpoint metadata', () => {
+  it.each([
+    ['"abc"', /metadata 'epoch' is "abc", not a whole number of epochs/],
+    ['99', /'epoch' is 99, outside this run's 1…1/],
+    ['1e400', /metadata 'epoch' is "1e400", not a whole number/],
+  ])('epoch %s → exit 4, the fold is not marked finished', async (epoch, message) => {
+    const copy = join(dir, `resume-${epoch.replace(/\W+/g, '')}`);
+    mkdirSync(join(copy, 'fold-0'), { recursive: true });
+    mkdirSync(join(copy, 'fold-1'), { recursive: true });
+    for (const f of ['config.json', 'folds.json', 'fold-0/result.json', 'fold-0/model.safetensors']) writeFileSync(join(copy, f), readFileSync(join(run, f)));
+    const ck = decodeSafetensors(new Uint8Array(readFileSync(join(run, 'fold-1/checkpoint.safetensors'))));
+    writeFileSync(join(copy, 'fold-1/checkpoint.safetensors'), encodeSafetensors(ck.tensors, { ...ck.metadata, epoch: JSON.parse(JSON.stringify(epoch)).replace(/"/g, '') }));
+    expect(await main(['train', '--resume', '--manifest', join(cohort, 'manifest.csv'), '--out', copy, ...TINY])).toBe(4);
+    expect(err).toMatch(message);
+    expect(existsSync(join(copy, 'fold-1/result.json'))).toBe(false);
   });
 });
 
