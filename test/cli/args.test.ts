@@ -4,6 +4,7 @@ import { UsageError, parseArgs } from '../../src/cli/args.js';
 import { main } from '../../src/cli/main.js';
 import { experimentConfig, trainFlags } from '../../src/cli/train.js';
 import { presetConfig } from '../../src/train/presets.js';
+import { Rng } from '../../src/util/rng.js';
 
 const parse = (argv: string[]) => parseArgs(argv, trainFlags, 'train');
 
@@ -34,6 +35,53 @@ describe('flag parsing', () => {
     const p = parse(['--lr', '0.03', '--out=runs/x', '--epochs=12']);
     expect(p.flags).toMatchObject({ lr: 0.03, out: 'runs/x', epochs: 12, batch: 4 });
     expect([...p.given].sort()).toEqual(['epochs', 'lr', 'out']);
+  });
+});
+
+describe('flag fuzz', () => {
+  it('500 generated command lines: each parses into in-range values or is a UsageError, never anything else', () => {
+    const seed = Number(process.env.VOXELGRAD_SEED ?? Date.now() % 2 ** 31);
+    const rng = new Rng(seed);
+    const names = Object.keys(trainFlags);
+    const values = ['', '0', '-1', '1', '2.5', '1e400', 'NaN', '-0', '0x10', ' 3', 'abc', '--', '-', '=', 'paper', 'slice', 'true', 'false', '999999999999'];
+    const token = (): string => {
+      const r = rng.uniform(0, 1);
+      const name = names[rng.int(0, names.length - 1)]!;
+      if (r < 0.35) return `--${name}`;
+      if (r < 0.55) return `--${name}=${values[rng.int(0, values.length - 1)]}`;
+      if (r < 0.65) return `--no-${name}`;
+      if (r < 0.72) return `-${name}`;
+      if (r < 0.78) return `--${name}x`;
+      return values[rng.int(0, values.length - 1)]!;
+    };
+    for (let i = 0; i < 500; i++) {
+      const argv = Array.from({ length: rng.int(0, 6) }, token);
+      const t0 = performance.now();
+      try {
+        const { flags } = parse(argv);
+        for (const [k, spec] of Object.entries(trainFlags)) {
+          const v = flags[k];
+          if (v === undefined) continue;
+          if (spec.type === 'number') {
+            expect(typeof v, `${JSON.stringify(argv)} seed=${seed}`).toBe('number');
+            expect(Number.isFinite(v as number)).toBe(true);
+            if (spec.integer) expect(Number.isInteger(v)).toBe(true);
+            if (spec.min !== undefined) expect(v as number).toBeGreaterThanOrEqual(spec.min);
+            if (spec.max !== undefined) expect(v as number).toBeLessThanOrEqual(spec.max);
+            if (spec.below !== undefined) expect(v as number).toBeLessThan(spec.below);
+            if (spec.above !== undefined) expect(v as number).toBeGreaterThan(spec.above);
+          } else if (spec.type === 'boolean') expect(typeof v).toBe('boolean');
+          else {
+            expect(typeof v).toBe('string');
+            expect(v).not.toBe('');
+            if (spec.choices) expect(spec.choices).toContain(v);
+          }
+        }
+      } catch (e) {
+        expect(e, `${JSON.stringify(argv)} seed=${seed}: ${(e as Error).message}`).toBeInstanceOf(UsageError);
+      }
+      expect(performance.now() - t0).toBeLessThan(100);
+    }
   });
 });
 
