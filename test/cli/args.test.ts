@@ -80,7 +80,7 @@ describe('flag fuzz', () => {
       } catch (e) {
         expect(e, `${JSON.stringify(argv)} seed=${seed}: ${(e as Error).message}`).toBeInstanceOf(UsageError);
       }
-      expect(performance.now() - t0).toBeLessThan(100);
+      expect(performance.now() - t0).toBeLessThan(2000); // a hang guard, not a speed test (the host is shared)
     }
   });
 });
