@@ -1,8 +1,9 @@
 /**
  * Checkpoints: a model's parameters and running statistics under PyTorch state-dict names, plus the
  * training state (optimizer momentum, epoch, RNG, config) — one safetensors file. Optimizer buffers are
- * stored as tensors named `optimizer.momentum.<param>` (a PyTorch loader ignores or strips them); the
- * rest goes in `__metadata__` as JSON strings. Loading validates names, shapes and byte counts first
+ * stored as tensors named `optimizer.momentum.<param>`, other trainer state (the center loss's class
+ * centres) as `trainer.<name>` (a PyTorch loader ignores or strips both); the rest goes in `__metadata__`
+ * as JSON strings. Loading validates names, shapes and byte counts first
  * and changes nothing unless everything matches.
  */
 import type { Gpu } from '../gpu/gpu.js';
@@ -11,6 +12,7 @@ import type { Module } from './module.js';
 import { bytesToF32, bytesToI64, decodeSafetensors, encodeSafetensors, f32Bytes, i64Bytes, type SafeTensor } from './safetensors.js';
 
 export const MOMENTUM_PREFIX = 'optimizer.momentum.';
+export const TRAINER_PREFIX = 'trainer.';
 
 export interface TrainingState {
   epoch?: number;
@@ -24,7 +26,10 @@ export interface TrainingState {
 /** Per-parameter momentum buffers, by parameter name (as the optimizer keeps them). */
 export type MomentumBuffers = Map<string, Float32Array>;
 
-export async function saveCheckpoint(model: Module, state: TrainingState = {}, momentum?: MomentumBuffers): Promise<Uint8Array> {
+/** Float32 state the trainer keeps besides the model and optimizer (e.g. `centers` [2, C]), by name. */
+export type TrainerState = Map<string, { shape: number[]; values: Float32Array }>;
+
+export async function saveCheckpoint(model: Module, state: TrainingState = {}, momentum?: MomentumBuffers, trainer?: TrainerState): Promise<Uint8Array> {
   const tensors = new Map<string, SafeTensor>();
   for (const [name, p] of model.namedParameters()) {
     tensors.set(name, { dtype: 'F32', shape: [...p.shape], data: f32Bytes(await p.value.read()) });
@@ -34,6 +39,7 @@ export async function saveCheckpoint(model: Module, state: TrainingState = {}, m
     else tensors.set(name, { dtype: 'F32', shape: [...b.shape], data: f32Bytes(await b.value.read()) });
   }
   for (const [name, buf] of momentum ?? []) tensors.set(MOMENTUM_PREFIX + name, { dtype: 'F32', shape: [buf.length], data: f32Bytes(buf) });
+  for (const [name, t] of trainer ?? []) tensors.set(TRAINER_PREFIX + name, { dtype: 'F32', shape: [...t.shape], data: f32Bytes(t.values) });
   const metadata: Record<string, string> = { format: 'pt', producer: 'voxelgrad' };
   if (state.epoch !== undefined) metadata.epoch = String(state.epoch);
   if (state.rng) metadata.rng = JSON.stringify(state.rng);
@@ -45,6 +51,7 @@ export async function saveCheckpoint(model: Module, state: TrainingState = {}, m
 export interface LoadedCheckpoint {
   state: TrainingState;
   momentum: MomentumBuffers;
+  trainer: TrainerState;
 }
 
 /** Where the first non-finite value of a float32 tensor is, and how many there are (null when none). */
@@ -68,7 +75,7 @@ export function nonFinite(values: Float32Array): { count: number; first: number;
 export function matchModel(
   tensors: ReadonlyMap<string, SafeTensor>,
   model: Module,
-): { problems: string[]; expected: Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>; momentum: MomentumBuffers } {
+): { problems: string[]; expected: Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>; momentum: MomentumBuffers; trainer: TrainerState } {
   const problems: string[] = [];
   const expected = new Map<string, { shape: readonly number[]; dtype: 'F32' | 'I64' }>();
   for (const [n, p] of model.namedParameters()) expected.set(n, { shape: p.shape, dtype: 'F32' });
@@ -82,8 +89,12 @@ export function matchModel(
     }
   }
   const momentum: MomentumBuffers = new Map();
+  const trainer: TrainerState = new Map();
   for (const [n, t] of tensors) {
-    if (n.startsWith(MOMENTUM_PREFIX)) {
+    if (n.startsWith(TRAINER_PREFIX)) {
+      if (t.dtype !== 'F32') problems.push(`trainer state '${n}' is ${t.dtype}, expected F32`);
+      else trainer.set(n.slice(TRAINER_PREFIX.length), { shape: [...t.shape], values: bytesToF32(t.data) });
+    } else if (n.startsWith(MOMENTUM_PREFIX)) {
       const pn = n.slice(MOMENTUM_PREFIX.length);
       const e = expected.get(pn);
       const size = e ? e.shape.reduce((a, b) => a * b, 1) : -1;
@@ -92,7 +103,7 @@ export function matchModel(
       else momentum.set(pn, bytesToF32(t.data));
     } else if (!expected.has(n)) problems.push(`unexpected '${n}'`);
   }
-  return { problems, expected, momentum };
+  return { problems, expected, momentum, trainer };
 }
 
 /** A whole number of epochs written by saveCheckpoint (`String(n)`): digits only, a safe integer. */
@@ -112,7 +123,7 @@ function parseEpoch(text: string, source: string): number {
  */
 export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, source = 'checkpoint'): LoadedCheckpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
-  const { problems, expected, momentum } = matchModel(tensors, model);
+  const { problems, expected, momentum, trainer } = matchModel(tensors, model);
   if (problems.length) {
     const shown = problems.slice(0, 12).join('; ');
     throw new InputError('unsuitable', `${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`, source);
@@ -139,6 +150,7 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
     values.set(n, v);
   }
   for (const [pn, v] of momentum) check(MOMENTUM_PREFIX + pn, v);
+  for (const [n, t] of trainer) check(TRAINER_PREFIX + n, t.values);
   if (bad.length) {
     throw new InputError(
       'non-finite',
@@ -172,5 +184,5 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
     if (b.dtype === 'i64') b.count = bytesToI64(t.data);
     else gpu.write(b.value, values.get(n)!);
   }
-  return { state, momentum };
+  return { state, momentum, trainer };
 }

@@ -160,7 +160,8 @@ export async function runFold(o: {
     }
     const optimizer = makeOptimizer(gpu, model, cfg);
     optimizer.loadMomentum(loaded.momentum);
-    resume = { model, optimizer, startEpoch: state.epoch + 1, history: state.history.slice() };
+    const centers = loaded.trainer.get('centers')?.values;
+    resume = { model, optimizer, startEpoch: state.epoch + 1, history: state.history.slice(), ...(centers ? { centers } : {}) };
   }
   o.events?.onFoldStart?.(fold, resume ? resume.startEpoch - 1 : 0);
   const valSamples = split.val.map((i) => samples[i]!);
@@ -178,7 +179,7 @@ export async function runFold(o: {
     ...(resume ? { resume } : {}),
     onStep: (e, s, n, l) => o.events?.onStep?.(fold, e, s, n, l),
     ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
-    onEpoch: async (stats, model, optimizer) => {
+    onEpoch: async (stats, model, optimizer, centers) => {
       let extra: { valLoss?: number; valAuc?: number } = {};
       if (valSamples.length) {
         const preds = await predict(gpu, model, valSamples, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed });
@@ -187,7 +188,8 @@ export async function runFold(o: {
       }
       o.events?.onEpoch?.(fold, { ...stats, ...extra });
       curve = [...curve, { ...stats, ...extra }];
-      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers());
+      const trainerState = centers ? new Map([['centers', { shape: [...centers.shape], values: await centers.read() }]]) : undefined;
+      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers(), trainerState);
       await store.write(`${dir}/checkpoint.safetensors`, bytes);
     },
   });
