@@ -6,7 +6,7 @@
 import type { Gpu } from '../src/gpu/gpu.js';
 import { matmul } from '../src/kernels/matmul.js';
 import { linear, linearBackward } from '../src/kernels/linear.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { gemmPath, tuningFor } from '../src/kernels/tuning.js';
 import { Rng } from '../src/util/rng.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
 import type { BenchRecord } from './record.js';
@@ -111,9 +111,10 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     for (const z of [x, w, b, dy]) z.release();
   }
 
-  const variant = tuningFor(gpu).matmulVariant;
+  const tiled = gemmPath(gpu, 'matmul', 'gemm') === 'tiled';
+  const tt = tuningFor(gpu).tiled.matmul;
   console.log(
-    `matmul on ${gpu.adapter.description} — ${variant === 'tiled' ? 'tiled 64×64' : `broadcast, tile WG ${tile.wg} × TM ${tile.tm}`}; ` +
+    `matmul on ${gpu.adapter.description} — ${tiled ? `tiled, WG ${tt.wg} × TM ${tt.tm} × ${4 * tt.tnq} columns, KC ${tt.kc}` : `broadcast, tile WG ${tile.wg} × TM ${tile.tm}`}; ` +
       `ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³, median; runs ${ceiling.minMs.toFixed(0)}–${ceiling.maxMs.toFixed(0)} ms)`,
   );
   console.log(table(['product', 'ms', 'GFLOP/s', '÷ceiling', 'tfjs ms', 'vs tfjs', 'vs jax-js 2.2'], rows));

@@ -12,7 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { readVolumeFile } from '../dist/src/data/io.node.js';
 import { checkRowAgainstVolume } from '../dist/src/data/manifest.js';
-import { prepareVolume, readManifest } from '../dist/src/cli/cohort.js';
+import { prepareVolume } from '../dist/src/train/cohort.js';
+import { readManifest } from '../dist/src/train/cohort.node.js';
 import { fitDepth } from '../dist/src/train/dataset.js';
 
 const [manifest, size, depth, out] = process.argv.slice(2);

@@ -1,12 +1,14 @@
 /**
  * `npm run check:wgsl` — no GPU needed: every shader parses, every kernel definition matches the
- * shader's reflected interface (bindings, access), every shader is used by some kernel, and each
- * shader opens with the explanatory comment the house style asks for.
+ * shader's reflected interface (bindings, access), the build-time interface each kernel carries equals
+ * a fresh reflection of its final source (alias variants included), every shader is used by some
+ * kernel, and each shader opens with the explanatory comment the house style asks for.
  */
 import { describe, expect, it } from 'vitest';
 import { registeredKernels } from '../src/kernels/all.js';
 import { SHADERS } from '../src/kernels/shaders.gen.js';
-import { reflectShader } from '../src/gpu/reflect.js';
+import { reflectShader, serializeInterface } from '../src/gpu/reflect.js';
+import '../src/gpu/runtime-reflection.js';
 
 describe('WGSL sources and kernel definitions', () => {
   const defs = registeredKernels();
@@ -23,6 +25,8 @@ describe('WGSL sources and kernel definitions', () => {
   for (const def of defs) {
     it(`kernel '${def.name}' matches ${def.shaderPath}`, () => {
       const iface = reflectShader(def.shaderPath, def.source, def.entry);
+      expect(def.iface, 'build-time interface').toBeDefined();
+      expect(serializeInterface(def.iface!)).toEqual(serializeInterface(iface));
       const reflected = Object.fromEntries([...iface.bindings.values()].map((b) => [b.name, b.kind]));
       expect(reflected).toEqual({ ...def.bindings });
       for (const b of iface.bindings.values()) expect(b.group, `${b.name} group`).toBe(0);

@@ -2,13 +2,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type FlagSpec, formatHelp, parseArgs } from './args.js';
+import { ADAPTER_FLAG, type FlagSpec, formatHelp, parseArgs } from './args.js';
 
 export const benchFlags: Record<string, FlagSpec> = {
   quick: { type: 'boolean', help: 'small iteration counts (minutes on a CPU driver)' },
   only: { type: 'string', help: 'comma-separated bench names: matmul, conv, norm-pool, head-loss, network' },
   layers: { type: 'string', help: 'conv rows whose name contains one of these (comma-separated), e.g. 3×3×3; they replace those rows in the JSON' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  adapter: ADAPTER_FLAG,
   help: { type: 'boolean', help: 'show this help' },
 };
 

@@ -1,11 +1,11 @@
 /**
- * The interface of a WGSL compute entry point, read from the shader itself with `wgsl_reflect`:
- * bindings by name, uniform struct layouts (offsets and sizes as WGSL lays them out), `override`
- * constants and the workgroup size expression. Nothing here is hand-copied from a shader.
+ * The interface of a WGSL compute entry point: bindings by name, uniform struct layouts (offsets and
+ * sizes as WGSL lays them out), `override` constants and the workgroup size expression — read from the
+ * shader itself, never hand-copied. The engine's own shaders are reflected at build time
+ * (scripts/gen-shaders.mjs runs reflect-wgsl.ts over shaders/**), so the WGSL parser is not in a
+ * page's bundle; kernels with other WGSL need the runtime parser: `import 'voxelgrad/reflect'`
+ * (src/gpu/runtime-reflection.ts) installs it.
  */
-// wgsl_reflect's package.json marks a CommonJS `main` as an ES module, so Node cannot load its main
-// entry; its ES module build imports the same way in Node and in bundlers.
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 
 export type BindingKind = 'uniform' | 'read' | 'read_write';
 export type ScalarType = 'f32' | 'u32' | 'i32';
@@ -30,8 +30,6 @@ export interface BindingInfo {
   group: number;
   binding: number;
   kind: BindingKind;
-  /** Element type of a storage array (`f32`, `vec4<f32>`, …); for messages and checks. */
-  elementType: string;
   uniform?: UniformLayout;
 }
 
@@ -57,85 +55,77 @@ export class ShaderParseError extends Error {
   }
 }
 
-function scalarOf(typeName: string, formatName: string | undefined, where: string): { scalar: ScalarType; components: number } {
-  const short = /^vec([234])([fiu])$/.exec(typeName);
-  if (short) {
-    const s = ({ f: 'f32', i: 'i32', u: 'u32' } as const)[short[2] as 'f' | 'i' | 'u'];
-    return { scalar: s, components: Number(short[1]) };
-  }
-  const vec = /^vec([234])$/.exec(typeName);
-  if (vec && (formatName === 'f32' || formatName === 'u32' || formatName === 'i32')) {
-    return { scalar: formatName, components: Number(vec[1]) };
-  }
-  if (typeName === 'f32' || typeName === 'u32' || typeName === 'i32') return { scalar: typeName, components: 1 };
-  throw new Error(`${where}: uniform field type '${typeName}${formatName ? `<${formatName}>` : ''}' is not supported (use f32/u32/i32 scalars or vectors)`);
+export type ShaderReflector = (shaderName: string, source: string, entry?: string) => ShaderInterface;
+
+let reflector: ShaderReflector | null = null;
+
+/** Installs the runtime WGSL parser (runtime-reflection.ts does this on import). */
+export function setShaderReflector(r: ShaderReflector): void {
+  reflector = r;
 }
 
 const cache = new Map<string, ShaderInterface>();
 
-/** Reflects the compute entry point `entry` (or the only one) of `source`. Results are cached by text. */
+/**
+ * Reflects the compute entry point `entry` (or the only one) of `source` with the runtime parser.
+ * Results are cached by text. Kernels of the engine carry their build-time interface instead.
+ */
 export function reflectShader(shaderName: string, source: string, entry?: string): ShaderInterface {
   const key = `${entry ?? ''}\u0000${source}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  let r: WgslReflect;
+  if (!reflector) {
+    throw new Error(
+      `shader '${shaderName}' has no build-time interface and the runtime WGSL parser is not loaded: import 'voxelgrad/reflect' (or src/gpu/runtime-reflection.ts) once before defining kernels with your own WGSL`,
+    );
+  }
+  let out: ShaderInterface;
   try {
-    r = new WgslReflect(source);
+    out = reflector(shaderName, source, entry);
   } catch (e) {
-    throw new ShaderParseError(shaderName, e);
+    if (e instanceof Error && e.name === 'WgslParseError') throw new ShaderParseError(shaderName, e.cause ?? e);
+    throw e;
   }
-  const computes = r.entry.compute;
-  if (computes.length === 0) throw new ShaderParseError(shaderName, new Error('no @compute entry point'));
-  const fn = entry ? computes.find((f) => f.name === entry) : computes.length === 1 ? computes[0] : undefined;
-  if (!fn) {
-    const names = computes.map((f) => f.name).join(', ');
-    throw new Error(`shader '${shaderName}': entry point '${entry ?? '(unnamed)'}' not found; it has: ${names}`);
-  }
-  const bindings = new Map<string, BindingInfo>();
-  for (const v of fn.resources) {
-    // ResourceType: 0 uniform, 1 storage (see wgsl_reflect's info.d.ts).
-    if (v.resourceType !== 0 && v.resourceType !== 1) {
-      throw new Error(`shader '${shaderName}': binding '${v.name}' is a texture/sampler; compute kernels use buffers only`);
-    }
-    const info: BindingInfo = {
-      name: v.name,
-      group: v.group,
-      binding: v.binding,
-      kind: v.resourceType === 0 ? 'uniform' : v.access === 'read_write' ? 'read_write' : 'read',
-      elementType: v.type.getTypeName(),
-    };
-    if (info.kind === 'uniform') {
-      const members = v.members;
-      if (!members) throw new Error(`shader '${shaderName}': uniform '${v.name}' must be a struct`);
-      const fields = new Map<string, UniformField>();
-      for (const m of members) {
-        const { scalar, components } = scalarOf(m.type.name, m.format?.name, `shader '${shaderName}', ${v.name}.${m.name}`);
-        fields.set(m.name, { name: m.name, offset: m.offset, size: m.size, scalar, components });
-      }
-      info.uniform = { structName: v.type.name, size: v.size, fields };
-    }
-    bindings.set(v.name, info);
-  }
-  const overrides = new Map<string, OverrideDecl>();
-  for (const o of r.overrides) {
-    overrides.set(o.name, { name: o.name, type: o.type?.name ?? 'unknown', hasDefault: hasOverrideDefault(source, o.name) });
-  }
-  const wgAttr = fn.attributes?.find((a) => a.name === 'workgroup_size');
-  const raw = (Array.isArray(wgAttr?.value) ? wgAttr!.value : [wgAttr?.value ?? '1']) as string[];
-  const workgroupSize = [0, 1, 2].map((i) => {
-    const s = raw[i];
-    if (s === undefined) return 1;
-    const n = Number(s);
-    return Number.isFinite(n) ? n : s;
-  });
-  const out: ShaderInterface = { entry: fn.name, bindings, overrides, workgroupSize };
   cache.set(key, out);
   return out;
 }
 
-function hasOverrideDefault(source: string, name: string): boolean {
-  const re = new RegExp(`override\\s+${name}\\s*(:\\s*\\w+\\s*)?=`);
-  return re.test(source);
+/** A ShaderInterface as plain JSON (Maps as entry lists): what the build step writes into shaders.gen.ts. */
+export interface SerializedInterface {
+  entry: string;
+  bindings: (Omit<BindingInfo, 'uniform'> & { uniform?: { structName: string; size: number; fields: UniformField[] } })[];
+  overrides: OverrideDecl[];
+  workgroupSize: (number | string)[];
+}
+
+export function serializeInterface(i: ShaderInterface): SerializedInterface {
+  return {
+    entry: i.entry,
+    bindings: [...i.bindings.values()].map((b) => ({
+      name: b.name,
+      group: b.group,
+      binding: b.binding,
+      kind: b.kind,
+      ...(b.uniform ? { uniform: { structName: b.uniform.structName, size: b.uniform.size, fields: [...b.uniform.fields.values()] } } : {}),
+    })),
+    overrides: [...i.overrides.values()],
+    workgroupSize: i.workgroupSize,
+  };
+}
+
+export function deserializeInterface(s: SerializedInterface): ShaderInterface {
+  return {
+    entry: s.entry,
+    bindings: new Map(
+      s.bindings.map((b) => {
+        const info: BindingInfo = { name: b.name, group: b.group, binding: b.binding, kind: b.kind };
+        if (b.uniform) info.uniform = { structName: b.uniform.structName, size: b.uniform.size, fields: new Map(b.uniform.fields.map((f) => [f.name, { ...f }])) };
+        return [b.name, info];
+      }),
+    ),
+    overrides: new Map(s.overrides.map((o) => [o.name, { ...o }])),
+    workgroupSize: [...s.workgroupSize],
+  };
 }
 
 /** Resolves the workgroup size with override values (defaults read from the shader when absent). */

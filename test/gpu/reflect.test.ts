@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packUniform, reflectShader, resolveWorkgroupSize, ShaderParseError } from '../../src/gpu/reflect.js';
+import { deserializeInterface, packUniform, reflectShader, resolveWorkgroupSize, serializeInterface, ShaderParseError } from '../../src/gpu/reflect.js';
+import '../../src/gpu/runtime-reflection.js';
 
 const SRC = `
 override WG: u32 = 64;
@@ -47,6 +48,12 @@ describe('reflection (no GPU)', () => {
     expect(() => packUniform(u, { ...ok, bogus: 1 }, 't')).toThrow(/no field 'bogus'/);
     expect(() => packUniform(u, { ...ok, n: -1 }, 't')).toThrow(/must be a u32/);
     expect(() => packUniform(u, { ...ok, kernel: [3, 3] }, 't')).toThrow(/takes 3 value/);
+  });
+
+  it('an interface survives serialisation (the build step writes it as JSON)', () => {
+    const back = deserializeInterface(JSON.parse(JSON.stringify(serializeInterface(iface))));
+    expect(back).toEqual(iface);
+    expect(back.bindings.get('params')!.uniform!.fields.get('kernel')!.offset).toBe(16);
   });
 
   it('resolves override workgroup sizes', () => {
