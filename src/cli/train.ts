@@ -9,11 +9,12 @@ import { AUGMENT_SET_NAMES, type AugmentSet } from '../data/augment-params.js';
 import { type DataWarning, formatWarning } from '../data/volume.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
+import { OPTIMIZER_NAMES, type OptimizerName } from '../model/optimizer.js';
 import { rangeOf } from '../train/config.js';
 import { PRESET_NAMES, type PresetName, presetConfig } from '../train/presets.js';
 import { checkCohort } from '../train/cohort.js';
 import { loadCohortFiles, readManifest } from '../train/cohort.node.js';
-import type { Sample } from '../train/dataset.js';
+import { type Sample, TEST_INPUTS, type TestInput } from '../train/dataset.js';
 import { DirStore } from '../train/dir-store.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
 import { serializeRunReport } from '../train/report.js';
@@ -38,9 +39,10 @@ export const trainFlags: Record<string, FlagSpec> = {
   epochs: { type: 'number', help: 'epochs per fold', default: 30, ...rangeOf('epochs') },
   'slice-epochs': { type: 'number', help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head', default: 10, ...rangeOf('sliceEpochs') },
   batch: { type: 'number', help: 'volumes per batch', default: 4, ...rangeOf('batchSize') },
-  lr: { type: 'number', help: 'SGD learning rate', default: 0.01, ...rangeOf('lr') },
-  momentum: { type: 'number', help: 'SGD momentum', default: 0.9, ...rangeOf('momentum') },
-  'weight-decay': { type: 'number', help: 'SGD weight decay', default: 0.01, ...rangeOf('weightDecay') },
+  optimizer: { type: 'string', help: 'sgd (momentum SGD, the paper) or adam (AdamW: decoupled weight decay)', choices: OPTIMIZER_NAMES, default: 'sgd' },
+  lr: { type: 'number', help: 'learning rate', default: 0.01, ...rangeOf('lr') },
+  momentum: { type: 'number', help: 'SGD momentum (unused by adam)', default: 0.9, ...rangeOf('momentum') },
+  'weight-decay': { type: 'number', help: 'weight decay (SGD: L2 in the gradient; adam: decoupled)', default: 0.01, ...rangeOf('weightDecay') },
   schedule: { type: 'string', help: 'learning-rate schedule', choices: ['constant', 'step', 'cosine'], default: 'cosine' },
   folds: { type: 'number', help: 'cross-validation folds', default: 10, ...rangeOf('folds') },
   fold: { type: 'number', help: 'run only this fold (0-based); merge later with `voxelgrad eval`', integer: true, min: 0, max: 999 },
@@ -50,6 +52,7 @@ export const trainFlags: Record<string, FlagSpec> = {
   gamma: { type: 'number', help: 'focal loss γ', default: 2, ...rangeOf('loss.gamma') },
   alpha: { type: 'number', help: 'focal loss α (negative = off, as the paper’s eq. 1)', default: -1, ...rangeOf('loss.alpha') },
   margin: { type: 'number', help: 'triplet margin (on L2-normalised embeddings)', default: 0.2, ...rangeOf('loss.margin') },
+  'test-input': { type: 'string', help: "what a volume-level model is tested on: central (the stack's central --depth slices: needs no label or annotation) or window (the training window around the representative slices)", choices: TEST_INPUTS, default: 'central' },
   tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4, ...rangeOf('tta') },
   'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10, ...rangeOf('headLrScale') },
   augment: { type: 'boolean', help: 'training-time augmentation (--no-augment to disable)', default: true },
@@ -66,9 +69,9 @@ export const trainFlags: Record<string, FlagSpec> = {
 /** Which configuration field each training flag sets (for presets, which explicit flags override). */
 const FLAG_FIELDS: Record<string, string> = {
   model: 'model', head: 'head', width: 'width', size: 'inputSize', depth: 'depth', epochs: 'epochs', 'slice-epochs': 'sliceEpochs',
-  batch: 'batchSize', lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', schedule: 'schedule', folds: 'folds',
+  batch: 'batchSize', optimizer: 'optimizer', lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', schedule: 'schedule', folds: 'folds',
   'val-fraction': 'valFraction', triplet: 'loss.triplet', center: 'loss.center', gamma: 'loss.gamma', alpha: 'loss.alpha', margin: 'loss.margin',
-  tta: 'tta', 'head-lr-scale': 'headLrScale', augment: 'augment', 'augment-set': 'augmentSet', oversample: 'oversample', 'bias-field': 'biasField', seed: 'seed',
+  'test-input': 'testInput', tta: 'tta', 'head-lr-scale': 'headLrScale', augment: 'augment', 'augment-set': 'augmentSet', oversample: 'oversample', 'bias-field': 'biasField', seed: 'seed',
 };
 
 /**
@@ -116,6 +119,7 @@ function flagConfig(f: Parsed['flags']): ExperimentConfig {
     momentum: Number(f.momentum),
     weightDecay: Number(f['weight-decay']),
     schedule: f.schedule as ExperimentConfig['schedule'],
+    optimizer: f.optimizer as OptimizerName,
     loss: { ...DEFAULT_LOSS, gamma: Number(f.gamma), alpha: Number(f.alpha), triplet: Number(f.triplet), center: Number(f.center), margin: Number(f.margin) },
     oversample: Boolean(f.oversample),
     augment: Boolean(f.augment),
@@ -125,6 +129,7 @@ function flagConfig(f: Parsed['flags']): ExperimentConfig {
     seed: Number(f.seed),
     folds: Number(f.folds),
     valFraction: Number(f['val-fraction']),
+    testInput: f['test-input'] as TestInput,
     biasField: Boolean(f['bias-field']),
   };
   return cfg;
@@ -134,7 +139,7 @@ function flagConfig(f: Parsed['flags']): ExperimentConfig {
 export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: ProgressStream): Sample[] {
   const rows = readManifest(manifest);
   const bar = new Progress(stderr, { label: 'loading volumes', total: rows.length, unit: 'vol' });
-  const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, onProgress: (d) => bar.update(d) });
+  const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, ...(cfg.testInput ? { testInput: cfg.testInput } : {}), onProgress: (d) => bar.update(d) });
   bar.finish();
   printWarnings(samples.flatMap((s) => s.warnings ?? []));
   checkCohort(samples, cfg.folds, manifest);

@@ -10,8 +10,10 @@ import type { Gpu } from '../gpu/gpu.js';
 import { InputError } from '../util/errors.js';
 import type { Module } from './module.js';
 import { bytesToF32, bytesToI64, decodeSafetensors, encodeSafetensors, f32Bytes, i64Bytes, type SafeTensor } from './safetensors.js';
+import { ADAM_STATE_KEYS } from './optimizer.js';
 
 export const MOMENTUM_PREFIX = 'optimizer.momentum.';
+const ADAM_MOMENT = /^adam\.exp_avg(?:_sq)?\.(.+)$/;
 export const TRAINER_PREFIX = 'trainer.';
 
 export interface TrainingState {
@@ -95,12 +97,14 @@ export function matchModel(
       if (t.dtype !== 'F32') problems.push(`trainer state '${n}' is ${t.dtype}, expected F32`);
       else trainer.set(n.slice(TRAINER_PREFIX.length), { shape: [...t.shape], values: bytesToF32(t.data) });
     } else if (n.startsWith(MOMENTUM_PREFIX)) {
-      const pn = n.slice(MOMENTUM_PREFIX.length);
-      const e = expected.get(pn);
+      // SGD keys its momentum by parameter name; Adam keeps a step count and two moments per parameter.
+      const key = n.slice(MOMENTUM_PREFIX.length);
+      const pn = ADAM_MOMENT.exec(key)?.[1] ?? key;
+      const e = key === ADAM_STATE_KEYS.step ? { shape: [1] } : expected.get(pn);
       const size = e ? e.shape.reduce((a, b) => a * b, 1) : -1;
-      if (!e) problems.push(`momentum buffer for unknown parameter '${pn}'`);
-      else if (t.dtype !== 'F32' || t.shape.reduce((a, b) => a * b, 1) !== size) problems.push(`momentum buffer '${pn}' has the wrong size`);
-      else momentum.set(pn, bytesToF32(t.data));
+      if (!e) problems.push(`optimizer state for unknown parameter '${pn}'`);
+      else if (t.dtype !== 'F32' || t.shape.reduce((a, b) => a * b, 1) !== size) problems.push(`optimizer state '${key}' has the wrong size`);
+      else momentum.set(key, bytesToF32(t.data));
     } else if (!expected.has(n)) problems.push(`unexpected '${n}'`);
   }
   return { problems, expected, momentum, trainer };

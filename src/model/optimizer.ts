@@ -19,6 +19,10 @@ export { lrAt } from '../kernels/sgd.js';
 type F32 = GpuTensor<'f32'>;
 
 /** What the trainer needs of an optimizer: a step at a learning rate, its state for checkpoints, release. */
+/** The optimizers a run can use. */
+export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
 export interface Optimizer {
   readonly gpu: Gpu;
   readonly names: string[];

@@ -1,6 +1,7 @@
 /**
  * From volumes to training samples: (bias-field correction) → in-plane ROI crop when the manifest gives
- * one → resize to S×S → percentile clip + z-score → fit to D slices around the representative slices.
+ * one → resize to S×S → percentile clip + z-score → fit to D slices around the representative slices (and, when asked, the stack's central D slices
+ * as the label-free test input).
  * Browser-safe: volumes come from a reader the caller supplies (files in Node: cohort.node.ts; bytes or
  * the synthetic generator in a page). Every problem is reported with the manifest line.
  */
@@ -8,12 +9,14 @@ import { InputError } from '../util/errors.js';
 import { type ManifestRow, checkRowAgainstVolume } from '../data/manifest.js';
 import { preprocessVolume } from '../data/preprocess.js';
 import type { Volume } from '../data/volume.js';
-import { type Sample, fitDepth } from './dataset.js';
+import { type Sample, type TestInput, centralDepth, fitDepth } from './dataset.js';
 
 export interface CohortLoadOptions {
   size: number;
   depth: number;
   biasField: boolean;
+  /** 'central': also keep each stack's central `depth` slices as its label-free test input (`Sample.central`). */
+  testInput?: TestInput;
   /** Called after each volume (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -42,6 +45,7 @@ export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<Cohor
     ...(row.fold !== undefined ? { fold: row.fold } : {}),
     ...(v.warnings.length ? { warnings: v.warnings } : {}),
   };
+  if (opts.testInput === 'central') s.central = centralDepth(s, opts.depth);
   return fitDepth(s, opts.depth);
 }
 

@@ -13,8 +13,10 @@
 import { AUGMENT_SET_NAMES } from '../data/augment-params.js';
 import { MAX_INPUT_SIZE } from '../data/preprocess.js';
 import type { TrainingState } from '../model/checkpoint.js';
+import { OPTIMIZER_NAMES } from '../model/optimizer.js';
 import { HEAD_KINDS, MODEL_NAMES } from '../model/resnet.js';
 import { InputError, type MemoryBudget, formatBytes } from '../util/errors.js';
+import { TEST_INPUTS } from './dataset.js';
 import type { ExperimentConfig } from './experiment.js';
 import type { EpochStats } from './trainer.js';
 
@@ -52,6 +54,7 @@ export const CONFIG_FIELDS = {
   momentum: { kind: 'number', min: 0, below: 1 },
   weightDecay: num(0, 1),
   schedule: { kind: 'choice', choices: ['constant', 'step', 'cosine'] },
+  optimizer: { kind: 'choice', choices: OPTIMIZER_NAMES },
   oversample: bool,
   augment: bool,
   augmentSet: { kind: 'choice', choices: AUGMENT_SET_NAMES },
@@ -60,6 +63,7 @@ export const CONFIG_FIELDS = {
   seed: int(0, 2 ** 32 - 1),
   folds: int(2, 1000),
   valFraction: { kind: 'number', min: 0, below: 0.5 },
+  testInput: { kind: 'choice', choices: TEST_INPUTS },
   biasField: bool,
   'loss.gamma': num(0, 20),
   'loss.alpha': { kind: 'alpha' },
@@ -73,7 +77,7 @@ export const CONFIG_FIELDS = {
 
 export type ConfigField = keyof typeof CONFIG_FIELDS;
 /** Fields a configuration written by an older voxelgrad may lack (their defaults apply). */
-const OPTIONAL = new Set<string>(['augmentSet']);
+const OPTIONAL = new Set<string>(['augmentSet', 'optimizer', 'testInput']);
 
 /** The numeric range of a field, for the command line's flag specs. */
 export function rangeOf(field: ConfigField): NumberRange {

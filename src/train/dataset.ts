@@ -5,6 +5,12 @@
  * Depth policy: a batch needs one depth D. Volumes with more slices are cropped to D slices centred on
  * their representative slices (which always stay inside); volumes with fewer are padded by repeating
  * the edge slices. The representative-slice indices are shifted accordingly.
+ *
+ * Test-time input: the window around the representative slices needs the annotation, which a staged
+ * volume does not have — the point of a volume-level model is to stage without manual slice selection.
+ * `TestInput` 'central' gives a volume-level model the stack's central D slices instead (padded the same
+ * way), which depends on neither the label nor the annotation; it assumes the acquisition is centred on
+ * the tumour, as a rectal high-resolution T2 stack is planned (and as the synthetic cohort is).
  */
 import type { DataWarning } from '../data/volume.js';
 import type { Rng } from '../util/rng.js';
@@ -23,14 +29,64 @@ export interface Sample {
   fold?: number;
   /** What the loader and preprocessing repaired in this subject's file (shown, and kept in the report). */
   warnings?: DataWarning[];
+  /**
+   * The label- and annotation-free test-time input (`centralDepth`), when the loader was asked for it:
+   * the stack's central D slices, and the representative slices that fall inside them (for slice-level
+   * scoring only; possibly none).
+   */
+  central?: { volume: Float32Array; dims: [number, number, number]; repSlices: number[] };
+}
+
+/** What a volume-level model sees at test time: `window` (D slices around the annotation) or `central`. */
+export const TEST_INPUTS = ['window', 'central'] as const;
+export type TestInput = (typeof TEST_INPUTS)[number];
+
+/** First slice of the `depth`-slice window centred on a D-slice stack (negative when the stack is shorter). */
+export function centralStart(D: number, depth: number): number {
+  return D >= depth ? Math.floor((D - depth) / 2) : -Math.floor((depth - D) / 2);
+}
+
+/** Slices [start, start + depth) of a [D, H, W] stack; indices outside it repeat the edge slices. */
+export function depthWindow(volume: Float32Array, dims: readonly [number, number, number], start: number, depth: number): Float32Array {
+  const [D, H, W] = dims;
+  const plane = H * W;
+  if (volume.length !== D * plane) throw new Error(`depthWindow: volume has ${volume.length} values, dims [${dims.join(', ')}] need ${D * plane}`);
+  const out = new Float32Array(depth * plane);
+  for (let d = 0; d < depth; d++) {
+    const src = Math.min(D - 1, Math.max(0, d + start));
+    out.set(volume.subarray(src * plane, (src + 1) * plane), d * plane);
+  }
+  return out;
+}
+
+/** The stack's central `depth` slices: the test-time input that needs neither label nor annotation. */
+export function centralDepth(s: Pick<Sample, 'volume' | 'dims' | 'repSlices'>, depth: number): NonNullable<Sample['central']> {
+  const [D, H, W] = s.dims;
+  const start = centralStart(D, depth);
+  return {
+    volume: D === depth ? s.volume : depthWindow(s.volume, s.dims, start, depth),
+    dims: [depth, H, W],
+    repSlices: s.repSlices.map((r) => r - start).filter((r) => r >= 0 && r < depth),
+  };
+}
+
+/**
+ * The samples a fold is tested on, as `input` asks: the training window, or each sample's central
+ * crop (volume-level heads only: the slice head's score is, by definition, read on the representative
+ * slices, so it keeps the window).
+ */
+export function testSamples(samples: readonly Sample[], input: TestInput, head: string): Sample[] {
+  if (input === 'window' || head === 'slice') return [...samples];
+  return samples.map((s) => {
+    if (!s.central) throw new Error(`sample ${s.id} has no central test input; load the cohort with testInput 'central' (sampleFromVolume)`);
+    return { ...s, volume: s.central.volume, dims: s.central.dims, repSlices: s.central.repSlices };
+  });
 }
 
 /** Crops or pads a sample to `depth` slices around its representative slices. */
 export function fitDepth(s: Sample, depth: number): Sample {
   const [D, H, W] = s.dims;
   if (D === depth) return s;
-  const plane = H * W;
-  const out = new Float32Array(depth * plane);
   let start: number;
   if (D > depth) {
     const lo = Math.min(...s.repSlices);
@@ -39,11 +95,8 @@ export function fitDepth(s: Sample, depth: number): Sample {
     start = Math.min(Math.max(0, centre - Math.floor(depth / 2)), D - depth);
     // Keep every representative slice inside the window when they span less than the depth.
     if (hi - lo < depth) start = Math.min(Math.max(start, hi - depth + 1), lo);
-  } else start = -Math.floor((depth - D) / 2);
-  for (let d = 0; d < depth; d++) {
-    const src = Math.min(D - 1, Math.max(0, d + start));
-    out.set(s.volume.subarray(src * plane, (src + 1) * plane), d * plane);
-  }
+  } else start = centralStart(D, depth);
+  const out = depthWindow(s.volume, s.dims, start, depth);
   const rep = s.repSlices.map((r) => r - start).filter((r) => r >= 0 && r < depth);
   return { ...s, volume: out, dims: [depth, H, W], repSlices: rep.length ? rep : [Math.floor(depth / 2)] };
 }

@@ -14,7 +14,7 @@ import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { Rng } from '../util/rng.js';
 import { type BinaryMetrics, binaryMetrics } from './metrics.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
-import type { Sample } from './dataset.js';
+import { type Sample, type TestInput, testSamples } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
 import { InputError } from '../util/errors.js';
 import { validateCheckpointState } from './config.js';
@@ -30,6 +30,12 @@ export interface ExperimentConfig extends TrainConfig {
   /** Bias-field correction while loading volumes. */
   biasField: boolean;
   folds: number;
+  /**
+   * What a volume-level model is tested on: the stack's central D slices ('central': needs neither the
+   * label nor the annotation — the protocol a volume-level model is judged by) or the training window
+   * around the representative slices ('window'; what configurations without this field were run with).
+   */
+  testInput?: TestInput;
   /** Fraction of each training fold held out for per-epoch validation curves (0 = none). */
   valFraction: number;
 }
@@ -198,7 +204,7 @@ export async function runFold(o: {
     trained.optimizer.release();
     return null;
   }
-  const test = split.test.map((i) => samples[i]!);
+  const test = testSamples(split.test.map((i) => samples[i]!), cfg.testInput ?? 'window', cfg.head);
   const predictions = await predict(gpu, trained.model, test, {
     tta: cfg.tta,
     batchSize: cfg.batchSize,

@@ -7,7 +7,7 @@
  */
 import type { Gpu, PipelineKey } from '../gpu/gpu.js';
 import { leaf, noGrad } from '../graph/autograd.js';
-import type { SGD } from '../model/optimizer.js';
+import type { Optimizer } from '../model/optimizer.js';
 import type { StagingNet } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import { gpuAugment } from './augment.js';
@@ -34,7 +34,7 @@ export interface PrecompileResult {
 /** The pipelines `work` with `cfg`'s model needs on this adapter (nothing is compiled). */
 export async function planWork(gpu: Gpu, cfg: ExperimentConfig, work: PrecompileWork): Promise<PipelineKey[]> {
   let model: StagingNet | null = null;
-  let optimizer: SGD | null = null;
+  let optimizer: Optimizer | null = null;
   try {
     return await gpu.planPipelines(async () => {
       // Built inside the plan: initialising a model and an optimizer dispatches kernels too.
@@ -63,7 +63,7 @@ export async function planWork(gpu: Gpu, cfg: ExperimentConfig, work: Precompile
     });
   } finally {
     (model as StagingNet | null)?.release();
-    (optimizer as SGD | null)?.release();
+    (optimizer as Optimizer | null)?.release();
   }
 }
 

@@ -18,7 +18,7 @@ export function syntheticSamples(cohort: CohortOptions, opts: CohortLoadOptions)
     const s = generateCohortSubject(e, cohort);
     const path = `volumes/${e.subject}.nii.gz`;
     // int16, as writeSyntheticCohort stores it (gzip changes nothing the reader returns).
-    const vol = readNifti(writeNifti(s.volume, { datatype: 'int16', description: `voxelgrad synthetic ${e.label}` }), { name: path });
+    const vol = readNifti(writeNifti(s.volume, { datatype: 'int16', description: 'voxelgrad synthetic' }), { name: path });
     const row: ManifestRow = { subject: e.subject, path, file: path, label: e.label, slices: s.representativeSlices, roi: s.roi, line: samples.length + 2 };
     samples.push(sampleFromVolume(row, vol, opts));
     opts.onProgress?.(samples.length, plan.length);

@@ -18,7 +18,7 @@ import * as F from '../graph/functional.js';
 import type { F32, Tensor } from '../graph/tensor.js';
 import { centerUpdate } from '../kernels/center.js';
 import type { LrSchedule } from '../kernels/sgd.ref.js';
-import { Adam, type Optimizer, SGD, lrAt } from '../model/optimizer.js';
+import { Adam, type Optimizer, type OptimizerName, SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -51,7 +51,7 @@ export interface TrainConfig {
    * `sgd` (the paper's, the default) or `adam`: AdamW — Adam with decoupled weight decay
    * (β 0.9 / 0.999, ε 1e-8, PyTorch's defaults); `momentum` is then unused.
    */
-  optimizer?: 'sgd' | 'adam';
+  optimizer?: OptimizerName;
   lr: number;
   momentum: number;
   weightDecay: number;

@@ -10,6 +10,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { encodeSafetensors } from '../../src/model/safetensors.js';
 import { prepareVolume } from '../../src/train/cohort.js';
 import type { ExperimentConfig } from '../../src/train/experiment.js';
+import { centralStart, depthWindow } from '../../src/train/dataset.js';
 import { predictVolume } from '../../src/train/inference.js';
 import { type StagedVolume, checkpointConfig, stageVolume } from '../../src/train/stage.js';
 import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
@@ -91,5 +92,50 @@ describe('stageVolume', () => {
     a.release();
     await expect(stageVolume(gpu, volume(), [ckA, ckB])).rejects.toThrow(/b was trained with input 24×24.*a with input 16×16/);
     await expect(stageVolume(gpu, volume(), [])).rejects.toThrow(InputError);
+  });
+  it('a volume-level model tested on central crops sees the same central crop here, mapped back onto the stack', async () => {
+    const gpu = await testGpu();
+    for (const [D, depth] of [[5, 3], [4, 4], [3, 5]] as const) {
+      const cfg: ExperimentConfig = { ...base, depth, testInput: 'central' };
+      const m = buildModel(cfg).materialize(gpu, new Rng(31));
+      const ck = { name: 'central', bytes: await saveCheckpoint(m, { config: cfg }) };
+      const v0 = volume();
+      const vol: Volume = { ...v0, data: v0.data.subarray(0, D * 20 * 24), dims: [D, 20, 24] };
+      const staged = await stageVolume(gpu, vol, [ck]);
+      const prepared = prepareVolume(vol, { size: 16, biasField: false });
+      const start = centralStart(D, depth);
+      const crop = depthWindow(prepared.data, prepared.dims, start, depth);
+      const p = await predictVolume(gpu, m, crop, [depth, 16, 16]);
+      m.release();
+      expect(staged.inputSlices).toEqual([Math.max(0, start), Math.min(D, start + depth)]);
+      expect(staged.probabilityT3).toBe(p.prob);
+      expect(staged.prepared.dims).toEqual([D, 16, 16]);
+      staged.sliceProbabilities.forEach((q, d) => {
+        if (d < start || d >= start + depth) expect(q, `slice ${d}`).toBeNaN();
+        else expect(q, `slice ${d}`).toBe(p.sliceProbs[d - start]);
+      });
+      // Saliency: the crop's, slice for slice; zero on slices the model did not see.
+      const plane = 256;
+      for (let d = 0; d < D; d++) {
+        const got = staged.saliency.subarray(d * plane, (d + 1) * plane);
+        if (d < start || d >= start + depth) expect(got.every((x) => x === 0), `slice ${d}`).toBe(true);
+        else expect(Array.from(got)).toEqual(Array.from(p.saliency.subarray((d - start) * plane, (d - start + 1) * plane)));
+      }
+      // Attention is a distribution over the stack's slices (repeated edge slices add to their slice).
+      const a = staged.attention!;
+      for (let c = 0; c < a.channels; c++) {
+        let sum = 0;
+        for (let d = 0; d < D; d++) sum += a.weights[c * D + d]!;
+        expect(sum).toBeCloseTo(1, 5);
+      }
+    }
+    // A window-tested or slice-head model still sees the whole stack.
+    for (const cfg of [{ ...base, depth: 3 }, { ...base, depth: 3, head: 'slice' as const, testInput: 'central' as const }]) {
+      const m = buildModel(cfg).materialize(gpu, new Rng(32));
+      const staged = await stageVolume(gpu, volume(), [{ name: 'w', bytes: await saveCheckpoint(m, { config: cfg }) }]);
+      m.release();
+      expect(staged.inputSlices).toEqual([0, 5]);
+      expect(staged.sliceProbabilities.every(Number.isFinite)).toBe(true);
+    }
   });
 });

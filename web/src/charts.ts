@@ -93,6 +93,12 @@ export function sliceBars(probs: number[], attention: number[] | null, current: 
   for (const t of [0, 0.5, 1]) parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="${t === 0.5 ? 'threshold' : 'grid'}"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`);
   probs.forEach((p, d) => {
     const x = m.l + d * bw;
+    if (!Number.isFinite(p)) {
+      // A slice the model did not see (outside the central crop a volume-level model is tested on).
+      parts.push(`<g class="slice unseen" data-slice="${d}"><rect x="${x}" y="${m.t}" width="${bw}" height="${height - m.t - m.b}" class="hit"/><title>slice ${d}: not in the model's input</title></g>`);
+      if (D <= 40 || d % Math.ceil(D / 20) === 0) parts.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${height - m.b + 14}" text-anchor="middle" class="unseen">${d}</text>`);
+      return;
+    }
     const col = p >= 0.5 ? 'var(--t3)' : 'var(--t2)';
     parts.push(
       `<g class="slice${d === current ? ' current' : ''}" data-slice="${d}"><rect x="${x}" y="${m.t}" width="${bw}" height="${height - m.t - m.b}" class="hit"/>` +

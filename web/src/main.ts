@@ -275,8 +275,11 @@ function showResult(r: StageResult): void {
   $('prob-fill').style.width = `${(100 * p).toFixed(1)}%`;
   const lines: string[] = [];
   if (r.models.length > 1) lines.push(`models: ${r.modelProbabilities.map((q, i) => `${esc(r.models[i]!)} ${q.toFixed(3)}`).join(', ')}`);
-  const top = r.sliceProbabilities.indexOf(Math.max(...r.sliceProbabilities));
-  lines.push(`highest slice score: slice ${top} (${r.sliceProbabilities[top]!.toFixed(3)})`);
+  const seen = r.sliceProbabilities.map((q, i) => [q, i] as const).filter(([q]) => Number.isFinite(q));
+  const [topP, top] = seen.reduce((a, b) => (b[0] > a[0] ? b : a));
+  lines.push(`highest slice score: slice ${top} (${topP.toFixed(3)})`);
+  const [i0, i1] = r.inputSlices;
+  if (i1 - i0 < r.sliceProbabilities.length) lines.push(`the model saw slices ${i0}–${i1 - 1} (the central crop it was tested on), not the whole stack`);
   if (r.attention) {
     const a = r.attention.perSlice;
     const ta = a.indexOf(Math.max(...a));

@@ -35,7 +35,10 @@ export interface StageResult {
   predicted: 'T2' | 'T3';
   models: string[];
   modelProbabilities: number[];
+  /** Per-slice P(T3); NaN for slices outside `inputSlices`. */
   sliceProbabilities: number[];
+  /** The slices the model saw, [start, end) (see StagedVolume.inputSlices). */
+  inputSlices: [number, number];
   attention: { perSlice: number[]; channels: number; weights: Float32Array } | null;
   /** The volume as read (our [D, H, W] orientation) as float32 NIfTI, for the viewer. */
   displayNifti: Uint8Array;

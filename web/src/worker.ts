@@ -170,6 +170,7 @@ async function stage(name: string, bytes: Uint8Array): Promise<{ result: StageRe
     models: s.models,
     modelProbabilities: s.modelProbabilities,
     sliceProbabilities: s.sliceProbabilities,
+    inputSlices: s.inputSlices,
     attention: s.attention,
     displayNifti: display,
     saliencyNifti: sal,
@@ -316,6 +317,7 @@ async function train(spec: TrainSpec, fresh: boolean): Promise<TrainDone> {
         size: cfg.inputSize,
         depth: cfg.depth,
         biasField: cfg.biasField,
+        ...(cfg.testInput ? { testInput: cfg.testInput } : {}),
         onProgress: (done, total) => {
           const now = performance.now();
           if (now - last > 100 || done === total) {
