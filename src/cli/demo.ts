@@ -16,7 +16,7 @@ import { Progress } from '../util/progress.js';
 import { rangeOf } from '../train/config.js';
 import { ADAPTER_FLAG, type FlagSpec, formatHelp, parseArgs } from './args.js';
 import { checkOutputDir } from './outputs.js';
-import { loadSamples, runWithProgress, stoppedExit } from './train.js';
+import { loadSamples, runWithProgress, stoppedExit, truthReport } from './train.js';
 
 export const demoFlags: Record<string, FlagSpec> = {
   preset: { type: 'string', help: 'the cohort and training recipe', choices: PRESET_NAMES, default: 'cpu' },
@@ -83,7 +83,12 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
       store,
       cfg,
       samples,
-      report: { notes: [`demo preset '${name}': ${preset.why}`], cohortName: `synthetic (difficulty ${preset.cohort.difficulty})`, startedAt: t0 },
+      report: {
+        notes: [`demo preset '${name}': ${preset.why}`],
+        cohortName: `synthetic (difficulty ${preset.cohort.difficulty}${preset.cohort.sizeMatched ? ', size-matched' : ''})`,
+        startedAt: t0,
+        ...truthReport(cohort.manifestPath, cfg),
+      },
     });
     if (run.stopped) return stoppedExit(store);
     const report = run.report;

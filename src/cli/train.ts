@@ -13,7 +13,8 @@ import { OPTIMIZER_NAMES, type OptimizerName } from '../model/optimizer.js';
 import { rangeOf } from '../train/config.js';
 import { PRESET_NAMES, type PresetName, presetConfig } from '../train/presets.js';
 import { checkCohort } from '../train/cohort.js';
-import { loadCohortFiles, readManifest } from '../train/cohort.node.js';
+import { loadCohortFiles, readManifest, syntheticTruthBeside } from '../train/cohort.node.js';
+import type { TruthSource } from '../train/saliency-truth.js';
 import { type Sample, TEST_INPUTS, type TestInput } from '../train/dataset.js';
 import { DirStore } from '../train/dir-store.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
@@ -160,6 +161,12 @@ export function runWithProgress(
   return withInterrupt(process.stderr, (shouldStop) => runExperiment({ ...ctx, events: progressEvents(process.stderr, ctx.cfg, log), shouldStop }));
 }
 
+/** The report's saliency-vs-truth source for a synthetic manifest (nothing for other manifests). */
+export function truthReport(manifest: string, cfg: ExperimentConfig): { truth?: TruthSource } {
+  const truth = syntheticTruthBeside(manifest, cfg);
+  return truth ? { truth } : {};
+}
+
 /** The message and exit code of a run stopped by Ctrl-C. */
 export function stoppedExit(store: RunStore): number {
   process.stderr.write(`stopped: the run in ${store.path('')} has a checkpoint; continue with --resume\n`);
@@ -189,7 +196,7 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
   try {
     const store = new DirStore(outDir);
     const folds = parsed.flags.fold !== undefined ? [Number(parsed.flags.fold)] : undefined;
-    const run = await runWithProgress({ gpu, store, cfg, samples, ...(folds ? { folds } : {}), report: { cohortName: String(parsed.flags.manifest), startedAt: t0 } });
+    const run = await runWithProgress({ gpu, store, cfg, samples, ...(folds ? { folds } : {}), report: { cohortName: String(parsed.flags.manifest), startedAt: t0, ...truthReport(String(parsed.flags.manifest), cfg) } });
     if (run.stopped) return stoppedExit(store);
     if (!run.report) {
       const done = [...Array(cfg.folds).keys()].filter((f) => !run.missing.includes(f));

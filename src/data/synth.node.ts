@@ -42,7 +42,7 @@ interface ProgressRecord extends SubjectRecord {
 }
 
 /** Version of the generator: cohorts written by another version are not resumed into. */
-const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 2;
 
 export function writeSyntheticCohort(
   dir: string,

@@ -83,19 +83,25 @@ export function testSamples(samples: readonly Sample[], input: TestInput, head: 
   });
 }
 
+/**
+ * First slice of the training window: `depth` slices centred on the representative slices (all of them
+ * inside when they span less than `depth`); the stack's centre when it is not longer than `depth`.
+ */
+export function windowStart(D: number, depth: number, repSlices: readonly number[]): number {
+  if (D <= depth) return centralStart(D, depth);
+  const lo = Math.min(...repSlices);
+  const hi = Math.max(...repSlices);
+  const centre = Math.round((lo + hi) / 2);
+  let start = Math.min(Math.max(0, centre - Math.floor(depth / 2)), D - depth);
+  if (hi - lo < depth) start = Math.min(Math.max(start, hi - depth + 1), lo);
+  return start;
+}
+
 /** Crops or pads a sample to `depth` slices around its representative slices. */
 export function fitDepth(s: Sample, depth: number): Sample {
   const [D, H, W] = s.dims;
   if (D === depth) return s;
-  let start: number;
-  if (D > depth) {
-    const lo = Math.min(...s.repSlices);
-    const hi = Math.max(...s.repSlices);
-    const centre = Math.round((lo + hi) / 2);
-    start = Math.min(Math.max(0, centre - Math.floor(depth / 2)), D - depth);
-    // Keep every representative slice inside the window when they span less than the depth.
-    if (hi - lo < depth) start = Math.min(Math.max(start, hi - depth + 1), lo);
-  } else start = centralStart(D, depth);
+  const start = windowStart(D, depth, s.repSlices);
   const out = depthWindow(s.volume, s.dims, start, depth);
   const rep = s.repSlices.map((r) => r - start).filter((r) => r >= 0 && r < depth);
   return { ...s, volume: out, dims: [depth, H, W], repSlices: rep.length ? rep : [Math.floor(depth / 2)] };

@@ -31,6 +31,7 @@ import {
   type ResultRow,
 } from './table.js';
 import { encodePng, pngDataUrl, toGray8 } from '../util/png.js';
+import type { SaliencyTruth } from './saliency-truth.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -150,6 +151,8 @@ export interface RunReportInput {
   notes?: string[];
   /** What the loader repaired in the input files, one line each (shown with the warnings). */
   inputWarnings?: string[];
+  /** Synthetic cohorts: where the saliency falls against the ground truth (saliency-truth.ts). */
+  saliencyTruth?: SaliencyTruth;
 }
 
 export interface RunReport {
@@ -177,6 +180,7 @@ export interface RunReport {
   notes: string[];
   /** Fold warnings (single-class folds) and input problems, prefixed with the fold. */
   warnings: string[];
+  saliencyTruth?: SaliencyTruth;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -269,6 +273,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
   }
   if (input.model) report.model = input.model;
   if (input.cohort) report.cohort = input.cohort;
+  if (input.saliencyTruth) report.saliencyTruth = input.saliencyTruth;
   if (input.totalSeconds !== undefined) report.totalSeconds = input.totalSeconds;
   return report;
 }
@@ -864,6 +869,40 @@ function levelRows(report: RunReport): { level: string; n: string; s: FoldSummar
   return rows;
 }
 
+const SALIENCY_TRUTH_CAPTION =
+  'Where the model looks (synthetic ground truth): share of the saliency |∂ logit / ∂ voxel| within r mm of the tumour’s outgrowth — where the T2/T3 criterion is decided (T3: the breach of the muscularis) — ' +
+  'against the share of the input there (an even map), its ratio (enrichment; 1 = no preference), the share of the top 1 % most salient voxels there, and how often the most salient voxel is; hold-out volumes through their fold’s model, on the input they were tested on';
+
+function saliencyTruthRows(t: SaliencyTruth): string[][] {
+  return t.classes.flatMap((c) =>
+    c.byRadius.map((r) => [`${c.label} (${c.n})`, `${r.radiusMm}`, fmt(100 * r.mass, 1), fmt(100 * r.volume, 1), fmt(r.enrichment, 2), fmt(100 * r.top, 1), fmt(100 * r.peak, 0)]),
+  );
+}
+const SALIENCY_TRUTH_HEAD = ['Volumes', 'r (mm)', 'Saliency (%)', 'Input (%)', 'Enrichment', 'Top 1 % (%)', 'Peak (%)'];
+
+function saliencyTruthHtml(report: RunReport): string {
+  const t = report.saliencyTruth;
+  if (!t) return '';
+  const rows = saliencyTruthRows(t).map((r) => `<tr>${r.map((c, i) => `<td class="${i ? 'num' : 'name'}">${esc(c)}</td>`).join('')}</tr>`);
+  const tumour = t.classes.map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`).join('; ');
+  return (
+    `<table class="results"><caption>${esc(SALIENCY_TRUTH_CAPTION)} (${t.input} input)</caption>` +
+    `<thead><tr>${SALIENCY_TRUTH_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table><p class="note">${esc(tumour)}</p>`
+  );
+}
+
+function saliencyTruthMarkdown(t: SaliencyTruth): string[] {
+  return [
+    `**${SALIENCY_TRUTH_CAPTION}** (${t.input} input)`,
+    '',
+    `| ${SALIENCY_TRUTH_HEAD.join(' | ')} |`,
+    `|:---|${SALIENCY_TRUTH_HEAD.slice(1).map(() => '---:').join('|')}|`,
+    ...saliencyTruthRows(t).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    t.classes.map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`).join('; '),
+  ];
+}
+
 function levelTableHtml(report: RunReport): string {
   if (!report.sliceLevel) return '';
   const rows = levelRows(report).map(
@@ -1054,6 +1093,7 @@ ${notes}${warns}
 <div class="cards">${cards}</div>
 ${resultsTableHtml(report)}
 ${levelTableHtml(report)}
+${saliencyTruthHtml(report)}
 <ul class="notes">
 <li>Metrics on each fold's hold-out subjects; a subject is predicted T3 when P(T3) ≥ ${report.threshold}. Recall(T2) is the specificity and Recall(T3) the sensitivity (T3 is the positive class).</li>
 <li>SD is the sample standard deviation over folds (ddof = 1). The pooled AUC is computed on all hold-out predictions together; its ${level}% CI is the percentile interval of ${p.b} stratified bootstrap resamples (seed ${p.seed}).</li>
@@ -1097,6 +1137,7 @@ export function renderReportMarkdown(report: RunReport): string {
     }
     lines.push('');
   }
+  if (report.saliencyTruth) lines.push(...saliencyTruthMarkdown(report.saliencyTruth), '');
   lines.push(
     `**Pooled AUC:** ${fmt(p.auc, 3)} (${level}% CI ${fmt(p.ci[0], 3)}–${fmt(p.ci[1], 3)}, percentile bootstrap, ${p.b} stratified resamples, seed ${p.seed})`,
     '',

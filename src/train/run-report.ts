@@ -6,11 +6,12 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { Rng } from '../util/rng.js';
-import type { Sample } from './dataset.js';
+import { type Sample, testSamples } from './dataset.js';
 import type { ExperimentConfig, FoldOutcome } from './experiment.js';
 import { predictVolume } from './inference.js';
 import { type ExampleVolume, type RunReport, buildRunReport, renderReportHtml, renderReportMarkdown, serializeRunReport, tableSummary } from './report.js';
 import type { RunStore } from './run-store.js';
+import { type TruthSource, saliencyVsTruth } from './saliency-truth.js';
 import { formatResultsTable } from './table.js';
 import { buildModel } from './trainer.js';
 
@@ -19,11 +20,12 @@ export async function writeReport(
   store: RunStore,
   cfg: ExperimentConfig,
   outcomes: FoldOutcome[],
-  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[]; inputWarnings?: string[] } = {},
+  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[]; inputWarnings?: string[]; truth?: TruthSource } = {},
 ): Promise<RunReport> {
   const params = buildModel(cfg).parameterCount();
   const examples = pickExamples(outcomes);
-  if (extra.gpu && extra.samples) await addSaliency(extra.gpu, store, cfg, examples, extra.samples);
+  if (extra.gpu && extra.samples) await addSaliency(extra.gpu, store, cfg, examples, testSamples(extra.samples.filter((x) => examples.some((e) => e.id === x.id)), cfg.testInput ?? 'window', cfg.head));
+  const saliencyTruth = extra.gpu && extra.truth ? await saliencyVsTruth(extra.gpu, store, cfg, outcomes, extra.truth) : null;
   const report = buildRunReport({
     title: `voxelgrad — ${cfg.model} + ${cfg.head}`,
     config: cfg as unknown as Record<string, unknown>,
@@ -45,6 +47,7 @@ export async function writeReport(
     rowName: cfg.head === 'slice' ? cfg.model : `${cfg.model}+${cfg.head}`,
     notes: extra.notes ?? [],
     ...(extra.inputWarnings?.length ? { inputWarnings: extra.inputWarnings } : {}),
+    ...(saliencyTruth ? { saliencyTruth } : {}),
     ...(extra.totalSeconds !== undefined ? { totalSeconds: extra.totalSeconds } : {}),
   });
   const enc = new TextEncoder();
@@ -70,6 +73,8 @@ async function addSaliency(gpu: Gpu, store: RunStore, cfg: ExperimentConfig, exa
       const p = await predictVolume(gpu, model, sample.volume, sample.dims, sample.repSlices);
       const [, H, W] = sample.dims;
       const top = p.sliceProbs.indexOf(Math.max(...p.sliceProbs));
+      // (`sample` is the input the fold was tested on: with a central crop, representative slices
+      // outside it are absent and only the highest-scoring slice is shown.)
       const idx = [...new Set([...sample.repSlices.slice(0, 3), top])].sort((a, b) => a - b);
       ex.representativeSlices = sample.repSlices;
       ex.slices = idx.map((d) => ({

@@ -13,6 +13,7 @@ import { type ExperimentConfig, type ExperimentEvents, type FoldOutcome, prepare
 import type { RunReport } from './report.js';
 import type { RunStore } from './run-store.js';
 import { writeReport } from './run-report.js';
+import type { TruthSource } from './saliency-truth.js';
 import { NonFiniteLossError } from './trainer.js';
 
 export interface RunContext {
@@ -78,7 +79,7 @@ export interface ExperimentRun extends FoldsRun {
  * report.md and metrics.json into the store (with saliency overlays of a few hold-out volumes).
  */
 export async function runExperiment(
-  ctx: RunContext & { folds?: readonly number[]; report?: { notes?: string[]; cohortName?: string; startedAt?: number } },
+  ctx: RunContext & { folds?: readonly number[]; report?: { notes?: string[]; cohortName?: string; startedAt?: number; truth?: TruthSource } },
 ): Promise<ExperimentRun> {
   const folds = ctx.folds ?? [...Array(ctx.cfg.folds).keys()];
   const run = await runFolds(ctx, folds);
@@ -92,6 +93,7 @@ export async function runExperiment(
     ...(t0 !== undefined ? { totalSeconds: (performance.now() - t0) / 1000 } : {}),
     gpu: ctx.gpu,
     samples: ctx.samples,
+    ...(ctx.report?.truth ? { truth: ctx.report.truth } : {}),
     inputWarnings: ctx.samples.flatMap((s) => s.warnings ?? []).map(formatWarning),
   });
   return { ...run, missing, report };

@@ -238,4 +238,23 @@ describe('image helpers', () => {
     expect(niceTicks(1, 30, 8)).toEqual([5, 10, 15, 20, 25, 30]);
     expect(niceTicks(0.11, 0.72, 5)).toEqual([0.2, 0.4, 0.6]);
   });
+  it('shows where the saliency falls against the synthetic truth, in HTML, Markdown and metrics.json', () => {
+    const saliencyTruth = {
+      input: 'central' as const,
+      perVolumeLimit: 10,
+      classes: [
+        { label: 'T3' as const, n: 10, byRadius: [{ radiusMm: 3, mass: 0.081, volume: 0.02, enrichment: 4.05, top: 0.3, peak: 0.4 }], tumour: { mass: 0.2, volume: 0.05 } },
+        { label: 'T2' as const, n: 9, byRadius: [{ radiusMm: 3, mass: 0.03, volume: 0.02, enrichment: 1.5, top: 0.1, peak: 0 }], tumour: { mass: 0.1, volume: 0.05 } },
+      ],
+    };
+    const r = buildRunReport({ ...input, saliencyTruth });
+    const md = renderReportMarkdown(r);
+    expect(md).toContain('| T3 (10) | 3 | 8.1 | 2.0 | 4.05 | 30.0 | 40 |');
+    expect(md).toContain('| T2 (9) | 3 | 3.0 | 2.0 | 1.50 | 10.0 | 0 |');
+    expect(md).toMatch(/Where the model looks .*\(central input\)/);
+    const html = renderReportHtml(r);
+    expect(html).toContain('<td class="name">T3 (10)</td><td class="num">3</td><td class="num">8.1</td>');
+    expect(JSON.parse(serializeRunReport(r)).saliencyTruth.classes[0].byRadius[0].enrichment).toBe(4.05);
+    expect(renderReportMarkdown(buildRunReport(input))).not.toContain('Where the model looks');
+  });
 });
