@@ -47,7 +47,7 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
     const params = buildModel(cfg).parameterCount();
     const nSubjects = preset.cohort.n2 + preset.cohort.n3;
     out(`voxelgrad demo — preset '${name}' on ${gpu.adapter.description}${gpu.adapter.isFallbackAdapter ? ' (CPU driver)' : ''}`);
-    out(`size: ${nSubjects} subjects (${preset.cohort.n2} T2 / ${preset.cohort.n3} T3), ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, ${cfg.model} + ${cfg.head} + focal + triplet, width ${cfg.width} (${params.toLocaleString('en')} parameters), ${cfg.folds}-fold CV × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), batch ${cfg.batchSize}, lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}`);
+    out(`size: ${nSubjects} subjects (${preset.cohort.n2} T2 / ${preset.cohort.n3} T3), ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, ${cfg.model} + ${cfg.head} + focal + triplet, width ${cfg.width} (${params.toLocaleString('en')} parameters), ${cfg.folds}-fold CV × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), batch ${cfg.batchSize}, ${cfg.optimizer === 'adam' ? 'AdamW' : 'SGD'} lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}`);
     out(`why: ${preset.why}`);
     if (name === 'paper' && gpu.adapter.isFallbackAdapter) out('warning: the paper preset on a CPU driver takes days; use the default cpu preset here');
     if (/swiftshader/i.test(gpu.adapter.description) && !process.env.VOXELGRAD_ADAPTER && !flags.adapter) {

@@ -439,6 +439,25 @@ function wallRadii(a: SynthAnatomy, z: number, n: number): WallRadii {
     o.tumourOut[b] = tout;
     o.rWall = Math.max(o.rWall, mEnd, tout);
   }
+  if (!breaks) {
+    // T2: the muscularis must also cover the outgrowth's sides. Measured along the radius alone, a steep
+    // lobe's side had less than T2's minimum of muscularis across it (at difficulty 1 the tumour touched
+    // the fat there); so the tumour's edge plus that minimum also holds over neighbouring bins within the
+    // minimum's arc length (a change of at most a bin or two at the lobes' sides).
+    const cover = Float64Array.from(o.tumourOut, (r) => r + t.minRemaining);
+    for (let b = 0; b < n; b++) {
+      const r = o.tumourOut[b]!;
+      if (r <= o.submucosaEnd[b]!) continue; // no tumour in the muscularis here: nothing to cover
+      const reach = Math.min(n >> 1, Math.ceil((t.minRemaining / Math.max(r, 1e-6)) * (n / (2 * Math.PI))));
+      for (let k = -reach; k <= reach; k++) {
+        const j = (b + k + n) % n;
+        if (cover[b]! > o.muscularisEnd[j]!) {
+          o.muscularisEnd[j] = cover[b]!;
+          o.rWall = Math.max(o.rWall, cover[b]!);
+        }
+      }
+    }
+  }
   return o;
 }
 

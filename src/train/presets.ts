@@ -64,7 +64,7 @@ export const PRESETS: Record<PresetName, DemoPreset> = {
       'near 0.5 (the cpu preset is the one that learns)',
   },
   cpu: {
-    cohort: { n2: 216, n3: 504, size: 64, fovMm: 64, slices: [12, 16], difficulty: 0, sizeMatched: true },
+    cohort: { n2: 216, n3: 504, size: 96, fovMm: 64, slices: [12, 16], difficulty: 0, sizeMatched: true },
     config: {
       ...base,
       loss: { ...DEFAULT_LOSS },
@@ -84,10 +84,10 @@ export const PRESETS: Record<PresetName, DemoPreset> = {
     },
     why:
       'sized for a 2-core machine with a CPU WebGPU driver: 720 subjects (the paper’s 30:70 class ratio) whose tumour size does not tell T2 from T3 (size-matched: ' +
-      'only the breach of the muscularis does), localised to 64 mm around the rectum at 1 mm (64×64×8), the easiest synthetic difficulty, network width 8 (f-rMC5 layout unchanged), ' +
+      'only the breach of the muscularis does), localised to 64 mm around the rectum (synthesised at 96×96, fed at 64×64×8: 1 mm pixels), the easiest synthetic difficulty, network width 8 (f-rMC5 layout unchanged), ' +
       '2-fold cross-validation × 12 epochs (2 slice-level, then 10 volume-level), AdamW (lr 0.001, weight decay 0.01) and the rigid augmentations only; tested on each stack’s ' +
       'central 8 slices (no annotation). Found with the PyTorch twin (scripts/learnability-torch.py): the paper’s SGD recipe stays at chance on this cohort, ' +
-      'and 48×48 (0.75 mm lost per pixel) learns the breach in some folds only. --preset paper runs the full configuration on a GPU',
+      'and at 48×48 (1.33 mm pixels) it learns the breach in some folds only. --preset paper runs the full configuration on a GPU',
   },
   paper: {
     cohort: { n2: 168, n3: 399, size: 256, slices: [20, 30], difficulty: 0.5 },

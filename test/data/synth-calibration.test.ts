@@ -81,7 +81,7 @@ describe('synthetic cohort calibration: breach cue and size alone, per difficult
 
   it('the hand-crafted band-darkness feature goes from near-separable (d = 0) towards chance (d = 1), in both size models', () => {
     const S = 64;
-    const n = 16;
+    const n = 40;
     for (const sizeMatched of [false, true]) {
       const result: Record<string, number> = {};
       for (const difficulty of difficulties) {
@@ -97,7 +97,10 @@ describe('synthetic cohort calibration: breach cue and size alone, per difficult
         result[`d=${difficulty}`] = auc(t2, t3);
       }
       rows.push(`breach cue (band darkness, S=${S}, ${n}+${n}${sizeMatched ? ', size-matched' : ''}): ` + Object.entries(result).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
-      expect(result['d=0']!).toBeGreaterThan(0.9);
+      // 40 + 40 subjects (an AUC's standard error here is ~0.03). Measured after T2's muscularis was made
+      // to cover the outgrowth's sides (src/data/synth.ts wallRadii): d = 0 0.873 (default sizes); with
+      // 16 + 16 before that change 0.957 / 0.926, after it 0.910 / 0.883 — within the noise of 16 + 16.
+      expect(result['d=0']!).toBeGreaterThan(0.85);
       expect(result['d=0.5']!).toBeGreaterThan(0.65);
       expect(result['d=0.5']!).toBeLessThan(result['d=0']! + 0.02);
       expect(result['d=1']!).toBeLessThan(0.8);
