@@ -17,17 +17,10 @@ import { copy } from '../src/kernels/elementwise.js';
 import { FusedSgd, planParamArena } from '../src/kernels/sgd.js';
 import { tripletLoss, tripletLossBackward } from '../src/kernels/triplet.js';
 import { Rng } from '../src/util/rng.js';
+import type { BenchContext } from './context.js';
+import type { BenchRecord } from './record.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
 
-/** As bench/record.ts describes it (kept structurally identical; defined here so this file stands alone). */
-export interface BenchRecord {
-  name: string;
-  shape: number[];
-  ms: number;
-  gflops?: number;
-  gbps?: number;
-  ratio?: Record<string, number>;
-}
 
 /** Parameter tensor sizes of a 3D ResNet-18 with 32 stem filters (weights, BN γ/β, FC), scaled to `total`. */
 export function resnetLikeParamSizes(total: number): number[] {
@@ -50,9 +43,9 @@ export function resnetLikeParamSizes(total: number): number[] {
   return scaled;
 }
 
-export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   const rng = new Rng(11);
-  const timing = { warmup: 1, reps: opts.quick ? 3 : 7 };
+  const timing = { warmup: 1, reps: ctx.quick ? 3 : 7 };
   const records: BenchRecord[] = [];
 
   // Device ceiling: copy of 8 Mi floats (read + write).
@@ -61,13 +54,13 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
   const dst = gpu.empty([cn]);
   const tc = await timeIt(gpu, () => void copy(src, dst), timing);
   const copyGbps = gbps(2 * cn * 4, tc.medianMs);
-  records.push({ name: 'copy (ceiling)', shape: [cn], ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } });
+  records.push(await ctx.emit({ name: 'copy (ceiling)', shape: [cn], ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } }));
   src.release();
   dst.release();
 
-  const add = (name: string, shape: number[], ms: number, bytes: number, flop?: number) => {
+  const add = async (name: string, shape: number[], ms: number, bytes: number, flop?: number) => {
     const g = gbps(bytes, ms);
-    records.push({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps }, ...(flop ? { gflops: gflops(flop, ms) } : {}) });
+    records.push(await ctx.emit({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps }, ...(flop ? { gflops: gflops(flop, ms) } : {}) }));
   };
 
   // Bilinear pooling [4, 256, 24]: X Xᵀ is 2·N·C²·D flops forward, twice that backward.
@@ -81,10 +74,10 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const saved = bilinearPoolDepth(x);
     const tf = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepth(x)), timing);
     // forward: read x, write s, read s, write z
-    add('bilinear fwd', shape, tf.medianMs, xb + 3 * yb, 2 * n * c * c * d);
+    await add('bilinear fwd', shape, tf.medianMs, xb + 3 * yb, 2 * n * c * c * d);
     const tb = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepthBackward(x, saved, gy)), timing);
     // backward: read y, gy (dot), read y, gy, x, write gx
-    add('bilinear bwd', shape, tb.medianMs, 4 * yb + 2 * xb, 4 * n * c * c * d);
+    await add('bilinear bwd', shape, tb.medianMs, 4 * yb + 2 * xb, 4 * n * c * c * d);
     const tfb = await timeIt(
       gpu,
       () =>
@@ -94,7 +87,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
         }),
       timing,
     );
-    add('bilinear fwd+bwd', shape, tfb.medianMs, xb + 7 * yb + xb, 6 * n * c * c * d);
+    await add('bilinear fwd+bwd', shape, tfb.medianMs, xb + 7 * yb + xb, 6 * n * c * c * d);
     for (const t of [x, gy, saved.y, saved.norm]) t.release();
   }
 
@@ -111,9 +104,9 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
       const saved = tripletLoss(x, labels, { normalize });
       const distFlop = (normalize ? 4 : 3) * pairs * e;
       const tf = await timeIt(gpu, () => gpu.tidy(() => void tripletLoss(x, labels, { normalize })), timing);
-      add(`${tag} fwd (dist + mining)`, [n, e], tf.medianMs, (normalize ? 2 : 1) * xb, distFlop);
+      await add(`${tag} fwd (dist + mining)`, [n, e], tf.medianMs, (normalize ? 2 : 1) * xb, distFlop);
       const tb = await timeIt(gpu, () => gpu.tidy(() => void tripletLossBackward(x, saved)), timing);
-      add(`${tag} bwd`, [n, e], tb.medianMs, 2 * xb, 2 * n * n * e);
+      await add(`${tag} bwd`, [n, e], tb.medianMs, 2 * xb, 2 * n * n * e);
       const tfb = await timeIt(
         gpu,
         () =>
@@ -123,7 +116,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
           }),
         timing,
       );
-      add(`${tag} fwd+bwd`, [n, e], tfb.medianMs, (normalize ? 4 : 3) * xb, distFlop + 2 * n * n * e);
+      await add(`${tag} fwd+bwd`, [n, e], tfb.medianMs, (normalize ? 4 : 3) * xb, distFlop + 2 * n * n * e);
       for (const t of [saved.loss, saved.dist, saved.mined, saved.perAnchor, saved.coef]) t.release();
     }
     x.release();
@@ -137,13 +130,13 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const param: GpuTensor = gpu.tensor(rng.normalArray(layout.total, 0, 0.05), [layout.total]);
     const grad: GpuTensor = gpu.tensor(rng.normalArray(layout.total, 0, 0.01), [layout.total]);
     const tsgd = await timeIt(gpu, () => opt.step(param, grad, 0.01), timing);
-    add(`sgd step (${sizes.length} tensors, 1 dispatch)`, [7_000_000], tsgd.medianMs, 20 * 7_000_000, 5 * 7_000_000);
+    await add(`sgd step (${sizes.length} tensors, 1 dispatch)`, [7_000_000], tsgd.medianMs, 20 * 7_000_000, 5 * 7_000_000);
     for (const t of [param, grad]) t.release();
     opt.release();
   }
 
-  console.log(`head-loss on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
-  console.log(
+  ctx.log(`head-loss on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
+  ctx.log(
     table(
       ['op', 'shape', 'ms', 'GFLOP/s', 'GB/s', '× copy'],
       records.map((r) => [r.name, r.shape.join('×'), r.ms, r.gflops ?? 0, r.gbps ?? 0, r.ratio?.copy ?? 0]),

@@ -11,17 +11,10 @@ import { copy } from '../src/kernels/elementwise.js';
 import { maxPool3d, maxPool3dBackward, type MaxPoolParams } from '../src/kernels/maxpool.js';
 import { planeAvgPool, planeAvgPoolBackward } from '../src/kernels/plane-avgpool.js';
 import { Rng } from '../src/util/rng.js';
+import type { BenchContext } from './context.js';
+import type { BenchRecord } from './record.js';
 import { gbps, table, timeIt } from './harness.js';
 
-/** As bench/record.ts describes it (kept structurally identical; defined here so this file stands alone). */
-export interface BenchRecord {
-  name: string;
-  shape: number[];
-  ms: number;
-  gflops?: number;
-  gbps?: number;
-  ratio?: Record<string, number>;
-}
 
 type F32 = GpuTensor<'f32'>;
 
@@ -41,12 +34,12 @@ function randomTensor(gpu: Gpu, rng: Rng, shape: number[]): F32 {
   return gpu.tensor(rng.normalArray(numel(shape)), shape);
 }
 
-export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchRecord[]> {
+export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   const rng = new Rng(7);
-  const reps = opts.quick ? 3 : 7;
+  const reps = ctx.quick ? 3 : 7;
   const timing = { warmup: 1, reps };
   const records: BenchRecord[] = [];
-  const shapes = opts.quick ? BN_SHAPES.slice(0, 2) : BN_SHAPES;
+  const shapes = ctx.quick ? BN_SHAPES.slice(0, 2) : BN_SHAPES;
 
   // Device ceiling: copy of the largest activation (read + write).
   const big = BN_SHAPES[0]!.shape;
@@ -55,13 +48,13 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
   const dst = gpu.empty(big, 'f32');
   const tc = await timeIt(gpu, () => void copy(src, dst), timing);
   const copyGbps = gbps(2 * bytes, tc.medianMs);
-  records.push({ name: 'copy (ceiling)', shape: big, ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } });
+  records.push(await ctx.emit({ name: 'copy (ceiling)', shape: big, ms: tc.medianMs, gbps: copyGbps, ratio: { copy: 1 } }));
   src.release();
   dst.release();
 
-  const add = (name: string, shape: number[], ms: number, moved: number) => {
+  const add = async (name: string, shape: number[], ms: number, moved: number) => {
     const g = gbps(moved, ms);
-    records.push({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps } });
+    records.push(await ctx.emit({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps } }));
   };
 
   for (const { layer, shape } of shapes) {
@@ -78,15 +71,15 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
       const saved = batchNormTrain(x, gamma, beta, rm, rv, { relu });
       // Forward: stats pass reads x, the apply pass reads x and writes y.
       const tf = await timeIt(gpu, () => gpu.tidy(() => void batchNormTrain(x, gamma, beta, rm, rv, { relu })), timing);
-      add(`${tag} train fwd ${layer}`, shape, tf.medianMs, 3 * b);
+      await add(`${tag} train fwd ${layer}`, shape, tf.medianMs, 3 * b);
       // Backward: the affine pass reads dy, x (and y), the input pass reads them again and writes dx.
       const tb = await timeIt(
         gpu,
         () => gpu.tidy(() => void batchNormBackward(dy, x, gamma, saved.mean, saved.invStd, relu ? { relu, y: saved.y } : {})),
         timing,
       );
-      add(`${tag} bwd ${layer}`, shape, tb.medianMs, (relu ? 7 : 5) * b);
-      add(`${tag} fwd+bwd ${layer}`, shape, tf.medianMs + tb.medianMs, (relu ? 10 : 8) * b);
+      await add(`${tag} bwd ${layer}`, shape, tb.medianMs, (relu ? 7 : 5) * b);
+      await add(`${tag} fwd+bwd ${layer}`, shape, tf.medianMs + tb.medianMs, (relu ? 10 : 8) * b);
       saved.y.release();
       saved.mean.release();
       saved.invStd.release();
@@ -102,9 +95,9 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const ys = [...fwd.y.shape];
     const yb = numel(ys) * 4;
     const tf = await timeIt(gpu, () => gpu.tidy(() => void maxPool3d(x, STEM_POOL)), timing);
-    add('maxpool 1x3x3/s122 fwd stem', big, tf.medianMs, bytes + 2 * yb);
+    await add('maxpool 1x3x3/s122 fwd stem', big, tf.medianMs, bytes + 2 * yb);
     const tb = await timeIt(gpu, () => gpu.tidy(() => void maxPool3dBackward(fwd.y, fwd.argmax, big, STEM_POOL)), timing);
-    add('maxpool 1x3x3/s122 bwd stem', big, tb.medianMs, bytes + 2 * yb);
+    await add('maxpool 1x3x3/s122 bwd stem', big, tb.medianMs, bytes + 2 * yb);
     for (const t of [x, fwd.y, fwd.argmax]) t.release();
   }
 
@@ -115,15 +108,15 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     const dy = randomTensor(gpu, rng, shape.slice(0, 3));
     const b = numel(shape) * 4;
     const tf = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPool(x)), timing);
-    add('plane-avgpool fwd stage5', shape, tf.medianMs, b);
+    await add('plane-avgpool fwd stage5', shape, tf.medianMs, b);
     const tb = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPoolBackward(dy, shape)), timing);
-    add('plane-avgpool bwd stage5', shape, tb.medianMs, b);
+    await add('plane-avgpool bwd stage5', shape, tb.medianMs, b);
     x.release();
     dy.release();
   }
 
-  console.log(`norm-pool on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
-  console.log(
+  ctx.log(`norm-pool on ${gpu.adapter.description} (copy ${copyGbps.toFixed(2)} GB/s)`);
+  ctx.log(
     table(
       ['op', 'shape', 'ms', 'GB/s', '× copy'],
       records.map((r) => [r.name, r.shape.join('×'), r.ms, r.gbps ?? 0, r.ratio?.copy ?? 0]),

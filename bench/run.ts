@@ -1,31 +1,36 @@
 /**
- * `npm run bench` (→ node dist/bench/run.js): runs every bench/*.bench.ts on one device, prints their
- * tables and writes bench/results/<adapter-slug>.json with the adapter description.
+ * `npm run bench` (→ node dist/bench/run.js): runs the benches of bench/benches.ts on one device in
+ * Node (Dawn), prints their tables and writes bench/results/<adapter-slug>.json with the adapter
+ * description. The peer is TensorFlow.js on the same adapter in the same process (bench/tfjs-peer.node.ts);
+ * `npm run bench:browser` runs the same benches in headless Chromium with more peers (bench/browser/).
  *   --quick          small iteration counts and fewer shapes (a few minutes on a CPU driver)
- *   --only a,b       only these benches (file stems, e.g. conv,matmul); their results are merged
- *                    into the existing JSON
- *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv); the
- *                    rows replace the same-named ones in the JSON, dated, and the others stay
+ *   --only a,b       only these benches (matmul, conv, head-loss, norm-pool, network); their results
+ *                    are merged into the existing JSON
+ *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv,
+ *                    matmul); the rows replace the same-named ones in the JSON, dated, and the others stay
  *   --adapter NAME   auto | lavapipe | swiftshader (also VOXELGRAD_ADAPTER)
+ *   --no-peers       without TensorFlow.js
+ *   --profile        per-kernel GPU time of our side of each row (timestamp queries) in the JSON
  *   --tune JSON      override tile choices for this run (src/kernels/tuning.ts), for sweeps
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { acquireNodeGpu } from '../src/gpu/acquire.node.js';
-import type { Gpu } from '../src/gpu/gpu.js';
 import { setTuning, type Tuning } from '../src/kernels/tuning.js';
-import { type BenchRecord, type BenchResults, adapterSlug } from './record.js';
-
-interface BenchModule {
-  run(gpu: Gpu, opts: { quick: boolean; layers?: string[] }): Promise<BenchRecord[]>;
-}
+import { BENCHES, selectBenches } from './benches.js';
+import type { BenchContext } from './context.js';
+import { type BenchResults, adapterSlug, mergeResults } from './record.js';
+import { tfjsOpPeer } from './tfjs-peer.js';
+import { tfjsNodeRuntime, tfjsUnavailable } from './tfjs-peer.node.js';
 
 function arg(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }
+
+const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 async function main(argv: string[]): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -34,21 +39,15 @@ async function main(argv: string[]): Promise<void> {
   const adapter = arg(argv, '--adapter');
   const tune = arg(argv, '--tune');
   const layers = arg(argv, '--layers')?.split(',');
+  const stems = selectBenches(only);
   // The compiled file lives in dist/bench; results go to the source tree's bench/results.
   const repo = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..');
   const resultsDir = join(repo, 'bench', 'results');
-  const stems = readdirSync(here)
-    .filter((f) => f.endsWith('.bench.js'))
-    .map((f) => f.slice(0, -'.bench.js'.length))
-    .sort()
-    // The GEMM ceiling first: the convolution bench divides by it.
-    .sort((a, b) => (a === 'matmul' ? -1 : b === 'matmul' ? 1 : 0))
-    .filter((s) => !only || only.includes(s));
-  if (!stems.length) throw new Error(`no bench selected (available: ${readdirSync(here).filter((f) => f.endsWith('.bench.js')).join(', ')})`);
 
   const gpu = await acquireNodeGpu(adapter ? { adapter } : {});
   if (tune) setTuning(gpu, JSON.parse(tune) as Partial<Tuning>);
-  const loadStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const tf = argv.includes('--no-peers') ? null : await tfjsNodeRuntime();
+  const loadStart = load();
   console.log(`adapter: ${gpu.adapter.description} (${gpu.adapter.backend})${quick ? ' — quick' : ''}; host load average ${loadStart.join(' ')}`);
   const file = join(resultsDir, `${adapterSlug(gpu.adapter.description)}.json`);
   let results: BenchResults = {
@@ -59,34 +58,36 @@ async function main(argv: string[]): Promise<void> {
     loadavg: { start: loadStart, end: [] },
     benches: {},
   };
-  if ((only || layers) && existsSync(file)) {
-    const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    // Entries from before per-bench metadata take the old file's run date, mode and load.
-    const benches = Object.fromEntries(Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]));
-    results = { ...results, benches };
-  }
+  let mark = loadStart;
+  const ctx: BenchContext = {
+    quick,
+    ...(layers ? { layers } : {}),
+    peers: tf ? [tfjsOpPeer(tf)] : [],
+    tfjs: tf,
+    netPeers: [],
+    unavailable: tf || argv.includes('--no-peers') ? {} : { tfjs: tfjsUnavailable },
+    profile: argv.includes('--profile'),
+    log: (s) => console.log(s),
+    async emit(r) {
+      const end = load();
+      r.loadavg = { start: mark, end };
+      mark = end;
+      return r;
+    },
+  };
   for (const stem of stems) {
     console.log(`\n== ${stem}`);
     const t0 = performance.now();
-    const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
-    const mod = (await import(pathToFileURL(join(here, `${stem}.bench.js`)).href)) as BenchModule;
-    const records = await mod.run(gpu, layers ? { quick, layers } : { quick });
-    const prev = results.benches[stem];
-    if (layers && prev) {
-      // A partial run: its rows (dated) replace the same-named rows; the bench keeps its own metadata.
-      const date = new Date().toISOString();
-      const fresh = new Map(records.map((r) => [r.name, { ...r, date, quick }]));
-      const merged = prev.records.map((r) => fresh.get(r.name) ?? r);
-      for (const r of fresh.values()) if (!prev.records.some((o) => o.name === r.name)) merged.push(r);
-      results.benches[stem] = { ...prev, records: merged };
-    } else {
-      // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
-      results.benches[stem] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: loadavg().map((x) => Math.round(x * 100) / 100) }, records };
-    }
+    const load0 = load();
+    mark = load0;
+    const records = await BENCHES[stem]!.run(gpu, ctx);
+    // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
+    results.benches[stem] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: load() }, records };
     await gpu.sync();
   }
-  results.loadavg!.end = loadavg().map((x) => Math.round(x * 100) / 100);
+  results.loadavg!.end = load();
   console.log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}`);
+  if ((only || layers) && existsSync(file)) results = mergeResults(JSON.parse(readFileSync(file, 'utf8')) as BenchResults, results, Boolean(layers));
   if (!tune) {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

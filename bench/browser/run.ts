@@ -1,0 +1,251 @@
+/**
+ * `npm run bench:browser` (→ node dist/bench/browser/run.js; also `voxelgrad bench --browser`): the
+ * benches of bench/benches.ts in headless Chromium — the SYSTEM Chromium (scripts/browser.ts, never a
+ * downloaded one) with WebGPU on SwiftShader by default — with TensorFlow.js, jax-js and ONNX Runtime
+ * Web as peers in the same page on the same adapter. Builds the page (bench/browser/) with Vite's JS
+ * API, serves it on 127.0.0.1, and writes, for the adapter the page got:
+ *   bench/results/browser-<adapter>[-quick].json   the same schema as the Node results (bench/record.ts)
+ *   bench/results/browser-<adapter>[-quick].md     tables with the ratio peer ÷ voxelgrad per row, the goals
+ *   bench/results/browser-<adapter>[-quick].html   bar charts, one per bench
+ * Options:
+ *   --quick            fewer rows and runs (within 10 minutes on a 2-core machine with SwiftShader)
+ *   --only a,b         only these benches (matmul, conv, head-loss, norm-pool, network); merged into the JSON
+ *   --layers a,b       only rows whose name contains one of these (conv, matmul)
+ *   --gpu              the machine's GPU instead of SwiftShader (Chromium flags: scripts/browser.ts)
+ *   --adapter NAME     swiftshader (default) | default | d3d11 | opengles (Chromium's --use-webgpu-adapter),
+ *                      or low-power | high-performance (requestAdapter's powerPreference)
+ *   --peers a,b        tfjs, jax-js, ort (default all); --no-peers for none
+ *   --no-profile       skip the per-kernel GPU profile (timestamp queries) of our rows
+ *   --out DIR          where the files go (default bench/results)
+ *   --timeout-min N    give up after N minutes (default 120; --quick 30)
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HARDWARE_GPU_FLAGS, SWIFTSHADER_FLAGS, launchChromium, serveDir } from '../../scripts/browser.js';
+import { BENCH_NAMES } from '../benches.js';
+import { type BenchRecord, type BenchResults, adapterSlug, mergeResults } from '../record.js';
+import { renderHtml, renderMarkdown } from '../report.js';
+import { ALL_PEERS, type PageConfig, type PageSummary, type PeerChoice } from './protocol.js';
+
+export interface BrowserBenchOptions {
+  quick?: boolean;
+  only?: string[];
+  layers?: string[];
+  gpu?: boolean;
+  adapter?: string;
+  peers?: PeerChoice[];
+  profile?: boolean;
+  outDir?: string;
+  timeoutMin?: number;
+  /** Line sink for progress (default stdout). */
+  log?: (line: string) => void;
+}
+
+export interface BrowserBenchResult {
+  results: BenchResults;
+  files: { json: string; md: string; html: string };
+  seconds: number;
+}
+
+const CHROMIUM_ADAPTERS = ['swiftshader', 'default', 'd3d11', 'opengles', 'compat'];
+const POWER = ['low-power', 'high-performance'];
+const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
+
+/** The repository root (the page is built from the sources, so the bench runs from a checkout). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'bench', 'browser', 'index.html')) && existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('the browser bench builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package');
+}
+
+function version(root: string, pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+/** Chromium switches for the requested adapter. */
+export function chromiumFlags(opts: Pick<BrowserBenchOptions, 'gpu' | 'adapter'>): { base: 'gpu' | 'swiftshader'; extra: string[]; power?: GPUPowerPreference } {
+  const a = opts.adapter;
+  if (a && !CHROMIUM_ADAPTERS.includes(a) && !POWER.includes(a)) {
+    throw new Error(`--adapter ${a}: not an adapter Chromium can be asked for (${[...CHROMIUM_ADAPTERS, ...POWER].join(', ')})`);
+  }
+  if (!opts.gpu && (!a || a === 'swiftshader')) return { base: 'swiftshader', extra: [] };
+  if (!opts.gpu && a && a !== 'swiftshader' && !POWER.includes(a)) throw new Error(`--adapter ${a} needs --gpu (without it the page runs on SwiftShader)`);
+  const extra = a && CHROMIUM_ADAPTERS.includes(a) ? [`--use-webgpu-adapter=${a}`] : [];
+  return { base: opts.gpu ? 'gpu' : 'swiftshader', extra, ...(a && POWER.includes(a) ? { power: a as GPUPowerPreference } : {}) };
+}
+
+/** Builds the page with Vite into a fresh temporary folder; returns it. */
+async function buildPage(root: string): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'voxelgrad-bench-page-'));
+  const { build, createLogger } = await import('vite');
+  const warnings: string[] = [];
+  const logger = createLogger('warn', { allowClearScreen: false });
+  logger.warn = (msg) => void warnings.push(msg);
+  logger.warnOnce = (msg) => void warnings.push(msg);
+  await build({
+    root: join(root, 'bench', 'browser'),
+    logLevel: 'warn',
+    customLogger: logger,
+    configFile: false,
+    build: { outDir: out, emptyOutDir: true, target: 'esnext', reportCompressedSize: false, chunkSizeWarningLimit: 100_000 },
+  });
+  if (warnings.length) throw new Error(`building the bench page gave warnings:\n${warnings.join('\n')}`);
+  return out;
+}
+
+export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<BrowserBenchResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const root = repoRoot();
+  const unknown = (opts.only ?? []).filter((s) => !BENCH_NAMES.includes(s));
+  if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')} (benches: ${BENCH_NAMES.join(', ')})`);
+  const peers = opts.peers ?? [...ALL_PEERS];
+  const bad = peers.filter((p) => !ALL_PEERS.includes(p));
+  if (bad.length) throw new Error(`unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')})`);
+  const flags = chromiumFlags(opts);
+  const quick = Boolean(opts.quick);
+  const config: PageConfig = {
+    quick,
+    benches: BENCH_NAMES.filter((s) => !opts.only || opts.only.includes(s)),
+    ...(opts.layers ? { layers: opts.layers } : {}),
+    peers,
+    profile: opts.profile ?? true,
+    ...(flags.power ? { powerPreference: flags.power } : {}),
+    versions: { tfjs: version(root, '@tensorflow/tfjs-backend-webgpu'), 'jax-js': version(root, '@jax-js/jax'), ort: version(root, 'onnxruntime-web') },
+  };
+
+  log(`building the bench page (Vite)…`);
+  const pageDir = await buildPage(root);
+  const server = await serveDir(pageDir);
+  const chromeArgs = flags.extra;
+  const chrome = await launchChromium({ gpu: flags.base === 'gpu', args: chromeArgs });
+  const allFlags = [...(flags.base === 'gpu' ? HARDWARE_GPU_FLAGS : SWIFTSHADER_FLAGS), ...chromeArgs];
+  const loadStart = load();
+  log(`headless Chromium (${flags.base === 'gpu' ? 'machine GPU' : 'SwiftShader'}${chromeArgs.length ? `, ${chromeArgs.join(' ')}` : ''}); host load average ${loadStart.join(' ')}`);
+  const benches: BenchResults['benches'] = {};
+  let current = '';
+  let benchStart = 0;
+  let mark = loadStart;
+  const benchLoad: Record<string, number[]> = {};
+  try {
+    const page = await chrome.browser.newPage();
+    page.on('console', (m) => {
+      const t = m.type();
+      if (t === 'error' || t === 'warn') log(`  [page ${t}] ${m.text()}`);
+    });
+    page.on('pageerror', (e) => log(`  [page error] ${e instanceof Error ? e.message : String(e)}`));
+    let done!: (s: PageSummary) => void;
+    const finished = new Promise<PageSummary>((ok) => (done = ok));
+    await page.evaluateOnNewDocument((cfg: PageConfig) => {
+      (window as unknown as { __benchConfig: PageConfig }).__benchConfig = cfg;
+    }, config);
+    const finishBench = () => {
+      const b = current ? benches[current] : undefined;
+      if (b) {
+        b.seconds = (performance.now() - benchStart) / 1000;
+        b.date = new Date().toISOString();
+        b.loadavg = { start: benchLoad[current]!, end: load() };
+      }
+    };
+    await page.exposeFunction('__benchStart', (stem: string) => {
+      finishBench();
+      current = stem;
+      benchStart = performance.now();
+      mark = load();
+      benchLoad[stem] = mark;
+      benches[stem] = { seconds: 0, date: new Date().toISOString(), quick, records: [] };
+    });
+    await page.exposeFunction('__benchEmit', (stem: string, r: BenchRecord) => {
+      const end = load();
+      r.loadavg = { start: mark, end };
+      mark = end;
+      benches[stem]!.records.push(r);
+      return r.loadavg;
+    });
+    await page.exposeFunction('__benchLog', (line: string) => log(line));
+    await page.exposeFunction('__benchDone', (s: PageSummary) => {
+      finishBench();
+      done(s);
+    });
+    await page.goto(server.url);
+    const limitMin = opts.timeoutMin ?? (quick ? 30 : 120);
+    let timer: NodeJS.Timeout | undefined;
+    const summary = await Promise.race([
+      finished,
+      new Promise<never>((_, no) => (timer = setTimeout(() => no(new Error(`the bench page did not finish within ${limitMin} minutes`)), limitMin * 60_000))),
+    ]).finally(() => clearTimeout(timer));
+    if (summary.error) throw new Error(`the bench page failed: ${summary.error}`);
+    const a = summary.adapter!;
+    if (flags.base === 'gpu' && (a.isFallbackAdapter || /swiftshader/i.test(`${a.description} ${a.architecture}`))) {
+      log(`WARNING: --gpu was asked for, but Chromium gave ${a.description || a.architecture} (a fallback/CPU adapter): check the GPU driver and the flags in scripts/browser.ts`);
+    }
+    const ua = summary.userAgent ?? '';
+    let results: BenchResults = {
+      adapter: { description: a.description, vendor: a.vendor, architecture: a.architecture, device: a.device, backend: 'chromium navigator.gpu' },
+      date: new Date().toISOString(),
+      quick,
+      node: process.version,
+      loadavg: { start: loadStart, end: load() },
+      browser: { userAgent: ua, flags: allFlags, engines: Object.fromEntries(peers.filter((p) => !summary.unavailable?.[p]).map((p) => [p, config.versions[p]!])), timestampQuery: Boolean(summary.timestampQuery), seconds: (performance.now() - t0) / 1000 },
+      benches,
+    };
+    const name = `browser-${adapterSlug(a.architecture && /swiftshader/i.test(a.architecture) ? 'swiftshader' : a.description || a.architecture)}${quick ? '-quick' : ''}`;
+    const outDir = resolve(opts.outDir ?? join(root, 'bench', 'results'));
+    mkdirSync(outDir, { recursive: true });
+    const json = join(outDir, `${name}.json`);
+    if ((opts.only || opts.layers) && existsSync(json)) results = mergeResults(JSON.parse(readFileSync(json, 'utf8')) as BenchResults, results, Boolean(opts.layers));
+    const files = { json, md: join(outDir, `${name}.md`), html: join(outDir, `${name}.html`) };
+    writeFileSync(files.json, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(files.md, renderMarkdown(results));
+    writeFileSync(files.html, renderHtml(results));
+    const seconds = (performance.now() - t0) / 1000;
+    log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}; ${seconds.toFixed(0)} s in all`);
+    log(`wrote ${files.json}\n      ${files.md}\n      ${files.html}`);
+    return { results, files, seconds };
+  } finally {
+    await chrome.close();
+    await server.close();
+    rmSync(pageDir, { recursive: true, force: true });
+  }
+}
+
+function arg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export function parseBrowserArgs(argv: string[]): BrowserBenchOptions {
+  const peers = argv.includes('--no-peers') ? [] : (arg(argv, '--peers')?.split(',') as PeerChoice[] | undefined);
+  const timeout = arg(argv, '--timeout-min');
+  return {
+    quick: argv.includes('--quick'),
+    gpu: argv.includes('--gpu'),
+    profile: !argv.includes('--no-profile'),
+    ...(arg(argv, '--only') ? { only: arg(argv, '--only')!.split(',') } : {}),
+    ...(arg(argv, '--layers') ? { layers: arg(argv, '--layers')!.split(',') } : {}),
+    ...(arg(argv, '--adapter') ? { adapter: arg(argv, '--adapter')! } : {}),
+    ...(peers ? { peers } : {}),
+    ...(arg(argv, '--out') ? { outDir: arg(argv, '--out')! } : {}),
+    ...(timeout ? { timeoutMin: Number(timeout) } : {}),
+  };
+}
+
+// Run as a script (node dist/bench/browser/run.js …), not when imported (the test, the CLI).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runBrowserBench(parseBrowserArgs(process.argv.slice(2))).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+      process.exit(1);
+    },
+  );
+}
