@@ -51,7 +51,7 @@ export interface NetRun {
   peakBytes?(): number;
   /** Its trainable parameter count. */
   parameterCount?: number;
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 export interface NetPeer {

@@ -242,7 +242,7 @@ async function timePeer(p: NetPeer, ours: OurResult, kind: 'fwd' | 'step', batch
     return { result: { name: p.name, unavailable: firstLine(e) } };
   } finally {
     try {
-      run?.dispose();
+      await run?.dispose();
     } catch {
       // a peer that fails to free is not a reason to stop the bench
     }

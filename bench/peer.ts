@@ -14,13 +14,13 @@ export type PeerName = 'tfjs' | 'jax-js' | 'ort';
 
 /** One prepared operation of a peer on fixed inputs. */
 export interface PeerRun {
-  /** Enqueues one run (no readback). */
+  /** Enqueues one run (no readback); a promise it returns must be awaited before anything else. */
   run(): unknown;
   /** Waits until everything the peer queued has finished on the GPU (onSubmittedWorkDone). */
   sync(): Promise<void>;
   /** One run's outputs, converted to voxelgrad's layouts, by name (y; dx, dw for a backward). */
   outputs(): Promise<Record<string, Float32Array>>;
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 /** Inputs of a convolution row in voxelgrad's layouts: x NCDHW, w [Cout, Cin, kD, kH, kW], dy like y. */
@@ -98,7 +98,7 @@ export async function measurePeer(
     return { result: { name, unavailable: firstLine(e) } };
   } finally {
     try {
-      run?.dispose();
+      await run?.dispose();
     } catch {
       // a peer that fails to free is not a reason to stop the bench
     }

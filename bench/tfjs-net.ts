@@ -11,7 +11,7 @@
  *   user writes, and far faster than tfjs's conv3d, which has only a direct (naive) WebGPU kernel; 3-D
  *   layers are tf.layers.conv3d with strides [1, s, s]. Folding is a free reshape in tfjs. Stride-1
  *   layers use 'same' padding (equal to PyTorch's (k−1)/2); strided k > 1 layers pad explicitly
- *   (tf.pad, then 'valid'), since TF's 'same' puts the odd extra zero row at the end where PyTorch pads
+ *   (zero pad, then 'valid'; a 5-D pad goes through 4-D and 3-D ones, see pad5), since TF's 'same' puts the odd extra zero row at the end where PyTorch pads
  *   both sides — the same arithmetic but different numbers, which the check would (rightly) flag.
  * - BatchNormalization (momentum 0.9 = PyTorch's 0.1, ε 1e-5) on the folded [N·D, H, W, C] (tfjs-layers'
  *   takes rank ≤ 4; the statistics are over N, D, H, W either way), ReLU, the stem's 1×3×3 / 2 max
@@ -34,7 +34,7 @@
  */
 import { filterFromTf, filterToTf } from './layout.js';
 import type { NetBatch, NetPeer, NetRun, NetSpec } from './net-peer.js';
-import type { TfRuntime } from './tfjs-peer.js';
+import { type TfRuntime, pad5 } from './tfjs-peer.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Tf = any;
@@ -111,7 +111,7 @@ function buildTwin(rt: TfRuntime, spec: NetSpec): Twin {
     }
     const l = add(tfl.layers.conv3d({ filters: cout, kernelSize: [kd, k, k], strides: [1, s, s], padding, useBias: false }));
     params.set(`${name}.weight`, { variable: () => l.trainableWeights[0], toTf: (v) => ({ data: filterToTf(v, ours), shape: [kd, k, k, cin, cout] }), fromTf: (v) => filterFromTf(v, ours) });
-    return (x: T) => l.apply(explicit ? tf.pad(x, [[0, 0], [pd, pd], [p, p], [p, p], [0, 0]]) : x);
+    return (x: T) => l.apply(explicit ? pad5(tf, x, pd, p, p) : x);
   };
   const bn = (name: string, c: number) => {
     const l = add(tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }));
@@ -258,21 +258,24 @@ export function tfjsLayersPeer(rt: TfRuntime): NetPeer {
         const labels = tf.tensor1d(batch.labels);
         const repLabels = tf.tensor1d(batch.repLabels);
         const rows = tf.tensor1d(batch.repRows, 'int32');
-        const cost = optimizer.minimize(
+        // The loss read back is the data loss (as the trainer's), without the weight-decay term.
+        let dataLoss: T = null;
+        optimizer.minimize(
           () => {
             const out = twin.forward(x, true);
             let total = tf.mul(focal(tf.gather(out.sliceLogits, rows), repLabels), spec.sliceLossWeight);
             total = tf.add(total, focal(out.volumeLogits, labels));
             total = tf.add(total, tf.mul(triplet(out.embedding, batch.labels), spec.triplet));
+            dataLoss = tf.keep(tf.clone(total));
             // Pairwise sums: tf.addN over ~60 inputs exceeds the adapter's storage bindings per shader.
             const l2 = twin.trainable.reduce((acc: T, v: T) => tf.add(acc, tf.sum(tf.square(v))), tf.scalar(0));
             return tf.add(total, tf.mul(l2, spec.weightDecay / 2));
           },
-          true,
+          false,
           twin.trainable,
         );
-        const value = (await cost.data())[0] as number;
-        tf.dispose([x, labels, repLabels, rows, cost]);
+        const value = (await dataLoss.data())[0] as number;
+        tf.dispose([x, labels, repLabels, rows, dataLoss]);
         if (!Number.isFinite(value)) throw new Error(`the tfjs twin's training step gave loss ${value}`);
         return value;
       };

@@ -5,8 +5,9 @@
  * inputs are converted on the host outside the timed region. What a tfjs user would write:
  * - layers with kernel depth 1 (1×k×k, 1×1×1): tf.conv2d with the depth folded into the batch and
  *   explicit padding;
- * - 3-D layers: tf.conv3d, with 'same' where TF's same-padding equals the layer's, else tf.pad + 'valid'
- *   (TF pads the odd extra row at the end at stride 2, PyTorch on both sides: different numbers);
+ * - 3-D layers: tf.conv3d, with 'same' where TF's same-padding equals the layer's, else an explicit zero
+ *   pad + 'valid' (TF pads the odd extra row at the end at stride 2, PyTorch on both sides: different
+ *   numbers); the pad goes through 4-D and 3-D pads (pad5: tfjs's 5-D pad does not compile on WebGPU);
  * - gradients with tf.grads (tfjs's registered gradients: Conv2DBackpropInput/-Filter,
  *   Conv3DBackpropInputV2/-FilterV2 and the pad's slice), fed the same output gradient dy as ours.
  */
@@ -49,6 +50,21 @@ export async function startTfjs(tf: Tf, tfl: Tf): Promise<TfRuntime> {
     await backend.device.queue.onSubmittedWorkDone();
   };
   return { tf, tfl, sync, adapter: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown', version: String(tf.version_core ?? tf.version?.['tfjs-core'] ?? '') };
+}
+
+/**
+ * Zero padding of a 5-D NDHWC tensor in (depth, height, width). tfjs-backend-webgpu 4.22's PadProgram
+ * does not compile for rank 5 ("cannot index type 'vec5'", and the op then returns garbage without an
+ * error), so it is done as a 4-D pad of (H, W) on the folded depth and a 3-D pad of D — what a tfjs user
+ * has to write; both have gradients.
+ */
+export function pad5(tf: Tf, x: Tf, pd: number, ph: number, pw: number): Tf {
+  const [n, d, h, w, c] = x.shape as number[];
+  let y = tf.reshape(x, [n! * d!, h, w, c]);
+  if (ph || pw) y = tf.pad(y, [[0, 0], [ph, ph], [pw, pw], [0, 0]]);
+  const [h2, w2] = [h! + 2 * ph, w! + 2 * pw];
+  if (pd) y = tf.pad(tf.reshape(y, [n, d, h2 * w2 * c!]), [[0, 0], [pd, pd], [0, 0]]);
+  return tf.reshape(y, [n, d! + 2 * pd, h2, w2, c]);
 }
 
 /** TF's 'same' padding before the data along one axis. */
@@ -111,8 +127,7 @@ export function tfjsOpPeer(rt: TfRuntime): OpPeer {
         f = tf.tensor5d(filterToTf(d.w, s.w), [kd, kh, kw, cin, cout]);
         dy = tf.tensor5d(toChannelsLast(d.dy, ys), [ys[0], ys[2], ys[3], ys[4], cout]);
         const mode = tfConv3dPadding(s);
-        const p = [[0, 0], [s.pad[0], s.pad[0]], [s.pad[1], s.pad[1]], [s.pad[2], s.pad[2]], [0, 0]];
-        op = mode === 'explicit' ? (a, b) => tf.conv3d(tf.pad(a, p), b, s.stride, 'valid') : (a, b) => tf.conv3d(a, b, s.stride, mode);
+        op = mode === 'explicit' ? (a, b) => tf.conv3d(pad5(tf, a, ...s.pad), b, s.stride, 'valid') : (a, b) => tf.conv3d(a, b, s.stride, mode);
       }
       const grads = tf.grads((a: Tf, b: Tf) => op(a, b));
       const step = backward ? () => grads([x, f], dy) : () => op(x, f);

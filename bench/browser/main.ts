@@ -43,7 +43,7 @@ async function main(): Promise<PageSummary> {
         peers.push(await startJax(cfg.versions['jax-js'] ?? ''));
       } else if (name === 'ort') {
         const { startOrt } = await import('./ort-peer.js');
-        const o = await startOrt(cfg.versions.ort ?? '');
+        const o = await startOrt(cfg.versions.ort ?? '', Boolean(cfg.verbose));
         peers.push(o.op);
         netPeers.push(o.net);
       }

@@ -11,6 +11,8 @@ export interface PageConfig {
   layers?: string[];
   peers: PeerChoice[];
   profile: boolean;
+  /** Peers log verbosely (ONNX Runtime's node placement, …). */
+  verbose?: boolean;
   powerPreference?: GPUPowerPreference;
   /** Installed versions of the peers (read from their package.json by the runner). */
   versions: Record<string, string>;

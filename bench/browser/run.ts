@@ -18,6 +18,7 @@
  *   --no-profile       skip the per-kernel GPU profile (timestamp queries) of our rows
  *   --out DIR          where the files go (default bench/results)
  *   --timeout-min N    give up after N minutes (default 120; --quick 30)
+ *   --verbose          print every console message of the page
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,6 +40,8 @@ export interface BrowserBenchOptions {
   profile?: boolean;
   outDir?: string;
   timeoutMin?: number;
+  /** Print every console message of the page (default: warnings and errors). */
+  verbose?: boolean;
   /** Line sink for progress (default stdout). */
   log?: (line: string) => void;
 }
@@ -119,6 +122,7 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
     ...(opts.layers ? { layers: opts.layers } : {}),
     peers,
     profile: opts.profile ?? true,
+    ...(opts.verbose ? { verbose: true } : {}),
     ...(flags.power ? { powerPreference: flags.power } : {}),
     versions: { tfjs: version(root, '@tensorflow/tfjs-backend-webgpu'), 'jax-js': version(root, '@jax-js/jax'), ort: version(root, 'onnxruntime-web') },
   };
@@ -140,7 +144,7 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
     const page = await chrome.browser.newPage();
     page.on('console', (m) => {
       const t = m.type();
-      if (t === 'error' || t === 'warn') log(`  [page ${t}] ${m.text()}`);
+      if (opts.verbose || t === 'error' || t === 'warn') log(`  [page ${t}] ${m.text()}`);
     });
     page.on('pageerror', (e) => log(`  [page error] ${e instanceof Error ? e.message : String(e)}`));
     let done!: (s: PageSummary) => void;
@@ -230,6 +234,7 @@ export function parseBrowserArgs(argv: string[]): BrowserBenchOptions {
     quick: argv.includes('--quick'),
     gpu: argv.includes('--gpu'),
     profile: !argv.includes('--no-profile'),
+    verbose: argv.includes('--verbose'),
     ...(arg(argv, '--only') ? { only: arg(argv, '--only')!.split(',') } : {}),
     ...(arg(argv, '--layers') ? { layers: arg(argv, '--layers')!.split(',') } : {}),
     ...(arg(argv, '--adapter') ? { adapter: arg(argv, '--adapter')! } : {}),
