@@ -11,7 +11,7 @@ import { tuningFor } from '../src/kernels/tuning.js';
 import { Rng } from '../src/util/rng.js';
 import { type BenchContext, profileRun, wanted } from './context.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
-import { fmtErr, measurePeer, peerRatios } from './peer.js';
+import { fmtErr, peerRatios, runPeers } from './peer.js';
 import type { BenchRecord, PeerResult } from './record.js';
 
 export interface Ceiling {
@@ -93,13 +93,7 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     const kernels = ctx.profile ? await profileRun(gpu, () => void matmul(a, b, {}, c)) : undefined;
     for (const x of [a, b, c]) x.release();
 
-    const peers: PeerResult[] = [];
-    for (const p of ctx.peers) {
-      if (!p.matmul) continue;
-      const r = (await measurePeer(p.name, () => p.matmul!(ah, bh, m, n, k), async () => ({ y }), peerTiming)).result;
-      if (r.ms !== undefined && r.check?.ok) r.speedup = r.ms / ms;
-      peers.push(r);
-    }
+    const peers = await runPeers(ctx.peers, 'matmul', (p) => p.matmul!(ah, bh, m, n, k), async () => ({ y }), ms, peerTiming);
     const g = gflops(flop, ms);
     const rec = await ctx.emit({ name, shape: [m, n, k], ms, spreadMs, gflops: g, gbps: gbps(bytes, ms), ratio: { gemm: g / ceiling.gflops, ...peerRatios(peers) }, ...(peers.length ? { peers } : {}), ...(kernels ? { kernels } : {}) });
     records.push(rec);

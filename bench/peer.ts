@@ -41,6 +41,53 @@ export interface OpPeer {
   conv?(s: ConvShape, d: ConvData, backward: boolean): Promise<PeerRun>;
   /** Whether it can run this convolution at all (and if not, why). */
   convSupport?(s: ConvShape, backward: boolean): string | null;
+  /**
+   * Batch norm in training mode (batch statistics, biased variance, ε 1e-5), optionally fused with a ReLU,
+   * on x NCDHW with γ, β [C]: forward → { y }; backward for dy → { dx, dgamma, dbeta }.
+   */
+  batchNorm?(shape: readonly number[], d: { x: Float32Array; gamma: Float32Array; beta: Float32Array; dy: Float32Array }, relu: boolean, backward: boolean): Promise<PeerRun>;
+  /** Max pooling with PyTorch's padding (padded cells never win), NCDHW: → { y } or, for dy, { dx }. */
+  maxPool?(shape: readonly number[], p: PoolParams, d: { x: Float32Array; dy: Float32Array }, backward: boolean): Promise<PeerRun>;
+  /** Mean over height and width, [N, C, D, H, W] → [N, C, D]: → { y } or { dx }. */
+  planeAvgPool?(shape: readonly number[], d: { x: Float32Array; dy: Float32Array }, backward: boolean): Promise<PeerRun>;
+  /** Bilinear pooling over depth (src/kernels/depth-agg.ts), [N, C, D] → [N, C²]: → { y } or { dx }. */
+  bilinear?(shape: readonly number[], d: { x: Float32Array; dy: Float32Array }, backward: boolean): Promise<PeerRun>;
+  /** Batch-hard triplet loss (margin, squared distances, optional L2 normalisation) of x [N, E]: → { loss } or { dx }. */
+  triplet?(n: number, e: number, d: { x: Float32Array; labels: number[] }, opts: { margin: number; normalize: boolean }, backward: boolean): Promise<PeerRun>;
+  /** SGD with momentum and weight decay (PyTorch's form) over tensors of these sizes, one step per run from the given parameters and gradients: → { param } after the first step. */
+  sgd?(sizes: readonly number[], d: { param: Float32Array; grad: Float32Array }, opts: { lr: number; momentum: number; weightDecay: number }): Promise<PeerRun>;
+}
+
+export interface PoolParams {
+  kernel: readonly [number, number, number];
+  stride: readonly [number, number, number];
+  pad: readonly [number, number, number];
+}
+
+/** The single-operation methods a peer may have (the row runners ask for one by name). */
+export type PeerOp = 'matmul' | 'conv' | 'batchNorm' | 'maxPool' | 'planeAvgPool' | 'bilinear' | 'triplet' | 'sgd';
+
+/**
+ * Every peer that has `op` on one row: prepare, check against ours, time; the speed-up is the peer's
+ * time ÷ `ourMs` when the check passed. Peers without the operation are left out of the row.
+ */
+export async function runPeers(
+  peers: readonly OpPeer[],
+  op: PeerOp,
+  prepare: (p: OpPeer) => Promise<PeerRun>,
+  ours: () => Promise<Record<string, ArrayLike<number>>>,
+  ourMs: number,
+  timing: { warmup: number; reps: number },
+  tolerance = PEER_TOLERANCE,
+): Promise<PeerResult[]> {
+  const out: PeerResult[] = [];
+  for (const p of peers) {
+    if (!p[op]) continue;
+    const r = (await measurePeer(p.name, () => prepare(p), ours, timing, tolerance)).result;
+    if (r.ms !== undefined && r.check?.ok) r.speedup = r.ms / ourMs;
+    out.push(r);
+  }
+  return out;
 }
 
 /** Relative error a peer's outputs may have against ours (f32, different summation orders and algorithms). */
@@ -86,12 +133,13 @@ export async function measurePeer(
   prepare: () => Promise<PeerRun>,
   ours: () => Promise<Record<string, ArrayLike<number>>>,
   timing: { warmup: number; reps: number },
+  tolerance = PEER_TOLERANCE,
 ): Promise<{ result: PeerResult; timing?: Timing }> {
   let run: PeerRun | null = null;
   try {
     run = await prepare();
     const out = await run.outputs();
-    const check = checkOutputs(out, await ours());
+    const check = checkOutputs(out, await ours(), tolerance);
     const t = await timeSynced(() => run!.sync(), () => run!.run(), timing);
     return { result: { name, ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], check }, timing: t };
   } catch (e) {

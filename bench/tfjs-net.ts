@@ -34,7 +34,7 @@
  */
 import { filterFromTf, filterToTf } from './layout.js';
 import type { NetBatch, NetPeer, NetRun, NetSpec } from './net-peer.js';
-import { type TfRuntime, pad5 } from './tfjs-peer.js';
+import { type TfRuntime, bilinearTf, pad5, tripletTf } from './tfjs-peer.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Tf = any;
@@ -173,10 +173,7 @@ function buildTwin(rt: TfRuntime, spec: NetSpec): Twin {
     for (const b of blocks) y = b(y, training);
     const f = tf.mean(y, [2, 3]); // [N, D, C]
     const sliceLogits = tf.reshape(sliceFc.apply(tf.reshape(f, [n * d, c])), [n * d]);
-    const gram = tf.div(tf.matMul(f, f, true, false), d); // [N, C, C]
-    const ssqrt = tf.div(gram, tf.add(tf.sqrt(tf.add(tf.abs(gram), 1e-10)), 1e-5));
-    const flat = tf.reshape(ssqrt, [n, c * c]);
-    const embedding = tf.div(flat, tf.sqrt(tf.add(tf.sum(tf.square(flat), 1, true), 1e-12)));
+    const embedding = bilinearTf(tf, f); // [N, C²]
     const volumeLogits = tf.reshape(headFc.apply(embedding), [n]);
     return { sliceLogits, volumeLogits, embedding };
   };
@@ -216,30 +213,7 @@ export function tfjsLayersPeer(rt: TfRuntime): NetPeer {
         const oneMinusPt = tf.add(tf.mul(p, tf.sub(1, t)), tf.mul(tf.sub(1, p), t));
         return tf.mean(tf.mul(tf.pow(oneMinusPt, spec.gamma), ce));
       };
-      const triplet = (e: T, labels: number[]) => {
-        const m = labels.length;
-        const pos = new Float32Array(m * m);
-        const neg = new Float32Array(m * m);
-        const valid = new Float32Array(m);
-        for (let a = 0; a < m; a++) {
-          let hp = false;
-          let hn = false;
-          for (let j = 0; j < m; j++) {
-            if (labels[j] === labels[a]) {
-              if (j !== a) (pos[a * m + j] = 1), (hp = true);
-            } else (neg[a * m + j] = 1), (hn = true);
-          }
-          valid[a] = hp && hn ? 1 : 0;
-        }
-        const nValid = valid.reduce((s, v) => s + v, 0);
-        const f = tf.div(e, tf.sqrt(tf.add(tf.sum(tf.square(e), 1, true), 1e-12)));
-        const sq = tf.sum(tf.square(f), 1);
-        const dist = tf.relu(tf.sub(tf.add(tf.reshape(sq, [m, 1]), tf.reshape(sq, [1, m])), tf.mul(2, tf.matMul(f, f, false, true))));
-        const hardPos = tf.max(tf.mul(dist, tf.tensor2d(pos, [m, m])), 1);
-        const hardNeg = tf.min(tf.add(dist, tf.mul(1e9, tf.tensor2d(neg.map((v) => 1 - v), [m, m]))), 1);
-        const hinge = tf.mul(tf.relu(tf.add(tf.sub(hardPos, hardNeg), spec.margin)), tf.tensor1d(valid));
-        return tf.div(tf.sum(hinge), Math.max(1, nValid));
-      };
+      const triplet = (e: T, labels: number[]) => tripletTf(tf, e, labels, spec.margin, true);
       const optimizer = tf.train.momentum(spec.lr, spec.momentum);
       const upload = () => tf.tensor(batch.data, [n, d, h, w, 1]);
       const forward = async () => {
