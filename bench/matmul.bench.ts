@@ -138,7 +138,7 @@ export function peerCells(ctx: BenchContext, peers: readonly PeerResult[]): stri
   return ctx.peers.map((p) => {
     const r = peers.find((q) => q.name === p.name);
     if (!r) return '-';
-    if (r.unavailable) return 'failed';
+    if (r.unavailable) return 'n/a';
     if (r.check && !r.check.ok) return `wrong (${Object.entries(r.check.errors).filter(([, e]) => !(e < r.check!.tolerance)).map(([k, e]) => `${k} ${fmtErr(e)}`).join(', ')})`;
     return r.speedup !== undefined ? `${r.speedup.toFixed(1)}×` : '-';
   });

@@ -16,7 +16,7 @@
  * parameters, optimizer state, activations and gradients of this network.
  * Peers (bench/net-peer.ts): the same network written with TensorFlow.js layers (bench/tfjs-net.ts,
  * "tfjs-layers") on the same adapter in the same process or page, and in the page ONNX Runtime Web's
- * forward; each starts from OUR freshly initialised weights, and its forward (volume probabilities,
+ * forward (bench/browser/onnx-net.ts) and jax-js's forward and step (bench/browser/jax-net.ts); each starts from OUR freshly initialised weights, and its forward (volume probabilities,
  * slice logits) and first training step (loss, every parameter's update) are checked against ours before
  * it is timed. tfjs's peak is its live tensor bytes (exact sizes) during the runs, also minus its level
  * before the twin was built. ratio['tfjs-layers'] = tfjs ms / ours; ratio.memoryVsTfjs = our peak /

@@ -92,7 +92,8 @@ export function evaluateGoals(res: BenchResults): Goal[] {
 
 function header(res: BenchResults): string[] {
   const a = res.adapter;
-  const lines = [`Adapter: **${a.description}** (${[a.vendor, a.architecture].filter(Boolean).join(' ')}), ${res.date.slice(0, 16).replace('T', ' ')} UTC${res.quick ? ', `--quick`' : ''}.`];
+  const va = [a.vendor, a.architecture].filter(Boolean).join(' ');
+  const lines = [`Adapter: **${a.description || va}**${va && va !== a.description ? ` (${va})` : ''}, ${res.date.slice(0, 16).replace('T', ' ')} UTC${res.quick ? ', `--quick`' : ''}.`];
   if (res.browser) {
     const engines = Object.entries(res.browser.engines).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`Browser: ${res.browser.userAgent.match(/(HeadlessChrome|Chrome)\/[\d.]+/)?.[0] ?? res.browser.userAgent}; peers in the same page on the same adapter: ${engines}; timestamp queries: ${res.browser.timestampQuery ? 'yes' : 'no'}.`);
@@ -158,18 +159,21 @@ export function renderHtml(res: BenchResults): string {
         }
         // A peer on a thinner volume: its time scaled to the full layer by the GFLOP/s ratio.
         const full = p.shape && p.speedup !== undefined ? r.ms * p.speedup : p.ms;
-        bars.push({ engine: p.name, ms: full, label: `${p.shape ? `≈ ${fmtMs(full)} (scaled from ${p.note ? thinText(p.note) : 'a thinner volume'})` : fmtMs(full)}${p.speedup !== undefined ? ` — voxelgrad ${fmtRatio(p.speedup)} faster` : ''}`, scaled: Boolean(p.shape) });
+        if (p.shape) missing.push(`${p.name} ran on ${p.note ? thinText(p.note) : 'a thinner volume'}: its bar is scaled to the full layer by GFLOP/s`);
+        const faster = p.speedup === undefined ? '' : p.speedup >= 1 ? ` · voxelgrad ${fmtRatio(p.speedup)} faster` : ` · ${p.name} ${fmtRatio(1 / p.speedup)} faster`;
+        bars.push({ engine: p.name, ms: full, label: `${p.shape ? '≈ ' : ''}${fmtMs(full)}${faster}`, scaled: Boolean(p.shape) });
       }
       const max = bars.length > 1 ? Math.max(...bars.map((x) => x.ms)) : benchMax;
       const barHtml = bars
         .map((x) => {
           const pct = Math.max(0.4, (100 * x.ms) / max);
           const cls = `bar${x.wrong ? ' wrong' : ''}${x.scaled ? ' scaled' : ''}`;
-          return `<div class="line"><span class="eng">${esc(x.engine)}</span><span class="track"><span class="${cls}" style="width:${pct.toFixed(2)}%;--c:${COLORS[x.engine] ?? '#555'}"></span></span><span class="lab">${esc(x.label)}</span></div>`;
+          return `<div class="line"><span class="eng">${esc(x.engine)}</span><span class="track"><span class="${cls}" style="width:${pct.toFixed(2)}%;--c:${COLORS[x.engine] ?? '#555'}"></span></span><span class="lab" title="${esc(x.label)}">${esc(x.label)}</span></div>`;
         })
         .join('');
       const meta = [r.algorithm && r.algorithm !== 'direct' ? r.algorithm : '', r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : '', r.peakMiB !== undefined ? `peak ${r.peakMiB.toFixed(0)} MiB` : '', r.loadavg ? `load ${load1(r)}` : ''].filter(Boolean).join(' · ');
-      return `<div class="row"><div class="name">${esc(r.name)}<div class="meta">${esc(meta)}</div>${missing.length ? `<div class="miss">${esc(missing.join('; '))}</div>` : ''}</div><div class="bars">${barHtml}</div></div>`;
+      const prof = r.kernels ? `GPU time (${r.kernels.source === 'timestamp-query' ? 'timestamps' : 'wall clock'}): ${r.kernels.kernels.slice(0, 3).map((k) => `${k.kernel} ${fmtMs(k.totalMs)}`).join(', ')}` : '';
+      return `<div class="row"><div class="name">${esc(r.name)}<div class="meta">${esc(meta)}</div>${prof ? `<div class="meta">${esc(prof)}</div>` : ''}${missing.length ? `<div class="miss">${esc(missing.join('; '))}</div>` : ''}</div><div class="bars">${barHtml}</div></div>`;
     });
     sections.push(`<section><h2>${esc(stem)}</h2><p class="sub">${b.records.length} rows, ${b.seconds.toFixed(0)} s. Bars: time, longer is slower; each row with peers on its own scale, rows without peers on the bench's slowest row.</p>${rows.join('')}</section>`);
   }
@@ -187,11 +191,11 @@ h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:26px 0 4px;border-bott
 .wrongsw{background:repeating-linear-gradient(45deg,#dc2626 0 3px,#fecaca 3px 6px)}
 .row{display:grid;grid-template-columns:300px 1fr;gap:12px;padding:6px 0;border-bottom:1px solid #f3f4f6}
 .name{font-weight:600;font-size:13px}.meta{font-weight:400;color:#6b7280;font-size:11.5px}.miss{font-weight:400;color:#9ca3af;font-size:11.5px}
-.line{display:grid;grid-template-columns:78px minmax(120px,1fr) minmax(220px,auto);align-items:center;gap:8px;height:19px}
+.line{display:grid;grid-template-columns:78px minmax(160px,1fr) 330px;align-items:center;gap:8px;height:19px}
 .eng{font-size:12px;color:#4b5563;text-align:right}.track{background:#f9fafb;height:13px;border-radius:2px;position:relative}
 .bar{display:block;height:13px;border-radius:2px;background:var(--c)}.bar.scaled{opacity:.75;background:repeating-linear-gradient(90deg,var(--c) 0 6px,transparent 6px 8px)}
 .bar.wrong{background:repeating-linear-gradient(45deg,#dc2626 0 4px,#fecaca 4px 8px)}
-.lab{font-size:12px;color:#111827;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:520px}
+.lab{font-size:12px;color:#111827;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}.yes{color:#047857;font-weight:600}.no{color:#b91c1c;font-weight:600}.na{color:#6b7280}
 </style></head><body>
 <div class="hdr"><h1>voxelgrad bench — ${esc(res.browser ? 'headless Chromium' : 'Node')}, ${esc(res.adapter.description)}</h1>${header(res).map((l) => `<p>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>').replace(/`(.+?)`/g, '<code>$1</code>')}</p>`).join('')}

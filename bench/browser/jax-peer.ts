@@ -4,17 +4,20 @@
  * forward + backward as `jit(grad(sum(conv(x, w) · dy), argnums [0, 1]))`, matmul as `np.matmul`.
  * Layers with kernel depth 1 run as 2-D convolutions on the depth folded into the batch (as for tfjs).
  * jax-js is lazy: a run dispatches with `blockUntilReady()` (which submits and waits), and the clock
- * stops after the device queue's onSubmittedWorkDone().
+ * stops after the device queue's onSubmittedWorkDone(). The whole network (forward and training step) is
+ * bench/browser/jax-net.ts.
  */
 import * as jax from '@jax-js/jax';
 import { foldDepth, unfoldDepth } from '../layout.js';
+import type { NetPeer } from '../net-peer.js';
 import type { OpPeer, PeerRun } from '../peer.js';
+import { jaxNetPeer } from './jax-net.js';
 import { outShape } from '../shapes.js';
 
 type Arr = jax.Array;
 const np = jax.numpy;
 
-export async function startJax(version: string): Promise<OpPeer> {
+export async function startJax(version: string): Promise<{ op: OpPeer; net: NetPeer }> {
   const devices = await jax.init('webgpu');
   if (!devices.includes('webgpu')) throw new Error(`jax-js found no WebGPU device (devices: ${devices.join(', ')})`);
   jax.defaultDevice('webgpu');
@@ -49,7 +52,7 @@ export async function startJax(version: string): Promise<OpPeer> {
     };
   };
 
-  return {
+  const op: OpPeer = {
     name: 'jax-js',
     version,
     adapter: [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'webgpu',
@@ -79,4 +82,5 @@ export async function startJax(version: string): Promise<OpPeer> {
       return prepared([x, wt, dy], (a, b, g) => f(a!, b!, g!), ([gx, gw]) => ({ dx: unfold(gx!, s.x), dw: gw! }), f);
     },
   };
+  return { op, net: jaxNetPeer(version, sync) };
 }

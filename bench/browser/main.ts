@@ -40,7 +40,9 @@ async function main(): Promise<PageSummary> {
         peers.push(tfjsOpPeer(tfjs));
       } else if (name === 'jax-js') {
         const { startJax } = await import('./jax-peer.js');
-        peers.push(await startJax(cfg.versions['jax-js'] ?? ''));
+        const j = await startJax(cfg.versions['jax-js'] ?? '');
+        peers.push(j.op);
+        netPeers.push(j.net);
       } else if (name === 'ort') {
         const { startOrt } = await import('./ort-peer.js');
         const o = await startOrt(cfg.versions.ort ?? '', Boolean(cfg.verbose));

@@ -19,6 +19,7 @@
  *   --out DIR          where the files go (default bench/results)
  *   --timeout-min N    give up after N minutes (default 120; --quick 30)
  *   --verbose          print every console message of the page
+ *   --render FILE.json only rewrite FILE.md and FILE.html from a results file (no run)
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -244,9 +245,21 @@ export function parseBrowserArgs(argv: string[]): BrowserBenchOptions {
   };
 }
 
+/** Rewrites the Markdown and HTML of a results file (after a change to bench/report.ts). */
+export function renderFiles(json: string): { md: string; html: string } {
+  const res = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+  const base = json.replace(/\.json$/, '');
+  writeFileSync(`${base}.md`, renderMarkdown(res));
+  writeFileSync(`${base}.html`, renderHtml(res));
+  return { md: `${base}.md`, html: `${base}.html` };
+}
+
 // Run as a script (node dist/bench/browser/run.js …), not when imported (the test, the CLI).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runBrowserBench(parseBrowserArgs(process.argv.slice(2))).then(
+  const argv = process.argv.slice(2);
+  const render = arg(argv, '--render');
+  const job = render ? Promise.resolve(renderFiles(render)).then((f) => console.log(`wrote ${f.md}\n      ${f.html}`)) : runBrowserBench(parseBrowserArgs(argv));
+  job.then(
     () => process.exit(0),
     (e: unknown) => {
       console.error(e instanceof Error ? (e.stack ?? e.message) : e);

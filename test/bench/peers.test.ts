@@ -6,6 +6,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { jaxNetPeer } from '../../bench/browser/jax-net.js';
 import { networkGraph } from '../../bench/browser/onnx-net.js';
 import { OnnxGraph } from '../../bench/browser/onnx.js';
 import { filterFromTf, filterToTf, foldDepth, fromChannelsLast, permute, toChannelsLast, unfoldDepth } from '../../bench/layout.js';
@@ -163,6 +164,26 @@ describe('the tfjs layers twin (Node, Dawn) against ours on the same weights', (
     expect(fc.ok, JSON.stringify(fc.errors)).toBe(true);
     const st = await peer.prepare(o.spec, 'step', o.batch);
     expect(st.parameterCount).toBe(numel([o.step.update.length]));
+    const sc = checkOutputs(await st.outputs(), o.step, 5e-3);
+    await st.dispose();
+    expect(sc.ok, JSON.stringify(sc.errors)).toBe(true);
+  });
+});
+
+describe('the jax-js network (Node, its Wasm device) against ours on the same weights', () => {
+  it('f-rMC5: forward, loss and every parameter update match', async () => {
+    const jax = await import('@jax-js/jax');
+    const devices = await jax.init('wasm');
+    expect(devices).toContain('wasm');
+    jax.defaultDevice('wasm');
+    const gpu = await testGpu();
+    const o = await ours(gpu, 'f-rMC5', [4, 1, 4, 32, 32]);
+    const peer = jaxNetPeer('test', async () => {});
+    const f = await peer.prepare(o.spec, 'fwd', o.batch);
+    const fc = checkOutputs(await f.outputs(), o.fwd, 1e-3);
+    await f.dispose();
+    expect(fc.ok, JSON.stringify(fc.errors)).toBe(true);
+    const st = await peer.prepare(o.spec, 'step', o.batch);
     const sc = checkOutputs(await st.outputs(), o.step, 5e-3);
     await st.dispose();
     expect(sc.ok, JSON.stringify(sc.errors)).toBe(true);
