@@ -21,15 +21,18 @@ import { Rng } from '../src/util/rng.js';
 import { type BenchContext, profileRun } from './context.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
 import { gemmCeiling, measureCeiling, peerCells } from './matmul.bench.js';
-import { type ConvData, type OpPeer, measurePeer, peerRatios } from './peer.js';
+import { type ConvData, type OpPeer, type PeerRun, checkOutputs, firstLine, measurePeer, peerRatios } from './peer.js';
 import type { BenchRecord, PeerResult } from './record.js';
 import { type ConvShape, FRMC5_CONVS, PEER_CONVS, QUICK_CONVS, STEM_3D, convMacs, outShape, withBatch, withDepth } from './shapes.js';
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Longest a peer may take on one layer's forward + backward before it runs on a thinner volume. */
 const PEER_LIMIT_MS = 60_000;
-/** The same in --quick mode. */
-const QUICK_PEER_LIMIT_MS = 8_000;
+/** The same in --quick mode (the peers of the issue's comparison, jax-js and ORT, fit at full size). */
+const QUICK_PEER_LIMIT_MS = 15_000;
+/** Longest predicted full-layer run for which a thinned peer is still checked once on the full layer. */
+const FULL_CHECK_MS = 300_000;
+const FULL_CHECK_QUICK_MS = 30_000;
 
 /** The layer thinned to `k` slices (or, for depth-1 inputs, `k` batch entries), and how that reads. */
 function thin(s: ConvShape, k: number): { shape: ConvShape; size: number; what: string } {
@@ -76,6 +79,7 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   const limit = ctx.quick ? QUICK_PEER_LIMIT_MS : PEER_LIMIT_MS;
   let k = size;
   let note: string | undefined;
+  let predicted = 0;
   if (size > minK) {
     // Probe on the thinnest volume to predict the full layer's cost (forward + backward where the peer
     // has one: tfjs's backward is far more than twice its forward for some layers).
@@ -89,7 +93,7 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
       await probe.sync();
       const probeMs = performance.now() - t0;
       await probe.dispose();
-      const predicted = probeMs * (size / minK);
+      predicted = probeMs * (size / minK);
       if (predicted > limit) {
         // (a third of the limit: the peer runs once to warm up and twice timed)
         k = Math.max(minK, Math.min(size, Math.floor((size * limit) / 3 / predicted)));
@@ -108,7 +112,7 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   const timing = ctx.quick ? { warmup: 0, reps: 1 } : { warmup: 1, reps: 3 };
   const macs = convMacs(shape);
   const speed = (ms: number, flopPerMac: number, ourMs: number) => (same ? ms / ourMs : gflops(flopPerMac * convMacs(s), ourMs) / gflops(flopPerMac * macs, ms));
-  const withShape = (r: PeerResult): PeerResult => (r.ms === undefined ? r : { ...r, ...(same ? {} : { shape: [...shape.x, ...shape.w] }), ...(note ? { note } : {}) });
+  const withShape = (r: PeerResult): PeerResult => (r.ms === undefined ? r : { ...r, ...(same ? {} : { shape: [...shape.x, ...shape.w] }), ...(r.note ?? note ? { note: r.note ?? note } : {}) });
 
   const f = (await measurePeer(p.name, () => p.conv!(shape, data, false), async () => ({ y: (await ours()).y }), timing)).result;
   if (f.ms !== undefined && f.check?.ok) f.speedup = speed(f.ms, 2, full.fwdMs);
@@ -117,6 +121,26 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   else {
     b = (await measurePeer(p.name, () => p.conv!(shape, data, true), async () => ({ dx: (await ours()).dx, dw: (await ours()).dw }), timing)).result;
     if (b.ms !== undefined && b.check?.ok) b.speedup = speed(b.ms, 6, full.fwdBwdMs);
+  }
+  // A peer timed on a thinner volume is also checked once on the full layer when that is affordable:
+  // a result can be right on a few slices and wrong on the layer itself (jax-js's conv3d weight gradient).
+  if (!same && predicted <= (ctx.quick ? FULL_CHECK_QUICK_MS : FULL_CHECK_MS)) {
+    for (const [r, backward] of [[f, false], [b, true]] as const) {
+      if (!r.check?.ok) continue;
+      let run: PeerRun | null = null;
+      try {
+        run = await p.conv!(s, full.data, backward);
+        const c = checkOutputs(await run.outputs(), backward ? { dx: full.ours.dx, dw: full.ours.dw } : { y: full.ours.y });
+        if (!c.ok) {
+          r.check = { ...c, detail: `${c.detail} on the full layer (right on ${k} of ${size} ${thin(s, 1).what}, where it was timed)` };
+          delete r.speedup;
+        } else r.note = `${note ?? ''}; checked on the full layer too`.replace(/^; /, '');
+      } catch (e) {
+        r.note = `${note ?? ''}; the full-layer check failed to run: ${firstLine(e)}`.replace(/^; /, '');
+      } finally {
+        await run?.dispose();
+      }
+    }
   }
   return { fwd: withShape(f), fwdBwd: withShape(b) };
 }

@@ -132,7 +132,7 @@ interface OurResult {
   spec: NetSpec;
   /** What the peers are checked against (fresh weights: forward, then the first step). */
   check: { fwd: Record<string, Float32Array>; step: Record<string, Float32Array> };
-  profile?: BenchRecord['kernels'];
+  profile?: { fwd?: BenchRecord['kernels']; step?: BenchRecord['kernels'] };
 }
 
 async function timeOurs(gpu: Gpu, name: ModelName, input: Shape5, timing: { warmup: number; reps: number }, profile: boolean): Promise<OurResult> {
@@ -198,18 +198,19 @@ async function timeOurs(gpu: Gpu, name: ModelName, input: Shape5, timing: { warm
     gpu.pool.resetPeak();
     const ts = await timeIt(gpu, async () => void (await step()), timing);
     const stepPeak = gpu.memory().peakLiveBytes - live0;
-    const prof = profile ? await profileRun(gpu, step, 10) : undefined;
+    const stepProfile = profile ? await profileRun(gpu, step, 10) : undefined;
     model.eval();
     gpu.pool.resetPeak();
     const tf = await timeIt(gpu, async () => void (await forward()), timing);
     const fwdPeak = gpu.memory().peakLiveBytes - live0;
+    const fwdProfile = profile ? await profileRun(gpu, forward, 10) : undefined;
     return {
       fwd: { ms: tf.medianMs, spreadMs: [tf.minMs, tf.maxMs], peakBytes: fwdPeak },
       step: { ms: ts.medianMs, spreadMs: [ts.minMs, ts.maxMs], peakBytes: stepPeak },
       params: model.parameterCount(),
       spec,
       check: { fwd: { prob: fwdCheck.prob, sliceLogits: fwdCheck.sliceLogits }, step: { loss: new Float32Array([loss]), update } },
-      ...(prof ? { profile: prof } : {}),
+      ...(profile ? { profile: { fwd: fwdProfile, step: stepProfile } } : {}),
     };
   } finally {
     opt.release();
@@ -308,7 +309,7 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
             peakMiB: mib(o.peakBytes),
             ...(tw?.result.ms !== undefined ? { peer: { name: 'tfjs-layers', ms: tw.result.ms, ...(tw.result.spreadMs ? { spreadMs: tw.result.spreadMs } : {}), ...(tw.peakBytes ? { peakMiB: mib(tw.peakBytes) } : {}) } } : {}),
             ...(ps.length ? { peers: ps.map((s) => s.result) } : {}),
-            ...(kind === 'step' && ours.profile ? { kernels: ours.profile } : {}),
+            ...(ours.profile?.[kind] ? { kernels: ours.profile[kind] } : {}),
           }),
         );
         rows.push([

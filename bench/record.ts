@@ -78,7 +78,16 @@ export interface BenchResults {
   /** os.loadavg() at the start and end of the run: CPU drivers share the host's cores with everything else. */
   loadavg?: { start: number[]; end: number[] };
   /** The browser run's Chromium, its flags and the peers' versions. */
-  browser?: { userAgent: string; flags: string[]; engines: Record<string, string>; timestampQuery: boolean; seconds?: number };
+  browser?: {
+    userAgent: string;
+    flags: string[];
+    engines: Record<string, string>;
+    timestampQuery: boolean;
+    /** Wall time of the whole run. */
+    seconds?: number;
+    /** CPU time the run used (Chromium's processes and the runner; Linux): wall time on an idle machine is about this ÷ the cores it keeps busy. */
+    cpuSeconds?: number;
+  };
   /** Per bench: its wall time and its own run's date (when it finished), mode and load (with `--only`, a file mixes runs). */
   benches: Record<string, { seconds: number; date?: string; quick?: boolean; loadavg?: { start: number[]; end: number[] }; records: BenchRecord[] }>;
 }

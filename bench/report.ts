@@ -31,7 +31,7 @@ export function describePeer(p: PeerResult | undefined, md = true): string {
   if (!p) return '';
   if (p.unavailable) return md ? `n/a` : `n/a: ${p.unavailable}`;
   const t = fmtMs(p.ms!);
-  const on = p.shape ? ` on a thinner volume${p.note ? ` (${thinText(p.note)})` : ''}` : '';
+  const on = p.shape ? ` (${p.note ? thinText(p.note) : 'thinner volume'})` : '';
   if (p.check && !p.check.ok) {
     const bad = Object.entries(p.check.errors)
       .filter(([, e]) => !(e < p.check!.tolerance))
@@ -43,8 +43,8 @@ export function describePeer(p: PeerResult | undefined, md = true): string {
 }
 
 function thinText(note: string): string {
-  const m = /ran on (\d+ of \d+ \w+)/.exec(note);
-  return m ? m[1]! : note;
+  const m = /ran on (\d+) of (\d+) (\w+)/.exec(note);
+  return m ? `${m[1]}/${m[2]} ${m[3]}` : note;
 }
 
 const load1 = (r: BenchRecord) => (r.loadavg ? `${r.loadavg.start[0]!.toFixed(1)}→${r.loadavg.end[0]!.toFixed(1)}` : '');
@@ -98,6 +98,7 @@ function header(res: BenchResults): string[] {
     const engines = Object.entries(res.browser.engines).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`Browser: ${res.browser.userAgent.match(/(HeadlessChrome|Chrome)\/[\d.]+/)?.[0] ?? res.browser.userAgent}; peers in the same page on the same adapter: ${engines}; timestamp queries: ${res.browser.timestampQuery ? 'yes' : 'no'}.`);
   }
+  if (res.browser?.seconds !== undefined) lines.push(`Run: ${(res.browser.seconds / 60).toFixed(1)} min wall${res.browser.cpuSeconds !== undefined ? `, ${(res.browser.cpuSeconds / 60).toFixed(1)} CPU-minutes (Chromium and the runner)` : ''}.`);
   if (res.loadavg) lines.push(`Host load average (1, 5, 15 min): ${res.loadavg.start.join(' ')} at the start, ${res.loadavg.end.join(' ')} at the end — CPU drivers share the host's cores, so absolute times move with it; ratios are measured side by side.`);
   return lines;
 }

@@ -21,7 +21,7 @@
  *   --verbose          print every console message of the page
  *   --render FILE.json only rewrite FILE.md and FILE.html from a results file (no run)
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,38 @@ export function chromiumFlags(opts: Pick<BrowserBenchOptions, 'gpu' | 'adapter'>
   if (!opts.gpu && a && a !== 'swiftshader' && !POWER.includes(a)) throw new Error(`--adapter ${a} needs --gpu (without it the page runs on SwiftShader)`);
   const extra = a && CHROMIUM_ADAPTERS.includes(a) ? [`--use-webgpu-adapter=${a}`] : [];
   return { base: opts.gpu ? 'gpu' : 'swiftshader', extra, ...(a && POWER.includes(a) ? { power: a as GPUPowerPreference } : {}) };
+}
+
+/**
+ * CPU seconds used so far by a process and its descendants (Linux /proc; undefined elsewhere): the
+ * browser's processes (SwiftShader runs in its GPU process) are not children the runner waits for, so
+ * getrusage cannot see them. With the wall time it tells what the run would take on an idle machine.
+ */
+export function processTreeCpuSeconds(root: number): number | undefined {
+  if (process.platform !== 'linux' || !existsSync('/proc')) return undefined;
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(e), Number(f[1]));
+      cpu.set(Number(e), Number(f[11]) + Number(f[12])); // utime + stime, in clock ticks (USER_HZ = 100)
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let ticks = 0;
+  for (const [pid, t] of cpu) {
+    for (let p: number | undefined = pid; p; p = parent.get(p)) {
+      if (p === root) {
+        ticks += t;
+        break;
+      }
+    }
+  }
+  return ticks / 100;
 }
 
 /** Builds the page with Vite into a fresh temporary folder; returns it. */
@@ -189,6 +221,9 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
       new Promise<never>((_, no) => (timer = setTimeout(() => no(new Error(`the bench page did not finish within ${limitMin} minutes`)), limitMin * 60_000))),
     ]).finally(() => clearTimeout(timer));
     if (summary.error) throw new Error(`the bench page failed: ${summary.error}`);
+    const pid = chrome.browser.process()?.pid;
+    const browserCpu = pid ? processTreeCpuSeconds(pid) : undefined;
+    const nodeCpu = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
     const a = summary.adapter!;
     if (flags.base === 'gpu' && (a.isFallbackAdapter || /swiftshader/i.test(`${a.description} ${a.architecture}`))) {
       log(`WARNING: --gpu was asked for, but Chromium gave ${a.description || a.architecture} (a fallback/CPU adapter): check the GPU driver and the flags in scripts/browser.ts`);
@@ -200,7 +235,7 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
       quick,
       node: process.version,
       loadavg: { start: loadStart, end: load() },
-      browser: { userAgent: ua, flags: allFlags, engines: Object.fromEntries(peers.filter((p) => !summary.unavailable?.[p]).map((p) => [p, config.versions[p]!])), timestampQuery: Boolean(summary.timestampQuery), seconds: (performance.now() - t0) / 1000 },
+      browser: { userAgent: ua, flags: allFlags, engines: Object.fromEntries(peers.filter((p) => !summary.unavailable?.[p]).map((p) => [p, config.versions[p]!])), timestampQuery: Boolean(summary.timestampQuery), seconds: (performance.now() - t0) / 1000, ...(browserCpu !== undefined ? { cpuSeconds: Math.round(browserCpu + nodeCpu) } : {}) },
       benches,
     };
     const name = `browser-${adapterSlug(a.architecture && /swiftshader/i.test(a.architecture) ? 'swiftshader' : a.description || a.architecture)}${quick ? '-quick' : ''}`;
@@ -213,7 +248,8 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
     writeFileSync(files.md, renderMarkdown(results));
     writeFileSync(files.html, renderHtml(results));
     const seconds = (performance.now() - t0) / 1000;
-    log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}; ${seconds.toFixed(0)} s in all`);
+    const cpuNote = results.browser!.cpuSeconds !== undefined ? `; the bench used ${results.browser!.cpuSeconds} CPU-seconds (Chromium's processes and this one)` : '';
+    log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}; ${seconds.toFixed(0)} s in all${cpuNote}`);
     log(`wrote ${files.json}\n      ${files.md}\n      ${files.html}`);
     return { results, files, seconds };
   } finally {
