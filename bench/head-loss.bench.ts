@@ -47,7 +47,7 @@ export function resnetLikeParamSizes(total: number): number[] {
 
 export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   const rng = new Rng(11);
-  const timing = { warmup: 1, reps: ctx.quick ? 3 : 7 };
+  const timing = { warmup: 1, reps: ctx.quick ? 2 : 7 };
   // The checked run compiles the peer's pipelines; --quick takes it as the warm-up.
   const peerTiming = ctx.quick ? { warmup: 0, reps: 2 } : { warmup: 1, reps: 3 };
   const records: BenchRecord[] = [];

@@ -38,7 +38,7 @@ function randomTensor(gpu: Gpu, rng: Rng, shape: number[]): F32 {
 
 export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   const rng = new Rng(7);
-  const reps = ctx.quick ? 3 : 7;
+  const reps = ctx.quick ? 2 : 7;
   const timing = { warmup: 1, reps };
   // The checked run compiles the peer's pipelines; --quick takes it as the warm-up.
   const peerTiming = ctx.quick ? { warmup: 0, reps: 2 } : { warmup: 1, reps: 3 };
