@@ -19,7 +19,7 @@ import { winogradPlan } from '../src/kernels/conv-winograd.js';
 import { tuningFor } from '../src/kernels/tuning.js';
 import { Rng } from '../src/util/rng.js';
 import { type BenchContext, profileRun } from './context.js';
-import { gbps, gflops, table, timeIt } from './harness.js';
+import { gbps, gflops, table, timeIt, timeSynced } from './harness.js';
 import { gemmCeiling, measureCeiling, peerCells } from './matmul.bench.js';
 import { type ConvData, type OpPeer, type PeerRun, checkOutputs, firstLine, measurePeer, peerRatios } from './peer.js';
 import type { BenchRecord, PeerResult } from './record.js';
@@ -80,26 +80,31 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   let k = size;
   let note: string | undefined;
   let predicted = 0;
+  /** The probe, kept when the peer ends up timed on the probe's own volume (its timed run is reused). */
+  let kept: { run: PeerRun; ms: number } | null = null;
   if (size > minK) {
     // Probe on the thinnest volume to predict the full layer's cost (forward + backward where the peer
     // has one: tfjs's backward is far more than twice its forward for some layers).
+    let probe: PeerRun | null = null;
     try {
       const probeShape = thin(s, minK).shape;
-      const probe = await p.conv(probeShape, convData(probeShape, 99), !bwdWhy);
+      probe = await p.conv(probeShape, convData(probeShape, 7), !bwdWhy);
       await probe.run(); // compiles its pipelines: the probe times the second run
       await probe.sync();
       const t0 = performance.now();
       await probe.run();
       await probe.sync();
       const probeMs = performance.now() - t0;
-      await probe.dispose();
       predicted = probeMs * (size / minK);
       if (predicted > limit) {
         // (a third of the limit: the peer runs once to warm up and twice timed)
         k = Math.max(minK, Math.min(size, Math.floor((size * limit) / 3 / predicted)));
         note = `${p.name} ran on ${k} of ${size} ${thin(s, 1).what} (the full layer predicted ${(predicted / 1000).toFixed(0)} s > ${limit / 1000} s)`;
       }
+      if (k === minK && !bwdWhy) kept = { run: probe, ms: probeMs };
+      else await probe.dispose();
     } catch (e) {
+      await probe?.dispose();
       return unsupported(e instanceof Error ? e.message.split('\n')[0]! : String(e));
     }
   }
@@ -119,7 +124,8 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   let b: PeerResult;
   if (bwdWhy) b = { name: p.name, unavailable: bwdWhy };
   else {
-    b = (await measurePeer(p.name, () => p.conv!(shape, data, true), async () => ({ dx: (await ours()).dx, dw: (await ours()).dw }), timing)).result;
+    const oursB = async () => ({ dx: (await ours()).dx, dw: (await ours()).dw });
+    b = kept ? await measureKept(p.name, kept, oursB, timing) : (await measurePeer(p.name, () => p.conv!(shape, data, true), oursB, timing)).result;
     if (b.ms !== undefined && b.check?.ok) b.speedup = speed(b.ms, 6, full.fwdBwdMs);
   }
   // A peer timed on a thinner volume is also checked once on the full layer when that is affordable:
@@ -143,6 +149,23 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
     }
   }
   return { fwd: withShape(f), fwdBwd: withShape(b) };
+}
+
+/**
+ * The forward + backward of a peer from its probe (same volume, same inputs): checked, then timed — the
+ * probe's timed run is the --quick measurement, the full bench adds runs for a median.
+ */
+async function measureKept(name: string, kept: { run: PeerRun; ms: number }, ours: () => Promise<Record<string, ArrayLike<number>>>, timing: { warmup: number; reps: number }): Promise<PeerResult> {
+  try {
+    const check = checkOutputs(await kept.run.outputs(), await ours());
+    if (timing.reps <= 1) return { name, ms: kept.ms, spreadMs: [kept.ms, kept.ms], check };
+    const t = await timeSynced(() => kept.run.sync(), () => kept.run.run(), { warmup: 0, reps: timing.reps });
+    return { name, ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], check };
+  } catch (e) {
+    return { name, unavailable: firstLine(e) };
+  } finally {
+    await kept.run.dispose();
+  }
 }
 
 /** The algorithm conv3d takes for this layer on this device (see src/kernels/conv-winograd.ts). */
