@@ -22,6 +22,8 @@ export interface BenchContext {
   netPeers: NetPeer[];
   /** Peers that were asked for and could not start: name → why. */
   unavailable: Record<string, string>;
+  /** conv: time the subgroup and the tiled kernel families side by side instead (Node's --paths). */
+  paths?: boolean;
   /** Record a per-kernel GPU profile of our side of each row (only where the adapter has timestamp queries). */
   profile: boolean;
   log(line: string): void;

@@ -12,11 +12,19 @@
  * F(m, 3), or 3-D Winograd F(m, 3) × F(2, 3)²). GFLOP/s always count the direct convolution's
  * 2·MACs, so a Winograd row's figure is an effective rate — it can exceed the GEMM ceiling, because
  * the layer does fewer multiply-adds than it is credited with; the times are what they are.
+ *
+ * `--paths` times the two GEMM kernel families side by side instead (src/kernels/tuning.ts): every layer's
+ * forward, input gradient and weight gradient once with the subgroup-broadcast kernels (when the device
+ * has subgroups) and once with the tiled kernels that need no optional feature, the runs interleaved so
+ * a busy host slows both alike; it prints the tiled path's share of the subgroup path's speed per layer
+ * and for all f-rMC5 convolutions, and which family won each op per layer class — the table
+ * `broadcast` in tuning.ts is made of.
  */
 import type { Gpu } from '../src/gpu/gpu.js';
 import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry } from '../src/kernels/conv.js';
 import { winogradPlan } from '../src/kernels/conv-winograd.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { BROADCAST_EVERYWHERE, BROADCAST_NOWHERE, type GemmOp, type LayerClass, restoreTuning, setTuning, tuningFor } from '../src/kernels/tuning.js';
+import { layerClass } from '../src/kernels/conv.js';
 import { Rng } from '../src/util/rng.js';
 import { type BenchContext, profileRun } from './context.js';
 import { gbps, gflops, table, timeIt, timeSynced } from './harness.js';
@@ -176,6 +184,7 @@ function algorithmOf(gpu: Gpu, s: ConvShape): string {
 }
 
 export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
+  if (ctx.paths) return runPaths(gpu, ctx);
   // Five runs in the full bench: CPU drivers share the host, and the median must survive a busy spell.
   // The run that reads our outputs back for the peers' checks compiles every pipeline: it is the warm-up.
   const timing = { warmup: 0, reps: ctx.quick ? 2 : 5 };
@@ -267,5 +276,104 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   }
   for (const [name, why] of Object.entries(ctx.unavailable)) ctx.log(`${name} unavailable: ${why}`);
   for (const n of notes) ctx.log(`note: ${n}`);
+  return records;
+}
+
+type Family = 'subgroup' | 'tiled';
+const OPS: { op: GemmOp; label: string }[] = [
+  { op: 'convForward', label: 'fwd' },
+  { op: 'convBackwardInput', label: 'dx' },
+  { op: 'convBackwardWeight', label: 'dw' },
+];
+
+/** The layer class whose GEMMs a layer runs (Winograd layers: their points' in-plane convolutions or matrix products). */
+function gemmClassOf(gpu: Gpu, s: ConvShape): LayerClass {
+  const g = convGeometry(s.x, s.w, { stride: s.stride, pad: s.pad });
+  const plan = winogradPlan(gpu, g);
+  if (plan) return plan.full ? 'gemm' : layerClass(plan.plane);
+  return layerClass(g, g.cin <= tuningFor(gpu).thinInputChannels);
+}
+
+/** `--paths`: both kernel families on every layer, side by side (see the header). */
+async function runPaths(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
+  const rng = new Rng(3);
+  const reps = ctx.quick ? 2 : 5;
+  const families: Family[] = gpu.features.has('subgroups') ? ['subgroup', 'tiled'] : ['tiled'];
+  const all = [...FRMC5_CONVS, STEM_3D];
+  const shapes = ctx.layers ? all.filter((s) => ctx.layers!.some((l) => s.name.includes(l))) : ctx.quick ? QUICK_CONVS.filter((s) => s.count > 0) : all;
+  if (!shapes.length) throw new Error(`conv bench: no layer name contains ${ctx.layers!.join(' or ')}`);
+  const saved = tuningFor(gpu);
+  const records: BenchRecord[] = [];
+  const rows: (string | number)[][] = [];
+  const net: Record<Family, number> = { subgroup: 0, tiled: 0 };
+  // Per op and layer class: summed time of each family (weighted by how often f-rMC5 has the layer).
+  const byClass = new Map<string, Record<Family, number>>();
+  try {
+    for (const s of shapes) {
+      const yShape = outShape(s);
+      const x = gpu.tensor(rng.uniformArray(numel(s.x)), s.x);
+      const w = gpu.tensor(rng.uniformArray(numel(s.w), -0.1, 0.1), s.w);
+      const dy = gpu.tensor(rng.uniformArray(numel(yShape)), yShape);
+      const conv = { stride: s.stride, pad: s.pad };
+      const run = [
+        () => gpu.tidy(() => void conv3d(x, w, conv)),
+        () => gpu.tidy(() => void conv3dBackwardInput(dy, w, s.x, conv)),
+        () => gpu.tidy(() => void conv3dBackwardWeight(dy, x, s.w, conv)),
+      ];
+      const times: Record<Family, number[][]> = { subgroup: [[], [], []], tiled: [[], [], []] };
+      const cls = gemmClassOf(gpu, s);
+      for (let r = 0; r < reps; r++) {
+        for (const f of families) {
+          setTuning(gpu, { broadcast: f === 'subgroup' ? BROADCAST_EVERYWHERE : BROADCAST_NOWHERE });
+          for (let o = 0; o < 3; o++) times[f][o]!.push((await timeIt(gpu, run[o]!, { warmup: r === 0 ? 1 : 0, reps: 1 })).medianMs);
+        }
+      }
+      restoreTuning(gpu, saved);
+      for (const t of [x, w, dy]) t.release();
+      const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+      const macs = convMacs(s);
+      const algorithm = algorithmOf(gpu, s);
+      const ms: Record<Family, number[]> = { subgroup: times.subgroup.map(median), tiled: times.tiled.map(median) };
+      for (const f of families) {
+        const total = ms[f].reduce((a, b) => a + b, 0);
+        net[f] += s.count * total;
+        OPS.forEach(({ op, label }, o) => {
+          const key = `${op} ${cls}`;
+          const acc = byClass.get(key) ?? { subgroup: 0, tiled: 0 };
+          acc[f] += Math.max(s.count, 1) * ms[f][o]!;
+          byClass.set(key, acc);
+          records.push({ name: `${s.name} ${label} ${f}`, algorithm, shape: [...s.x, ...s.w], ms: ms[f][o]!, spreadMs: [Math.min(...times[f][o]!), Math.max(...times[f][o]!)], gflops: gflops(2 * macs, ms[f][o]!) });
+        });
+        records.push({ name: `${s.name} fwd+bwd ${f}`, algorithm, shape: [...s.x, ...s.w], ms: total, gflops: gflops(6 * macs, total) });
+      }
+      const sub = families.includes('subgroup') ? ms.subgroup : null;
+      const tot = (f: Family) => ms[f].reduce((a, b) => a + b, 0);
+      rows.push([
+        s.name,
+        `${algorithm} (${cls})`,
+        ...OPS.map((_, o) => (sub ? `${sub[o]!.toFixed(0)} / ${ms.tiled[o]!.toFixed(0)}` : ms.tiled[o]!.toFixed(0))),
+        sub ? `${tot('subgroup').toFixed(0)} / ${tot('tiled').toFixed(0)}` : tot('tiled').toFixed(0),
+        sub ? (tot('subgroup') / tot('tiled')).toFixed(2) : '-',
+      ]);
+      ctx.log(`  ${s.name} [${algorithm}, ${cls}]: fwd+bwd ${families.map((f) => `${f} ${tot(f).toFixed(0)} ms`).join(', ')}`);
+    }
+  } finally {
+    restoreTuning(gpu, saved);
+  }
+  ctx.log(`conv kernel families on ${gpu.adapter.description}: ms per op (subgroup / tiled), median of ${reps} interleaved runs`);
+  ctx.log(table(['layer', 'algorithm (GEMM class)', 'fwd ms', 'dx ms', 'dw ms', 'fwd+bwd ms', 'tiled ÷ subgroup speed'], rows));
+  if (families.length === 2 && net.tiled > 0 && !ctx.layers) {
+    const share = net.subgroup / net.tiled;
+    ctx.log(`all f-rMC5 convolutions fwd+bwd (one 256×256×24 volume): subgroup ${(net.subgroup / 1000).toFixed(2)} s, tiled ${(net.tiled / 1000).toFixed(2)} s — the tiled path runs at ${(100 * share).toFixed(0)} % of the subgroup path's speed`);
+    records.push({ name: 'f-rMC5 convolutions fwd+bwd: tiled ÷ subgroup speed', shape: [1, 1, 24, 256, 256], ms: net.tiled, ratio: { subgroup: share }, note: `subgroup ${net.subgroup.toFixed(0)} ms, tiled ${net.tiled.toFixed(0)} ms` });
+  }
+  if (families.length === 2) {
+    const winners: Record<string, string[]> = {};
+    for (const [key, t] of byClass) {
+      const [op, cls] = key.split(' ') as [string, string];
+      if (t.subgroup < t.tiled) (winners[op] ??= []).push(cls);
+    }
+    ctx.log(`subgroup kernels won (op: layer classes; tuning.ts 'broadcast'): ${JSON.stringify(winners)}`);
+  }
   return records;
 }

@@ -7,7 +7,7 @@
 import type { Gpu } from '../src/gpu/gpu.js';
 import { linear, linearBackward } from '../src/kernels/linear.js';
 import { matmul } from '../src/kernels/matmul.js';
-import { tuningFor } from '../src/kernels/tuning.js';
+import { gemmPath, tuningFor } from '../src/kernels/tuning.js';
 import { Rng } from '../src/util/rng.js';
 import { type BenchContext, profileRun, wanted } from './context.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
@@ -124,9 +124,10 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     for (const z of [x, w, b, dy]) z.release();
   }
 
-  const variant = tuningFor(gpu).matmulVariant;
+  const tiled = gemmPath(gpu, 'matmul', 'gemm') === 'tiled';
+  const tt = tuningFor(gpu).tiled.matmul;
   ctx.log(
-    `matmul on ${gpu.adapter.description} — ${variant === 'tiled' ? 'tiled 64×64' : `broadcast, tile WG ${tile.wg} × TM ${tile.tm}`}; ` +
+    `matmul on ${gpu.adapter.description} — ${tiled ? `tiled, WG ${tt.wg} × TM ${tt.tm} × ${4 * tt.tnq} columns, KC ${tt.kc}` : `broadcast, tile WG ${tile.wg} × TM ${tile.tm}`}; ` +
       `ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³, median; runs ${ceiling.minMs.toFixed(0)}–${ceiling.maxMs.toFixed(0)} ms)`,
   );
   ctx.log(table(['product', 'ms', 'GFLOP/s', '÷ceiling', ...ctx.peers.map((p) => `vs ${p.name}`)], rows));

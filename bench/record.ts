@@ -38,6 +38,8 @@ export interface BenchRecord {
   quick?: boolean;
   /** Free-form remarks (e.g. a peer timed on a reduced depth, and why). */
   note?: string;
+  /** Host memory over many steps (bench/memory.bench.ts): growth after the warm-up, MiB. */
+  memory?: { warmupSteps: number; steps: number; rssGrowthMiB: number; heapGrowthMiB: number; rssMiB: [number, number]; collections: number; buffersCreated: number };
 }
 
 /** A peer engine on one row. */

@@ -6,6 +6,30 @@
 # Skips what is already there, so running it before every command is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The mirror (and keyring) this machine already uses for Debian's bookworm suite — a local mirror or a
+# proxy's URI — so the backports source goes through the same place; deb.debian.org if none is found.
+debian_mirror() {
+  local uri="" key=""
+  local root="${1:-}"
+  for f in "$root"/etc/apt/sources.list.d/*.sources; do
+    [ -r "$f" ] || continue
+    # deb822 stanzas: the first one whose Suites has "bookworm" (not -security/-updates alone).
+    uri=$(awk 'BEGIN{RS="";FS="\n"} /Suites:[^\n]*[ \t]bookworm([ \t\n]|$)/ {for(i=1;i<=NF;i++){if($i~/^URIs:/){sub(/^URIs:[ \t]*/,"",$i);split($i,a," ");print a[1];exit}}}' "$f")
+    key=$(awk 'BEGIN{RS="";FS="\n"} /Suites:[^\n]*[ \t]bookworm([ \t\n]|$)/ {for(i=1;i<=NF;i++){if($i~/^Signed-By:/){sub(/^Signed-By:[ \t]*/,"",$i);print $i;exit}}}' "$f")
+    [ -n "$uri" ] && break
+  done
+  if [ -z "$uri" ]; then
+    # One-line format: deb [signed-by=K] URI bookworm main
+    local line
+    line=$(grep -hE '^[[:space:]]*deb[[:space:]]' "$root"/etc/apt/sources.list "$root"/etc/apt/sources.list.d/*.list 2>/dev/null | grep -E '[[:space:]]bookworm[[:space:]]' | head -n 1)
+    if [ -n "$line" ]; then
+      key=$(printf '%s\n' "$line" | sed -nE 's/.*signed-by=([^] ]+).*/\1/p')
+      uri=$(printf '%s\n' "$line" | sed -E 's/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//' | awk '{print $1}')
+    fi
+  fi
+  echo "${uri:-http://deb.debian.org/debian} ${key:-/usr/share/keyrings/debian-archive-keyring.gpg}"
+}
+
 need=()
 [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
 vk=0
@@ -30,8 +54,9 @@ if [ "${VOXELGRAD_NO_LAVAPIPE:-0}" != 1 ] && ! ls /usr/share/vulkan/icd.d/lvp_ic
     # Any failure here (no network, no sudo) leaves SwiftShader in charge rather than stopping setup.
     {
       if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        echo "setup: adding Debian's bookworm-backports apt source (for Mesa 25's lavapipe)" >&2
-        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+        read -r uri keyring < <(debian_mirror)
+        echo "setup: adding Debian's bookworm-backports apt source from $uri (for Mesa 25's lavapipe)" >&2
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' "$uri" "$keyring" | $SUDO tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
       fi &&
         echo "setup: installing mesa-vulkan-drivers from bookworm-backports (lavapipe)" >&2 &&
         $SUDO apt-get update -q &&

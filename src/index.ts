@@ -9,7 +9,7 @@
 // GPU runtime
 export { acquireGpu, type AcquireOptions } from './gpu/acquire.js';
 export { acquireBrowserGpu } from './gpu/acquire-browser.js';
-export { Gpu, Kernel, type AdapterReport, type DispatchArgs, type GpuOptions, type KernelDef } from './gpu/gpu.js';
+export { Gpu, Kernel, type AdapterReport, type DispatchArgs, type GpuOptions, type KernelDef, type PipelineKey } from './gpu/gpu.js';
 export { GpuError, type GpuErrorKind } from './gpu/errors.js';
 export { GpuTensor, numel, type DType } from './gpu/tensor.js';
 
@@ -27,11 +27,11 @@ export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './model/s
 
 // Data: NIfTI on bytes, manifests, preprocessing, the synthetic cohort
 export { readNifti, writeNifti, type NiftiReadOptions, type NiftiVolume, type NiftiWriteOptions } from './data/nifti.js';
-export { type Volume, diagonalAffine } from './data/volume.js';
+export { type DataWarning, type Volume, diagonalAffine, formatWarning } from './data/volume.js';
 export { parseManifest, formatManifest, type ManifestEntry, type ManifestRow } from './data/manifest.js';
 export { preprocessVolume, normalizeIntensity, resizeInPlane, type PreprocessOptions } from './data/preprocess.js';
 export { generateCohort, generateCohortSubject, planCohort, type CohortOptions, type CohortSubject } from './data/synth.js';
-export { BadInputError } from './data/errors.js';
+export { InputError, type InputErrorCode } from './util/errors.js';
 
 // Training, evaluation and inference
 export { buildModel, makeOptimizer, trainStep, trainFold, predict, DEFAULT_LOSS, NonFiniteLossError, type EpochStats, type LossConfig, type Prediction, type TrainConfig } from './train/trainer.js';
@@ -39,10 +39,13 @@ export { ConfigError, validateExperimentConfig, readFoldResults, type Experiment
 export { runExperiment, runFolds, type ExperimentRun, type RunContext } from './train/run.js';
 export { writeReport, summaryTable } from './train/run-report.js';
 export { MemoryStore, OpfsStore, type RunStore } from './train/run-store.js';
-export { PRESETS, PRESET_NAMES, presetConfig, planToBudget, measureStep, withEpochs, type DemoPreset, type PresetName } from './train/presets.js';
+export { PRESETS, PRESET_NAMES, presetConfig, planToBudget, measureStep, settingsTag, withEpochs, type DemoPreset, type PresetName } from './train/presets.js';
 export { checkCohort, loadCohort, prepareVolume, sampleFromVolume } from './train/cohort.js';
 export { fitDepth, type Sample } from './train/dataset.js';
 export { predictVolume, type VolumePrediction } from './train/inference.js';
+export { checkpointConfig, stageVolume, type StageCheckpoint, type StageOptions, type StagedVolume } from './train/stage.js';
+export { planWork, precompileWork, type PrecompileResult, type PrecompileWork } from './train/precompile.js';
+export { syntheticSamples } from './train/synth-samples.js';
 export { binaryMetrics, rocAuc, type BinaryMetrics } from './train/metrics.js';
 export { renderReportHtml, renderReportMarkdown, parseRunReport, type RunReport } from './train/report.js';
 export { formatResultsTable } from './train/table.js';

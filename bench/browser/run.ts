@@ -14,18 +14,22 @@
  *   --gpu              the machine's GPU instead of SwiftShader (Chromium flags: scripts/browser.ts)
  *   --adapter NAME     swiftshader (default) | default | d3d11 | opengles (Chromium's --use-webgpu-adapter),
  *                      or low-power | high-performance (requestAdapter's powerPreference)
- *   --peers a,b        tfjs, jax-js, ort (default all); --no-peers for none
+ *   --peers a,b        tfjs, jax-js, ort (default all), or none
  *   --no-profile       skip the per-kernel GPU profile (timestamp queries) of our rows
  *   --out DIR          where the files go (default bench/results)
  *   --timeout-min N    give up after N minutes (default 120; --quick 30)
  *   --verbose          print every console message of the page
  *   --render FILE.json only rewrite FILE.md and FILE.html from a results file (no run)
+ * The flags are parsed as every voxelgrad command parses them (src/cli/bench.ts; usage errors exit 2).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HARDWARE_GPU_FLAGS, SWIFTSHADER_FLAGS, launchChromium, serveDir } from '../../scripts/browser.js';
+import { UsageError, formatHelp, parseArgs } from '../../src/cli/args.js';
+import { CHROMIUM_ADAPTERS, POWER_PREFERENCES, browserBenchFlags, checkBenchFlags, listFlag } from '../../src/cli/bench.js';
+import { describeError } from '../../src/cli/main.js';
 import { BENCH_NAMES } from '../benches.js';
 import { type BenchRecord, type BenchResults, adapterSlug, mergeResults } from '../record.js';
 import { renderHtml, renderMarkdown } from '../report.js';
@@ -53,8 +57,8 @@ export interface BrowserBenchResult {
   seconds: number;
 }
 
-const CHROMIUM_ADAPTERS = ['swiftshader', 'default', 'd3d11', 'opengles', 'compat'];
-const POWER = ['low-power', 'high-performance'];
+const POWER: readonly string[] = POWER_PREFERENCES;
+const ADAPTERS: readonly string[] = CHROMIUM_ADAPTERS;
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 /** The repository root (the page is built from the sources, so the bench runs from a checkout). */
@@ -64,7 +68,7 @@ export function repoRoot(): string {
     if (existsSync(join(dir, 'bench', 'browser', 'index.html')) && existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
-  throw new Error('the browser bench builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package');
+  throw new UsageError('the browser bench builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package');
 }
 
 function version(root: string, pkg: string): string {
@@ -78,12 +82,12 @@ function version(root: string, pkg: string): string {
 /** Chromium switches for the requested adapter. */
 export function chromiumFlags(opts: Pick<BrowserBenchOptions, 'gpu' | 'adapter'>): { base: 'gpu' | 'swiftshader'; extra: string[]; power?: GPUPowerPreference } {
   const a = opts.adapter;
-  if (a && !CHROMIUM_ADAPTERS.includes(a) && !POWER.includes(a)) {
-    throw new Error(`--adapter ${a}: not an adapter Chromium can be asked for (${[...CHROMIUM_ADAPTERS, ...POWER].join(', ')})`);
+  if (a && !ADAPTERS.includes(a) && !POWER.includes(a)) {
+    throw new UsageError(`--adapter ${a}: not an adapter Chromium can be asked for (${[...ADAPTERS, ...POWER].join(', ')})`);
   }
   if (!opts.gpu && (!a || a === 'swiftshader')) return { base: 'swiftshader', extra: [] };
-  if (!opts.gpu && a && a !== 'swiftshader' && !POWER.includes(a)) throw new Error(`--adapter ${a} needs --gpu (without it the page runs on SwiftShader)`);
-  const extra = a && CHROMIUM_ADAPTERS.includes(a) ? [`--use-webgpu-adapter=${a}`] : [];
+  if (!opts.gpu && a && a !== 'swiftshader' && !POWER.includes(a)) throw new UsageError(`--adapter ${a} needs --gpu (without it the page runs on SwiftShader)`);
+  const extra = a && ADAPTERS.includes(a) ? [`--use-webgpu-adapter=${a}`] : [];
   return { base: opts.gpu ? 'gpu' : 'swiftshader', extra, ...(a && POWER.includes(a) ? { power: a as GPUPowerPreference } : {}) };
 }
 
@@ -143,10 +147,10 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
   const log = opts.log ?? ((s: string) => console.log(s));
   const root = repoRoot();
   const unknown = (opts.only ?? []).filter((s) => !BENCH_NAMES.includes(s));
-  if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')} (benches: ${BENCH_NAMES.join(', ')})`);
+  if (unknown.length) throw new UsageError(`unknown bench ${unknown.join(', ')} (benches: ${BENCH_NAMES.join(', ')})`);
   const peers = opts.peers ?? [...ALL_PEERS];
   const bad = peers.filter((p) => !ALL_PEERS.includes(p));
-  if (bad.length) throw new Error(`unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')})`);
+  if (bad.length) throw new UsageError(`unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')})`);
   const flags = chromiumFlags(opts);
   const quick = Boolean(opts.quick);
   const config: PageConfig = {
@@ -259,25 +263,29 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
   }
 }
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-export function parseBrowserArgs(argv: string[]): BrowserBenchOptions {
-  const peers = argv.includes('--no-peers') ? [] : (arg(argv, '--peers')?.split(',') as PeerChoice[] | undefined);
-  const timeout = arg(argv, '--timeout-min');
+/** Options from the command line (flags: src/cli/bench.ts, parsed as every voxelgrad command parses them). */
+export function parseBrowserArgs(argv: string[]): BrowserBenchOptions & { help?: boolean; render?: string } {
+  const { flags } = parseArgs(argv, browserBenchFlags, 'bench --browser');
+  checkBenchFlags(flags, true);
+  const peerList = listFlag(flags.peers);
+  const peers = peerList && (peerList.length === 1 && peerList[0] === 'none' ? [] : (peerList as PeerChoice[]));
+  const bad = (peers ?? []).filter((p) => !ALL_PEERS.includes(p));
+  if (bad.length) throw new UsageError(`--peers: unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')}, or none)`);
+  const unknown = (listFlag(flags.only) ?? []).filter((s) => !BENCH_NAMES.includes(s));
+  if (unknown.length) throw new UsageError(`--only: unknown bench ${unknown.join(', ')} (benches in the page: ${BENCH_NAMES.join(', ')})`);
   return {
-    quick: argv.includes('--quick'),
-    gpu: argv.includes('--gpu'),
-    profile: !argv.includes('--no-profile'),
-    verbose: argv.includes('--verbose'),
-    ...(arg(argv, '--only') ? { only: arg(argv, '--only')!.split(',') } : {}),
-    ...(arg(argv, '--layers') ? { layers: arg(argv, '--layers')!.split(',') } : {}),
-    ...(arg(argv, '--adapter') ? { adapter: arg(argv, '--adapter')! } : {}),
+    quick: Boolean(flags.quick),
+    gpu: Boolean(flags.gpu),
+    profile: flags.profile !== false,
+    verbose: Boolean(flags.verbose),
+    ...(flags.help ? { help: true } : {}),
+    ...(flags.render ? { render: String(flags.render) } : {}),
+    ...(flags.only ? { only: listFlag(flags.only)! } : {}),
+    ...(flags.layers ? { layers: listFlag(flags.layers)! } : {}),
+    ...(flags.adapter ? { adapter: String(flags.adapter) } : {}),
     ...(peers ? { peers } : {}),
-    ...(arg(argv, '--out') ? { outDir: arg(argv, '--out')! } : {}),
-    ...(timeout ? { timeoutMin: Number(timeout) } : {}),
+    ...(flags.out ? { outDir: String(flags.out) } : {}),
+    ...(flags['timeout-min'] !== undefined ? { timeoutMin: Number(flags['timeout-min']) } : {}),
   };
 }
 
@@ -292,14 +300,21 @@ export function renderFiles(json: string): { md: string; html: string } {
 
 // Run as a script (node dist/bench/browser/run.js …), not when imported (the test, the CLI).
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const argv = process.argv.slice(2);
-  const render = arg(argv, '--render');
-  const job = render ? Promise.resolve(renderFiles(render)).then((f) => console.log(`wrote ${f.md}\n      ${f.html}`)) : runBrowserBench(parseBrowserArgs(argv));
+  const job = (async () => {
+    const opts = parseBrowserArgs(process.argv.slice(2));
+    if (opts.help) console.log(formatHelp('bench --browser', 'npm run bench:browser -- [options]: the benches in headless Chromium with TensorFlow.js, jax-js and ONNX Runtime Web in the same page; writes bench/results/browser-<adapter>.{json,md,html}.', browserBenchFlags));
+    else if (opts.render) {
+      const f = renderFiles(opts.render);
+      console.log(`wrote ${f.md}\n      ${f.html}`);
+    } else await runBrowserBench(opts);
+  })();
   job.then(
     () => process.exit(0),
     (e: unknown) => {
-      console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-      process.exit(1);
+      const { code, message } = describeError(e);
+      console.error(`bench --browser: ${message}`);
+      if (process.env.VOXELGRAD_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+      process.exit(code);
     },
   );
 }

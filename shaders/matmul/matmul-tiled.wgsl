@@ -1,88 +1,125 @@
-// C[b] = A[b] · B[b] (+ bias) in f32, workgroup-memory tiled for hardware GPUs (no subgroups needed).
-// Both operands come in k-blocks of four (matmul/block-k.wgsl): ab[(b·K4 + k4)·M + m] = A[m, 4k4..4k4+3]
-// and bb[(b·K4 + k4)·N + n] = B[4k4..4k4+3, n], zero-padded; C row-major [M, N]; bias [N] when HAS_BIAS = 1.
-// Threads: a 16×16 workgroup computes a 64×64 tile of C (wid.x: row tiles from rowBase, wid.y: column
-// tiles, wid.z: batch); invocation (tx, ty) owns rows ty + 16i and columns tx + 16j, i, j < 4, so stores
-// and workgroup-memory reads of neighbouring invocations are adjacent.
-// Tiling: per step, the workgroup stages KG = 4 k-groups (16 k) of the A and B tiles in workgroup memory
-// (one vec4 per invocation each), then every invocation does 16 vec4 dot products from registers. On
-// CPU drivers the barriers make this slower than matmul/matmul.wgsl; on GPUs it is the usual winner.
-override HAS_BIAS: u32 = 0;
+// C[b] = A[b] · B[b] (+ bias) in f32 with no optional feature (no subgroups): the GEMM for adapters
+// without subgroups and for hardware GPUs. Operands as matmul/matmul.wgsl: A in k-blocks of four
+// (matmul/block-k.wgsl: ab[(b·K4 + k4)·M + m] = A[m, 4k4..4k4+3]), B packed by matmul/pack.wgsl into
+// panels of 16 columns (16 vec4 per k-group: columns 4s..4s+3 at k = 4kp + e in vec4 4s + e), C row-major
+// [M, N] at c[b·batchC + m·N + n]; bias [N] added when HAS_BIAS = 1.
+// Threads: a workgroup computes 16 columns (panel wid.y) × RL·TM rows (wid.x from rowBase; wid.z the
+// batch). Its WG invocations form CG = 4/TNQ column groups of RL = WG/CG: invocation (cg, lr) owns rows
+// mb + i·RL (i < TM, mb = first row + lr) × the TNQ column quads cg·TNQ.. of the panel, so neighbouring
+// invocations read neighbouring rows of A (one vec4 per row and k-group, coalesced).
+// Tiling (matmul/register-tile.part.wgsl, matmul/panel-stage.part.wgsl): TM × 4·TNQ register
+// accumulators; the panel — the operand every invocation of the workgroup needs — is staged KC k-groups
+// at a time in double-buffered workgroup memory (KC > 0, GPUs) or read straight from storage (KC = 0,
+// CPU drivers). Tile shapes (WG, TM, TNQ, KC) are chosen per adapter in src/kernels/tuning.ts.
+#include "matmul/register-tile.part.wgsl"
+#include "matmul/panel-stage.part.wgsl"
 
-const TS: u32 = 64u;
-const KG: u32 = 4u;
+override WG: u32 = 64;
+override HAS_BIAS: u32 = 0;
 
 struct Params {
   m: u32,
   n: u32,
   kp: u32,
   batchA: u32,
-  batchB: u32,
   batchC: u32,
+  panelBatch: u32,
   rowBase: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> ab: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bb: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bp: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-var<workgroup> As: array<vec4<f32>, 256>;
-var<workgroup> Bs: array<vec4<f32>, 256>;
+fn panelLoad(i: u32) -> vec4<f32> {
+  return bp[i];
+}
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let m0 = params.rowBase + wid.x * TS;
-  let n0 = wid.y * TS;
-  let aBase = wid.z * params.batchA;
-  let bBase = wid.z * params.batchB;
-  // Staging assignment: invocation li loads row (li % 64) of k-group (li / 64) of the tile.
-  let sr = li % TS;
-  let sk = li / TS;
-  var acc0 = vec4<f32>();
-  var acc1 = vec4<f32>();
-  var acc2 = vec4<f32>();
-  var acc3 = vec4<f32>();
-  let steps = (params.kp + KG - 1u) / KG;
-  for (var t = 0u; t < steps; t++) {
-    let kg = t * KG + sk;
-    let okK = kg < params.kp;
-    let am = m0 + sr;
-    let bn = n0 + sr;
-    As[li] = select(vec4<f32>(), ab[aBase + min(kg, params.kp - 1u) * params.m + min(am, params.m - 1u)], okK & (am < params.m));
-    Bs[li] = select(vec4<f32>(), bb[bBase + min(kg, params.kp - 1u) * params.n + min(bn, params.n - 1u)], okK & (bn < params.n));
-    workgroupBarrier();
-    for (var g = 0u; g < KG; g++) {
-      let a0 = As[g * TS + lid.y];
-      let a1 = As[g * TS + lid.y + 16u];
-      let a2 = As[g * TS + lid.y + 32u];
-      let a3 = As[g * TS + lid.y + 48u];
-      let b = mat4x4<f32>(Bs[g * TS + lid.x], Bs[g * TS + lid.x + 16u], Bs[g * TS + lid.x + 32u], Bs[g * TS + lid.x + 48u]);
-      // (a·B)[j] = dot(a, b_j): a vector-matrix product per row.
-      acc0 += a0 * b;
-      acc1 += a1 * b;
-      acc2 += a2 * b;
-      acc3 += a3 * b;
+fn store(row: u32, col0: u32, v: vec4<f32>, cBase: u32) {
+  if (row >= params.m) {
+    return;
+  }
+  let o = cBase + row * params.n + col0;
+  for (var j = 0u; j < 4u; j++) {
+    let col = col0 + j;
+    if (col < params.n) {
+      var r = v[j];
+      if (HAS_BIAS != 0u) {
+        r += bias[col];
+      }
+      c[o + j] = r;
     }
+  }
+}
+
+// A's vec4s of the invocation's rows at k-group kg (rows past M were clamped to the last one).
+fn loadA(kg: u32, ra0: u32, ra1: u32, ra2: u32, ra3: u32, ra4: u32, ra5: u32, ra6: u32, ra7: u32) {
+  let ka = kg * params.m;
+  xa0 = ab[ra0 + ka];
+  if (TM > 1u) { xa1 = ab[ra1 + ka]; }
+  if (TM > 2u) { xa2 = ab[ra2 + ka]; xa3 = ab[ra3 + ka]; }
+  if (TM > 4u) { xa4 = ab[ra4 + ka]; xa5 = ab[ra5 + ka]; xa6 = ab[ra6 + ka]; xa7 = ab[ra7 + ka]; }
+}
+
+var<private> xa0: vec4<f32>;
+var<private> xa1: vec4<f32>;
+var<private> xa2: vec4<f32>;
+var<private> xa3: vec4<f32>;
+var<private> xa4: vec4<f32>;
+var<private> xa5: vec4<f32>;
+var<private> xa6: vec4<f32>;
+var<private> xa7: vec4<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let cg = li / (WG / (4u / TNQ));
+  let rl = WG / (4u / TNQ);
+  let lr = li - cg * rl;
+  let q0 = cg * TNQ;
+  let mb = params.rowBase + wid.x * rl * TM + lr;
+  let aBase = wid.z * params.batchA;
+  // Rows past the end are clamped so every load stays in bounds; they are never stored.
+  let last = params.m - 1u;
+  let ra0 = aBase + min(mb, last);
+  let ra1 = aBase + min(mb + rl, last);
+  let ra2 = aBase + min(mb + 2u * rl, last);
+  let ra3 = aBase + min(mb + 3u * rl, last);
+  let ra4 = aBase + min(mb + 4u * rl, last);
+  let ra5 = aBase + min(mb + 5u * rl, last);
+  let ra6 = aBase + min(mb + 6u * rl, last);
+  let ra7 = aBase + min(mb + 7u * rl, last);
+  let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * 16u;
+  let pEnd = pBase + params.kp * 16u;
+  if (KC == 0u) {
+    for (var kg = 0u; kg < params.kp; kg++) {
+      loadA(kg, ra0, ra1, ra2, ra3, ra4, ra5, ra6, ra7);
+      kgroup(pBase + kg * 16u, q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
+    }
+  } else {
+    let steps = (params.kp + KC - 1u) / max(KC, 1u);
+    fillStage(0u, pBase, pEnd, li);
     workgroupBarrier();
+    for (var s = 0u; s < steps; s++) {
+      let cur = s & 1u;
+      if (s + 1u < steps) {
+        fillStage(1u - cur, pBase + (s + 1u) * KC * 16u, pEnd, li);
+      }
+      let k0 = s * KC;
+      let kn = min(KC, params.kp - k0);
+      for (var kk = 0u; kk < kn; kk++) {
+        loadA(k0 + kk, ra0, ra1, ra2, ra3, ra4, ra5, ra6, ra7);
+        kgroup((cur * KC + kk) * 16u, q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
+      }
+      workgroupBarrier();
+    }
   }
   let cBase = wid.z * params.batchC;
-  for (var i = 0u; i < 4u; i++) {
-    let row = m0 + lid.y + 16u * i;
-    var v = acc0;
-    if (i == 1u) { v = acc1; }
-    if (i == 2u) { v = acc2; }
-    if (i == 3u) { v = acc3; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = n0 + lid.x + 16u * j;
-      if (row < params.m && col < params.n) {
-        var r = v[j];
-        if (HAS_BIAS != 0u) {
-          r += bias[col];
-        }
-        c[cBase + row * params.n + col] = r;
-      }
+  let n0 = wid.y * 16u + q0 * 4u;
+  for (var i = 0u; i < TM; i++) {
+    for (var q = 0u; q < TNQ; q++) {
+      store(mb + i * rl, n0 + 4u * q, tile(i, q), cBase);
     }
   }
 }

@@ -13,17 +13,19 @@ import { summaryTable } from '../train/run-report.js';
 import { paperResultRows } from '../train/table.js';
 import { buildModel } from '../train/trainer.js';
 import { Progress } from '../util/progress.js';
-import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { rangeOf } from '../train/config.js';
+import { ADAPTER_FLAG, type FlagSpec, formatHelp, parseArgs } from './args.js';
+import { checkOutputDir } from './outputs.js';
 import { loadSamples, runWithProgress, stoppedExit } from './train.js';
 
 export const demoFlags: Record<string, FlagSpec> = {
-  preset: { type: 'string', help: 'cpu | paper', default: 'cpu' },
+  preset: { type: 'string', help: 'the cohort and training recipe', choices: PRESET_NAMES, default: 'cpu' },
   out: { type: 'string', help: 'folder for the cohort and the run', default: 'runs/demo' },
-  epochs: { type: 'number', help: 'override the preset’s epochs (its slice/volume proportion is kept)' },
-  folds: { type: 'number', help: 'override the preset’s folds' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  epochs: { type: 'number', help: 'override the preset’s epochs (its slice/volume proportion is kept)', integer: true, min: 2, max: 100_000 },
+  folds: { type: 'number', help: 'override the preset’s folds', ...rangeOf('folds') },
+  adapter: ADAPTER_FLAG,
   fresh: { type: 'boolean', help: 'start a new run even if one with the same settings is in --out' },
-  'budget-minutes': { type: 'number', help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only)', default: 15 },
+  'budget-minutes': { type: 'number', help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only)', default: 15, min: 0, max: 100_000 },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -33,20 +35,12 @@ export async function demoCommand(argv: string[], out: (s: string) => void): Pro
     out(formatHelp('demo', 'The main job: synthetic cohort → cross-validated f-rMC5 + bilinear + focal + triplet → results table and report.', demoFlags));
     return 0;
   }
-  const name = String(flags.preset) as PresetName;
-  if (!PRESET_NAMES.includes(name)) throw new UsageError(`--preset must be ${PRESET_NAMES.join(' or ')}, got '${name}'`);
+  const name = flags.preset as PresetName;
   const preset = PRESETS[name];
   let cfg: ExperimentConfig = presetConfig(name);
-  if (flags.epochs !== undefined) {
-    const e = Number(flags.epochs);
-    if (!Number.isInteger(e) || e < 2) throw new UsageError(`--epochs must be an integer >= 2 (one slice-level and one volume-level epoch at least), got ${flags.epochs}`);
-    cfg = withEpochs(cfg, e); // keeps the preset's slice/volume proportion
-  }
-  if (flags.folds !== undefined) {
-    const k = Number(flags.folds);
-    if (!Number.isInteger(k) || k < 2) throw new UsageError(`--folds must be an integer >= 2, got ${flags.folds}`);
-    cfg.folds = k;
-  }
+  if (flags.epochs !== undefined) cfg = withEpochs(cfg, Number(flags.epochs)); // keeps the preset's slice/volume proportion
+  if (flags.folds !== undefined) cfg.folds = Number(flags.folds);
+  checkOutputDir(String(flags.out));
   const t0 = performance.now();
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
   try {

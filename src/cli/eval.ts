@@ -1,16 +1,19 @@
 /**
  * `voxelgrad eval --run DIR`: merges the fold results of a run (folds may have been run as separate
- * jobs with `train --fold k`), prints the paper-style table and writes the report.
+ * jobs with `train --fold k`), prints the paper-style table and writes the report. Every fold result
+ * is checked against the run's configuration before it is merged.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import { parseExperimentConfig } from '../train/config.js';
+import { DirStore } from '../train/dir-store.node.js';
 import type { ExperimentConfig } from '../train/experiment.js';
 import { readFoldResults } from '../train/experiment.js';
-import { formatFoldTable } from '../train/table.js';
-import { DirStore } from '../train/dir-store.node.js';
 import { serializeRunReport } from '../train/report.js';
 import { summaryTable, writeReport } from '../train/run-report.js';
-import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { formatFoldTable } from '../train/table.js';
+import { type FlagSpec, RunIncompleteError, UsageError, formatHelp, parseArgs } from './args.js';
 
 export const evalFlags: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder written by `voxelgrad train`' },
@@ -19,10 +22,18 @@ export const evalFlags: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
+/** The run configuration of a run folder, checked field by field. */
 export function readRunConfig(dir: string): ExperimentConfig {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder; pass the --out folder of \`voxelgrad train\``);
   const p = join(dir, 'config.json');
   if (!existsSync(p)) throw new UsageError(`${dir} is not a run folder (no config.json); pass the --out folder of \`voxelgrad train\``);
-  return JSON.parse(readFileSync(p, 'utf8')) as ExperimentConfig;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new InputError('corrupt', `${p} is not valid JSON (${(e as Error).message})`);
+  }
+  return parseExperimentConfig(json, p);
 }
 
 export async function evalCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -31,14 +42,14 @@ export async function evalCommand(argv: string[], out: (s: string) => void): Pro
     out(formatHelp('eval', 'Merges the folds of a run into the results table, ROC with bootstrap CI and the HTML/Markdown report.', evalFlags, '--run DIR'));
     return 0;
   }
-  if (!flags.run) throw new UsageError('eval: --run is required');
+  if (!flags.run) throw new UsageError('--run is required');
   const dir = String(flags.run);
   const cfg = readRunConfig(dir);
   const store = new DirStore(dir);
-  const { results, missing } = await readFoldResults(store, cfg.folds);
-  if (results.length === 0) throw Object.assign(new Error(`${dir}: no fold has finished yet (no fold-*/result.json)`), { exitCode: 1 });
+  const { results, missing } = await readFoldResults(store, cfg);
+  if (results.length === 0) throw new RunIncompleteError(`${dir}: no fold has finished yet (no fold-*/result.json)`);
   if (missing.length && !flags.partial) {
-    throw Object.assign(new Error(`${dir}: folds ${missing.join(', ')} are not done yet; run them (train --resume --fold k) or pass --partial`), { exitCode: 1 });
+    throw new RunIncompleteError(`${dir}: folds ${missing.join(', ')} are not done yet; run them (train --resume --fold k) or pass --partial`);
   }
   const notes = missing.length ? [`partial: folds ${missing.join(', ')} missing`] : [];
   const report = await writeReport(store, cfg, results, { notes });

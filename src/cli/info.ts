@@ -3,7 +3,8 @@ import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { fmtBytes } from '../gpu/gpu.js';
 import { registeredKernels } from '../kernels/all.js';
 import { HEAD_KINDS, type HeadKind, MODEL_NAMES, PAPER_PARAMETER_COUNTS, StagingNet, parseModelName } from '../model/resnet.js';
-import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { rangeOf } from '../train/config.js';
+import { ADAPTER_FLAG, type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
 
 function modelInfo(name: string, head: string, width: number, json: boolean, out: (s: string) => void): number {
   if (!HEAD_KINDS.includes(head as HeadKind)) throw new UsageError(`--head must be one of ${HEAD_KINDS.join(', ')}`);
@@ -25,11 +26,11 @@ function modelInfo(name: string, head: string, width: number, json: boolean, out
 
 export const infoFlags: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print JSON' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe (also VOXELGRAD_ADAPTER)' },
+  adapter: ADAPTER_FLAG,
   kernels: { type: 'boolean', help: 'also compile and list every kernel' },
   model: { type: 'string', help: "print a model's parameter count instead (a name from Table 2, or 'all'); no GPU needed" },
-  head: { type: 'string', help: 'with --model: slice | avg | max | attention | bilinear', default: 'slice' },
-  width: { type: 'number', help: 'with --model: first-layer filters', default: 32 },
+  head: { type: 'string', help: 'with --model: the head', choices: HEAD_KINDS, default: 'slice' },
+  width: { type: 'number', help: 'with --model: first-layer filters', default: 32, ...rangeOf('width') },
   help: { type: 'boolean', help: 'show this help' },
 };
 

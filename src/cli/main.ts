@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { infoCommand } from './info.js';
+import { inspectCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   predict: { summary: 'T3 probability, per-slice scores and saliency (NIfTI + PNG) for one volume', run: predictCommand },
   ablate: { summary: 'rerun the paper’s Table 2, 3 or 4 comparison on a cohort', run: ablateCommand },
   bench: { summary: 'kernel and network benchmarks', run: benchCommand },
+  inspect: { summary: 'what a NIfTI volume or a checkpoint holds, read as training reads it (exit 4 if refused)', run: inspectCommand },
   info: { summary: 'print the WebGPU adapter, its features and limits (or a model’s parameter count)', run: infoCommand },
 };
 
@@ -49,17 +51,26 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest, out);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`voxelgrad: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof GpuError && e.kind === 'no-adapter') {
-      process.stderr.write(`voxelgrad: ${e.message}\n`);
-      return EXIT.noAdapter;
-    }
-    const err = e as Error & { exitCode?: number };
-    process.stderr.write(`voxelgrad ${name}: ${err.message}\n`);
-    if (process.env.VOXELGRAD_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
-    return err.exitCode ?? EXIT.failure;
+    const { code, message } = describeError(e);
+    process.stderr.write(`voxelgrad ${name}: ${message}\n`);
+    if (process.env.VOXELGRAD_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return code;
   }
+}
+
+/**
+ * The one place errors become exit codes: usage errors (UsageError, ConfigError) 2, no adapter 3,
+ * errors that carry their own `exitCode` (InputError 4, RunIncompleteError 1), file-system errors 1
+ * with what failed; anything else is a bug in voxelgrad and says so instead of leaking a raw TypeError.
+ */
+export function describeError(e: unknown): { code: number; message: string } {
+  if (e instanceof UsageError || e instanceof ConfigError) return { code: EXIT.usage, message: e.message };
+  if (e instanceof GpuError && e.kind === 'no-adapter') return { code: EXIT.noAdapter, message: e.message };
+  if (e instanceof GpuError && e.kind === 'usage') return { code: EXIT.usage, message: e.message };
+  if (!(e instanceof Error)) return { code: EXIT.failure, message: `internal error: ${String(e)} (a bug in voxelgrad; please report it with VOXELGRAD_DEBUG=1 output)` };
+  const withCode = e as Error & { exitCode?: unknown; code?: unknown };
+  if (typeof withCode.exitCode === 'number') return { code: withCode.exitCode, message: e.message };
+  if (typeof withCode.code === 'string' && /^E[A-Z]+$/.test(withCode.code)) return { code: EXIT.failure, message: `file system: ${e.message}` };
+  if (e instanceof GpuError || e.name === 'NonFiniteLossError' || e.name === 'Error') return { code: EXIT.failure, message: e.message };
+  return { code: EXIT.failure, message: `internal error (${e.name}: ${e.message}) — a bug in voxelgrad; please report it with the output of VOXELGRAD_DEBUG=1` };
 }

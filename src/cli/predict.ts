@@ -3,22 +3,18 @@
  * scores, and a per-slice saliency map written as NIfTI and PNG. With --run, every fold model of the
  * run is applied and the probabilities and saliency maps are averaged (a cross-validation ensemble).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
+import { InputError } from '../util/errors.js';
+import { hostBudget, readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
+import { checkConfigFits } from '../train/config.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
-import { loadCheckpoint } from '../model/checkpoint.js';
-import { decodeSafetensors } from '../model/safetensors.js';
-import type { ExperimentConfig } from '../train/experiment.js';
-import { predictVolume } from '../train/inference.js';
 import { saliencyOverlayRgba } from '../train/report.js';
-import { buildModel } from '../train/trainer.js';
+import { type StageCheckpoint, checkpointConfig, stageVolume } from '../train/stage.js';
 import { encodePng } from '../util/png.js';
-import { Rng } from '../util/rng.js';
-import { type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
-import { BadInputError } from '../data/errors.js';
-import { prepareVolume } from '../train/cohort.js';
-import { mkdirSync } from 'node:fs';
+import { ADAPTER_FLAG, type FlagSpec, UsageError, formatHelp, parseArgs } from './args.js';
+import { checkOutputDir } from './outputs.js';
+import { printWarnings } from './train.js';
 
 export const predictFlags: Record<string, FlagSpec> = {
   input: { type: 'string', help: 'NIfTI volume (.nii or .nii.gz)' },
@@ -26,7 +22,7 @@ export const predictFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'a single model checkpoint (.safetensors)' },
   out: { type: 'string', help: 'output folder', default: 'prediction' },
   slices: { type: 'string', help: 'representative slices (0-based, a;b) for the slice head’s volume score' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  adapter: ADAPTER_FLAG,
   json: { type: 'boolean', help: 'print JSON' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -36,7 +32,7 @@ function checkpointsOf(flags: Record<string, unknown>): string[] {
     if (!existsSync(String(flags.checkpoint))) throw new UsageError(`--checkpoint ${flags.checkpoint} does not exist`);
     return [String(flags.checkpoint)];
   }
-  if (!flags.run) throw new UsageError('predict: give --run DIR or --checkpoint FILE');
+  if (!flags.run) throw new UsageError('give --run DIR or --checkpoint FILE');
   const dir = String(flags.run);
   if (!existsSync(dir)) throw new UsageError(`--run ${dir} does not exist`);
   const files = readdirSync(dir)
@@ -52,40 +48,24 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
     out(formatHelp('predict', 'T3 probability, per-slice scores and saliency maps (NIfTI + PNG) for one volume.', predictFlags, '--input vol.nii.gz --run runs/x'));
     return 0;
   }
-  if (!flags.input) throw new UsageError('predict: --input is required');
+  if (!flags.input) throw new UsageError('--input is required');
   const ckpts = checkpointsOf(flags);
-  const first = decodeSafetensors(new Uint8Array(readFileSync(ckpts[0]!)), ckpts[0]!);
-  const cfg = JSON.parse(first.metadata.config ?? 'null') as ExperimentConfig | null;
-  if (!cfg) throw new BadInputError(`${ckpts[0]} has no voxelgrad config in its metadata`);
-  let vol;
-  try {
-    vol = readVolumeFile(String(flags.input));
-  } catch (e) {
-    throw new BadInputError((e as Error).message);
-  }
-  const prepared = prepareVolume(vol, { size: cfg.inputSize, biasField: cfg.biasField });
+  checkOutputDir(String(flags.out));
+  const checkpoints: StageCheckpoint[] = ckpts.map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(f)) }));
+  checkpointConfig(checkpoints[0]!); // a bad checkpoint is reported before the volume is read
+  checkConfigFits(checkpointConfig(checkpoints[0]!), hostBudget(), checkpoints[0]!.name);
+  const vol = readVolumeFile(String(flags.input)); // refusals are InputErrors naming the file
   const focus = flags.slices ? String(flags.slices).split(';').map(Number) : undefined;
-  if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= prepared.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${prepared.dims[0]}`);
+  if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= vol.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${vol.dims[0]}`);
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
-  let prob = 0;
-  const sliceProbs = new Float64Array(prepared.dims[0]);
-  const saliency = new Float32Array(prepared.data.length);
+  let staged;
   try {
-    for (const file of ckpts) {
-      const model = buildModel(cfg).materialize(gpu, new Rng(0));
-      try {
-        loadCheckpoint(gpu, model, new Uint8Array(readFileSync(file)), file);
-        const p = await predictVolume(gpu, model, prepared.data, prepared.dims, focus);
-        prob += p.prob / ckpts.length;
-        p.sliceProbs.forEach((v, i) => (sliceProbs[i] = sliceProbs[i]! + v / ckpts.length));
-        for (let i = 0; i < saliency.length; i++) saliency[i] = saliency[i]! + p.saliency[i]! / ckpts.length;
-      } finally {
-        model.release();
-      }
-    }
+    staged = await stageVolume(gpu, vol, checkpoints, focus ? { focusSlices: focus } : {});
   } finally {
     gpu.destroy();
   }
+  const { prepared, saliency } = staged;
+  const prob = staged.probabilityT3;
   const dir = String(flags.out);
   mkdirSync(dir, { recursive: true });
   writeVolumeFile(join(dir, 'preprocessed.nii.gz'), prepared);
@@ -95,15 +75,20 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
     input: String(flags.input),
     models: ckpts,
     probabilityT3: prob,
-    predicted: prob >= 0.5 ? 'T3' : 'T2',
-    sliceProbabilities: Array.from(sliceProbs),
+    predicted: staged.predicted,
+    modelProbabilities: staged.modelProbabilities,
+    sliceProbabilities: staged.sliceProbabilities,
+    ...(staged.attention ? { attentionPerSlice: staged.attention.perSlice } : {}),
+    warnings: staged.warnings,
     files: { saliencyNifti: join(dir, 'saliency.nii.gz'), saliencyPng: join(dir, 'saliency.png'), preprocessed: join(dir, 'preprocessed.nii.gz') },
   };
   writeFileAtomic(join(dir, 'prediction.json'), new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
+  printWarnings(staged.warnings);
   if (flags.json) out(JSON.stringify(result, null, 2));
   else {
     out(`P(T3) = ${prob.toFixed(3)} → ${result.predicted}   (${ckpts.length} model${ckpts.length > 1 ? 's' : ''})`);
     out(`per-slice P(T3): ${result.sliceProbabilities.map((p) => p.toFixed(2)).join(' ')}`);
+    if (staged.attention) out(`attention per slice: ${staged.attention.perSlice.map((p) => p.toFixed(3)).join(' ')}`);
     out(`saliency: ${result.files.saliencyNifti}, ${result.files.saliencyPng}`);
   }
   return 0;

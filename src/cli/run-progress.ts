@@ -8,6 +8,7 @@ import { Progress, type ProgressStream } from '../util/progress.js';
 export function progressEvents(stderr: ProgressStream, cfg: ExperimentConfig, log: (s: string) => void): ExperimentEvents {
   let bar: Progress | null = null;
   return {
+    onWarning: (m) => log(`warning: ${m}`),
     onFoldStart: (f, done) => {
       bar = new Progress(stderr, { label: `fold ${f + 1}/${cfg.folds} epochs`, total: cfg.epochs, unit: 'ep' });
       if (done) bar.update(done, `resumed after epoch ${done}`);

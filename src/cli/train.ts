@@ -6,8 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUGMENT_SET_NAMES, type AugmentSet } from '../data/augment-params.js';
+import { type DataWarning, formatWarning } from '../data/volume.js';
 import { acquireNodeGpu } from '../gpu/acquire.node.js';
 import { HEAD_KINDS, type HeadKind, type ModelName, parseModelName } from '../model/resnet.js';
+import { rangeOf } from '../train/config.js';
+import { PRESET_NAMES, type PresetName, presetConfig } from '../train/presets.js';
 import { checkCohort } from '../train/cohort.js';
 import { loadCohortFiles, readManifest } from '../train/cohort.node.js';
 import type { Sample } from '../train/dataset.js';
@@ -19,99 +22,113 @@ import { summaryTable } from '../train/run-report.js';
 import type { RunStore } from '../train/run-store.js';
 import { DEFAULT_LOSS } from '../train/trainer.js';
 import { Progress, type ProgressStream } from '../util/progress.js';
-import { type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
+import { ADAPTER_FLAG, type FlagSpec, type Parsed, UsageError, formatHelp, parseArgs } from './args.js';
+import { checkOutputDir } from './outputs.js';
 import { progressEvents, withInterrupt } from './run-progress.js';
 
 export const trainFlags: Record<string, FlagSpec> = {
   manifest: { type: 'string', help: 'cohort manifest CSV (subject,path,label,slices[,roi,fold])' },
+  preset: { type: 'string', help: "start from a demo preset's training recipe (size, depth, width, epochs, lr, augmentation, TTA, folds); flags given explicitly override it", choices: PRESET_NAMES },
   out: { type: 'string', help: 'run folder (created; reused by --resume)', default: 'runs/train' },
   model: { type: 'string', help: 'f-R2D | f-R3D | f-R(2+1)D | f-MC2…5 | f-rMC2…5', default: 'f-rMC5' },
-  head: { type: 'string', help: 'slice | avg | max | attention | bilinear', default: 'bilinear' },
-  width: { type: 'number', help: 'first-layer filters (the paper: 32)', default: 32 },
-  size: { type: 'number', help: 'in-plane size S (volumes resized to S×S)', default: 256 },
-  depth: { type: 'number', help: 'slices D per volume (crop/pad around the representative slices)', default: 24 },
-  epochs: { type: 'number', help: 'epochs per fold', default: 30 },
-  'slice-epochs': { type: 'number', help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head', default: 10 },
-  batch: { type: 'number', help: 'volumes per batch', default: 4 },
-  lr: { type: 'number', help: 'SGD learning rate', default: 0.01 },
-  momentum: { type: 'number', help: 'SGD momentum', default: 0.9 },
-  'weight-decay': { type: 'number', help: 'SGD weight decay', default: 0.01 },
-  schedule: { type: 'string', help: 'constant | step | cosine', default: 'cosine' },
-  folds: { type: 'number', help: 'cross-validation folds', default: 10 },
-  fold: { type: 'number', help: 'run only this fold (0-based); merge later with `voxelgrad eval`' },
-  'val-fraction': { type: 'number', help: 'part of each training fold held out for validation curves', default: 0.1 },
-  triplet: { type: 'number', help: 'triplet loss weight (0 = off)', default: 1 },
-  center: { type: 'number', help: 'center loss weight λ (0 = off; Wen et al. suggest 0.003)', default: 0 },
-  gamma: { type: 'number', help: 'focal loss γ', default: 2 },
-  alpha: { type: 'number', help: 'focal loss α (negative = off, as the paper’s eq. 1)', default: -1 },
-  margin: { type: 'number', help: 'triplet margin (on L2-normalised embeddings)', default: 0.2 },
-  tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4 },
-  'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10 },
-  augment: { type: 'boolean', help: 'training-time augmentation (--augment=false to disable)', default: true },
-  'augment-set': { type: 'string', help: 'paper (all 14 augmentations) | light (the rigid ones: shift, scale, rotate, flip)', default: 'paper' },
+  head: { type: 'string', help: 'the volume head', choices: HEAD_KINDS, default: 'bilinear' },
+  width: { type: 'number', help: 'first-layer filters (the paper: 32)', default: 32, ...rangeOf('width') },
+  size: { type: 'number', help: 'in-plane size S (volumes resized to S×S)', default: 256, ...rangeOf('inputSize') },
+  depth: { type: 'number', help: 'slices D per volume (crop/pad around the representative slices)', default: 24, ...rangeOf('depth') },
+  epochs: { type: 'number', help: 'epochs per fold', default: 30, ...rangeOf('epochs') },
+  'slice-epochs': { type: 'number', help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head', default: 10, ...rangeOf('sliceEpochs') },
+  batch: { type: 'number', help: 'volumes per batch', default: 4, ...rangeOf('batchSize') },
+  lr: { type: 'number', help: 'SGD learning rate', default: 0.01, ...rangeOf('lr') },
+  momentum: { type: 'number', help: 'SGD momentum', default: 0.9, ...rangeOf('momentum') },
+  'weight-decay': { type: 'number', help: 'SGD weight decay', default: 0.01, ...rangeOf('weightDecay') },
+  schedule: { type: 'string', help: 'learning-rate schedule', choices: ['constant', 'step', 'cosine'], default: 'cosine' },
+  folds: { type: 'number', help: 'cross-validation folds', default: 10, ...rangeOf('folds') },
+  fold: { type: 'number', help: 'run only this fold (0-based); merge later with `voxelgrad eval`', integer: true, min: 0, max: 999 },
+  'val-fraction': { type: 'number', help: 'part of each training fold held out for validation curves', default: 0.1, ...rangeOf('valFraction') },
+  triplet: { type: 'number', help: 'triplet loss weight (0 = off)', default: 1, ...rangeOf('loss.triplet') },
+  center: { type: 'number', help: 'center loss weight λ (0 = off; Wen et al. suggest 0.003)', default: 0, ...rangeOf('loss.center') },
+  gamma: { type: 'number', help: 'focal loss γ', default: 2, ...rangeOf('loss.gamma') },
+  alpha: { type: 'number', help: 'focal loss α (negative = off, as the paper’s eq. 1)', default: -1, ...rangeOf('loss.alpha') },
+  margin: { type: 'number', help: 'triplet margin (on L2-normalised embeddings)', default: 0.2, ...rangeOf('loss.margin') },
+  tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4, ...rangeOf('tta') },
+  'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10, ...rangeOf('headLrScale') },
+  augment: { type: 'boolean', help: 'training-time augmentation (--no-augment to disable)', default: true },
+  'augment-set': { type: 'string', help: 'paper: all 14 augmentations; light: the rigid ones (shift, scale, rotate, flip)', choices: AUGMENT_SET_NAMES, default: 'paper' },
   oversample: { type: 'boolean', help: 'oversample the minority class in training folds', default: true },
   'bias-field': { type: 'boolean', help: 'bias-field correction while loading', default: true },
-  seed: { type: 'number', help: 'run seed (folds, init, batches, augmentation)', default: 0 },
+  seed: { type: 'number', help: 'run seed (folds, init, batches, augmentation)', default: 0, ...rangeOf('seed') },
   resume: { type: 'boolean', help: 'continue an interrupted run in --out' },
-  adapter: { type: 'string', help: 'auto | swiftshader | lavapipe' },
+  adapter: ADAPTER_FLAG,
   json: { type: 'boolean', help: 'print the summary as JSON' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
-export function experimentConfig(f: Parsed['flags']): ExperimentConfig {
-  const head = String(f.head) as HeadKind;
-  if (!HEAD_KINDS.includes(head)) throw new UsageError(`--head must be one of ${HEAD_KINDS.join(', ')}, got '${head}'`);
-  let model: ModelName;
-  try {
-    model = parseModelName(String(f.model));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+/** Which configuration field each training flag sets (for presets, which explicit flags override). */
+const FLAG_FIELDS: Record<string, string> = {
+  model: 'model', head: 'head', width: 'width', size: 'inputSize', depth: 'depth', epochs: 'epochs', 'slice-epochs': 'sliceEpochs',
+  batch: 'batchSize', lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', schedule: 'schedule', folds: 'folds',
+  'val-fraction': 'valFraction', triplet: 'loss.triplet', center: 'loss.center', gamma: 'loss.gamma', alpha: 'loss.alpha', margin: 'loss.margin',
+  tta: 'tta', 'head-lr-scale': 'headLrScale', augment: 'augment', 'augment-set': 'augmentSet', oversample: 'oversample', 'bias-field': 'biasField', seed: 'seed',
+};
+
+/**
+ * The experiment configuration the flags describe (ranges are checked by the flag parser). With
+ * --preset, the preset's recipe is the starting point and only the flags typed explicitly change it.
+ */
+export function experimentConfig(f: Parsed['flags'], given: ReadonlySet<string> = new Set()): ExperimentConfig {
+  const fromFlags = flagConfig(f);
+  if (!f.preset) return checkHeadTrains(fromFlags);
+  const cfg = presetConfig(f.preset as PresetName);
+  for (const flag of given) {
+    const path = FLAG_FIELDS[flag];
+    if (!path) continue;
+    const [a, b] = path.split('.') as [string, string | undefined];
+    if (b) (cfg.loss as unknown as Record<string, unknown>)[b] = (fromFlags.loss as unknown as Record<string, unknown>)[b];
+    else (cfg as unknown as Record<string, unknown>)[a] = (fromFlags as unknown as Record<string, unknown>)[a];
   }
-  const augmentSet = String(f['augment-set'] ?? 'paper') as AugmentSet;
-  if (!AUGMENT_SET_NAMES.includes(augmentSet)) throw new UsageError(`--augment-set must be one of ${AUGMENT_SET_NAMES.join(', ')}, got '${augmentSet}'`);
-  const schedule = String(f.schedule);
-  if (!['constant', 'step', 'cosine'].includes(schedule)) throw new UsageError(`--schedule must be constant, step or cosine, got '${schedule}'`);
-  const int = (k: string, min: number) => {
-    const v = Number(f[k]);
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k} must be an integer >= ${min}, got ${f[k]}`);
-    return v;
-  };
-  const pos = (k: string) => {
-    const v = Number(f[k]);
-    if (!(v >= 0) || !Number.isFinite(v)) throw new UsageError(`--${k} must be a finite number >= 0, got ${f[k]}`);
-    return v;
-  };
-  const cfg: ExperimentConfig = {
-    model,
-    head,
-    width: int('width', 1),
-    inputSize: int('size', 8),
-    depth: int('depth', 1),
-    epochs: int('epochs', 1),
-    sliceEpochs: int('slice-epochs', 0),
-    batchSize: int('batch', 2),
-    lr: pos('lr'),
-    momentum: pos('momentum'),
-    weightDecay: pos('weight-decay'),
-    schedule: schedule as ExperimentConfig['schedule'],
-    loss: { ...DEFAULT_LOSS, gamma: pos('gamma'), alpha: Number(f.alpha), triplet: pos('triplet'), center: pos('center'), margin: pos('margin') },
-    oversample: Boolean(f.oversample),
-    augment: Boolean(f.augment),
-    augmentSet,
-    tta: int('tta', 1),
-    headLrScale: pos('head-lr-scale'),
-    seed: int('seed', 0),
-    folds: int('folds', 2),
-    valFraction: pos('val-fraction'),
-    biasField: Boolean(f['bias-field']),
-  };
-  if (cfg.valFraction >= 0.5) throw new UsageError('--val-fraction must be below 0.5');
+  return checkHeadTrains(cfg);
+}
+
+function checkHeadTrains(cfg: ExperimentConfig): ExperimentConfig {
   if (cfg.head !== 'slice' && cfg.sliceEpochs >= cfg.epochs) {
     throw new UsageError(`--slice-epochs (${cfg.sliceEpochs}) must be below --epochs (${cfg.epochs}), or the ${cfg.head} head is never trained`);
   }
   return cfg;
 }
 
+function flagConfig(f: Parsed['flags']): ExperimentConfig {
+  let model: ModelName;
+  try {
+    model = parseModelName(String(f.model));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const cfg: ExperimentConfig = {
+    model,
+    head: f.head as HeadKind,
+    width: Number(f.width),
+    inputSize: Number(f.size),
+    depth: Number(f.depth),
+    epochs: Number(f.epochs),
+    sliceEpochs: Number(f['slice-epochs']),
+    batchSize: Number(f.batch),
+    lr: Number(f.lr),
+    momentum: Number(f.momentum),
+    weightDecay: Number(f['weight-decay']),
+    schedule: f.schedule as ExperimentConfig['schedule'],
+    loss: { ...DEFAULT_LOSS, gamma: Number(f.gamma), alpha: Number(f.alpha), triplet: Number(f.triplet), center: Number(f.center), margin: Number(f.margin) },
+    oversample: Boolean(f.oversample),
+    augment: Boolean(f.augment),
+    augmentSet: f['augment-set'] as AugmentSet,
+    tta: Number(f.tta),
+    headLrScale: Number(f['head-lr-scale']),
+    seed: Number(f.seed),
+    folds: Number(f.folds),
+    valFraction: Number(f['val-fraction']),
+    biasField: Boolean(f['bias-field']),
+  };
+  return cfg;
+}
 
 /** Loads a manifest into samples with a progress bar, and checks the cohort can be cross-validated. */
 export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: ProgressStream): Sample[] {
@@ -119,8 +136,15 @@ export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: Pro
   const bar = new Progress(stderr, { label: 'loading volumes', total: rows.length, unit: 'vol' });
   const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, onProgress: (d) => bar.update(d) });
   bar.finish();
+  printWarnings(samples.flatMap((s) => s.warnings ?? []));
   checkCohort(samples, cfg.folds, manifest);
   return samples;
+}
+
+/** The loader's repairs, one line each on stderr (at most 20, then a count): they also go into the report. */
+export function printWarnings(warnings: readonly DataWarning[]): void {
+  for (const w of warnings.slice(0, 20)) process.stderr.write(`warning: ${formatWarning(w)}\n`);
+  if (warnings.length > 20) process.stderr.write(`warning: … and ${warnings.length - 20} more (all are listed in the report)\n`);
 }
 
 /** Runs an experiment with the CLI's progress bars and Ctrl-C handling. */
@@ -143,12 +167,17 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
     out(formatHelp('train', 'Cross-validated training on a manifest of NIfTI volumes (the paper’s protocol).', trainFlags, '--manifest cohort/manifest.csv [options]'));
     return 0;
   }
-  if (!parsed.flags.manifest) throw new UsageError('train: --manifest is required (see `voxelgrad synth` for a built-in cohort)');
-  const cfg = experimentConfig(parsed.flags);
+  if (!parsed.flags.manifest) throw new UsageError('--manifest is required (see `voxelgrad synth` for a built-in cohort)');
+  const cfg = experimentConfig(parsed.flags, parsed.given);
+  if (parsed.flags.preset) {
+    const changed = [...parsed.given].filter((k) => FLAG_FIELDS[k]).map((k) => `--${k}`);
+    process.stderr.write(`preset ${parsed.flags.preset}: ${cfg.model} + ${cfg.head}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, width ${cfg.width}, ${cfg.folds} folds × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}${changed.length ? `; overridden: ${changed.join(' ')}` : ''}\n`);
+  }
   const outDir = String(parsed.flags.out);
   if (!parsed.flags.resume && existsSync(join(outDir, 'config.json'))) {
-    throw new UsageError(`train: ${outDir} already holds a run; pass --resume to continue it or choose another --out`);
+    throw new UsageError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
+  checkOutputDir(outDir);
   const t0 = performance.now();
   const samples = loadSamples(String(parsed.flags.manifest), cfg, process.stderr);
   const gpu = await acquireNodeGpu(parsed.flags.adapter ? { adapter: String(parsed.flags.adapter) } : {});

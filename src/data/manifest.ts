@@ -18,6 +18,8 @@
  * Slice indices and ROI bounds can only be checked against a volume, so `checkRowAgainstVolume` does
  * that once the volume is loaded. Parsing is browser-safe: file existence goes through `exists`.
  */
+import { InputError } from '../util/errors.js';
+
 export type StageLabel = 'T2' | 'T3';
 
 /** Half-open [start, end) range, or null for the whole axis. */
@@ -127,8 +129,10 @@ export function resolveManifestPath(baseDir: string | undefined, p: string): str
   return baseDir.endsWith('/') || baseDir.endsWith('\\') ? baseDir + p : baseDir + sep + p;
 }
 
+/** A 0-based index: digits only, and a number that stays exact (1e20 would round). */
 function parseIndex(s: string): number | null {
-  return /^\d+$/.test(s) ? Number(s) : null;
+  const n = /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** Parses `1;2;3` into slice indices; null when malformed. */
@@ -150,7 +154,7 @@ export function parseRoi(text: string): Roi {
   if (parts.length !== 3) throw new Error(`ROI '${text}' must have three ';'-separated ranges d0:d1;h0:h1;w0:w1`);
   const ranges = parts.map((p, k): RoiRange => {
     if (p === '*') return null;
-    const m = /^(\d+)\s*:\s*(\d+)$/.exec(p);
+    const m = /^(\d{1,15})\s*:\s*(\d{1,15})$/.exec(p);
     if (!m) throw new Error(`ROI range '${p}' (axis ${'DHW'[k]}) must be start:end with 0-based integers, or *`);
     const a = Number(m[1]);
     const b = Number(m[2]);
@@ -174,7 +178,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
     const joined = r.fields.join('').trim();
     return joined !== '' && !r.fields[0]!.trimStart().startsWith('#');
   });
-  if (records.length === 0) throw new Error(`${name}: empty manifest; expected a header row '${MANIFEST_COLUMNS.join(',')}'`);
+  if (records.length === 0) throw new InputError('invalid-field', `${name}: empty manifest; expected a header row '${MANIFEST_COLUMNS.join(',')}'`, name);
   const header = records[0]!;
   const cols = header.fields.map((f) => f.trim().toLowerCase());
   const problems: string[] = [];
@@ -182,7 +186,8 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   const missing = REQUIRED.filter((c) => !cols.includes(c));
   const dupCols = cols.filter((c, i) => cols.indexOf(c) !== i);
   if (unknown.length || missing.length || dupCols.length) {
-    throw new Error(
+    throw new InputError(
+      'invalid-field',
       `${name}: line ${header.line}: bad header (` +
         [
           missing.length ? `missing column(s) ${missing.join(', ')}` : '',
@@ -190,6 +195,7 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
           dupCols.length ? `repeated column(s) ${dupCols.join(', ')}` : '',
         ].filter(Boolean).join('; ') +
         `); the columns are ${MANIFEST_COLUMNS.join(',')} (roi and fold optional)`,
+      name,
     );
   }
   const at = (c: string): number => cols.indexOf(c);
@@ -250,9 +256,9 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
   if (problems.length) {
     const shown = problems.slice(0, 50);
     const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
-    throw new Error(`${name}: ${problems.length} problem(s):\n  ${shown.join('\n  ')}${more}`);
+    throw new InputError('invalid-field', `${name}: ${problems.length} problem(s):\n  ${shown.join('\n  ')}${more}`, name);
   }
-  if (rows.length === 0) throw new Error(`${name}: the manifest has a header but no subjects`);
+  if (rows.length === 0) throw new InputError('invalid-field', `${name}: the manifest has a header but no subjects`, name);
   return rows;
 }
 
@@ -263,7 +269,7 @@ export function resolveRoi(roi: Roi, dims: readonly [number, number, number], wh
   axes.forEach((ax, k) => {
     const r = roi[ax] ?? [0, dims[k]!];
     if (r[0] < 0 || r[1] > dims[k]! || r[1] <= r[0]) {
-      throw new Error(`${what}: range ${r[0]}:${r[1]} on axis ${ax.toUpperCase()} is outside the volume's 0:${dims[k]}`);
+      throw new InputError('unsuitable', `${what}: range ${r[0]}:${r[1]} on axis ${ax.toUpperCase()} is outside the volume's 0:${dims[k]}`);
     }
     out[ax] = [r[0], r[1]];
   });
@@ -272,18 +278,27 @@ export function resolveRoi(roi: Roi, dims: readonly [number, number, number], wh
 
 /**
  * Checks a row against its loaded volume: representative slices must exist along D and the ROI must fit.
- * Call it right after loading the volume.
+ * Call it right after loading the volume. The message starts with the row's file (a caller that reports
+ * the manifest line adds it once); `source` of the InputError names the manifest line and subject.
  */
 export function checkRowAgainstVolume(row: ManifestEntry & { line?: number }, dims: readonly [number, number, number], manifestName = 'manifest'): void {
   const where = `${manifestName}${row.line !== undefined ? ` line ${row.line}` : ''} (subject ${row.subject})`;
   for (const s of row.slices) {
     if (s >= dims[0]) {
-      throw new Error(
-        `${where}: slice index ${s} out of range: ${row.path} has ${dims[0]} slices along D (valid 0..${dims[0] - 1}, 0-based)`,
+      throw new InputError(
+        'unsuitable',
+        `${row.path}: representative slice index ${s} is out of range: the volume has ${dims[0]} slices along D (valid 0..${dims[0] - 1}, 0-based)`,
+        where,
       );
     }
   }
-  if (row.roi) resolveRoi(row.roi, dims, `${where}: ROI`);
+  if (row.roi) {
+    try {
+      resolveRoi(row.roi, dims, `${row.path}: ROI`);
+    } catch (e) {
+      throw new InputError('unsuitable', (e as Error).message, where);
+    }
+  }
 }
 
 function csvField(s: string): string {

@@ -3,8 +3,9 @@
  *
  * Reading order, so that nothing unvalidated reaches nifti-reader-js (whose 0.8.0 has known traps: see
  * test/fixtures/nifti/SOURCES.md):
- *   1. gzip is inflated incrementally (GunzipReader) only as far as needed — first the header, then,
- *      after the declared size has been checked against `maxBytes`, the first volume. All members of a
+ *   1. gzip is inflated incrementally (GunzipReader) only as far as needed — first the header (in small
+ *      slices), then, after the declared size has been checked against `maxVoxels`, `maxBytes` and the
+ *      memory budget, the first volume, into one buffer of exactly that size. All members of a
  *      multi-member gzip are followed. `readHeaderAsync` is never used (it hangs on gzip input).
  *   2. The structural fields are decoded here, in the header's byte order: sizeof_hdr, magic, dim[],
  *      datatype, bitpix, vox_offset, the extension chain and srow_*. NIfTI-2's 64-bit fields are read
@@ -27,12 +28,19 @@
  *     resolution, e.g. a 32 x 32 synthetic volume whose 3.5 mm pixels exceed its 3.1 mm slices.)
  * Intensities: scl_slope of 0, NaN or ±Inf means identity (scl_inter ignored too); a non-finite
  * scl_inter with a valid slope is taken as 0. Voxels that are NaN/±Inf after scaling become 0 and are
- * counted in `warnings`.
+ * counted in `warnings`. Every repair is a structured warning (volume.ts DataWarning); every refusal an
+ * InputError (exit code 4) whose message starts with the file name.
  */
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
 import { gzipSync } from 'fflate';
+import { InputError, type MemoryBudget, UNLIMITED, checkHostBytes, formatBytes } from '../util/errors.js';
 import { GunzipReader, isGzip } from './gunzip.js';
-import type { Volume } from './volume.js';
+import { type DataWarning, type Volume, dataWarning } from './volume.js';
+
+/** A damaged or non-NIfTI file; the message starts with the file name. */
+function corrupt(name: string, message: string): InputError {
+  return new InputError('corrupt', message, name);
+}
 
 export type NiftiDatatype =
   | 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'int64' | 'uint64';
@@ -71,6 +79,7 @@ const DATATYPE_CODES: Record<NiftiDatatype, number> = {
 };
 
 export const DEFAULT_MAX_BYTES = 2 ** 31;
+export const DEFAULT_MAX_VOXELS = 512 ** 3;
 
 export interface NiftiReadOptions {
   /** File name used in every error and warning message. */
@@ -79,6 +88,17 @@ export interface NiftiReadOptions {
   volume?: 'first' | 'error';
   /** Cap on the decompressed bytes the header may ask us to read (header + first volume). Default 2^31. */
   maxBytes?: number;
+  /**
+   * Most voxels one (first) volume may have (default DEFAULT_MAX_VOXELS = 512³, far above any MR series:
+   * 512×512×60 is 16 M). Checked on the header, before anything is inflated or allocated.
+   */
+  maxVoxels?: number;
+  /**
+   * Memory the loader may use for this file (io.node.ts: what the machine has available). The peak —
+   * the input, the inflated bytes, the float32 volume and its reoriented copy — is estimated from the
+   * header and checked before anything is inflated. Default: no limit.
+   */
+  budget?: MemoryBudget;
   /** Permute axes so that the largest spacing is D (default true). */
   reorient?: boolean;
 }
@@ -137,7 +157,7 @@ interface Header {
   sliceDim: number;
   extensions: { code: number; size: number }[];
   /** Lenient repairs made while parsing, reported as warnings. */
-  notes: string[];
+  notes: DataWarning[];
 }
 
 function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
@@ -146,13 +166,6 @@ function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
 
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function fmtBytes(n: number): string {
-  if (n >= 2 ** 40) return `${(n / 2 ** 40).toFixed(1)} TiB`;
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  return `${n} bytes`;
 }
 
 function ascii(b: Uint8Array, start: number, end: number): string {
@@ -177,16 +190,16 @@ function detectVersion(b: Uint8Array): { version: 1 | 2; le: boolean } | null {
 function int64(v: DataView, off: number, le: boolean, name: string, field: string): number {
   const big = v.getBigInt64(off, le);
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new Error(`${name}: ${field} is ${big}, far beyond any real image; the header is corrupt`);
+    throw corrupt(name, `${name}: ${field} is ${big}, far beyond any real image; the header is corrupt`);
   }
   return Number(big);
 }
 
 /** Decodes and validates the structural header fields from a prefix of the (decompressed) file. */
-function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes'>>): Header {
+function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes' | 'maxVoxels'>>): Header {
   const det = detectVersion(b);
   if (!det) {
-    throw new Error(
+    throw corrupt(name, 
       `${name}: not a NIfTI file (the first 4 bytes should hold sizeof_hdr = 348 for NIfTI-1 or 540 for NIfTI-2 ` +
         `in either byte order${b.length < 4 ? `; the data is only ${b.length} bytes` : ''}); pass a .nii or .nii.gz file`,
     );
@@ -194,16 +207,16 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const { version, le } = det;
   const hdrSize = version === 1 ? 348 : 540;
   if (b.length < hdrSize) {
-    throw new Error(`${name}: truncated header: NIfTI-${version} needs ${hdrSize} header bytes but the data has ${b.length}`);
+    throw corrupt(name, `${name}: truncated header: NIfTI-${version} needs ${hdrSize} header bytes but the data has ${b.length}`);
   }
   const v = view(b);
   if (version === 1) {
     const magic = ascii(b, 344, 348);
     if (magic === 'ni1\0') {
-      throw new Error(`${name}: this is the header of a .hdr/.img pair (magic "ni1"); convert it to a single .nii file`);
+      throw corrupt(name, `${name}: this is the header of a .hdr/.img pair (magic "ni1"); convert it to a single .nii file`);
     }
     if (magic !== 'n+1\0') {
-      throw new Error(
+      throw corrupt(name, 
         `${name}: sizeof_hdr is 348 but the NIfTI-1 magic "n+1" is missing (found ${JSON.stringify(magic)}); ` +
           'ANALYZE 7.5 files are not supported, convert to NIfTI',
       );
@@ -211,10 +224,10 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   } else {
     const magic = ascii(b, 4, 12);
     if (magic.startsWith('ni2\0')) {
-      throw new Error(`${name}: this is the header of a .hdr/.img pair (magic "ni2"); convert it to a single .nii file`);
+      throw corrupt(name, `${name}: this is the header of a .hdr/.img pair (magic "ni2"); convert it to a single .nii file`);
     }
     if (magic !== 'n+2\0\r\n\x1a\n') {
-      throw new Error(
+      throw corrupt(name, 
         `${name}: sizeof_hdr is 540 but the NIfTI-2 magic "n+2\\0\\r\\n\\x1a\\n" is wrong (found ${JSON.stringify(magic)}); ` +
           'the file may have been altered by a text-mode transfer',
       );
@@ -227,11 +240,11 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   }
   const ndim = dim[0]!;
   if (!(ndim >= 1 && ndim <= 7)) {
-    throw new Error(`${name}: dim[0] (number of dimensions) is ${ndim}, must be 1..7; the header is corrupt`);
+    throw corrupt(name, `${name}: dim[0] (number of dimensions) is ${ndim}, must be 1..7; the header is corrupt`);
   }
   for (let i = 1; i <= ndim; i++) {
     if (dim[i]! <= 0) {
-      throw new Error(`${name}: dim[${i}] is ${dim[i]}: every dimension must be a positive size (negative or zero dims)`);
+      throw corrupt(name, `${name}: dim[${i}] is ${dim[i]}: every dimension must be a positive size (negative or zero dims)`);
     }
   }
   const shape: [number, number, number] = [dim[1]!, ndim >= 2 ? dim[2]! : 1, ndim >= 3 ? dim[3]! : 1];
@@ -243,54 +256,67 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const dt = DATATYPES[datatypeCode];
   if (!dt) {
     const known = UNSUPPORTED_DATATYPES[datatypeCode];
-    throw new Error(
+    throw corrupt(name, 
       known
         ? `${name}: datatype ${datatypeCode} (${known}) is not a scalar type; only real scalar images are supported`
         : `${name}: unknown datatype code ${datatypeCode}; the header is corrupt or not NIfTI`,
     );
   }
   if (bitpix !== dt.bytes * 8) {
-    throw new Error(
+    throw corrupt(name, 
       `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`,
     );
   }
 
   let voxOffset: number;
-  const notes: string[] = [];
+  const notes: DataWarning[] = [];
   if (version === 1) {
     voxOffset = v.getFloat32(108, le);
     if (voxOffset === 0) {
       // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
       voxOffset = 352;
-      notes.push(`${name}: vox_offset is 0 in a single-file NIfTI-1; assumed 352`);
+      notes.push(dataWarning('vox-offset-assumed', name, 'vox_offset is 0 in a single-file NIfTI-1; assumed 352'));
     }
     if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
-      throw new Error(`${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
+      throw corrupt(name, `${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
     }
   } else {
     voxOffset = int64(v, 168, le, name, 'vox_offset');
   }
   if (voxOffset < hdrSize) {
-    throw new Error(`${name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+    throw corrupt(name, `${name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
   }
 
   const voxels = shape[0] * shape[1] * shape[2];
   const volumeBytes = voxels * dt.bytes;
   if (volumes > 1 && opts.volume === 'error') {
-    throw new Error(
+    throw new InputError(
+      'unsuitable',
       `${name}: the image is ${ndim}D (${dim.slice(1, ndim + 1).join('x')}, ${volumes} volumes) but a single 3D volume ` +
         "is required; pass { volume: 'first' } or extract one volume",
+      name,
     );
   }
+  // Sizes come from the file: check them before anything of that size is inflated or allocated.
   const need = voxOffset + volumeBytes;
-  if (need > opts.maxBytes || voxels * 4 > opts.maxBytes) {
-    throw new Error(
-      `${name}: absurd size: the header declares ${shape.join('x')} ${dt.name} voxels starting at byte ${voxOffset} ` +
-        `(${fmtBytes(need)} to read, ${fmtBytes(voxels * 4)} as float32), over the ${fmtBytes(opts.maxBytes)} cap; ` +
-        'raise maxBytes if the file is really that large',
+  const declared = `the header declares ${shape.join('×')} ${dt.name} voxels${volumes > 1 ? ` (first of ${volumes} volumes)` : ''}`;
+  if (voxels > opts.maxVoxels) {
+    throw new InputError(
+      'too-large',
+      `${name}: ${declared} = ${voxels.toLocaleString('en-US')} voxels (${formatBytes(volumeBytes)} to read, ${formatBytes(voxels * 4)} as float32); ` +
+        `the loader takes at most ${opts.maxVoxels.toLocaleString('en-US')} voxels per volume (maxVoxels; 512×512×512 by default) — ` +
+        'crop or resample the volume first, or raise maxVoxels if the file is really that large',
+      name,
     );
   }
-
+  if (need > opts.maxBytes || voxels * 4 > opts.maxBytes) {
+    throw new InputError(
+      'too-large',
+      `${name}: ${declared} starting at byte ${voxOffset} (${formatBytes(need)} to read, ${formatBytes(voxels * 4)} as float32), ` +
+        `over the ${formatBytes(opts.maxBytes)} cap; raise maxBytes if the file is really that large`,
+      name,
+    );
+  }
   const srow: number[] = [];
   for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
 
@@ -313,12 +339,12 @@ function parseExtensions(b: Uint8Array, h: Header, name: string): { exts: { code
     const ecode = v.getInt32(pos + 4, h.le);
     if (esize === 0) break; // some writers pad with zeros: end of the chain
     if (esize < 16 || esize % 16 !== 0) {
-      throw new Error(
+      throw corrupt(name, 
         `${name}: header extension #${exts.length + 1} at byte ${pos} has esize ${esize}; it must be a positive multiple of 16 (bad extension size)`,
       );
     }
     if (pos + esize > h.voxOffset) {
-      throw new Error(
+      throw corrupt(name, 
         `${name}: header extension #${exts.length + 1} at byte ${pos} (esize ${esize}) runs past vox_offset ${h.voxOffset} (bad extension size)`,
       );
     }
@@ -352,10 +378,10 @@ function libHeader(b: Uint8Array, h: Header, extEnd: number, name: string): LibF
   try {
     lib.readHeader(copy.buffer);
   } catch (e) {
-    throw new Error(`${name}: header could not be parsed (${e instanceof Error ? e.message : String(e)})`);
+    throw corrupt(name, `${name}: header could not be parsed (${e instanceof Error ? e.message : String(e)})`);
   }
   if (lib.datatypeCode !== h.datatypeCode || lib.numBitsPerVoxel !== h.bitpix || lib.littleEndian !== h.le) {
-    throw new Error(`${name}: internal check failed: header decoders disagree on datatype/bitpix/byte order`);
+    throw corrupt(name, `${name}: internal check failed: header decoders disagree on datatype/bitpix/byte order`);
   }
   return {
     pixdim: Array.from(lib.pixDims, Number),
@@ -424,7 +450,11 @@ function unitScale(xyztUnits: number): number {
   }
 }
 
-/** Decodes `count` voxels of one datatype at `offset`, applying slope/inter and zeroing non-finite values. */
+/**
+ * Decodes `count` voxels of one datatype at vox_offset straight into float32, applying slope/inter (in
+ * float64 per voxel) and zeroing non-finite values. No float64 copy of the volume: the float32 output is
+ * the only allocation as big as the volume.
+ */
 function decodeVoxels(
   b: Uint8Array,
   h: Header,
@@ -436,56 +466,49 @@ function decodeVoxels(
   const off = h.voxOffset;
   const le = h.le;
   const out = new Float32Array(count);
-  const raw = new Float64Array(count);
   let unsafeInt = 0;
+  let nan = 0;
+  let inf = 0;
+  const put = (i: number, raw: number): void => {
+    const f = Math.fround(raw * slope + inter);
+    if (f - f === 0) out[i] = f;
+    else if (Number.isNaN(f)) nan++;
+    else inf++;
+  };
   switch (h.dt.name) {
     case 'uint8':
-      for (let i = 0; i < count; i++) raw[i] = b[off + i]!;
+      for (let i = 0; i < count; i++) put(i, b[off + i]!);
       break;
     case 'int8':
-      for (let i = 0; i < count; i++) raw[i] = v.getInt8(off + i);
+      for (let i = 0; i < count; i++) put(i, v.getInt8(off + i));
       break;
     case 'int16':
-      for (let i = 0; i < count; i++) raw[i] = v.getInt16(off + 2 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getInt16(off + 2 * i, le));
       break;
     case 'uint16':
-      for (let i = 0; i < count; i++) raw[i] = v.getUint16(off + 2 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getUint16(off + 2 * i, le));
       break;
     case 'int32':
-      for (let i = 0; i < count; i++) raw[i] = v.getInt32(off + 4 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getInt32(off + 4 * i, le));
       break;
     case 'uint32':
-      for (let i = 0; i < count; i++) raw[i] = v.getUint32(off + 4 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getUint32(off + 4 * i, le));
       break;
     case 'float32':
-      for (let i = 0; i < count; i++) raw[i] = v.getFloat32(off + 4 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getFloat32(off + 4 * i, le));
       break;
     case 'float64':
-      for (let i = 0; i < count; i++) raw[i] = v.getFloat64(off + 8 * i, le);
+      for (let i = 0; i < count; i++) put(i, v.getFloat64(off + 8 * i, le));
       break;
     case 'int64':
     case 'uint64': {
       const signed = h.dt.name === 'int64';
       for (let i = 0; i < count; i++) {
-        const x = signed ? v.getBigInt64(off + 8 * i, le) : v.getBigUint64(off + 8 * i, le);
-        const n = Number(x);
+        const n = Number(signed ? v.getBigInt64(off + 8 * i, le) : v.getBigUint64(off + 8 * i, le));
         if (Math.abs(n) > Number.MAX_SAFE_INTEGER) unsafeInt++;
-        raw[i] = n;
+        put(i, n);
       }
       break;
-    }
-  }
-  let nan = 0;
-  let inf = 0;
-  for (let i = 0; i < count; i++) {
-    const x = raw[i]! * slope + inter;
-    const f = Math.fround(x);
-    if (Number.isFinite(f)) {
-      out[i] = f;
-    } else {
-      if (Number.isNaN(x)) nan++;
-      else inf++;
-      out[i] = 0;
     }
   }
   return { values: out, nan, inf, unsafeInt };
@@ -499,22 +522,33 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   const name = opts.name ?? 'NIfTI data';
   const volumeMode = opts.volume ?? 'first';
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxVoxels = opts.maxVoxels ?? DEFAULT_MAX_VOXELS;
   const reorient = opts.reorient ?? true;
   const bytesIn = toBytes(input);
   const gz = isGzip(bytesIn);
   const reader = gz ? new GunzipReader(bytesIn, name) : null;
 
-  let b = reader ? reader.readAtLeast(544) : bytesIn;
-  const h = parseStructure(b, name, { volume: volumeMode, maxBytes });
+  let b = reader ? reader.readHeader(544, 348) : bytesIn;
+  const h = parseStructure(b, name, { volume: volumeMode, maxBytes, maxVoxels });
   const voxels = h.shape[0] * h.shape[1] * h.shape[2];
   const need = h.voxOffset + voxels * h.dt.bytes;
-  if (reader) b = reader.readAtLeast(need);
+  // Peak of what follows: the input (held by the caller), the inflated header + first volume, the float32
+  // volume and, when the axes are permuted, its reoriented copy.
+  checkHostBytes(
+    bytesIn.byteLength + (gz ? need : 0) + voxels * 4 * (reorient ? 2 : 1),
+    opts.budget ?? UNLIMITED,
+    `loading ${h.shape.join('×')} ${h.dt.name} voxels${gz ? ` (${formatBytes(need)} inflated from ${formatBytes(bytesIn.byteLength)})` : ''}`,
+    name,
+    'crop or resample the volume, or free memory',
+  );
+  if (reader) b = reader.readExactly(need);
   const where = gz ? 'decompressed data' : 'file';
   if (h.voxOffset >= b.length) {
-    throw new Error(`${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);
+    throw corrupt(name, `${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);
   }
   if (b.length < need) {
-    throw new Error(
+    throw corrupt(
+      name,
       `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${voxels * h.dt.bytes} bytes after ` +
         `vox_offset ${h.voxOffset}, but the ${where} has only ${b.length - h.voxOffset}`,
     );
@@ -523,27 +557,29 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   h.extensions = ext.exts;
   const lib = libHeader(b, h, ext.end, name);
 
-  const warnings: string[] = [...h.notes];
-  if (reader?.lateWarning) warnings.push(`${name}: ${reader.lateWarning}`);
-  if (h.volumes > 1) warnings.push(`${name}: ${h.ndim}D image with ${h.volumes} volumes; using the first`);
+  const warnings: DataWarning[] = [...h.notes];
+  if (reader?.lateWarning) warnings.push(dataWarning('gzip-trailing-data', name, reader.lateWarning));
+  if (h.volumes > 1) {
+    warnings.push(dataWarning('first-volume-only', name, `${h.ndim}D image with ${h.volumes} volumes (${h.dim.slice(1, h.ndim + 1).join('×')}); only the first 3-D volume is used`, h.volumes));
+  }
   if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {
-    warnings.push(`${name}: the file is shorter than its later volumes need (only the first is used)`);
+    warnings.push(dataWarning('short-file', name, 'the file is shorter than its later volumes need (only the first is used)'));
   }
 
   let slope = lib.sclSlope;
   let inter = lib.sclInter;
   if (slope === 0 || !Number.isFinite(slope)) {
-    if (slope !== 0) warnings.push(`${name}: scl_slope is ${slope}; treated as identity scaling`);
+    if (slope !== 0) warnings.push(dataWarning('scaling-ignored', name, `scl_slope is ${slope}; treated as identity scaling`));
     slope = 1;
     inter = 0;
   } else if (!Number.isFinite(inter)) {
-    warnings.push(`${name}: scl_inter is ${inter}; treated as 0`);
+    warnings.push(dataWarning('scaling-ignored', name, `scl_inter is ${inter}; treated as 0`));
     inter = 0;
   }
   const dec = decodeVoxels(b, h, voxels, slope, inter);
-  if (dec.nan) warnings.push(`${name}: ${dec.nan} NaN voxels replaced with 0`);
-  if (dec.inf) warnings.push(`${name}: ${dec.inf} infinite voxels replaced with 0`);
-  if (dec.unsafeInt) warnings.push(`${name}: ${dec.unsafeInt} ${h.dt.name} voxels exceed 2^53 and lost precision`);
+  if (dec.nan) warnings.push(dataWarning('nan-voxels', name, `${dec.nan} NaN voxels replaced with 0`, dec.nan));
+  if (dec.inf) warnings.push(dataWarning('inf-voxels', name, `${dec.inf} infinite voxels replaced with 0`, dec.inf));
+  if (dec.unsafeInt) warnings.push(dataWarning('precision-loss', name, `${dec.unsafeInt} ${h.dt.name} voxels exceed 2^53 and lost precision`, dec.unsafeInt));
 
   // Affine policy: sform > qform > pixdim, each only if usable.
   const scale = unitScale(lib.xyztUnits);
@@ -560,11 +596,11 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
     fileAffine = sform;
     affineSource = 'sform';
   } else if (lib.qformCode > 0 && usable(qform)) {
-    if (lib.sformCode > 0) warnings.push(`${name}: sform is degenerate; using qform`);
+    if (lib.sformCode > 0) warnings.push(dataWarning('orientation-fallback', name, 'sform is degenerate; using qform'));
     fileAffine = qform;
     affineSource = 'qform';
   } else if (lib.sformCode > 0 || lib.qformCode > 0) {
-    warnings.push(`${name}: sform/qform are degenerate; using pixdim scaling`);
+    warnings.push(dataWarning('orientation-fallback', name, 'sform/qform are degenerate; using pixdim scaling'));
   }
   for (let i = 0; i < 12; i++) fileAffine[i] = fileAffine[i]! * scale;
   const fileSpacing = [0, 1, 2].map((c) => columnNorm(fileAffine, c));

@@ -7,7 +7,8 @@
 import { correctBiasField, type BiasFieldOptions } from './bias-field.js';
 import { percentiles, resizeBilinear } from './image-ops.js';
 import { resolveRoi, type Roi } from './manifest.js';
-import type { Volume } from './volume.js';
+import { InputError, type MemoryBudget, UNLIMITED, checkHostBytes } from '../util/errors.js';
+import { type Volume, dataWarning, requireVolume3d } from './volume.js';
 
 export { correctBiasField, type BiasFieldOptions, type BiasFieldResult } from './bias-field.js';
 
@@ -106,7 +107,7 @@ export function normalizeIntensity(vol: Volume, opts: NormalizeOptions = {}): Vo
   if (sd > 0) {
     for (let i = 0; i < n; i++) data[i] = (Math.min(ph, Math.max(pl, vol.data[i]!)) - mean) / sd;
   } else {
-    warnings.push(`${vol.source ?? 'volume'}: constant intensities after clipping; normalised to zeros`);
+    warnings.push(dataWarning('constant-intensities', vol.source ?? 'volume', 'constant intensities after clipping; normalised to zeros'));
   }
   return { ...vol, data, dims: [...vol.dims], spacing: [...vol.spacing], affine: vol.affine.slice(), warnings };
 }
@@ -122,13 +123,30 @@ export interface PreprocessOptions {
   size?: number | [number, number];
   /** Intensity normalisation (default true). */
   normalize?: boolean | NormalizeOptions;
+  /** Memory this volume's preprocessing may use (checked before the resize allocates; default no limit). */
+  budget?: MemoryBudget;
 }
+
+/**
+ * Largest in-plane input size S the preprocessing produces (4× the paper's 256). A model configuration
+ * asking for more (e.g. a checkpoint whose metadata says 6000) is refused before anything is resized.
+ */
+export const MAX_INPUT_SIZE = 1024;
 
 /**
  * The paper's preprocessing chain: bias correction on the full field of view (N4 is run before
  * localisation), crop, resize, normalise.
  */
 export function preprocessVolume(vol: Volume, opts: PreprocessOptions = {}): Volume {
+  requireVolume3d(vol);
+  const name = vol.source ?? 'volume';
+  const [outH, outW] = typeof opts.size === 'number' ? [opts.size, opts.size] : (opts.size ?? [256, 256]);
+  if (!(Number.isInteger(outH) && Number.isInteger(outW) && outH >= 1 && outW >= 1 && outH <= MAX_INPUT_SIZE && outW <= MAX_INPUT_SIZE)) {
+    throw new InputError('invalid-field', `${name}: the input size ${outH}×${outW} is not a whole number of pixels between 1 and ${MAX_INPUT_SIZE}; check the model configuration's inputSize`, name);
+  }
+  // The bias field, the resized and the normalised volume each hold a float32 copy at the larger size.
+  const D = vol.dims[0];
+  checkHostBytes(4 * D * (2 * vol.dims[1] * vol.dims[2] + 2 * outH * outW), opts.budget ?? UNLIMITED, `preprocessing ${D} slices to ${outH}×${outW}`, name, 'use a smaller input size or free memory');
   let v = vol;
   if (opts.biasField !== false) {
     v = correctBiasField(v, typeof opts.biasField === 'object' ? opts.biasField : {}).volume;

@@ -9,8 +9,10 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { GpuError } from './errors.js';
-import { Gpu, type GpuOptions } from './gpu.js';
+import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.js';
 
 export type AdapterChoice = 'auto' | 'swiftshader' | 'lavapipe';
 
@@ -52,6 +54,27 @@ function loadDawn(): DawnModule {
   return dawn;
 }
 
+let fullGc: (() => void) | null | undefined;
+
+/**
+ * V8's full garbage collection, for `GpuOptions.collectGarbage`: `globalThis.gc` when Node runs with
+ * --expose-gc, else the same function taken from a fresh context after turning the flag on (the flag only
+ * affects contexts created after it is set). Null if neither works.
+ */
+export function nodeGarbageCollector(): (() => void) | null {
+  if (fullGc !== undefined) return fullGc;
+  const g = (globalThis as { gc?: unknown }).gc;
+  if (typeof g === 'function') return (fullGc = g as () => void);
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn = runInNewContext('gc') as unknown;
+    fullGc = typeof fn === 'function' ? (fn as () => void) : null;
+  } catch {
+    fullGc = null;
+  }
+  return fullGc;
+}
+
 function setIcd(path: string): void {
   // Both names: VK_ICD_FILENAMES for older Vulkan loaders, VK_DRIVER_FILES for newer ones.
   process.env.VK_ICD_FILENAMES = path;
@@ -88,10 +111,25 @@ export function noAdapterMessage(tried: string[]): string {
   return lines.join('\n');
 }
 
-/** Acquires a device in Node, with the fallbacks described at the top of this file. */
+/**
+ * Acquires a device in Node, with the fallbacks described at the top of this file.
+ * `VOXELGRAD_DISABLE_FEATURES` (comma-separated) and `VOXELGRAD_LIMITS` apply when the options do not
+ * say: they let CI run every test again on the paths an adapter without subgroups (or with only core
+ * limits) takes.
+ */
 export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<Gpu> {
+  const envFeatures = process.env.VOXELGRAD_DISABLE_FEATURES;
+  const envLimits = process.env.VOXELGRAD_LIMITS ? parseLimitsSpec(process.env.VOXELGRAD_LIMITS, 'VOXELGRAD_LIMITS') : null;
+  opts = {
+    ...opts,
+    disableFeatures: opts.disableFeatures ?? (envFeatures ? parseFeatureList(envFeatures, 'VOXELGRAD_DISABLE_FEATURES') : []),
+    limits: opts.limits ?? envLimits?.mode ?? 'adapter',
+    lowerLimits: opts.lowerLimits ?? envLimits?.lower ?? {},
+  };
   const extra = opts.dawnOptions ?? [];
   const tried: string[] = [];
+  const gc = nodeGarbageCollector();
+  if (gc && !opts.collectGarbage) opts = { ...opts, collectGarbage: gc };
   const explicitIcd = process.env.VOXELGRAD_VK_ICD;
   const choice = (opts.adapter ?? process.env.VOXELGRAD_ADAPTER ?? 'auto') as string;
 

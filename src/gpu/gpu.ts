@@ -5,7 +5,7 @@
  */
 import { GpuError } from './errors.js';
 import { BufferUsage, MapMode } from './flags.js';
-import { BufferPool, type MemoryStats } from './pool.js';
+import { BufferPool, type MemoryStats, sizeClass } from './pool.js';
 import { Profiler, type ProfileReport } from './profiler.js';
 import {
   type BindingInfo,
@@ -29,10 +29,30 @@ export interface KernelDef {
   bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
   /** The shader's interface reflected at build time; without it the runtime parser reflects `source`. */
   iface?: ShaderInterface;
+  /** Optional WebGPU features the shader needs (its `enable` directives, e.g. `subgroups`). */
+  features?: readonly string[];
+  /**
+   * For shaders expanded from `#include`s: [first line in `source`, file under shaders/, its line there]
+   * per segment (scripts/wgsl-include.mjs), so messages can name the file a developer edits.
+   */
+  lines?: readonly (readonly [number, string, number])[];
+}
+
+/** Where line `line` of a kernel's source comes from, as "shaders/file.wgsl:N". */
+export function sourceLocation(def: KernelDef, line: number): string {
+  const lines = def.lines;
+  if (!lines?.length) return `${def.shaderPath}:${line}`;
+  let seg = lines[0]!;
+  for (const s of lines) if (s[0] <= line) seg = s;
+  return `shaders/${seg[1]}:${seg[2] + (line - seg[0])}`;
 }
 
 export interface AdapterReport {
   description: string;
+  /** Optional features the adapter has but the device was created without (`disableFeatures`). */
+  disabledFeatures: string[];
+  /** 'core': the device was requested with WebGPU's default limits, not the adapter's. */
+  limitsMode: LimitsMode;
   vendor: string;
   architecture: string;
   device: string;
@@ -42,14 +62,95 @@ export interface AdapterReport {
   limits: Record<string, number>;
 }
 
+export type LimitsMode = 'adapter' | 'core';
+
 export interface GpuOptions {
   /** Wrap every dispatch in error scopes so failures name the exact kernel (slow; for debugging). */
   debug?: boolean;
   /** Label of how the adapter was found (printed by `voxelgrad info`). */
   origin?: string;
+  /**
+   * Optional features to leave off even where the adapter has them — to run (and test) the paths every
+   * adapter gets, e.g. `['subgroups']` for the convolutions of a browser without subgroups. Node also
+   * reads `VOXELGRAD_DISABLE_FEATURES=subgroups,shader-f16,timestamp-query`.
+   */
+  disableFeatures?: readonly string[];
+  /**
+   * 'adapter' (default): request the adapter's real limits (bindings, workgroup storage, …); 'core':
+   * request none, so the device has WebGPU's default limits — what the least capable adapter offers
+   * (128 MiB bindings, 256 MiB buffers, 16 KiB workgroup storage, 256 invocations). Node also reads
+   * `VOXELGRAD_LIMITS=core`.
+   */
+  limits?: LimitsMode;
+  /**
+   * Caps below the device's own limits: the engine then behaves as on a weaker adapter (its tiles,
+   * batch splits and refusals all read `gpu.limits`) — how the tests cover limits no CPU driver has,
+   * since WebGPU raises any request below its defaults to the defaults. Node also reads them from
+   * `VOXELGRAD_LIMITS` (e.g. `core,maxStorageBufferBindingSize=16777216`).
+   */
+  lowerLimits?: Readonly<Partial<Record<LimitName, number>>>;
+  /**
+   * A full garbage collection of the host's JS heap, called after every `GC_AFTER_OBJECTS` bind groups and
+   * command encoders (acquire.node.ts passes V8's). Dawn for Node keeps each such object's host memory
+   * (several KB) until its small JS wrapper is collected, and V8, not told about that memory, collects
+   * old wrappers rarely: a training step makes hundreds of bind groups, so RSS grew by tens of KB per step
+   * for as long as the heap stayed small. A page needs none (the browser accounts for its GPU objects).
+   */
+  collectGarbage?: () => void;
 }
 
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+/** Native objects made between two `collectGarbage` calls (~700 per step of a tiny network's training). */
+export const GC_AFTER_OBJECTS = 16384;
+
+export type LimitName = (typeof WANTED_LIMITS)[number];
+
+/** The optional features the engine uses when present; each can be masked (`disableFeatures`). */
+export const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+const WANTED_FEATURES = OPTIONAL_FEATURES as unknown as GPUFeatureName[];
+
+/**
+ * Parses a comma-separated feature list (`VOXELGRAD_DISABLE_FEATURES`, `--disable-features`): names of
+ * the optional features the engine uses; anything else is a usage error saying what is allowed.
+ */
+export function parseFeatureList(text: string, origin: string): string[] {
+  const names = text
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+  const unknown = names.filter((f) => !(OPTIONAL_FEATURES as readonly string[]).includes(f));
+  if (unknown.length) {
+    throw new GpuError('usage', `${origin}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `'${f}'`).join(', ')}; the optional features voxelgrad uses (and can leave off) are ${OPTIONAL_FEATURES.join(', ')}`);
+  }
+  return names;
+}
+
+/** Checks a limits mode (the `limits` option). */
+export function parseLimitsMode(text: string, origin: string): LimitsMode {
+  if (text === 'adapter' || text === 'core') return text;
+  throw new GpuError('usage', `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`);
+}
+
+/**
+ * Parses `VOXELGRAD_LIMITS`: a comma-separated list of an optional mode (`adapter` or `core`) and
+ * `name=value` caps below the device's limits, e.g. `core,maxStorageBufferBindingSize=16777216`.
+ */
+export function parseLimitsSpec(text: string, origin: string): { mode: LimitsMode; lower: Partial<Record<LimitName, number>> } {
+  let mode: LimitsMode = 'adapter';
+  const lower: Partial<Record<LimitName, number>> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      mode = parseLimitsMode(part, origin);
+      continue;
+    }
+    const name = part.slice(0, eq).trim();
+    const value = Number(part.slice(eq + 1));
+    if (!(WANTED_LIMITS as readonly string[]).includes(name)) throw new GpuError('usage', `${origin}: '${name}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    if (!Number.isInteger(value) || value < 1) throw new GpuError('usage', `${origin}: ${name} must be a positive integer, got '${part.slice(eq + 1)}'`);
+    lower[name as LimitName] = value;
+  }
+  return { mode, lower };
+}
 const WANTED_LIMITS = [
   'maxStorageBufferBindingSize',
   'maxBufferSize',
@@ -70,6 +171,12 @@ export interface DispatchArgs {
   uniforms?: Readonly<Record<string, Readonly<Record<string, number | readonly number[]>>>>;
   overrides?: Readonly<Record<string, number>>;
   workgroups: readonly [number, number?, number?];
+}
+
+/** A pipeline a dispatch needs: the kernel and its override constants. */
+export interface PipelineKey {
+  def: KernelDef;
+  overrides: Readonly<Record<string, number>>;
 }
 
 export class Kernel {
@@ -117,6 +224,38 @@ export class Kernel {
   }
 
   pipeline(overrides: Readonly<Record<string, number>> = {}): GPUComputePipeline {
+    const { key, descriptor } = this.describe(overrides);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.gpu.device.createComputePipeline(descriptor);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Creates the pipeline for `overrides` with `createComputePipelineAsync`, so the driver compiles it
+   * without blocking JavaScript; `pipeline()` then finds it ready. No-op when it exists already.
+   */
+  async precompile(overrides: Readonly<Record<string, number>> = {}): Promise<boolean> {
+    const { key, descriptor } = this.describe(overrides);
+    if (this.pipelines.has(key)) return false;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.gpu.device.createComputePipelineAsync(descriptor).then((p) => {
+        if (!this.pipelines.has(key)) this.pipelines.set(key, p);
+        this.pending.delete(key);
+        return p;
+      });
+      this.pending.set(key, pending);
+    }
+    await pending;
+    return true;
+  }
+
+  private pending = new Map<string, Promise<GPUComputePipeline>>();
+
+  private describe(overrides: Readonly<Record<string, number>>): { key: string; descriptor: GPUComputePipelineDescriptor } {
     for (const k of Object.keys(overrides)) {
       if (!this.iface.overrides.has(k)) {
         throw new Error(`kernel '${this.def.name}': shader has no override '${k}' (has: ${[...this.iface.overrides.keys()].join(', ') || 'none'})`);
@@ -126,8 +265,7 @@ export class Kernel {
       .sort()
       .map((k) => `${k}=${overrides[k]}`)
       .join(',');
-    let p = this.pipelines.get(key);
-    if (!p) {
+    if (!this.pipelines.has(key)) {
       // Check the workgroup size against this adapter's limits here, where the message can name the
       // kernel and the overrides (the driver's asynchronous validation error cannot).
       const ws = this.workgroupSize(overrides);
@@ -140,14 +278,15 @@ export class Kernel {
           `kernel '${this.def.name}'${key ? ` {${key}}` : ''}: workgroup size (${ws.join(', ')}) exceeds this adapter's limits (${maxes.join(', ')}; ${lim.maxComputeInvocationsPerWorkgroup} invocations)`,
         );
       }
-      p = this.gpu.device.createComputePipeline({
+    }
+    return {
+      key,
+      descriptor: {
         label: key ? `${this.def.name}{${key}}` : this.def.name,
         layout: this.pipelineLayout,
         compute: { module: this.getModule(), entryPoint: this.iface.entry, constants: { ...overrides } },
-      });
-      this.pipelines.set(key, p);
-    }
-    return p;
+      },
+    };
   }
 }
 
@@ -173,15 +312,12 @@ function readOverrideDefaults(source: string, iface: ShaderInterface): Record<st
   return out;
 }
 
-/** Cache key for uniform contents: kernels are dispatched again and again with the same parameters. */
-function bytesKey(buf: ArrayBuffer): string {
-  const u = new Uint32Array(buf);
-  let s = '';
-  for (let i = 0; i < u.length; i++) s += u[i]!.toString(36) + ',';
-  return s;
-}
-
 type Scope = Set<GpuTensor>;
+
+/** Host bytes of uniforms one submit can carry (64 dispatches × a few 256-byte-aligned structs fit). */
+const UNIFORM_ARENA_BYTES = 64 * 1024;
+/** Readback buffers up to this size are kept for reuse. */
+const STAGING_KEEP_MAX = 16 * 1024 * 1024;
 
 export class Gpu {
   readonly pool: BufferPool;
@@ -189,7 +325,22 @@ export class Gpu {
   readonly features: ReadonlySet<string>;
   readonly limits: Readonly<Record<string, number>>;
   private kernels = new Map<KernelDef, Kernel>();
-  private uniformCache = new Map<string, GPUBuffer>();
+  /**
+   * Uniform arena: every uniform of the dispatches encoded since the last submit is packed into one host
+   * array (at the device's offset alignment) and written into one device buffer right before the submit,
+   * which the queue orders after the work already submitted. A device buffer per distinct uniform (the
+   * earlier LRU cache) kept up to 4096 buffers alive, and randomly parametrised kernels (augmentation)
+   * replaced several per step: Dawn holds ~8 KB of host memory per buffer until a full garbage collection
+   * of its wrapper, which a small JS heap rarely triggers — RSS grew ~80 KB per training step.
+   */
+  private uniformArena: GPUBuffer | null = null;
+  private uniformHost = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private uniformUsed = 0;
+  private readonly uniformAlign: number;
+  /** Readback buffers by size class, reused (creating one per read has the same host-memory cost). */
+  private stagingFree = new Map<number, GPUBuffer[]>();
+  /** Bind groups and command encoders made since the last `collectGarbage` hint. */
+  private nativeObjects = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pendingDispatches = 0;
@@ -206,10 +357,19 @@ export class Gpu {
     readonly adapter: AdapterReport,
     readonly options: GpuOptions = {},
   ) {
-    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity));
+    this.uniformAlign = Math.max(16, (device.limits as unknown as Record<string, number>).minUniformBufferOffsetAlignment ?? 256);
     this.features = new Set(device.features as unknown as Iterable<string>);
     const lim: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) lim[k] = (device.limits as unknown as Record<string, number>)[k]!;
+    for (const k of WANTED_LIMITS) {
+      const own = (device.limits as unknown as Record<string, number>)[k]!;
+      const cap = options.lowerLimits?.[k];
+      if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new GpuError('usage', `lowerLimits.${k} must be a positive integer, got ${cap}`);
+      lim[k] = cap !== undefined ? Math.min(own, cap) : own;
+    }
+    for (const k of Object.keys(options.lowerLimits ?? {})) {
+      if (!(WANTED_LIMITS as readonly string[]).includes(k)) throw new GpuError('usage', `lowerLimits: '${k}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    }
     this.limits = lim;
     this.profiler = new Profiler(device, this.features.has('timestamp-query'));
     device.addEventListener('uncapturederror', (ev: Event) => {
@@ -221,13 +381,20 @@ export class Gpu {
     });
   }
 
-  /** Creates the runtime for an already requested adapter: real limits and the useful features. */
+  /**
+   * Creates the runtime for an already requested adapter: its real limits (or WebGPU's defaults with
+   * `limits: 'core'`) and the optional features the engine uses, less those in `disableFeatures`.
+   */
   static async fromAdapter(adapter: GPUAdapter, options: GpuOptions = {}): Promise<Gpu> {
-    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const disabled = parseFeatureList((options.disableFeatures ?? []).join(','), 'disableFeatures');
+    const limitsMode = parseLimitsMode(options.limits ?? 'adapter', 'limits');
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f) && !disabled.includes(f));
     const requiredLimits: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) {
-      const v = (adapter.limits as unknown as Record<string, number>)[k];
-      if (typeof v === 'number') requiredLimits[k] = v;
+    if (limitsMode === 'adapter') {
+      for (const k of WANTED_LIMITS) {
+        const v = (adapter.limits as unknown as Record<string, number>)[k];
+        if (typeof v === 'number') requiredLimits[k] = v;
+      }
     }
     const device = await adapter.requestDevice({ label: 'voxelgrad', requiredFeatures, requiredLimits });
     const info = adapter.info ?? ({} as GPUAdapterInfo);
@@ -240,6 +407,8 @@ export class Gpu {
       architecture: info.architecture ?? '',
       device: info.device ?? '',
       backend: options.origin ?? '',
+      disabledFeatures: features.filter((f) => disabled.includes(f)),
+      limitsMode,
       isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
       features,
       limits,
@@ -257,6 +426,14 @@ export class Gpu {
   kernel(def: KernelDef): Kernel {
     let k = this.kernels.get(def);
     if (!k) {
+      const missing = this.missingFeatures(def);
+      if (missing.length) {
+        throw new GpuError(
+          'usage',
+          `kernel '${def.name}' (${def.shaderPath}) needs the optional feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which this device does not have` +
+            `${this.adapter.disabledFeatures.length ? ` (left off: ${this.adapter.disabledFeatures.join(', ')})` : ''}; the kernel layer must choose a kernel that needs none here`,
+        );
+      }
       k = new Kernel(this, def);
       this.kernels.set(def, k);
     }
@@ -266,6 +443,10 @@ export class Gpu {
   /** Encodes one compute dispatch. Work is batched; `flush`/`sync`/`read` submit it. */
   dispatch(def: KernelDef, args: DispatchArgs): void {
     this.assertAlive();
+    if (this.planning) {
+      this.planning.push({ def, overrides: { ...args.overrides } });
+      return;
+    }
     const k = this.kernel(def);
     const [wx, wy = 1, wz = 1] = args.workgroups;
     if (wx === 0 || wy === 0 || wz === 0) return; // empty tensors: nothing to do
@@ -274,13 +455,23 @@ export class Gpu {
       throw new GpuError('over-limit', `kernel '${def.name}': dispatch [${wx}, ${wy}, ${wz}] exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     }
     const pipeline = k.pipeline(args.overrides);
+    // All of this dispatch's uniforms go into the same submit's arena: make room first.
+    let uniformBytes = 0;
+    for (const b of k.iface.bindings.values()) if (b.kind === 'uniform') uniformBytes += this.alignUniform(b.uniform!.size);
+    if (this.uniformUsed + uniformBytes > this.uniformHost.byteLength) this.flush();
     const entries: GPUBindGroupEntry[] = [];
-    for (const b of k.iface.bindings.values()) entries.push({ binding: b.binding, resource: this.resource(def, b, args) });
+    for (const b of k.iface.bindings.values()) {
+      if (b.kind === 'uniform') {
+        const { offset, size } = this.packUniform(def, b, args);
+        entries.push({ binding: b.binding, resource: { buffer: this.arena(), offset, size } });
+      } else entries.push({ binding: b.binding, resource: this.resource(def, b, args) });
+    }
     for (const name of Object.keys(args.bind)) {
       const b = k.iface.bindings.get(name);
       if (!b || b.kind === 'uniform') throw new Error(`kernel '${def.name}': no storage binding named '${name}'`);
     }
     const bindGroup = this.device.createBindGroup({ label: def.name, layout: k.layout, entries });
+    this.nativeObjects++;
     this.recentKernels.push(def.name);
     if (this.recentKernels.length > 16) this.recentKernels.splice(0, 8);
 
@@ -329,47 +520,49 @@ export class Gpu {
 
   private wallClockLast: Promise<number> = Promise.resolve(0);
 
+  /** Packs a uniform struct into the arena; returns its (aligned) offset there and its size. */
+  private packUniform(def: KernelDef, b: BindingInfo, args: DispatchArgs): { offset: number; size: number } {
+    const values = args.uniforms?.[b.name];
+    if (!values) throw new Error(`kernel '${def.name}': uniform '${b.name}' (struct ${b.uniform!.structName}) was not given`);
+    const bytes = packUniform(b.uniform!, values, `kernel '${def.name}'`);
+    const offset = this.uniformUsed;
+    this.uniformHost.set(new Uint8Array(bytes), offset);
+    this.uniformUsed += this.alignUniform(bytes.byteLength);
+    return { offset, size: bytes.byteLength };
+  }
+
   private resource(def: KernelDef, b: BindingInfo, args: DispatchArgs): GPUBufferBinding {
-    if (b.kind === 'uniform') {
-      const values = args.uniforms?.[b.name];
-      if (!values) throw new Error(`kernel '${def.name}': uniform '${b.name}' (struct ${b.uniform!.structName}) was not given`);
-      const bytes = packUniform(b.uniform!, values, `kernel '${def.name}'`);
-      return { buffer: this.uniformBuffer(bytes) };
-    }
     const t = args.bind[b.name];
     if (!t) throw new Error(`kernel '${def.name}': storage binding '${b.name}' was not given`);
     if (t instanceof GpuTensor) {
       if (t.gpu !== this) throw new Error(`kernel '${def.name}': tensor for '${b.name}' belongs to another device`);
+      const limit = this.limits.maxStorageBufferBindingSize!;
+      if (t.byteLength > limit) {
+        throw new GpuError(
+          'over-limit',
+          `kernel '${def.name}': '${b.name}' would bind ${t} (${fmtBytes(t.byteLength)}), more than this device's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
+            ` (${this.adapter.description}), and this operation does not split its tensors; reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        );
+      }
       return { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, t.byteLength) };
     }
     return { buffer: t };
   }
 
-  private uniformBuffer(bytes: ArrayBuffer): GPUBuffer {
-    const key = bytesKey(bytes);
-    let buf = this.uniformCache.get(key);
-    if (buf) {
-      // LRU refresh: Map keeps insertion order.
-      this.uniformCache.delete(key);
-      this.uniformCache.set(key, buf);
-      return buf;
-    }
-    buf = this.device.createBuffer({ size: bytes.byteLength, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, mappedAtCreation: true });
-    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(bytes));
-    buf.unmap();
-    this.uniformCache.set(key, buf);
-    if (this.uniformCache.size > 4096) {
-      // Evicted buffers may still be referenced by encoded work: submit it before destroying.
-      this.flush();
-      const oldest = this.uniformCache.keys().next().value as string;
-      this.uniformCache.get(oldest)!.destroy();
-      this.uniformCache.delete(oldest);
-    }
-    return buf;
+  private alignUniform(bytes: number): number {
+    return Math.ceil(bytes / this.uniformAlign) * this.uniformAlign;
+  }
+
+  private arena(): GPUBuffer {
+    this.uniformArena ??= this.device.createBuffer({ label: 'uniform-arena', size: UNIFORM_ARENA_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
+    return this.uniformArena;
   }
 
   private getEncoder(): GPUCommandEncoder {
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'voxelgrad' });
+    if (!this.encoder) {
+      this.encoder = this.device.createCommandEncoder({ label: 'voxelgrad' });
+      this.nativeObjects++;
+    }
     return this.encoder;
   }
 
@@ -385,9 +578,17 @@ export class Gpu {
     this.endPass();
     if (!this.encoder) return;
     const resolved = this.profiler.enabled && this.profiler.hasTimestamps ? this.profiler.encodeResolve(this.encoder) : null;
+    if (this.uniformUsed > 0) {
+      this.device.queue.writeBuffer(this.arena(), 0, this.uniformHost.buffer, 0, this.uniformUsed);
+      this.uniformUsed = 0;
+    }
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pendingDispatches = 0;
+    if (this.nativeObjects >= GC_AFTER_OBJECTS && this.options.collectGarbage) {
+      this.nativeObjects = 0;
+      this.options.collectGarbage();
+    }
     if (resolved) this.profilerReads.push(this.profiler.collect(resolved));
   }
 
@@ -422,16 +623,21 @@ export class Gpu {
 
   // ---------------------------------------------------------------- tensors & memory
 
-  /** Allocates an uninitialised tensor (contents are whatever the pooled buffer held). */
+  /**
+   * Allocates an uninitialised tensor (contents are whatever the pooled buffer held). A tensor may be
+   * larger than one storage binding (maxStorageBufferBindingSize) up to maxBufferSize: the operations
+   * that meet such tensors in the networks (the convolutions) process them a few batch entries at a
+   * time; any other kernel asked to bind one refuses with a message naming the limit.
+   */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
     validateShape(shape);
     const bytes = numel(shape) * 4;
-    const limit = this.limits.maxStorageBufferBindingSize!;
+    const limit = this.limits.maxBufferSize!;
     if (bytes > limit) {
       throw new GpuError(
         'over-limit',
-        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}` +
-          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger bindings`,
+        `tensor [${shape.join(', ')}] ${dtype} needs ${fmtBytes(bytes)}, more than this adapter's maxBufferSize of ${fmtBytes(limit)}` +
+          ` (${this.adapter.description}); reduce the batch, crop or resize the volume, or use an adapter with larger buffers`,
       );
     }
     const buffer = this.pool.acquire(bytes, `tensor[${shape.join('x')}]`);
@@ -461,22 +667,33 @@ export class Gpu {
   }
 
   async read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>> {
-    const bytes = Math.max(4, t.byteLength);
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
+    const bytes = Math.ceil(Math.max(4, t.byteLength) / 4) * 4;
+    const cls = sizeClass(bytes);
+    const staging = this.stagingFree.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
     this.endPass();
-    this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
     this.flush();
     try {
-      await staging.mapAsync(MapMode.READ);
+      await staging.mapAsync(MapMode.READ, 0, bytes);
     } catch (e) {
+      staging.destroy();
       await this.checkErrors();
       throw e;
     }
-    const copy = staging.getMappedRange().slice(0, t.byteLength);
+    const copy = staging.getMappedRange(0, bytes).slice(0, t.byteLength);
     staging.unmap();
-    staging.destroy();
+    this.releaseStaging(cls, staging);
     await this.checkErrors();
     return (t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : new Uint32Array(copy)) as TypedArrayFor<D>;
+  }
+
+  private releaseStaging(cls: number, buf: GPUBuffer): void {
+    // Keep a few per class (reads may overlap) and only small ones: a big readback is rare and its
+    // buffer is better returned to the driver.
+    let list = this.stagingFree.get(cls);
+    if (!list) this.stagingFree.set(cls, (list = []));
+    if (list.length < 4 && cls <= STAGING_KEEP_MAX) list.push(buf);
+    else buf.destroy();
   }
 
   releaseBuffer(buf: GPUBuffer): void {
@@ -561,17 +778,73 @@ export class Gpu {
     return this.profiler.table();
   }
 
-  /** Compiles every module of the given kernels and returns their compilation messages. */
-  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[] }[]> {
+  /** The optional features a kernel needs that this device lacks. */
+  missingFeatures(def: KernelDef): string[] {
+    return (def.features ?? []).filter((f) => !this.features.has(f));
+  }
+
+  /**
+   * Compiles every module of the given kernels and returns their compilation messages, each with the
+   * file and line it points at (`at`, through #include line maps). Kernels needing an optional feature
+   * this device lacks are not compiled: `skipped` names the features.
+   */
+  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[]; at: string[]; skipped?: string }[]> {
     const out = [];
-    for (const d of defs) out.push({ kernel: d.name, shader: d.shaderPath, messages: await this.kernel(d).compile() });
+    for (const d of defs) {
+      const missing = this.missingFeatures(d);
+      if (missing.length) {
+        out.push({ kernel: d.name, shader: d.shaderPath, messages: [], at: [], skipped: `needs ${missing.join(', ')}` });
+        continue;
+      }
+      const messages = await this.kernel(d).compile();
+      out.push({ kernel: d.name, shader: d.shaderPath, messages, at: messages.map((m) => `${sourceLocation(d, m.lineNum)}:${m.linePos}`) });
+    }
     return out;
+  }
+
+  // ---------------------------------------------------------------- compiling ahead
+
+  private planning: PipelineKey[] | null = null;
+
+  /**
+   * Runs `fn` with every dispatch recorded instead of encoded and returns the distinct pipelines it
+   * asked for, in first-use order: nothing is compiled or run, so tensor contents (and anything read
+   * back) are meaningless — run it on a throw-away model with the shapes of the real work.
+   */
+  async planPipelines(fn: () => Promise<unknown> | unknown): Promise<PipelineKey[]> {
+    if (this.planning) throw new GpuError('usage', 'planPipelines calls cannot nest');
+    const seen: PipelineKey[] = [];
+    this.planning = seen;
+    try {
+      await fn();
+    } finally {
+      this.planning = null;
+    }
+    const keys = new Map<string, PipelineKey>();
+    for (const p of seen) {
+      const k = `${p.def.name}|${JSON.stringify(Object.entries(p.overrides).sort())}`;
+      if (!keys.has(k)) keys.set(k, p);
+    }
+    return [...keys.values()];
+  }
+
+  /**
+   * Compiles the pipelines of `keys` asynchronously (createComputePipelineAsync: the driver works off the
+   * JavaScript thread) so the first dispatches that need them do not wait for the compiler. Returns how
+   * many were compiled (pipelines that already existed are skipped).
+   */
+  async precompile(keys: readonly PipelineKey[]): Promise<number> {
+    const done = await Promise.all(keys.map((p) => this.kernel(p.def).precompile(p.overrides)));
+    await this.checkErrors();
+    return done.filter(Boolean).length;
   }
 
   destroy(): void {
     this.flush();
-    for (const b of this.uniformCache.values()) b.destroy();
-    this.uniformCache.clear();
+    this.uniformArena?.destroy();
+    this.uniformArena = null;
+    for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
+    this.stagingFree.clear();
     this.pool.trim();
     this.profiler.destroy();
     this.device.destroy();

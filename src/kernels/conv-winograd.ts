@@ -22,13 +22,13 @@ import type { Gpu } from '../gpu/gpu.js';
 import { BufferUsage } from '../gpu/flags.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import {
-  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels,
+  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
 } from './conv.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
 import { swapAxes } from './layout.js';
 import { convReduceSplitsKernel } from './conv.js';
-import { bindingLimit, tuningFor } from './tuning.js';
+import { bindingLimit, tuningFor, elementWg } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 
 export const convWinogradWindowKernel = defineKernel({
@@ -236,11 +236,11 @@ export interface DepthLayout {
 export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
   if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
-  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(vec4 ? convWinogradWindow4Kernel : convWinogradWindowKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
-    overrides: { WG: 256, POINTS: points, TAPS: taps },
+    overrides: { WG: elementWg(gpu), POINTS: points, TAPS: taps },
     workgroups: [gx, gy, 1],
   });
 }
@@ -253,11 +253,11 @@ export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
   const gpu = src.gpu;
   if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
   const blocks = Math.ceil((l.depth + l.off) / l.step);
-  const [gx, gy] = grid1d(l.outer * blocks * l.inner, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(l.outer * blocks * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(vec4 ? convWinogradGather4Kernel : convWinogradGatherKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
-    overrides: { WG: 256, POINTS: points, TAPS: taps, STEP: l.step },
+    overrides: { WG: elementWg(gpu), POINTS: points, TAPS: taps, STEP: l.step },
     workgroups: [gx, gy, 1],
   });
 }
@@ -369,7 +369,7 @@ export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeome
   const dmp = gpu.empty([plan.points * perPoint * 4]);
   window(packed.tensor, dmp, plan.m, 'A', { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint }, true);
   packed.tensor.release();
-  const quads = tuningFor(gpu).convBackwardWeightQuads;
+  const quads = weightQuads(gpu, pg);
   const v = quads ? null : winogradPlainInput(x, g, plan);
   const vb = quads ? winogradBlocked(x, inputBlocks(g), g.inSize[0], g.cin, plan, 'BT', g.pad[0], sizes.v) : null;
   const du = gpu.empty([plan.points * plan.uStride]);
@@ -500,8 +500,8 @@ function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: 
   let sum = du;
   if (g.n > 1) {
     sum = gpu.empty([size]);
-    const [gx, gy] = grid1d(size, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
-    gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: 256 }, workgroups: [gx, gy, 1] });
+    const [gx, gy] = grid1d(size, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+    gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: elementWg(gpu) }, workgroups: [gx, gy, 1] });
     du.release();
   }
   // dU [4 (kw)][4 (kh)][m + 2 (kd)][Cout][Cin] back to taps one axis at a time, Cin innermost (vec4s when

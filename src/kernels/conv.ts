@@ -18,10 +18,13 @@
  * Winograd minimal filtering (conv-winograd.ts), which uses the GEMM dispatchers exported here.
  */
 import { GpuError } from '../gpu/errors.js';
+import { fmtBytes } from '../gpu/gpu.js';
+import { add, copy } from './elementwise.js';
+import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
-import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks } from './matmul.js';
-import { bindingLimit, fitTile, tuningFor } from './tuning.js';
+import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
+import { type LayerClass, type TiledTile, bindingLimit, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -42,6 +45,12 @@ export const convForwardKernel = defineKernel({
   bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
 });
 
+export const convForwardTiledKernel = defineKernel({
+  name: 'conv-forward-tiled',
+  shader: 'conv/forward-tiled',
+  bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
+});
+
 export const convWindowKernel = defineKernel({
   name: 'conv-forward-window',
   shader: 'conv/window',
@@ -54,10 +63,22 @@ export const convBackwardInputKernel = defineKernel({
   bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
 });
 
+export const convBackwardInputTiledKernel = defineKernel({
+  name: 'conv-backward-input-tiled',
+  shader: 'conv/backward-input-tiled',
+  bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
+});
+
 export const convBackwardWeightKernel = defineKernel({
   name: 'conv-backward-weight',
   shader: 'conv/backward-weight',
   bindings: { params: 'uniform', x: 'read', xb: 'read', dyp: 'read', dw: 'read_write' },
+});
+
+export const convBackwardWeightTiledKernel = defineKernel({
+  name: 'conv-backward-weight-tiled',
+  shader: 'conv/backward-weight-tiled',
+  bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
 });
 
 export const convCol2imKernel = defineKernel({
@@ -96,6 +117,43 @@ function triple(v: Triple | undefined, fallback: number, min: number, what: stri
 /** Output extent along one axis: floor((in + 2p − dil·(k − 1) − 1) / s) + 1 (PyTorch's formula). */
 export function convOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number): number {
   return Math.floor((inSize + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Batch chunks [n0, n1) small enough that every tensor of an op fits one storage binding: `viewed` holds
+ * the elements per batch entry of the tensors bound as per-chunk views (their chunk starts must fall on
+ * WebGPU's 256-byte binding alignment), `tempBytes` the largest per-entry temporary the op re-lays them
+ * into. One chunk when everything fits. A single batch entry over the limit is refused with a message.
+ */
+export function batchChunks(gpu: Gpu, op: string, n: number, viewed: readonly number[], tempBytes: number): [number, number][] {
+  // The device's binding limit (the tuning's lower `bindingLimit` only steers the ops' own re-layout chunks).
+  const limit = gpu.limits.maxStorageBufferBindingSize!;
+  const perEntry = Math.max(tempBytes, ...viewed.map((e) => 4 * e));
+  if (perEntry * n <= limit) return [[0, n]];
+  const fit = Math.floor(limit / perEntry);
+  if (fit < 1) {
+    throw new GpuError('over-limit', `${op}: one batch entry needs ${fmtBytes(perEntry)} in one binding, more than this adapter's ${fmtBytes(limit)} (maxStorageBufferBindingSize); crop or resize the volume, or use an adapter with larger bindings`);
+  }
+  // Entries per 256-byte-aligned step of every viewed tensor.
+  const step = viewed.reduce((s, e) => {
+    const k = 64 / gcd(e, 64);
+    return (s * k) / gcd(s, k);
+  }, 1);
+  if (fit < step) {
+    throw new GpuError('over-limit', `${op}: ${fit} batch entries fit one binding (${fmtBytes(limit)}), but chunks must start on 256-byte boundaries, every ${step} entries here; crop or resize the volume so that a batch entry is a multiple of 64 elements, or use an adapter with larger bindings`);
+  }
+  const per = Math.floor(fit / step) * step;
+  const out: [number, number][] = [];
+  for (let n0 = 0; n0 < n; n0 += per) out.push([n0, Math.min(n, n0 + per)]);
+  return out;
+}
+
+/** Batch entries n0 .. n1 − 1 of an NCDHW tensor, as a view. */
+function entries(t: GpuTensor, n0: number, n1: number): F32 {
+  const per = t.size / t.shape[0]!;
+  return t.viewAt(n0 * per, [n1 - n0, ...t.shape.slice(1)]) as F32;
 }
 
 /** Checks shapes and parameters and returns the geometry (output size included). */
@@ -140,12 +198,6 @@ function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number
   if (inputs.includes(out)) throw new GpuError('usage', `${op}: the output must not alias an input`);
 }
 
-function needSubgroups(op: string, t: GpuTensor): void {
-  if (!t.gpu.features.has('subgroups')) {
-    throw new GpuError('usage', `${op}: this adapter (${t.gpu.adapter.description}) lacks the 'subgroups' feature the convolution kernels need`);
-  }
-}
-
 function geometryUniforms(g: ConvGeometry) {
   return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, cin: g.cin, cout: g.cout };
 }
@@ -155,13 +207,17 @@ function geometryUniforms(g: ConvGeometry) {
  * Cross-correlation with zero padding, no bias, as PyTorch's conv3d.
  */
 export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3d', x);
   const g = convGeometry(x.shape, w.shape, opts);
   const yShape = [g.n, g.cout, ...g.outSize];
   checkOut('conv3d', out, yShape, [x, w]);
   asF32(x, 'conv3d', 'x');
   asF32(w, 'conv3d', 'w');
   const y = out ? asF32(out, 'conv3d', 'output') : x.gpu.empty(yShape);
+  const chunks = batchChunks(x.gpu, 'conv3d', g.n, [prod(x.shape.slice(1)), prod(yShape.slice(1))], 0);
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) conv3d(entries(x, n0, n1), w, opts, entries(y, n0, n1));
+    return y;
+  }
   const wino = winogradPlan(x.gpu, g);
   if (wino) {
     winogradForward(x, w, g, wino, y);
@@ -208,11 +264,11 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
       const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
       const rows = (n1 - n0) * rowsPerEntry;
       xb = gpu.empty([rows * winLen * 4]);
-      const [gx, gy] = grid1d(rows * winLen, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+      const [gx, gy] = grid1d(rows * winLen, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
       gpu.dispatch(convWindowKernel, {
         bind: { x, xw: xb },
         uniforms: { params: { rows, w: g.inSize[2], winLen: winLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
-        overrides: { WG: 256 },
+        overrides: { WG: elementWg(gpu) },
         workgroups: [gx, gy, 1],
       });
     } else {
@@ -226,18 +282,54 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
 /** The forward GEMM over batch entries n0..n1 − 1, whose re-laid input `xb` starts at entry n0. */
 export function forwardGemm(xb: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, winLen: number, n0: number, n1: number, y: GpuTensor): void {
   const gpu = xb.gpu;
-  const tile = fitTile(tuningFor(gpu).convForward, g.n * prod(g.outSize));
-  const rowsPerGroup = tile.wg * tile.tm;
   const outPlane = prod(g.outSize);
   const m = n1 * outPlane;
+  const groups = wp.innerPad / 4;
+  const params = { ...geometryUniforms(g), m, kp: wp.kp, groups, winLen, nBase: n0 };
+  if (gemmPath(gpu, 'convForward', layerClass(g, innerKw)) === 'tiled') {
+    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convForward, g.n * outPlane), groups);
+    const rowsPerGroup = tiledRows(tile);
+    for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
+      gpu.dispatch(convForwardTiledKernel, {
+        bind: { xb, wp: wp.tensor, y },
+        uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
+        overrides: { ...tiledOverrides(tile), INNER_KW: innerKw ? 1 : 0 },
+        workgroups: [chunk.count, wp.panels, 1],
+      });
+    }
+    return;
+  }
+  const tile = fitTile(tuningFor(gpu).convForward, g.n * outPlane);
+  const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
     gpu.dispatch(convForwardKernel, {
       bind: { xb, wp: wp.tensor, y },
-      uniforms: { params: { ...geometryUniforms(g), m, kp: wp.kp, groups: wp.innerPad / 4, rowBase: n0 * outPlane + chunk.first * rowsPerGroup, winLen, nBase: n0 } },
+      uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
+}
+
+/**
+ * The layer class the kernel-family choice is made for (tuning.ts): the thin stem (its forward walks
+ * sliding windows), 1×1×1, in-plane 1×k×k (every depth-Winograd point too) or with a depth extent.
+ */
+export function layerClass(g: ConvGeometry, thin = false): LayerClass {
+  if (thin) return 'thin';
+  if (g.kernel.every((k) => k === 1)) return 'pointwise';
+  return g.kernel[0] === 1 ? 'plane' : 'volume';
+}
+
+/**
+ * A tiled tile whose workgroup-memory step (KC k-groups) divides the `groups` k-groups of one reduction
+ * row, so a step never straddles two rows: the largest divisor of `groups` not above the tuned KC.
+ */
+export function stagedTile(t: TiledTile, groups: number): TiledTile {
+  if (t.kc === 0) return t;
+  let kc = Math.min(t.kc, groups);
+  while (groups % kc !== 0) kc--;
+  return { ...t, kc };
 }
 
 /** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
@@ -261,7 +353,6 @@ function phases(g: ConvGeometry): { index: number; rem: [number, number, number]
  * xShape [N, Cin, D, H, W] → dx of xShape.
  */
 export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3dBackwardInput', dy);
   const g = convGeometry(xShape, w.shape, opts);
   const gpu = dy.gpu;
   const yShape = [g.n, g.cout, ...g.outSize];
@@ -272,6 +363,12 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   asF32(dy, 'conv3dBackwardInput', 'dy');
   asF32(w, 'conv3dBackwardInput', 'w');
   const dx = out ? asF32(out, 'conv3dBackwardInput', 'output') : gpu.empty(xShape);
+  // dy re-laid in channel quads (the panel path) is the largest temporary per batch entry.
+  const chunks = batchChunks(gpu, 'conv3dBackwardInput', g.n, [prod(yShape.slice(1)), prod(xShape.slice(1))], 16 * Math.ceil(g.cout / 4) * prod(g.outSize));
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) conv3dBackwardInput(entries(dy, n0, n1), w, [n1 - n0, ...xShape.slice(1)], opts, entries(dx, n0, n1));
+    return dx;
+  }
   const wino = winogradPlan(gpu, g);
   if (wino) {
     winogradBackwardInput(dy, w, g, wino, dx);
@@ -352,12 +449,27 @@ export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, d
   const gpu = dyb.gpu;
   const ph = phases(g);
   const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
+  const groups = wp.innerPad / 4;
+  const params = { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups };
+  if (gemmPath(gpu, 'convBackwardInput', layerClass(g)) === 'tiled') {
+    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convBackwardInput, maxM), groups);
+    const rowsPerGroup = tiledRows(tile);
+    for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
+      gpu.dispatch(convBackwardInputTiledKernel, {
+        bind: { dyb, wp: wp.tensor, dx },
+        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
+        overrides: tiledOverrides(tile),
+        workgroups: [chunk.count, wp.panels, ph.length],
+      });
+    }
+    return;
+  }
   const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
   const rowsPerGroup = tile.wg * tile.tm;
   for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
     gpu.dispatch(convBackwardInputKernel, {
       bind: { dyb, wp: wp.tensor, dx },
-      uniforms: { params: { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups: wp.innerPad / 4, rowBase: chunk.first * rowsPerGroup } },
+      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, ph.length],
     });
@@ -369,7 +481,6 @@ export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, d
  * wShape [Cout, Cin, kD, kH, kW] → dw of wShape.
  */
 export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readonly number[], opts: ConvOptions = {}, out?: GpuTensor): F32 {
-  needSubgroups('conv3dBackwardWeight', dy);
   const g = convGeometry(x.shape, wShape, opts);
   const gpu = dy.gpu;
   const yShape = [g.n, g.cout, ...g.outSize];
@@ -379,6 +490,29 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   checkOut('conv3dBackwardWeight', out, wShape, [dy, x]);
   asF32(dy, 'conv3dBackwardWeight', 'dy');
   asF32(x, 'conv3dBackwardWeight', 'x');
+  // dy packed into 16-channel panels with xo padded to 4, and x in channel quads, per batch entry.
+  const [od, oh, ow] = g.outSize;
+  const packedDy = 4 * Math.ceil(g.cout / PANEL) * PANEL * od * oh * Math.ceil(ow / 4) * 4;
+  const chunks = batchChunks(gpu, 'conv3dBackwardWeight', g.n, [prod(yShape.slice(1)), prod(x.shape.slice(1))], Math.max(packedDy, 16 * Math.ceil(g.cin / 4) * prod(g.inSize)));
+  if (chunks.length > 1) {
+    // Σ over the chunks, in chunk order (deterministic); dw is small next to the activations.
+    let acc: F32 | null = null;
+    for (const [n0, n1] of chunks) {
+      const part = conv3dBackwardWeight(entries(dy, n0, n1), entries(x, n0, n1), wShape, opts);
+      if (!acc) {
+        acc = part;
+        continue;
+      }
+      const sum: F32 = add(acc, part);
+      acc.release();
+      part.release();
+      acc = sum;
+    }
+    if (!out) return acc!;
+    copy(acc!, out as F32);
+    acc!.release();
+    return out as F32;
+  }
   const dw = out ? asF32(out, 'conv3dBackwardWeight', 'output') : gpu.empty(wShape);
   const wino = winogradPlan(gpu, g);
   if (wino) {
@@ -386,7 +520,7 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
     return dw;
   }
   const dyp = packPanels(dy, outputPanels(g));
-  const xb = tuningFor(gpu).convBackwardWeightQuads ? blockK(x, inputBlocks(g)) : null;
+  const xb = weightQuads(gpu, g) ? blockK(x, inputBlocks(g)) : null;
   backwardWeightGemm(x, xb?.tensor ?? null, dyp, g, dw);
   xb?.tensor.release();
   dyp.tensor.release();
@@ -415,11 +549,14 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   const [od, oh] = g.outSize;
   const t = tuningFor(gpu);
   const m = g.cin * taps;
+  const groups = dyp.innerPad / 4;
+  const tiled = gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'tiled';
   // Rows in channel quads (one vec4 of x per position, four rows per invocation) or one row at a time.
-  const quads = t.convBackwardWeightQuads;
+  const quads = weightQuads(gpu, g);
   if (quads !== (xb !== null)) throw new Error('conv3dBackwardWeight: channel-quad rows need the blocked input, and only they');
+  const tiledTile = tiled ? stagedTile(fitTiledTile(t.tiled.convBackwardWeight, m), groups) : null;
   const tile = quads ? { wg: t.convBackwardWeight.wg, tm: 4 as const } : fitTile(t.convBackwardWeight, m);
-  const rowsPerGroup = quads ? tile.wg : tile.wg * tile.tm;
+  const rowsPerGroup = tiledTile ? tiledRows(tiledTile) : quads ? tile.wg : tile.wg * tile.tm;
   const rowUnits = quads ? Math.ceil(g.cin / 4) * taps : m;
   const blocks = Math.ceil(rowUnits / rowsPerGroup) * dyp.panels;
   const rows = g.n * od * oh;
@@ -429,36 +566,43 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   const used = Math.ceil(rows / rowsPerSplit);
   const wShape = [g.cout, g.cin, ...g.kernel];
   const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
+  const params = { ...geometryUniforms(g), n: g.n, m, groups, kpPerBatch: dyp.kp, panelsPerBatch: dyp.panels, rowsPerSplit };
   for (const chunk of rowChunks(gpu, Math.ceil(rowUnits / rowsPerGroup))) {
+    if (tiledTile) {
+      gpu.dispatch(convBackwardWeightTiledKernel, {
+        bind: { x, dyp: dyp.tensor, dw: target },
+        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
+        overrides: tiledOverrides(tiledTile),
+        workgroups: [chunk.count, dyp.panels, used],
+      });
+      continue;
+    }
     gpu.dispatch(convBackwardWeightKernel, {
       bind: { x, xb: xb ?? dyp.tensor, dyp: dyp.tensor, dw: target },
-      uniforms: {
-        params: {
-          ...geometryUniforms(g),
-          n: g.n,
-          m,
-          groups: dyp.innerPad / 4,
-          kpPerBatch: dyp.kp,
-          panelsPerBatch: dyp.panels,
-          rowsPerSplit,
-          rowBase: chunk.first * rowsPerGroup,
-        },
-      },
+      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: t.sg8 ? 1 : 0, ROWQUAD: quads ? 1 : 0 },
       workgroups: [chunk.count, dyp.panels, used],
     });
   }
   if (used > 1) {
     const total = dw.size;
-    const [gx, gy] = grid1d(total, 256, gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
     gpu.dispatch(convReduceSplitsKernel, {
       bind: { parts: target, out: dw },
       uniforms: { params: { n: total, parts: used } },
-      overrides: { WG: 256 },
+      overrides: { WG: elementWg(gpu) },
       workgroups: [gx, gy, 1],
     });
     target.release();
   }
+}
+
+/**
+ * Whether the weight gradient of this convolution runs with channel-quad rows (the broadcast kernel
+ * when the tuning asks for them), so its caller blocks the input into channel quads.
+ */
+export function weightQuads(gpu: Gpu, g: ConvGeometry): boolean {
+  return tuningFor(gpu).convBackwardWeightQuads && gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'broadcast';
 }
 
 export { PANEL };

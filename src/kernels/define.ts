@@ -5,9 +5,12 @@
  */
 import type { KernelDef } from '../gpu/gpu.js';
 import { deserializeInterface } from '../gpu/reflect.js';
-import { SHADERS, SHADER_INTERFACES, type ShaderPath } from './shaders.gen.js';
+import { SHADER_INTERFACES, SHADER_LINES, SHADERS, type ShaderPath } from './shaders.gen.js';
 
 const registry: KernelDef[] = [];
+
+/** WGSL `enable` extensions whose WebGPU feature has another name. */
+const FEATURE_OF_EXTENSION: Record<string, string> = { f16: 'shader-f16' };
 
 /**
  * `alias` rebinds type aliases declared in the shader (`alias T = f32;`), building a variant of one
@@ -30,6 +33,11 @@ export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: s
   const serialized = spec.entry !== undefined ? entries[spec.entry] : names.length === 1 ? entries[names[0]!] : undefined;
   if (!serialized) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl has compute entry points ${names.join(', ')}; name one with 'entry'`);
   def.iface = deserializeInterface(serialized);
+  // `enable subgroups;` (and the like) at the top of the shader: the optional features it needs.
+  const features = [...source.matchAll(/^\s*enable\s+([\w\s,]+?)\s*;/gm)].flatMap((m) => m[1]!.split(',').map((f) => FEATURE_OF_EXTENSION[f.trim()] ?? f.trim()));
+  if (features.length) def.features = features;
+  const lines = SHADER_LINES[spec.shader];
+  if (lines) def.lines = lines;
   if (registry.some((d) => d.name === def.name)) throw new Error(`kernel name '${def.name}' is defined twice`);
   registry.push(def);
   return def;

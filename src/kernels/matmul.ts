@@ -1,7 +1,9 @@
 /**
  * f32 GEMM on the device: C = op(A)·op(B) (+ bias), batched over a leading axis. The B operand is
  * first packed into panels of 16 columns (`packPanels`, shared with the convolution kernels) and then
- * multiplied by a register-blocked kernel that broadcasts the panel across each subgroup. It is the
+ * multiplied by one of two kernel families (tuning.ts picks per adapter): a register-blocked kernel that
+ * broadcasts the panel across each subgroup (matmul.wgsl; needs `subgroups`), or register tiles fed
+ * from a workgroup-memory stage of the panel (matmul-tiled.wgsl; needs no optional feature). It is the
  * device's f32 ceiling that the convolutions are measured against (bench/matmul.bench.ts).
  */
 import type { Gpu } from '../gpu/gpu.js';
@@ -10,7 +12,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, grid1d } from './define.js';
-import { fitTile, tuningFor } from './tuning.js';
+import { type TiledTile, elementWg, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
 
 /** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
 export const PANEL = 16;
@@ -36,12 +38,19 @@ export const matmulKernel = defineKernel({
 export const matmulTiledKernel = defineKernel({
   name: 'matmul-tiled',
   shader: 'matmul/matmul-tiled',
-  bindings: { params: 'uniform', ab: 'read', bb: 'read', bias: 'read', c: 'read_write' },
+  bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
 });
 
-const PACK_WG = 256;
-/** Rows and columns of C per workgroup of matmul-tiled.wgsl. */
-const TILE = 64;
+
+/** Rows of the output one workgroup of a tiled kernel covers: WG/(4/TNQ) invocations per column group × TM. */
+export function tiledRows(t: TiledTile): number {
+  return (t.wg / (4 / t.tnq)) * t.tm;
+}
+
+/** The pipeline constants of a tiled kernel. */
+export function tiledOverrides(t: TiledTile): Record<string, number> {
+  return { WG: t.wg, TM: t.tm, TNQ: t.tnq, KC: t.kc };
+}
 
 /** Checks that a tensor holds f32 data and returns it typed as such. */
 export function asF32(t: GpuTensor, op: string, name: string): F32 {
@@ -87,7 +96,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
   const batch = s.batch ?? 1;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `pack: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * perBatch * 4]);
-  const [gx, gy] = grid1d(perBatch, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(perBatch, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(packKernel, {
     bind: { src, out: tensor },
     uniforms: {
@@ -105,7 +114,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
         srcBase: s.base ?? 0,
       },
     },
-    overrides: { WG: PACK_WG },
+    overrides: { WG: elementWg(gpu) },
     workgroups: [gx, gy, batch],
   });
   return { tensor, kp, innerPad, panels, perBatch };
@@ -134,11 +143,11 @@ export function blockK(src: GpuTensor, s: BlockSource): { tensor: F32; k4: numbe
   const total = k4 * s.rows;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `blockK: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * total * 4]);
-  const [gx, gy] = grid1d(total, PACK_WG, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
   gpu.dispatch(blockKKernel, {
     bind: { src, out: tensor },
     uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0, srcBase: s.srcBase ?? 0 } },
-    overrides: { WG: PACK_WG },
+    overrides: { WG: elementWg(gpu) },
     workgroups: [gx, gy, batch],
   });
   return { tensor, k4 };
@@ -233,23 +242,6 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
   const k4 = Math.ceil(k / 4);
   if (ab.size < a.batch * k4 * m * 4) throw new GpuError('usage', `${op}: blocked A has ${ab.size} elements, expected ${a.batch * k4 * m * 4}`);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
-  if (tuningFor(gpu).matmulVariant === 'tiled' || !gpu.features.has('subgroups')) {
-    const bb = blockK(b, { rows: n, k, sRow: transB ? k : 1, sK: transB ? 1 : n, batch: B.batch, srcBatch: k * n });
-    const colTiles = Math.ceil(n / TILE);
-    if (colTiles > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
-    for (const chunk of rowChunks(gpu, Math.ceil(m / TILE))) {
-      gpu.dispatch(matmulTiledKernel, {
-        bind: { ab, bb: bb.tensor, bias: bias ?? ab, c },
-        uniforms: {
-          params: { m, n, kp: k4, batchA: a.batch === 1 ? 0 : k4 * m, batchB: B.batch === 1 ? 0 : bb.k4 * n, batchC: m * n, rowBase: chunk.first * TILE },
-        },
-        overrides: { HAS_BIAS: bias ? 1 : 0 },
-        workgroups: [chunk.count, colTiles, batch],
-      });
-    }
-    bb.tensor.release();
-    return;
-  }
   const bp = packPanels(b, {
     cols: n,
     rows: 1,
@@ -260,22 +252,29 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
     batch: B.batch,
     srcBatchStride: k * n,
   });
+  if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
+  const shape = { m, n, kp: bp.kp, batchA: a.batch === 1 ? 0 : k4 * m, batchC: m * n, panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp };
+  if (gemmPath(gpu, 'matmul', 'gemm') === 'tiled') {
+    const tile = fitTiledTile(tuningFor(gpu).tiled.matmul, m);
+    const rowsPerGroup = tiledRows(tile);
+    for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
+      gpu.dispatch(matmulTiledKernel, {
+        bind: { ab, bp: bp.tensor, bias: bias ?? ab, c },
+        uniforms: { params: { ...shape, rowBase: chunk.first * rowsPerGroup } },
+        overrides: { ...tiledOverrides(tile), HAS_BIAS: bias ? 1 : 0 },
+        workgroups: [chunk.count, bp.panels, batch],
+      });
+    }
+    bp.tensor.release();
+    return;
+  }
   const tile = fitTile(tuningFor(gpu).matmul, m);
   const rowsPerGroup = tile.wg * tile.tm;
-  if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
   for (const chunk of rowChunks(gpu, Math.ceil(m / rowsPerGroup))) {
     gpu.dispatch(matmulKernel, {
       bind: { ab, bp: bp.tensor, bias: bias ?? ab, c },
       uniforms: {
-        params: {
-          m,
-          n,
-          kp: bp.kp,
-          batchA: a.batch === 1 ? 0 : k4 * m,
-          batchC: m * n,
-          panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp,
-          rowBase: chunk.first * rowsPerGroup,
-        },
+        params: { ...shape, rowBase: chunk.first * rowsPerGroup },
       },
       overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
       workgroups: [chunk.count, bp.panels, batch],

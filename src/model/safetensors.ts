@@ -3,6 +3,8 @@
  * 8-byte little-endian header length, a JSON header `{name: {dtype, shape, data_offsets: [begin, end]},
  * "__metadata__": {string: string}}`, then the raw little-endian tensor bytes. Pure code, browser-safe.
  */
+import { InputError } from '../util/errors.js';
+
 export type SafeDType = 'F32' | 'I64' | 'I32' | 'U8' | 'F64';
 
 const BYTES: Record<SafeDType, number> = { F32: 4, I64: 8, I32: 4, U8: 1, F64: 8 };
@@ -46,44 +48,64 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-/** Parses and validates a safetensors file; every problem is an error naming `source`. */
+/** Largest JSON header accepted (the reference implementation's limit); a checkpoint of ours has ~40 KB. */
+export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Parses and validates a safetensors file; every problem is an InputError naming `source`. Nothing is
+ * allocated from a size the file claims before it is checked against the file's real length, and the
+ * tensors are views into `bytes` (no copy).
+ */
 export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): DecodedSafetensors {
-  const fail = (m: string): never => {
-    throw new Error(`${source}: not a valid safetensors file: ${m}`);
+  const fail = (m: string, code: 'corrupt' | 'invalid-field' = 'corrupt'): never => {
+    throw new InputError(code, `${source}: not a valid safetensors file: ${m}`, source);
   };
-  if (bytes.byteLength < 8) fail(`only ${bytes.byteLength} bytes`);
+  if (bytes.byteLength < 8) fail(`only ${bytes.byteLength} bytes (the 8-byte header length alone needs 8)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = Number(dv.getBigUint64(0, true));
-  if (hlen > 100 * 1024 * 1024 || 8 + hlen > bytes.byteLength) fail(`header length ${hlen} exceeds the file size ${bytes.byteLength}`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen))) as Record<string, unknown>;
-  } catch (e) {
-    return fail(`header is not JSON (${(e as Error).message})`);
+  const hlenBig = dv.getBigUint64(0, true);
+  if (hlenBig > BigInt(Math.min(MAX_HEADER_BYTES, bytes.byteLength - 8))) {
+    fail(`the header length field says ${hlenBig} bytes, but the file has ${bytes.byteLength} bytes in all${hlenBig > BigInt(MAX_HEADER_BYTES) ? ` and headers are at most ${MAX_HEADER_BYTES}` : ''} (truncated or not safetensors)`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not an object');
+  const hlen = Number(hlenBig);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+  } catch (e) {
+    return fail(`the header is not JSON (or not UTF-8): ${(e as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('the header is not a JSON object');
   const dataStart = 8 + hlen;
   const dataLen = bytes.byteLength - dataStart;
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
   const ranges: [number, number, string][] = [];
-  for (const [name, v] of Object.entries(header)) {
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = v as Record<string, string>;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('__metadata__ must be an object of strings', 'invalid-field');
+      const bad = Object.entries(v as Record<string, unknown>).filter(([, x]) => typeof x !== 'string');
+      if (bad.length) fail(`__metadata__ values must be strings; ${bad.slice(0, 3).map(([k, x]) => `'${k}' is ${x === null ? 'null' : typeof x}`).join(', ')}`, 'invalid-field');
+      metadata = { ...(v as Record<string, string>) };
       continue;
     }
-    const e = v as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    if (!e || typeof e.dtype !== 'string' || !(e.dtype in BYTES)) fail(`tensor '${name}' has unsupported dtype ${String(e?.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((s) => Number.isInteger(s) && s >= 0)) fail(`tensor '${name}' has an invalid shape`);
-    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) fail(`tensor '${name}' has invalid data_offsets`);
-    const [b, en] = e.data_offsets!;
-    if (!(Number.isInteger(b) && Number.isInteger(en) && b >= 0 && en >= b && en <= dataLen)) {
-      fail(`tensor '${name}' data_offsets [${b}, ${en}] fall outside the ${dataLen} data bytes (truncated file?)`);
+    if (!name) fail('a tensor has an empty name');
+    const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    if (!e || typeof e !== 'object') fail(`tensor '${name}' is not described by an object`);
+    if (typeof e!.dtype !== 'string' || !Object.hasOwn(BYTES, e!.dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e!.dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
+    const dtype = e!.dtype as SafeDType;
+    const shape = e!.shape;
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((x) => Number.isSafeInteger(x) && x >= 0)) {
+      fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)?.slice(0, 80)} (up to 8 non-negative integers)`);
     }
-    const need = e.shape!.reduce((a, c) => a * c, 1) * BYTES[e.dtype as SafeDType];
-    if (en - b !== need) fail(`tensor '${name}' ${e.dtype}[${e.shape!.join(', ')}] needs ${need} bytes, its offsets span ${en - b}`);
-    ranges.push([b, en, name]);
-    tensors.set(name, { dtype: e.dtype as SafeDType, shape: e.shape!, data: bytes.slice(dataStart + b, dataStart + en) });
+    const offs = e!.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2) fail(`tensor '${name}' has invalid data_offsets`);
+    const [b, en] = offs as [unknown, unknown];
+    if (!(Number.isSafeInteger(b) && Number.isSafeInteger(en) && (b as number) >= 0 && (en as number) >= (b as number) && (en as number) <= dataLen)) {
+      fail(`tensor '${name}' data_offsets [${String(b)}, ${String(en)}] fall outside the ${dataLen} data bytes (truncated file?)`);
+    }
+    const need = (shape as number[]).reduce((a, c) => a * c, 1) * BYTES[dtype];
+    if ((en as number) - (b as number) !== need) fail(`tensor '${name}' ${dtype}[${(shape as number[]).join(', ')}] needs ${need} bytes, its offsets span ${(en as number) - (b as number)}`);
+    ranges.push([b as number, en as number, name]);
+    tensors.set(name, { dtype, shape: shape as number[], data: bytes.subarray(dataStart + (b as number), dataStart + (en as number)) });
   }
   ranges.sort((x, y) => x[0] - y[0]);
   for (let i = 1; i < ranges.length; i++) {

@@ -4,7 +4,7 @@
  * Browser-safe: volumes come from a reader the caller supplies (files in Node: cohort.node.ts; bytes or
  * the synthetic generator in a page). Every problem is reported with the manifest line.
  */
-import { BadInputError } from '../data/errors.js';
+import { InputError } from '../util/errors.js';
 import { type ManifestRow, checkRowAgainstVolume } from '../data/manifest.js';
 import { preprocessVolume } from '../data/preprocess.js';
 import type { Volume } from '../data/volume.js';
@@ -30,7 +30,7 @@ export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<Cohor
   try {
     checkRowAgainstVolume(row, vol.dims); // its message names the manifest line and subject
   } catch (e) {
-    throw new BadInputError((e as Error).message);
+    throw new InputError('unsuitable', (e as Error).message);
   }
   const v = prepareVolume(vol, { size: opts.size, biasField: opts.biasField, ...(row.roi ? { roi: row.roi } : {}) });
   const s: Sample = {
@@ -40,6 +40,7 @@ export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<Cohor
     dims: v.dims,
     repSlices: row.slices,
     ...(row.fold !== undefined ? { fold: row.fold } : {}),
+    ...(v.warnings.length ? { warnings: v.warnings } : {}),
   };
   return fitDepth(s, opts.depth);
 }
@@ -52,7 +53,9 @@ export function loadCohort(rows: readonly ManifestRow[], readVolume: (row: Manif
     try {
       vol = readVolume(row);
     } catch (e) {
-      throw new BadInputError(`manifest line ${row.line} (subject ${row.subject}): ${(e as Error).message}`);
+      const where = `manifest line ${row.line} (subject ${row.subject})`;
+      if (e instanceof InputError) throw new InputError(e.code, `${where}: ${e.message}`, e.source ?? row.file);
+      throw new InputError('unreadable', `${where}: ${(e as Error).message}`, row.file);
     }
     samples.push(sampleFromVolume(row, vol, opts));
     opts.onProgress?.(samples.length, rows.length);
@@ -63,6 +66,6 @@ export function loadCohort(rows: readonly ManifestRow[], readVolume: (row: Manif
 /** A cohort cross-validation can run on: both classes, and at least two subjects per fold. */
 export function checkCohort(samples: readonly Sample[], folds: number, name: string): void {
   const n3 = samples.filter((s) => s.label === 1).length;
-  if (n3 === 0 || n3 === samples.length) throw new BadInputError(`${name}: all ${samples.length} subjects are ${n3 ? 'T3' : 'T2'}; training needs both classes`);
-  if (samples.length < folds * 2) throw new BadInputError(`${name}: ${samples.length} subjects are too few for ${folds}-fold cross-validation; lower --folds`);
+  if (n3 === 0 || n3 === samples.length) throw new InputError('unsuitable', `${name}: all ${samples.length} subjects are ${n3 ? 'T3' : 'T2'}; training needs both classes`);
+  if (samples.length < folds * 2) throw new InputError('unsuitable', `${name}: ${samples.length} subjects are too few for ${folds}-fold cross-validation; lower --folds`);
 }

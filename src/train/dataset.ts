@@ -6,6 +6,7 @@
  * their representative slices (which always stay inside); volumes with fewer are padded by repeating
  * the edge slices. The representative-slice indices are shifted accordingly.
  */
+import type { DataWarning } from '../data/volume.js';
 import type { Rng } from '../util/rng.js';
 import type { AugmentFn } from './augment.js';
 
@@ -20,6 +21,8 @@ export interface Sample {
   repSlices: number[];
   /** Optional fixed fold from the manifest. */
   fold?: number;
+  /** What the loader and preprocessing repaired in this subject's file (shown, and kept in the report). */
+  warnings?: DataWarning[];
 }
 
 /** Crops or pads a sample to `depth` slices around its representative slices. */

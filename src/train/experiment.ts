@@ -16,6 +16,8 @@ import { type BinaryMetrics, binaryMetrics } from './metrics.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import type { Sample } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
+import { InputError } from '../util/errors.js';
+import { validateCheckpointState } from './config.js';
 import type { RunStore } from './run-store.js';
 import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
@@ -54,6 +56,8 @@ export function validateExperimentConfig(cfg: ExperimentConfig): void {
 
 export interface FoldOutcome {
   fold: number;
+  /** The configuration the fold was trained with (eval refuses to merge folds of different ones). */
+  config: ExperimentConfig;
   testIds: string[];
   predictions: Prediction[];
   metrics: BinaryMetrics;
@@ -64,6 +68,8 @@ export interface FoldOutcome {
 }
 
 export interface ExperimentEvents {
+  /** Something the user should know that does not stop the run (e.g. a fold with too few T2 patients). */
+  onWarning?: (message: string) => void;
   onFoldStart?: (fold: number, epochsDone: number) => void;
   onStep?: (fold: number, epoch: number, step: number, steps: number, loss: number) => void;
   onEpoch?: (fold: number, stats: EpochStats & { valAuc?: number }) => void;
@@ -130,10 +136,10 @@ export async function runFold(o: {
 }): Promise<FoldOutcome | null> {
   const { gpu, store, config: cfg, samples, plan, fold } = o;
   const dir = `fold-${fold}`;
-  const done = await readJson<FoldOutcome>(store, `${dir}/result.json`);
-  if (done) return done;
+  const done = await readJson<unknown>(store, `${dir}/result.json`);
+  if (done !== null) return checkFoldOutcome(done, fold, cfg, store.path(`${dir}/result.json`));
   const split = plan.splits[fold];
-  if (!split) throw new Error(`fold ${fold} does not exist (the run has ${plan.k} folds: 0…${plan.k - 1})`);
+  if (!split) throw new ConfigError(`fold ${fold} does not exist (the run has ${plan.k} folds: 0…${plan.k - 1})`);
   const t0 = performance.now();
 
   let resume: Parameters<typeof trainFold>[0]['resume'];
@@ -141,11 +147,21 @@ export async function runFold(o: {
   if (ckpt) {
     // Initial values are overwritten by the checkpoint; any seed will do.
     const model = buildModel(cfg).materialize(gpu, new Rng(0));
-    const loaded = loadCheckpoint(gpu, model, ckpt, `${dir}/checkpoint.safetensors`);
+    const where = store.path(`${dir}/checkpoint.safetensors`);
+    let loaded: ReturnType<typeof loadCheckpoint>;
+    let state: ReturnType<typeof validateCheckpointState>;
+    try {
+      loaded = loadCheckpoint(gpu, model, ckpt, where);
+      // Every metadata field the resume acts on (config, epoch, fold, history) must fit this run.
+      state = validateCheckpointState(loaded.state, { config: cfg, fold, kind: 'checkpoint' }, where);
+    } catch (e) {
+      model.release();
+      throw e;
+    }
     const optimizer = makeOptimizer(gpu, model, cfg);
     optimizer.loadMomentum(loaded.momentum);
-    const history = ((loaded.state.extra?.history as EpochStats[]) ?? []).slice();
-    resume = { model, optimizer, startEpoch: (loaded.state.epoch ?? 0) + 1, history };
+    const centers = loaded.trainer.get('centers')?.values;
+    resume = { model, optimizer, startEpoch: state.epoch + 1, history: state.history.slice(), ...(centers ? { centers } : {}) };
   }
   o.events?.onFoldStart?.(fold, resume ? resume.startEpoch - 1 : 0);
   const valSamples = split.val.map((i) => samples[i]!);
@@ -163,7 +179,7 @@ export async function runFold(o: {
     ...(resume ? { resume } : {}),
     onStep: (e, s, n, l) => o.events?.onStep?.(fold, e, s, n, l),
     ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
-    onEpoch: async (stats, model, optimizer) => {
+    onEpoch: async (stats, model, optimizer, centers) => {
       let extra: { valLoss?: number; valAuc?: number } = {};
       if (valSamples.length) {
         const preds = await predict(gpu, model, valSamples, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed });
@@ -172,7 +188,8 @@ export async function runFold(o: {
       }
       o.events?.onEpoch?.(fold, { ...stats, ...extra });
       curve = [...curve, { ...stats, ...extra }];
-      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers());
+      const trainerState = centers ? new Map([['centers', { shape: [...centers.shape], values: await centers.read() }]]) : undefined;
+      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers(), trainerState);
       await store.write(`${dir}/checkpoint.safetensors`, bytes);
     },
   });
@@ -191,6 +208,7 @@ export async function runFold(o: {
   const metrics = binaryMetrics(predictions.map((p) => p.label), predictions.map((p) => p.prob));
   const result: FoldOutcome = {
     fold,
+    config: cfg,
     testIds: test.map((s) => s.id),
     predictions,
     metrics,
@@ -207,14 +225,45 @@ export async function runFold(o: {
   return result;
 }
 
-/** Reads every completed fold result of a run (for `eval`, which merges folds run as separate jobs). */
-export async function readFoldResults(store: RunStore, k: number): Promise<{ results: FoldOutcome[]; missing: number[] }> {
+/**
+ * Reads every completed fold result of a run (for `eval`, which merges folds run as separate jobs),
+ * checking each against the run's configuration and for values no model can produce: a result file
+ * from another configuration or edited by hand is refused, never merged.
+ */
+export async function readFoldResults(store: RunStore, cfg: ExperimentConfig): Promise<{ results: FoldOutcome[]; missing: number[] }> {
   const results: FoldOutcome[] = [];
   const missing: number[] = [];
-  for (let f = 0; f < k; f++) {
-    const r = await readJson<FoldOutcome>(store, `fold-${f}/result.json`);
-    if (r) results.push(r);
-    else missing.push(f);
+  for (let f = 0; f < cfg.folds; f++) {
+    const path = `fold-${f}/result.json`;
+    const r = await readJson<unknown>(store, path);
+    if (r === null) missing.push(f);
+    else results.push(checkFoldOutcome(r, f, cfg, store.path(path)));
   }
   return { results, missing };
+}
+
+const isProb = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+
+function checkFoldOutcome(r: unknown, fold: number, cfg: ExperimentConfig, where: string): FoldOutcome {
+  const fail = (why: string): never => {
+    throw new InputError('unsuitable', `${where}: ${why}; delete the file and rerun the fold (train --resume --fold ${fold})`);
+  };
+  if (typeof r !== 'object' || r === null) return fail('not a fold result');
+  const o = r as Partial<FoldOutcome>;
+  if (o.fold !== fold) fail(`it says fold ${JSON.stringify(o.fold)}, but it is fold ${fold}'s file`);
+  if (!o.config) fail('it does not record the configuration it was trained with (written by an older voxelgrad)');
+  const diff = Object.keys({ ...cfg, ...o.config }).filter((k) => JSON.stringify((o.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify((cfg as unknown as Record<string, unknown>)[k]));
+  if (diff.length) fail(`it was trained with another configuration than the run's config.json (differs in: ${diff.join(', ')})`);
+  if (!Array.isArray(o.predictions) || o.predictions.length === 0) fail('it has no predictions');
+  for (const [i, p] of o.predictions!.entries()) {
+    if (typeof p?.id !== 'string' || (p.label !== 0 && p.label !== 1)) fail(`prediction ${i} has no subject id or a label other than 0/1`);
+    if (!isProb(p.prob)) fail(`prediction ${i} (${p.id}) has P(T3) = ${JSON.stringify(p.prob)}, not a probability in [0, 1]`);
+    if (!Array.isArray(p.sliceProbs) || !p.sliceProbs.every(isProb)) fail(`prediction ${i} (${p.id}) has per-slice values that are not probabilities`);
+    if (p.repSlices !== undefined && !(Array.isArray(p.repSlices) && p.repSlices.every((r) => Number.isInteger(r) && r >= 0 && r < p.sliceProbs.length))) {
+      fail(`prediction ${i} (${p.id}) names representative slices outside its ${p.sliceProbs.length} slices`);
+    }
+  }
+  if (!Array.isArray(o.testIds) || JSON.stringify(o.testIds) !== JSON.stringify(o.predictions!.map((p) => p.id))) fail('its test subjects do not match its predictions');
+  if (!Array.isArray(o.history)) fail('it has no training history');
+  return o as FoldOutcome;
 }

@@ -98,6 +98,19 @@ export interface FoldInput {
   /** Epoch whose weights produced `scores` (if selected on validation). */
   bestEpoch?: number;
   seconds?: number;
+  /**
+   * Slice-level samples (one per representative slice, with its volume's label): Tables 2 and 3 of the
+   * paper are scored this way. Reported beside the per-volume metrics.
+   */
+  slices?: { labels: ArrayLike<number>; scores: ArrayLike<number> };
+}
+
+/** Metrics over representative slices (the paper's Tables 2–3), beside the per-volume ones. */
+export interface SliceLevel {
+  /** Per fold, in fold order. */
+  folds: BinaryMetrics[];
+  summary: FoldSummary;
+  pooled: PooledRoc;
 }
 
 export interface FoldResult extends Required<Pick<FoldInput, 'fold' | 'subjectIds'>> {
@@ -135,6 +148,8 @@ export interface RunReportInput {
   totalSeconds?: number;
   /** Extra messages to show at the top (e.g. "reduced preset: 64×64 in-plane"). */
   notes?: string[];
+  /** What the loader repaired in the input files, one line each (shown with the warnings). */
+  inputWarnings?: string[];
 }
 
 export interface RunReport {
@@ -151,6 +166,8 @@ export interface RunReport {
   pooled: PooledRoc;
   /** Sum of the folds' confusion matrices (each subject counted once). */
   confusion: ConfusionMatrix;
+  /** Slice-level metrics when every fold gave its representative-slice samples. */
+  sliceLevel?: SliceLevel;
   examples: ExampleVolume[];
   tableKind: PaperTableKind;
   rowName: string;
@@ -222,6 +239,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
     }
     referenceRows.push({ ...row, name: `paper: ${row.name}`, source: `Table ${input.paperReference.kind} of the paper (567 patients, 10 folds)` });
   }
+  for (const w of input.inputWarnings ?? []) warnings.push(`input: ${w}`);
   const report: RunReport = {
     title: input.title ?? `voxelgrad run${input.model ? ` — ${input.model.name}` : ''}`,
     createdAt: input.createdAt ?? new Date().toISOString(),
@@ -239,6 +257,16 @@ export function buildRunReport(input: RunReportInput): RunReport {
     notes: input.notes ?? [],
     warnings,
   };
+  const withSlices = [...input.folds].sort((a, b) => a.fold - b.fold).map((f) => f.slices);
+  if (withSlices.every((s) => s && s.labels.length > 0)) {
+    const sl = withSlices as NonNullable<FoldInput['slices']>[];
+    const perFold = sl.map((s) => binaryMetrics(Array.from(s.labels), Array.from(s.scores), threshold));
+    report.sliceLevel = {
+      folds: perFold,
+      summary: summarizeFolds(perFold),
+      pooled: pooledRoc(sl.flatMap((s) => Array.from(s.labels)), sl.flatMap((s) => Array.from(s.scores)), input.bootstrap),
+    };
+  }
   if (input.model) report.model = input.model;
   if (input.cohort) report.cohort = input.cohort;
   if (input.totalSeconds !== undefined) report.totalSeconds = input.totalSeconds;
@@ -813,9 +841,40 @@ function saliencyOnlyRgba(sal: Extract<ReportImage, { kind: 'gray' }>, w: number
 // ---------------------------------------------------------------------------------------------------
 // Tables as HTML
 
+/**
+ * The summary that goes into the paper's table: slice-level for Tables 2 and 3 (the paper scores them
+ * per representative slice), per volume for Table 4.
+ */
+export function tableSummary(report: RunReport): FoldSummary {
+  return report.tableKind !== 4 && report.sliceLevel ? report.sliceLevel.summary : report.summary;
+}
+
 function resultsRowsForTable(report: RunReport): ResultRow[] {
-  const own: ResultRow = { name: report.rowName, summary: report.summary, ...(report.model?.params !== undefined ? { params: report.model.params } : {}) };
+  const own: ResultRow = { name: report.rowName, summary: tableSummary(report), ...(report.model?.params !== undefined ? { params: report.model.params } : {}) };
   return [own, ...report.referenceRows];
+}
+
+/** Slice-level beside volume-level metrics (mean ± SD over folds, pooled AUC). */
+function levelRows(report: RunReport): { level: string; n: string; s: FoldSummary; pooled: PooledRoc }[] {
+  const rows = [{ level: 'per volume', n: `${report.pooled.n} volumes`, s: report.summary, pooled: report.pooled }];
+  if (report.sliceLevel) {
+    const p = report.sliceLevel.pooled;
+    rows.unshift({ level: 'per representative slice', n: `${p.n} slices`, s: report.sliceLevel.summary, pooled: p });
+  }
+  return rows;
+}
+
+function levelTableHtml(report: RunReport): string {
+  if (!report.sliceLevel) return '';
+  const rows = levelRows(report).map(
+    (r) =>
+      `<tr><td class="name">${esc(r.level)}</td><td class="num">${esc(r.n)}</td><td class="num">${esc(formatMeanSd(r.s.auc, false))}</td><td class="num">${esc(fmt(r.pooled.auc, 3))}</td>` +
+      `${[r.s.accuracy, r.s.recallT2, r.s.recallT3].map((m) => `<td class="num">${esc(formatMeanSd(m, true))}</td>`).join('')}</tr>`,
+  );
+  return (
+    `<table class="results"><caption>Slice-level (the paper's Tables 2–3: one sample per representative slice, with its volume's stage) and volume-level metrics</caption>` +
+    `<thead><tr>${['Scored', 'Samples', 'AUC', 'Pooled AUC', 'Acc (%)', 'Recall(T2) (%)', 'Recall(T3) (%)'].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
 }
 
 function resultsTableHtml(report: RunReport): string {
@@ -994,6 +1053,7 @@ ${notes}${warns}
 <section><h2>Results</h2>
 <div class="cards">${cards}</div>
 ${resultsTableHtml(report)}
+${levelTableHtml(report)}
 <ul class="notes">
 <li>Metrics on each fold's hold-out subjects; a subject is predicted T3 when P(T3) ≥ ${report.threshold}. Recall(T2) is the specificity and Recall(T3) the sensitivity (T3 is the positive class).</li>
 <li>SD is the sample standard deviation over folds (ddof = 1). The pooled AUC is computed on all hold-out predictions together; its ${level}% CI is the percentile interval of ${p.b} stratified bootstrap resamples (seed ${p.seed}).</li>
@@ -1030,6 +1090,13 @@ export function renderReportMarkdown(report: RunReport): string {
   }
   lines.push('## Results', '');
   lines.push(formatResultsTable(resultsRowsForTable(report), { kind: report.tableKind, format: 'markdown', markBest: false }), '');
+  if (report.sliceLevel) {
+    lines.push('| Scored | Samples | AUC | Pooled AUC | Acc (%) | Recall(T2) (%) | Recall(T3) (%) |', '|:---|---:|---:|---:|---:|---:|---:|');
+    for (const r of levelRows(report)) {
+      lines.push(`| ${r.level} | ${r.n} | ${formatMeanSd(r.s.auc, false)} | ${fmt(r.pooled.auc, 3)} | ${[r.s.accuracy, r.s.recallT2, r.s.recallT3].map((m) => formatMeanSd(m, true)).join(' | ')} |`);
+    }
+    lines.push('');
+  }
   lines.push(
     `**Pooled AUC:** ${fmt(p.auc, 3)} (${level}% CI ${fmt(p.ci[0], 3)}–${fmt(p.ci[1], 3)}, percentile bootstrap, ${p.b} stratified resamples, seed ${p.seed})`,
     '',

@@ -9,7 +9,7 @@ import { Rng } from '../util/rng.js';
 import type { Sample } from './dataset.js';
 import type { ExperimentConfig, FoldOutcome } from './experiment.js';
 import { predictVolume } from './inference.js';
-import { type ExampleVolume, type RunReport, buildRunReport, renderReportHtml, renderReportMarkdown, serializeRunReport } from './report.js';
+import { type ExampleVolume, type RunReport, buildRunReport, renderReportHtml, renderReportMarkdown, serializeRunReport, tableSummary } from './report.js';
 import type { RunStore } from './run-store.js';
 import { formatResultsTable } from './table.js';
 import { buildModel } from './trainer.js';
@@ -19,7 +19,7 @@ export async function writeReport(
   store: RunStore,
   cfg: ExperimentConfig,
   outcomes: FoldOutcome[],
-  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[] } = {},
+  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[]; inputWarnings?: string[] } = {},
 ): Promise<RunReport> {
   const params = buildModel(cfg).parameterCount();
   const examples = pickExamples(outcomes);
@@ -38,11 +38,13 @@ export async function writeReport(
       nTrain: o.nTrain,
       nVal: o.nVal,
       seconds: o.seconds,
+      ...(o.predictions.every((p) => Array.isArray(p.repSlices)) ? { slices: sliceSamples(o) } : {}),
     })),
     examples,
     tableKind: cfg.head === 'slice' ? 2 : 4,
     rowName: cfg.head === 'slice' ? cfg.model : `${cfg.model}+${cfg.head}`,
     notes: extra.notes ?? [],
+    ...(extra.inputWarnings?.length ? { inputWarnings: extra.inputWarnings } : {}),
     ...(extra.totalSeconds !== undefined ? { totalSeconds: extra.totalSeconds } : {}),
   });
   const enc = new TextEncoder();
@@ -81,6 +83,19 @@ async function addSaliency(gpu: Gpu, store: RunStore, cfg: ExperimentConfig, exa
   }
 }
 
+/** One sample per representative slice: the volume's label and that slice's P(T3). */
+function sliceSamples(o: FoldOutcome): { labels: number[]; scores: number[] } {
+  const labels: number[] = [];
+  const scores: number[] = [];
+  for (const p of o.predictions) {
+    for (const r of p.repSlices) {
+      labels.push(p.label);
+      scores.push(p.sliceProbs[r]!);
+    }
+  }
+  return { labels, scores };
+}
+
 function count(outcomes: FoldOutcome[], label: 0 | 1): number {
   return outcomes.reduce((a, o) => a + o.predictions.filter((p) => p.label === label).length, 0);
 }
@@ -98,5 +113,8 @@ function pickExamples(outcomes: FoldOutcome[]): ExampleVolume[] {
 /** The run's row of the paper's table (Table 2 for the slice head, Table 4 for aggregation heads). */
 export function summaryTable(report: RunReport, cfg: ExperimentConfig, format: 'text' | 'markdown' = 'text'): string {
   const params = buildModel(cfg).parameterCount();
-  return formatResultsTable([{ name: report.rowName, summary: report.summary, params }], { kind: report.tableKind, format, title: false });
+  const table = formatResultsTable([{ name: report.rowName, summary: tableSummary(report), params }], { kind: report.tableKind, format, title: false });
+  if (report.tableKind === 4 || !report.sliceLevel) return table;
+  const v = report.summary;
+  return `${table}\n(scored per representative slice, as the paper's Table ${report.tableKind}: ${report.sliceLevel.pooled.n} slices; per volume: AUC ${v.auc.mean.toFixed(3)} ± ${v.auc.sd.toFixed(3)} over ${report.pooled.n} volumes)`;
 }

@@ -5,6 +5,7 @@
  * progress goes to callbacks, and stopping is asked for through `shouldStop` (Ctrl-C in the CLI, the
  * pause button in the page): the current epoch finishes and its checkpoint is written first.
  */
+import { formatWarning } from '../data/volume.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { gpuAugment, cpuAugment } from './augment.js';
 import type { Sample } from './dataset.js';
@@ -36,6 +37,7 @@ export async function runFolds(ctx: RunContext, folds: readonly number[]): Promi
   const { gpu, store, cfg, samples } = ctx;
   validateExperimentConfig(cfg);
   const plan = await prepareRun(store, cfg, samples);
+  for (const w of plan.warnings) ctx.events?.onWarning?.(`fold plan: ${w}`);
   const outcomes: FoldOutcome[] = [];
   const augmentBatch = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
   const augment = cfg.augment ? cpuAugment(cfg.inputSize, cfg.augmentSet) : null;
@@ -81,7 +83,7 @@ export async function runExperiment(
   const folds = ctx.folds ?? [...Array(ctx.cfg.folds).keys()];
   const run = await runFolds(ctx, folds);
   if (run.stopped) return { ...run, missing: [], report: null };
-  const { results, missing } = await readFoldResults(ctx.store, ctx.cfg.folds);
+  const { results, missing } = await readFoldResults(ctx.store, ctx.cfg);
   if (missing.length) return { ...run, missing, report: null };
   const t0 = ctx.report?.startedAt;
   const report = await writeReport(ctx.store, ctx.cfg, results, {
@@ -90,6 +92,7 @@ export async function runExperiment(
     ...(t0 !== undefined ? { totalSeconds: (performance.now() - t0) / 1000 } : {}),
     gpu: ctx.gpu,
     samples: ctx.samples,
+    inputWarnings: ctx.samples.flatMap((s) => s.warnings ?? []).map(formatWarning),
   });
   return { ...run, missing, report };
 }

@@ -15,16 +15,18 @@ import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { backward, leaf, noGrad } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
-import type { Tensor } from '../graph/tensor.js';
+import type { F32, Tensor } from '../graph/tensor.js';
 import { centerUpdate } from '../kernels/center.js';
 import type { LrSchedule } from '../kernels/sgd.ref.js';
 import { SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
+import { InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { AugmentSet } from '../data/augment-params.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
 import { type Batch, type Sample, epochBatches, makeBatch } from './dataset.js';
 import { mixSeed, oversampleMinority } from './folds.js';
+import { requireFinite } from './inference.js';
 
 export interface LossConfig {
   gamma: number;
@@ -210,11 +212,14 @@ export interface TrainFoldOptions {
   augment?: AugmentFn;
   /** GPU augmentation of the whole batch; preferred over `augment` when given. */
   augmentBatch?: BatchAugmentFn;
-  /** Resume: a model/optimizer already restored, and the first epoch still to run (1-based). */
-  resume?: { model: StagingNet; optimizer: SGD; startEpoch: number; history: EpochStats[] };
+  /**
+   * Resume: a model/optimizer already restored, the first epoch still to run (1-based), and the center
+   * loss's class centres [2, C] as checkpointed (required when the center loss is on).
+   */
+  resume?: { model: StagingNet; optimizer: SGD; startEpoch: number; history: EpochStats[]; centers?: Float32Array };
   onStep?: (epoch: number, step: number, steps: number, loss: number) => void;
-  /** Called after each epoch (checkpointing); awaited before the next epoch starts. */
-  onEpoch?: (stats: EpochStats, model: StagingNet, optimizer: SGD) => Promise<void> | void;
+  /** Called after each epoch (checkpointing; `centers` is the center loss's [2, C] state or null); awaited before the next epoch starts. */
+  onEpoch?: (stats: EpochStats, model: StagingNet, optimizer: SGD, centers: F32 | null) => Promise<void> | void;
   shouldStop?: () => boolean;
 }
 
@@ -236,7 +241,11 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
   const history = [...(o.resume?.history ?? [])];
   const labels = samples.map((s) => s.label);
   const embDim = cfg.head === 'slice' ? model.featureDim : model.embeddingDim;
-  const centers = cfg.loss.center > 0 ? leaf(gpu.tensor(new Float32Array(2 * embDim), [2, embDim]), false, 'centers') : null;
+  if (cfg.loss.center > 0 && o.resume && o.resume.centers?.length !== 2 * embDim) {
+    throw new InputError('unsuitable', `the checkpoint has ${o.resume.centers ? `${o.resume.centers.length} center-loss values` : 'no center-loss centres'}, this run needs [2, ${embDim}]; delete fold-${o.fold}/checkpoint.safetensors to restart the fold`);
+  }
+  // Class centres start at zero (Wen et al.) and, resumed, where the checkpoint left them.
+  const centers = cfg.loss.center > 0 ? leaf(gpu.tensor(o.resume?.centers ?? new Float32Array(2 * embDim), [2, embDim]), false, 'centers') : null;
   const schedule = scheduleOf(cfg);
   try {
     for (let epoch = o.resume?.startEpoch ?? 1; epoch <= cfg.epochs; epoch++) {
@@ -258,7 +267,7 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
       }
       const stats: EpochStats = { epoch, trainLoss: sum / Math.max(1, batches.length), lr, seconds: (performance.now() - t0) / 1000 };
       history.push(stats);
-      await o.onEpoch?.(stats, model, optimizer);
+      await o.onEpoch?.(stats, model, optimizer, centers?.data ?? null);
     }
   } finally {
     centers?.release();
@@ -273,6 +282,8 @@ export interface Prediction {
   prob: number;
   /** P(T3) per slice from the shared slice FC. */
   sliceProbs: number[];
+  /** The representative slices (indices into sliceProbs): the samples of the paper's slice-level metrics. */
+  repSlices: number[];
 }
 
 /** Deterministic TTA transform for pass p of a sample: pass 0 is the identity. */
@@ -318,6 +329,8 @@ export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sam
           return { slice: sl, volume: vol };
         }),
       );
+      requireFinite(`per-slice probability (TTA pass ${p}, volumes ${chunk.map((c) => c.id).join(', ')})`, slice);
+      if (volume) requireFinite(`volume probability (TTA pass ${p}, volumes ${chunk.map((c) => c.id).join(', ')})`, volume);
       const D = batch.shape[2];
       chunk.forEach((s, b) => {
         const acc = sums[i + b]!;
@@ -334,5 +347,6 @@ export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sam
     label: s.label,
     prob: sums[i]!.prob / passes,
     sliceProbs: Array.from(sums[i]!.slices, (v) => v / passes),
+    repSlices: [...s.repSlices],
   }));
 }

@@ -9,9 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chromiumFlags, runBrowserBench } from '../../bench/browser/run.js';
+import { chromiumFlags, parseBrowserArgs, runBrowserBench } from '../../bench/browser/run.js';
 import type { BenchResults } from '../../bench/record.js';
+import { UsageError } from '../../src/cli/args.js';
 import { benchCommand } from '../../src/cli/bench.js';
+import { describeError } from '../../src/cli/main.js';
 
 const out = mkdtempSync(join(tmpdir(), 'voxelgrad-bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -52,10 +54,29 @@ describe('npm run bench:browser', () => {
     expect(() => chromiumFlags({ adapter: 'd3d11' })).toThrow(/needs --gpu/);
   });
 
-  it('voxelgrad bench: --browser in the help, --gpu and --peers only with it', async () => {
+  it('voxelgrad bench and both runners: one flag table, usage errors (exit 2) before anything starts', async () => {
     let help = '';
     expect(await benchCommand(['--help'], (x) => (help += x))).toBe(0);
     expect(help).toMatch(/--browser/);
-    await expect(benchCommand(['--gpu'], () => {})).rejects.toThrow(/--gpu and --peers go with --browser/);
+    const usage = async (argv: string[], re: RegExp) => {
+      const e = await benchCommand(argv, () => {}).then(() => null, (x: unknown) => x);
+      expect(e, argv.join(' ')).toBeInstanceOf(UsageError);
+      expect(describeError(e).code).toBe(2);
+      expect((e as Error).message).toMatch(re);
+    };
+    await usage(['--bogus'], /Unknown option '--bogus'/);
+    await usage(['--browser', '--paths'], /--paths only in Node/);
+    await usage(['--browser', '--adapter', 'lavapipe'], /--adapter must be one of swiftshader/);
+    await usage(['--browser', '--adapter', 'd3d11'], /needs --gpu/);
+    await usage(['--adapter', 'd3d11'], /--adapter must be one of auto, swiftshader, lavapipe in Node/);
+    await usage(['--gpu', '--quick'], /leave out --quick and --adapter/);
+    await usage(['--peers', 'jax-js'], /--peers in Node is tfjs or none/);
+    await usage(['--quick=1'], /is a switch/);
+    // The runners parse the same tables: what the command would pass on, they read back.
+    expect(parseBrowserArgs(['--quick', '--peers', 'none', '--only', 'conv,matmul', '--timeout-min', '12'])).toMatchObject({ quick: true, peers: [], only: ['conv', 'matmul'], timeoutMin: 12, profile: true });
+    expect(parseBrowserArgs(['--gpu', '--adapter', 'd3d11', '--no-profile'])).toMatchObject({ gpu: true, adapter: 'd3d11', profile: false });
+    expect(() => parseBrowserArgs(['--peers', 'torch'])).toThrow(/unknown peer torch/);
+    expect(() => parseBrowserArgs(['--only', 'memory'])).toThrow(/unknown bench memory \(benches in the page/);
+    expect(() => parseBrowserArgs(['--timeout-min', '0'])).toThrow(UsageError);
   });
 });

@@ -72,7 +72,7 @@ describe('voxelgrad CLI', () => {
 
   it('exit codes: usage 2, bad input 4, and clear messages', async () => {
     expect(await main(['train', '--bogus'])).toBe(2);
-    expect(err).toMatch(/unknown option --bogus/);
+    expect(err).toMatch(/Unknown option '--bogus'/);
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'subject,path,label,slices\na,missing.nii,T5,0\n');
     expect(await main(['train', '--manifest', bad, '--out', join(dir, 'x'), ...TINY])).toBe(4);
@@ -80,7 +80,7 @@ describe('voxelgrad CLI', () => {
     expect(await main(['train', '--manifest', bad, '--out', join(dir, 'y'), ...TINY, '--augment-set', 'heavy'])).toBe(2);
     expect(err).toMatch(/--augment-set must be one of paper, light, got 'heavy'/);
     expect(await main(['synth', '--out', join(dir, 'z'), '--fov-mm', '5'])).toBe(2);
-    expect(err).toMatch(/--fov-mm must be between 20 and 400/);
+    expect(err).toMatch(/--fov-mm must be a number from 20 to 400/);
     expect(await main(['predict', '--input', join(dir, 'nope.nii'), '--checkpoint', join(dir, 'nope.safetensors')])).toBe(2);
     expect(await main(['info', '--model', 'f-rMC5', '--json'])).toBe(0);
     expect(JSON.parse(out.slice(out.indexOf('{')))).toMatchObject({ model: 'f-rMC5', parameters: 6924769 });

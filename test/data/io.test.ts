@@ -50,10 +50,10 @@ describe('io.node', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vg-io-'));
     try {
       expect(() => readVolumeFile(join(dir, 'nope.nii'))).toThrow(/nope\.nii: cannot read/);
-      expect(() => readVolumeFile(dir)).toThrow(/not a regular file/);
+      expect(() => readVolumeFile(dir)).toThrow(/cannot read the volume file \(it is a folder\)/);
       const p = join(dir, 'text.nii');
       writeFileSync(p, 'this is not an image at all, just some text bytes');
-      expect(() => readVolumeFile(p, { maxFileBytes: 10 })).toThrow(/text\.nii: file is 49 bytes, over/);
+      expect(() => readVolumeFile(p, { maxFileBytes: 10 })).toThrow(/text\.nii: the file is 49 bytes, over the 10 bytes cap/);
       expect(() => readVolumeFile(p)).toThrow(/text\.nii: not a NIfTI file/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { InputError } from '../../src/util/errors.js';
 import { describe, expect, it } from 'vitest';
 import {
   checkRowAgainstVolume,
@@ -100,9 +101,17 @@ describe('manifest', () => {
   it('slice indices and ROI are checked against the loaded volume', () => {
     const [row] = parseManifest('subject,path,label,slices,roi\nA,a.nii,T3,3;27,*;0:64;0:64\n');
     expect(() => checkRowAgainstVolume(row!, [28, 64, 64], 'm.csv')).not.toThrow();
+    // The message starts with the file (a caller reporting the manifest line adds it once); `source` has the line.
     expect(() => checkRowAgainstVolume(row!, [27, 64, 64], 'm.csv')).toThrow(
-      /m\.csv line 2 \(subject A\): slice index 27 out of range: a\.nii has 27 slices along D \(valid 0\.\.26, 0-based\)/,
+      /^a\.nii: representative slice index 27 is out of range: the volume has 27 slices along D \(valid 0\.\.26, 0-based\)$/,
     );
+    try {
+      checkRowAgainstVolume(row!, [27, 64, 64], 'm.csv');
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as InputError).source).toBe('m.csv line 2 (subject A)');
+      expect((e as InputError).exitCode).toBe(4);
+    }
     expect(() => checkRowAgainstVolume(row!, [28, 32, 64], 'm.csv')).toThrow(/ROI: range 0:64 on axis H is outside the volume's 0:32/);
     expect(resolveRoi(parseRoi('*;1:3;*'), [5, 6, 7])).toEqual({ d: [0, 5], h: [1, 3], w: [0, 7] });
   });

@@ -1,3 +1,4 @@
+import { formatWarning } from '../../src/data/volume.js';
 import { describe, expect, it } from 'vitest';
 import {
   centredCrop,
@@ -88,7 +89,7 @@ describe('intensity normalisation', () => {
     const v: Volume = { ...ramp([2, 3, 3]), data: new Float32Array(18).fill(4) };
     const n = normalizeIntensity(v);
     expect(Array.from(n.data)).toEqual(new Array(18).fill(0));
-    expect(n.warnings.join()).toMatch(/constant/);
+    expect(n.warnings.map(formatWarning).join()).toMatch(/constant/);
   });
 });
 

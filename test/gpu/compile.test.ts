@@ -2,19 +2,55 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/gpu/runtime-reflection.js';
 import { registeredKernels } from '../../src/kernels/all.js';
-import type { KernelDef } from '../../src/gpu/gpu.js';
+import { type KernelDef, sourceLocation } from '../../src/gpu/gpu.js';
 import { testGpu } from '../helpers/gpu.js';
 
 describe('shader compilation on the device', async () => {
   const gpu = await testGpu();
 
-  it('every registered kernel compiles without messages', async () => {
+  it('every registered kernel compiles without messages (those needing a feature this device lacks are skipped)', async () => {
     const results = await gpu.compileAll(registeredKernels());
-    const messages = results.flatMap((r) => r.messages.map((m) => `${r.shader}:${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`));
+    const messages = results.flatMap((r) => r.messages.map((m, i) => `${r.at[i]} ${m.type}: ${m.message}`));
     expect(messages).toEqual([]);
+    for (const r of results) expect(Boolean(r.skipped), `${r.kernel} skipped?`).toBe(gpu.missingFeatures(registeredKernels().find((d) => d.name === r.kernel)!).length > 0);
     // Default pipelines too (override-specialised compilation can fail separately).
-    for (const d of registeredKernels()) gpu.kernel(d).pipeline();
+    for (const d of registeredKernels()) if (!gpu.missingFeatures(d).length) gpu.kernel(d).pipeline();
     await gpu.sync();
+  });
+
+  it('every kernel that needs an optional feature has a sibling that needs none, and is refused clearly without it', () => {
+    const defs = registeredKernels();
+    const needing = defs.filter((d) => d.features?.length);
+    expect(needing.map((d) => d.name).sort()).toEqual(['conv-backward-input', 'conv-backward-weight', 'conv-forward', 'matmul']);
+    for (const d of needing) {
+      expect(d.features).toEqual(['subgroups']);
+      const sibling = defs.find((e) => e.name === `${d.name}-tiled`);
+      expect(sibling?.features ?? [], `${d.name}-tiled`).toEqual([]);
+      expect(sibling, `${d.name}-tiled`).toBeDefined();
+    }
+    if (!gpu.features.has('subgroups')) expect(() => gpu.kernel(needing[0]!)).toThrow(/needs the optional feature subgroups, which this device does not have/);
+  });
+
+  it('messages of a shader built from #include pieces point at the piece', async () => {
+    const bad: KernelDef = {
+      name: 'bad-included',
+      shaderPath: 'shaders/test/outer.wgsl',
+      source: `// outer line 1
+// piece line 1
+fn f() -> u32 { let v: u32 = 1.5; return v; }
+@group(0) @binding(0) var<storage, read_write> y: array<u32>;
+@compute @workgroup_size(1) fn main() { y[0] = f(); }`,
+      bindings: { y: 'read_write' },
+      lines: [[1, 'test/outer.wgsl', 1], [2, 'test/piece.part.wgsl', 1], [4, 'test/outer.wgsl', 3]],
+    };
+    const [r] = await gpu.compileAll([bad]);
+    const error = r!.messages.findIndex((m) => m.type === 'error');
+    expect(error).toBeGreaterThanOrEqual(0);
+    expect(r!.at[error]).toMatch(/^shaders\/test\/piece\.part\.wgsl:2:/);
+    expect(sourceLocation(bad, 5)).toBe('shaders/test/outer.wgsl:4');
+    expect(sourceLocation({ ...bad, lines: undefined }, 5)).toBe('shaders/test/outer.wgsl:5');
+    // Creating the module also raised a validation error; it surfaces (naming the module) at the next sync.
+    await expect(gpu.sync()).rejects.toThrow(/outer\.wgsl/);
   });
 
   it('a shader that parses but does not type-check reports its error with the line', async () => {

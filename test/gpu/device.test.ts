@@ -1,21 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { acquireNodeGpu, noAdapterMessage } from '../../src/gpu/acquire.node.js';
 import { GpuError } from '../../src/gpu/errors.js';
+import { OPTIONAL_FEATURES, parseFeatureList, parseLimitsMode } from '../../src/gpu/gpu.js';
 import { add } from '../../src/kernels/elementwise.js';
 import { testGpu } from '../helpers/gpu.js';
 
 describe('device acquisition', async () => {
   const gpu = await testGpu();
 
-  it('requests the adapter real limits and the useful features', () => {
-    // The defaults are 128 MiB binding / 16 KiB workgroup storage; we must have asked for what exists.
-    expect(gpu.device.limits.maxStorageBufferBindingSize).toBe(gpu.adapter.limits.maxStorageBufferBindingSize);
-    expect(gpu.device.limits.maxComputeWorkgroupStorageSize).toBe(gpu.adapter.limits.maxComputeWorkgroupStorageSize);
-    expect(gpu.device.limits.maxBufferSize).toBe(gpu.adapter.limits.maxBufferSize);
-    for (const f of ['timestamp-query', 'subgroups', 'shader-f16']) {
-      expect(gpu.features.has(f)).toBe(gpu.adapter.features.includes(f));
+  it('requests the adapter real limits (or the core defaults when asked) and the useful features not left off', () => {
+    if (gpu.adapter.limitsMode === 'adapter') {
+      // The defaults are 128 MiB binding / 16 KiB workgroup storage; we must have asked for what exists.
+      expect(gpu.device.limits.maxStorageBufferBindingSize).toBe(gpu.adapter.limits.maxStorageBufferBindingSize);
+      expect(gpu.device.limits.maxComputeWorkgroupStorageSize).toBe(gpu.adapter.limits.maxComputeWorkgroupStorageSize);
+      expect(gpu.device.limits.maxBufferSize).toBe(gpu.adapter.limits.maxBufferSize);
+    } else {
+      expect(gpu.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+      expect(gpu.limits.maxComputeInvocationsPerWorkgroup).toBe(256);
+      expect(gpu.limits.maxStorageBufferBindingSize).toBe(128 * 1024 * 1024);
+    }
+    for (const f of OPTIONAL_FEATURES) {
+      expect(gpu.features.has(f), f).toBe(gpu.adapter.features.includes(f) && !gpu.adapter.disabledFeatures.includes(f));
     }
     expect(gpu.adapter.description.length).toBeGreaterThan(0);
+  });
+
+  it('optional features can be left off and WebGPU core limits requested, and bad values are usage errors', async () => {
+    const masked = await acquireNodeGpu({ disableFeatures: ['subgroups', 'timestamp-query'], limits: 'core' });
+    try {
+      expect(masked.features.has('subgroups')).toBe(false);
+      expect(masked.features.has('timestamp-query')).toBe(false);
+      expect(masked.adapter.disabledFeatures).toEqual(masked.adapter.features.filter((f) => f === 'subgroups' || f === 'timestamp-query'));
+      expect(masked.adapter.limitsMode).toBe('core');
+      expect(masked.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+      expect(masked.limits.maxComputeInvocationsPerWorkgroup).toBe(256);
+    } finally {
+      masked.destroy();
+    }
+    expect(() => parseFeatureList('subgroups, shader_f16', 'VOXELGRAD_DISABLE_FEATURES')).toThrow(/VOXELGRAD_DISABLE_FEATURES: unknown feature 'shader_f16'; .*subgroups, shader-f16/);
+    expect(parseFeatureList(' subgroups ,, shader-f16', 'x')).toEqual(['subgroups', 'shader-f16']);
+    expect(() => parseLimitsMode('low', 'VOXELGRAD_LIMITS')).toThrow(/'low' is not a limits mode/);
+    await expect(acquireNodeGpu({ disableFeatures: ['wide-lines'] })).rejects.toThrow(/unknown feature 'wide-lines'/);
   });
 
   it('an unknown adapter name is a usage error', async () => {

@@ -46,14 +46,32 @@ function block(p: P, name: string, b: BasicBlock, t: T): T {
   return { x: o.x.map((v, i) => Math.max(0, v + id.x[i]!)), s: o.s };
 }
 
-/** The training loss of trainer.ts's batchLoss, in float64 on the CPU. */
-export function refLoss(model: StagingNet, p: P, batch: Batch, loss: LossConfig): number {
+export interface RefLossOptions {
+  /**
+   * Added to the slice features [N, C, D] (the plane-averaged last stage, input of the slice FC and the
+   * depth aggregation) before the heads: lets a test evaluate the heads at another device's features.
+   */
+  featureOffset?: ArrayLike<number>;
+}
+
+/** The slice features [N, C, D] of the float64 forward (the heads' input). */
+export function refFeatures(model: StagingNet, p: P, batch: Batch): { y: Float64Array; yShape: number[] } {
   let t: T = { x: Float64Array.from(batch.data), s: [...batch.shape] };
   t = bn(p, 'bn1', anyConv(p, 'conv1', model.conv1, t), true);
   const mp = maxPool3dRef(t.x, t.s, { kernel: [1, 3, 3], stride: [1, 2, 2], pad: [0, 1, 1] });
   t = { x: mp.y, s: mp.yShape };
   model.layers.forEach((stage, i) => stage.forEach((b, j) => (t = block(p, `layer${i + 1}.${j}`, b, t))));
-  const f = planeAvgPoolRef(t.x, t.s); // [N, C, D]
+  return planeAvgPoolRef(t.x, t.s);
+}
+
+/** The training loss of trainer.ts's batchLoss, in float64 on the CPU. */
+export function refLoss(model: StagingNet, p: P, batch: Batch, loss: LossConfig, opts: RefLossOptions = {}): number {
+  const f = refFeatures(model, p, batch); // [N, C, D]
+  const off = opts.featureOffset;
+  if (off) {
+    if (off.length !== f.y.length) throw new Error(`refLoss: featureOffset has ${off.length} values, the features ${f.y.length}`);
+    for (let i = 0; i < off.length; i++) f.y[i] = f.y[i]! + off[i]!;
+  }
   const [n, c, d] = f.yShape as [number, number, number];
   const sliceEmb = new Float64Array(n * d * c);
   for (let a = 0; a < n; a++) for (let ch = 0; ch < c; ch++) for (let z = 0; z < d; z++) sliceEmb[(a * d + z) * c + ch] = f.y[(a * c + ch) * d + z]!;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convOutputShape, type ConvOptions } from '../../src/kernels/conv.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
-import { restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
+import { BROADCAST_NOWHERE, restoreTuning, setTuning, tuningFor } from '../../src/kernels/tuning.js';
 import type { Gpu } from '../../src/gpu/gpu.js';
 import { listGoldens, loadGolden } from '../golden.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
@@ -99,6 +99,29 @@ describe('conv3d kernels vs float64 reference', async () => {
         expect(e.dx, `dx tm=${tm}`).toBeLessThan(TOL);
         expect(e.dxPanels, `dx (panels) tm=${tm}`).toBeLessThan(TOL);
         expect(e.dw, `dw tm=${tm}`).toBeLessThan(TOL);
+      }
+    } finally {
+      restoreTuning(gpu, saved);
+    }
+  });
+
+  it(`the tiled family (no subgroups) with every tile shape: TM 1–8, 4–16 channels per invocation, the panel read from storage or staged in workgroup memory (KC 3 → 1, a divisor of the 5 groups; 8 → 2 or 5), seed=${seed}`, async () => {
+    const saved = tuningFor(gpu);
+    try {
+      // Stride 2 (phases), 19 → 18 channels (5 input groups, ragged panels), batch 2: every index path.
+      const c: Case = { name: 'tiled', x: [2, 19, 3, 7, 9], cout: 18, k: [1, 3, 3], opts: { stride: [1, 2, 2], pad: [0, 1, 1] } };
+      const stem: Case = { name: 'tiled stem', x: [1, 1, 3, 13, 12], cout: 5, k: [1, 7, 7], opts: { stride: [1, 2, 2], pad: [0, 3, 3] } };
+      for (const [wg, tm, tnq, kc] of [[16, 1, 1, 0], [32, 2, 2, 3], [64, 8, 4, 8]] as const) {
+        const tile = { wg, tm, tnq, kc };
+        setTuning(gpu, { broadcast: BROADCAST_NOWHERE, tiled: { matmul: tile, convForward: tile, convBackwardInput: tile, convBackwardWeight: tile }, minWorkgroups: 1000, minRowsPerSplit: 1 });
+        for (const k of [c, stem]) {
+          const e = await checkAll(gpu, rng, k);
+          const at = `${k.name} WG ${wg} TM ${tm} TNQ ${tnq} KC ${kc}`;
+          expect(e.fwd, `forward ${at}`).toBeLessThan(TOL);
+          expect(e.dx, `dx ${at}`).toBeLessThan(TOL);
+          expect(e.dxPanels, `dx (panels) ${at}`).toBeLessThan(TOL);
+          expect(e.dw, `dw ${at}`).toBeLessThan(TOL);
+        }
       }
     } finally {
       restoreTuning(gpu, saved);

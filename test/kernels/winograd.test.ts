@@ -4,7 +4,7 @@ import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry, convOu
 import { depthGather, depthWindow, winogradPlan } from '../../src/kernels/conv-winograd.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
 import { depthGatherRef, depthWindowRef } from '../../src/kernels/winograd.ref.js';
-import { restoreTuning, setTuning, tuningFor, type Tuning } from '../../src/kernels/tuning.js';
+import { restoreTuning, setTuning, tuningFor, type Tuning, BROADCAST_EVERYWHERE, BROADCAST_NOWHERE } from '../../src/kernels/tuning.js';
 import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
 
 const TOL = 1e-4;
@@ -108,7 +108,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   for (const [m, variant] of [[4, 'broadcast'], [6, 'broadcast'], [4, 'tiled']] as const) {
     for (const c of variant === 'tiled' ? FULL.slice(0, 1) : FULL) {
       it(`F(${m}, 3) × F(2, 3)², ${c.name}, ${variant} matmul — forward, dx, dw; seed=${seed}`, () =>
-        checkCase(c, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, matmulVariant: variant }, true));
+        checkCase(c, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, broadcast: variant === 'tiled' ? BROADCAST_NOWHERE : BROADCAST_EVERYWHERE }, true));
     }
   }
 

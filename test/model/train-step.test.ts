@@ -2,9 +2,9 @@
  * The whole engine on a small network: PyTorch golden of one training step, a finite-difference check
  * of every parameter tensor's gradient, and flat device memory over repeated steps.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backward, leaf } from '../../src/graph/autograd.js';
+import { backward, leaf, noGrad } from '../../src/graph/autograd.js';
 import { SGD } from '../../src/model/optimizer.js';
 import { StagingNet } from '../../src/model/resnet.js';
 import type { Batch } from '../../src/train/dataset.js';
@@ -12,7 +12,7 @@ import { DEFAULT_LOSS, type LossConfig, batchLoss } from '../../src/train/traine
 import { Rng } from '../../src/util/rng.js';
 import { restoreTuning, setTuning, type Tuning } from '../../src/kernels/tuning.js';
 import { relErr, testGpu } from '../helpers/gpu.js';
-import { refLoss } from '../helpers/ref-net.js';
+import { type RefLossOptions, refFeatures, refLoss } from '../helpers/ref-net.js';
 
 interface T {
   shape: number[];
@@ -78,8 +78,44 @@ describe('full network on the GPU', async () => {
   });
   }
 
-  /** Directional finite differences of the float64 reference vs the GPU autograd, one direction per parameter tensor. */
-  async function fdFailures(seed: number): Promise<string[]> {
+  /**
+   * Central difference of the float64 reference loss along `dir` (unit vector over one tensor). The loss is
+   * piecewise smooth (ReLU, max-pool, the triplet's mining): a kink within the step mixes two branches'
+   * slopes (seen: a ReLU input 3e-6 from 0), so h shrinks by 10× until two successive steps agree.
+   */
+  function centralDiff(f: (t: number) => number): { value: number; h: number; smooth: boolean } {
+    const at = (h: number) => (f(h) - f(-h)) / (2 * h);
+    let prev = at(1e-5);
+    for (const h of [1e-6, 1e-7, 1e-8]) {
+      const cur = at(h);
+      if (Math.abs(cur - prev) <= 1e-3 * Math.max(Math.abs(cur), Math.abs(prev), 1e-3)) return { value: cur, h, smooth: true };
+      prev = cur;
+    }
+    return { value: prev, h: 1e-8, smooth: false };
+  }
+
+  type FdVerdict = 'agrees' | 'f32-conditioning' | 'disagrees';
+  interface FdRow {
+    name: string;
+    analytic: number;
+    /** d loss / d dir of the float64 reference. */
+    numeric: number;
+    /** The same with the heads evaluated at the GPU's float32 slice features (the reference's plus their f32 error). */
+    atDeviceFeatures: number;
+    verdict: FdVerdict;
+  }
+
+  /**
+   * Directional finite differences of the float64 reference vs the GPU autograd, one random direction per
+   * parameter tensor. Relative error against max(|fd|, |autograd|, 1e-3); below the floor an f32 gradient
+   * carries f32 rounding of the whole loss (seen: 1e-5-sized BN-weight directions off by 2e-6), not a bug.
+   *
+   * A tensor that disagrees by more than 2e-2 is put down to float32 conditioning only when the float64
+   * gradient of the loss with the heads fed the GPU's own float32 features (f_ref + (f_gpu − f_ref); that
+   * error must stay below 1e-4 of the largest feature, 2e-5 at most in 200 seeds) agrees within 2e-2: then the whole gap is what the f32 rounding of the
+   * features, amplified by the loss, explains (see the known seeds below).
+   */
+  async function fdCompare(seed: number): Promise<{ rows: FdRow[]; featureError: number; smallestFeature: number; kinks: string[] }> {
     const rng = new Rng(seed);
     const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: 1 }).materialize(gpu, rng.fork());
     const shape: Batch['shape'] = [4, 1, 3, 16, 16];
@@ -88,53 +124,102 @@ describe('full network on the GPU', async () => {
       const { total } = batchLoss(model, leaf(gpu.tensor(batch.data, shape), false), batch, LOSS, null);
       backward(total);
     });
+    const deviceFeatures = await gpu.tidy(() => noGrad(() => model.features(leaf(gpu.tensor(batch.data, shape), false))).data.read());
     const params = new Map<string, Float64Array>();
     for (const [name, p] of model.namedParameters()) params.set(name, Float64Array.from(await p.value.read()));
-    const failures: string[] = [];
-    let checked = 0;
+    const refF = refFeatures(model, params, batch).y;
+    const offset = Float64Array.from(refF, (v, i) => deviceFeatures[i]! - v);
+    const rows: FdRow[] = [];
+    const kinks: string[] = [];
+    const dump: Record<string, { shape: number[]; value: number[]; grad: number[]; direction: number[] }> = {};
     for (const [name, p] of model.namedParameters()) {
       const grad = await p.value.grad!.read();
       const w0 = params.get(name)!;
-      // Directional derivative along a random unit direction restricted to this tensor.
       const v = rng.normalArray(w0.length);
+      dump[name] = { shape: [...p.value.shape], value: Array.from(w0), grad: Array.from(grad), direction: Array.from(v) };
       const vn = Math.hypot(...v);
       let analytic = 0;
       for (let i = 0; i < v.length; i++) analytic += (grad[i]! * v[i]!) / vn;
-      const h = 1e-5;
-      const at = (s: number) => {
-        params.set(name, Float64Array.from(w0, (z, i) => z + (s * h * v[i]!) / vn));
-        return refLoss(model, params, batch, LOSS);
+      const along = (opts: RefLossOptions) => (t: number) => {
+        params.set(name, Float64Array.from(w0, (z, i) => z + (t * v[i]!) / vn));
+        return refLoss(model, params, batch, LOSS, opts);
       };
-      const numeric = (at(1) - at(-1)) / (2 * h);
+      const plain = centralDiff(along({}));
+      const shifted = centralDiff(along({ featureOffset: offset }));
       params.set(name, w0);
-      // Floor of 1e-3: below it an f32 gradient carries f32 rounding of the whole loss (seen: 1e-5-sized
-      // BN-weight directions off by 2e-6), which is not a bug.
-      const err = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3);
-      checked++;
-      if (err > 2e-2) failures.push(`${name}: fd ${numeric.toExponential(4)} vs autograd ${analytic.toExponential(4)}`);
+      if (!plain.smooth || !shifted.smooth) kinks.push(name);
+      const err = (fd: number) => Math.abs(fd - analytic) / Math.max(Math.abs(fd), Math.abs(analytic), 1e-3);
+      const verdict: FdVerdict = err(plain.value) <= 2e-2 ? 'agrees' : err(shifted.value) <= 2e-2 ? 'f32-conditioning' : 'disagrees';
+      rows.push({ name, analytic, numeric: plain.value, atDeviceFeatures: shifted.value, verdict });
     }
-    expect(checked).toBeGreaterThan(40);
     model.release();
-    return failures;
+    // For scripts/fd-seeds-torch.py: the same weights, batch and directions through PyTorch in f32 and f64.
+    const dumpDir = process.env.VOXELGRAD_FD_DUMP;
+    if (dumpDir) {
+      mkdirSync(dumpDir, { recursive: true });
+      const numeric = Object.fromEntries(rows.map((r) => [r.name, r.numeric]));
+      const file = { seed, loss: LOSS, input: { shape, data: Array.from(batch.data) }, labels: batch.labels, repSlices: batch.repSlices, params: dump, numeric };
+      writeFileSync(`${dumpDir}/seed-${seed}.json`, JSON.stringify(file));
+    }
+    const positive = refF.filter((z) => z > 0);
+    const featureError = Math.max(...offset.map(Math.abs)) / Math.max(...refF.map(Math.abs));
+    return { rows, featureError, smallestFeature: Math.min(...positive), kinks };
   }
 
-  // Fixed seeds, so CI is deterministic: about one fresh seed in 10–25 disagrees on one or two BN
-  // parameter tensors by 3–25 % (below), a discrepancy found in session 3 and not yet explained.
-  // VOXELGRAD_SEED=<seed> checks another seed.
-  const fdSeeds = process.env.VOXELGRAD_SEED ? [Number(process.env.VOXELGRAD_SEED)] : [11, 12, 13];
+  const show = (r: FdRow) => `${r.name}: fd ${r.numeric.toExponential(4)} (at the GPU's f32 features ${r.atDeviceFeatures.toExponential(4)}) vs autograd ${r.analytic.toExponential(4)}`;
+
+  // Fixed seeds, so CI is deterministic; VOXELGRAD_SEED=<seed>[,<seed>…] checks others
+  // (VOXELGRAD_FD_DUMP=<dir> also writes each seed's weights, batch and gradients for the PyTorch twin).
+  const fdSeeds = process.env.VOXELGRAD_SEED ? process.env.VOXELGRAD_SEED.split(',').map(Number) : [11, 12, 13];
   it(`float64 finite differences of the whole network agree with the GPU autograd (every parameter tensor; 3-D stage, bilinear head, focal + triplet), seeds ${fdSeeds.join(', ')}`, async () => {
-    for (const seed of fdSeeds) expect(await fdFailures(seed), `seed ${seed}`).toEqual([]);
+    // Every seed is checked before failing, so a sweep (VOXELGRAD_SEED=1000,1001,…) lists all of them.
+    const problems: string[] = [];
+    for (const seed of fdSeeds) {
+      const r = await fdCompare(seed);
+      expect(r.rows.length).toBeGreaterThan(40);
+      if (r.kinks.length) problems.push(`seed ${seed}: a kink within 1e-8 of the point along ${r.kinks.join(', ')}`);
+      if (!(r.featureError < 1e-4)) problems.push(`seed ${seed}: GPU slice features differ from float64 by ${r.featureError.toExponential(2)} (relative to the largest)`);
+      for (const x of r.rows.filter((y) => y.verdict === 'disagrees')) problems.push(`seed ${seed}: ${show(x)}`);
+      const conditioned = r.rows.filter((x) => x.verdict === 'f32-conditioning');
+      if (conditioned.length) {
+        const lines = conditioned.map((x) => `seed ${seed}: float32 conditioning: ${show(x)}`);
+        console.log(lines.join('\n'));
+        // The fixed seeds are well conditioned; a replayed seed may not be (about 1 in 40, see below).
+        if (!process.env.VOXELGRAD_SEED) problems.push(...lines);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
-  // Known, unexplained: with these seeds the GPU gradient of one or two batch-norm tensors differs from
-  // the float64 finite difference (which is smooth there: central, forward and backward differences
-  // agree for h = 1e-5…1e-7), on lavapipe and SwiftShader alike; without the triplet term it agrees, and
-  // the triplet's hard positives/negatives are not near ties. Expected to fail until found; when this
-  // starts passing, fold the seeds into the test above.
-  //   677576323: layer2.0.bn2.bias fd −2.5544e-3 vs autograd −2.2039e-3
-  //   106:       bn1.weight fd −1.5019e-2 vs −1.8863e-2; layer3.0.bn1.bias fd 1.9780e-1 vs 2.0227e-1
-  it.fails('known discrepancy (seeds 677576323, 106): finite differences vs GPU autograd on a few BN tensors', async () => {
-    for (const seed of [677576323, 106]) expect(await fdFailures(seed), `seed ${seed}`).toEqual([]);
+  // Seeds where the GPU gradient of a few tensors differs from the float64 finite difference by 8–25 %.
+  // PyTorch on the same weights and batch (scripts/fd-seeds-torch.py) gives the same picture: float64
+  // autograd = the finite difference (< 1e-3), float32 off by 4–10 % in the same tensors, in the same
+  // direction. So it is float32 conditioning, not a bug. Where: the head. At width 1 the last stage's
+  // planes are 1×1, so each slice feature is one ReLU output; here one is tiny (9.5e-4, 2.0e-4) though
+  // the terms it is the difference of are O(1), so its float32 value is off by ~1e-6 (0.1–0.5 %). The
+  // bilinear signed square root makes the loss's curvature in that feature large (√(f_i·f_j) has second
+  // derivative ∝ f_i^(−3/2)), and the triplet term's gradient on the twice-normalised embedding is
+  // ~50× the focal term's (hence "only with the triplet"): moving that one feature by 1e-6 moves the
+  // exact gradient of these tensors by 4–9 % (all other features together: < 3e-4); their directional
+  // derivatives are small (cancellations: 2.6e-3 to 1.5e-2 against 0.1–1 elsewhere), so it shows as a
+  // large relative error. Fed the GPU's own float32 features, the float64 gradient agrees to < 2e-2.
+  // A sweep of seeds 1000–1199: 5 such seeds (milder ones, without a tiny feature, the same mechanism),
+  // 0 disagreements; before the step-halving above, 2 more seeds failed because the finite difference
+  // itself crossed a ReLU kink (an input 3e-6 from 0; PyTorch float64 sided with the GPU).
+  const conditionedSeeds: [number, string[]][] = [
+    [677576323, ['layer2.0.bn2.bias']],
+    [106, ['bn1.weight']],
+  ];
+  it('seeds 677576323 and 106: the gap on a few tensors is float32 conditioning at a tiny slice feature, and the f64 gradient at the GPU\'s features agrees', async () => {
+    for (const [seed, tensors] of conditionedSeeds) {
+      const r = await fdCompare(seed);
+      expect(r.kinks, `seed ${seed}`).toEqual([]);
+      expect(r.featureError, `seed ${seed}: GPU slice features vs float64, relative to the largest`).toBeLessThan(1e-4);
+      expect(r.smallestFeature, `seed ${seed}: no longer has a tiny slice feature (did the initialisation change? pick new seeds)`).toBeLessThan(1e-3);
+      expect(r.rows.filter((x) => x.verdict === 'disagrees').map(show), `seed ${seed}`).toEqual([]);
+      const conditioned = r.rows.filter((x) => x.verdict === 'f32-conditioning').map((x) => x.name);
+      for (const t of tensors) expect(conditioned, `seed ${seed}: ${t} should differ by more than 2e-2 (f32 conditioning)`).toContain(t);
+    }
   });
 
   it('20 training steps leave live device bytes flat', async () => {

@@ -1,6 +1,7 @@
-/** The demo's time check: which epochs fit the budget, given measured step and prediction times. */
+/** The demo's presets and time check: which epochs fit the budget, given measured step and prediction times. */
 import { describe, expect, it } from 'vitest';
-import { PRESETS, fitEpochs } from '../../src/train/presets.js';
+import { parseExperimentConfig } from '../../src/train/config.js';
+import { PRESETS, PRESET_NAMES, fitEpochs } from '../../src/train/presets.js';
 
 describe('demo time budget', () => {
   it('keeps every epoch when they fit, and says how long it will take', () => {
@@ -19,22 +20,12 @@ describe('demo time budget', () => {
     expect(slow.fittedS).toBeGreaterThan(900);
   });
 
-  it('the cpu preset is a valid run configuration', () => {
-    const c = PRESETS.cpu.config;
-    expect(c.sliceEpochs).toBeLessThan(c.epochs);
-    expect(c.folds).toBeGreaterThanOrEqual(2);
-    expect(PRESETS.cpu.cohort.n2 / (PRESETS.cpu.cohort.n2 + PRESETS.cpu.cohort.n3)).toBeCloseTo(0.3, 2);
-  });
-});
-
-describe('demo flags', () => {
-  it('rejects epochs and folds that cannot run the protocol', async () => {
-    const { demoCommand } = await import('../../src/cli/demo.js');
-    const { UsageError } = await import('../../src/cli/args.js');
-    const out: string[] = [];
-    await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(UsageError);
-    await expect(demoCommand(['--epochs', '1'], (s) => out.push(s))).rejects.toThrow(/--epochs must be an integer >= 2/);
-    await expect(demoCommand(['--folds', '1'], (s) => out.push(s))).rejects.toThrow(/--folds must be an integer >= 2/);
-    await expect(demoCommand(['--preset', 'gpu'], (s) => out.push(s))).rejects.toThrow(/--preset must be cpu or paper/);
+  it('every preset is a valid run configuration', () => {
+    for (const name of PRESET_NAMES) {
+      expect(parseExperimentConfig(JSON.parse(JSON.stringify(PRESETS[name].config)), name)).toEqual(PRESETS[name].config);
+      const c = PRESETS[name].config;
+      expect(c.sliceEpochs, name).toBeLessThan(c.epochs);
+      expect(PRESETS[name].cohort.n2 / (PRESETS[name].cohort.n2 + PRESETS[name].cohort.n3), name).toBeCloseTo(0.3, 1);
+    }
   });
 });

@@ -14,7 +14,9 @@ import {
   saliencyOverlayRgba,
   serializeRunReport,
   sliceBarsSvg,
+  tableSummary,
 } from '../../src/train/report.js';
+import { Rng } from '../../src/util/rng.js';
 import { fakeRunInput } from './fixtures/fake-run-report.js';
 
 /** Pair-counting AUC, independent of metrics.ts. */
@@ -67,6 +69,28 @@ describe('buildRunReport', () => {
     expect(report.confusion.tp + report.confusion.tn + report.confusion.fp + report.confusion.fn).toBe(300);
     expect(report.pooled.ci[0]).toBeLessThan(report.pooled.auc);
     expect(report.referenceRows[0]!.summary.auc.mean).toBe(0.831);
+  });
+
+  it('scores the slice head per representative slice (the paper’s Tables 2–3) beside per volume', () => {
+    // Two representative slices per subject, each with its volume's label and its own score.
+    const rng = new Rng(7);
+    const folds = input.folds.map((f) => {
+      const labels = Array.from(f.labels).flatMap((y) => [y, y]);
+      return { ...f, slices: { labels, scores: labels.map((y) => 1 / (1 + Math.exp(-((y ? 1 : -1) * 0.6 + rng.normal())))) } };
+    });
+    const r = buildRunReport({ ...input, folds, tableKind: 2, paperReference: undefined });
+    const perFold = folds.map((f) => pairAuc(f.slices.labels, f.slices.scores));
+    expect(r.sliceLevel!.summary.auc.mean).toBeCloseTo(perFold.reduce((a, b) => a + b) / perFold.length, 12);
+    expect(r.sliceLevel!.pooled.n).toBe(600);
+    expect(r.sliceLevel!.pooled.auc).toBeCloseTo(pairAuc(folds.flatMap((f) => f.slices.labels), folds.flatMap((f) => f.slices.scores)), 12);
+    expect(tableSummary(r)).toBe(r.sliceLevel!.summary);
+    expect(tableSummary({ ...r, tableKind: 4 })).toBe(r.summary);
+    expect(r.summary.auc.mean).toBeCloseTo(report.summary.auc.mean, 12); // per-volume metrics unchanged
+    const html = renderReportHtml(r);
+    expect(html).toContain('per representative slice');
+    expect(html).toContain('600 slices');
+    expect(renderReportMarkdown(r)).toMatch(/\| per representative slice \| 600 slices \|/);
+    expect(report.sliceLevel).toBeUndefined(); // no slice samples given: no slice-level block
   });
 
   it('rejects a subject tested twice, a duplicated fold and unknown paper rows', () => {

@@ -4,6 +4,7 @@ import { generateCohort } from '../../src/data/synth.js';
 import { normalizeIntensity } from '../../src/data/preprocess.js';
 import { type ExperimentConfig, prepareRun, runFold } from '../../src/train/experiment.js';
 import { MemoryStore as MemStore } from '../../src/train/run-store.js';
+import { bytesToF32, decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { type Sample, fitDepth } from '../../src/train/dataset.js';
 import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
@@ -75,6 +76,31 @@ describe('resume', async () => {
     // A finished fold is not recomputed.
     const again = await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: 0, events: { onFoldStart: () => { throw new Error('recomputed'); } } });
     expect(again!.metrics).toEqual(full[0]!.metrics);
+  });
+
+  it('with the center loss on, the class centres are checkpointed: stop-and-resume gives exactly the uninterrupted result', async () => {
+    const c = { ...cfg, loss: { ...cfg.loss, center: 0.01 } };
+    const a = new MemStore();
+    const planA = await prepareRun(a, c, samples);
+    const full = (await runFold({ gpu, store: a, config: c, samples, plan: planA, fold: 0 }))!;
+    const b = new MemStore();
+    const planB = await prepareRun(b, c, samples);
+    let epochs = 0;
+    // Epoch 1 is slice-level (no supplementary loss); stop after epoch 2, when the centres have moved.
+    expect(await runFold({ gpu, store: b, config: c, samples, plan: planB, fold: 0, shouldStop: () => epochs >= 2, events: { onEpoch: () => void epochs++ } })).toBeNull();
+    const ck = decodeSafetensors(b.files.get('fold-0/checkpoint.safetensors')!);
+    const centres = ck.tensors.get('trainer.centers')!;
+    expect(centres.shape[0]).toBe(2);
+    expect(Array.from(bytesToF32(centres.data)).some((v) => v !== 0)).toBe(true); // they moved during epoch 2
+    const resumed = (await runFold({ gpu, store: b, config: c, samples, plan: planB, fold: 0 }))!;
+    expect(resumed.history.map((h) => h.trainLoss)).toEqual(full.history.map((h) => h.trainLoss));
+    expect(resumed.predictions.map((p) => p.prob)).toEqual(full.predictions.map((p) => p.prob));
+    // A checkpoint without centres cannot resume a center-loss run: refused, not restarted from zero.
+    const d = new MemStore();
+    const planD = await prepareRun(d, c, samples);
+    ck.tensors.delete('trainer.centers');
+    d.files.set('fold-0/checkpoint.safetensors', encodeSafetensors(ck.tensors, ck.metadata));
+    await expect(runFold({ gpu, store: d, config: c, samples, plan: planD, fold: 0 })).rejects.toThrow(/no center-loss centres, this run needs \[2, \d+\]/);
   });
 
   it('a run folder with another configuration is refused', async () => {

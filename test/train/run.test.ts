@@ -59,6 +59,15 @@ describe('runExperiment', async () => {
     expect(s.files.has('report.html')).toBe(false);
   });
 
+  it('a slice-head run is scored per representative slice as well as per volume', async () => {
+    const r = await runExperiment({ gpu, store: new MemoryStore(), cfg: { ...cfg, head: 'slice', sliceEpochs: 0, epochs: 1 }, samples });
+    const nRep = samples.reduce((a, s) => a + s.repSlices.length, 0);
+    expect(r.report!.tableKind).toBe(2);
+    expect(r.report!.sliceLevel!.pooled.n).toBe(nRep);
+    expect(r.report!.pooled.n).toBe(samples.length);
+    for (const o of r.outcomes) for (const p of o.predictions) expect(p.repSlices).toEqual(samples.find((s) => s.id === p.id)!.repSlices);
+  });
+
   it('refuses a configuration whose aggregation head would never train', async () => {
     await expect(runExperiment({ gpu, store: new MemoryStore(), cfg: { ...cfg, sliceEpochs: 2 }, samples })).rejects.toThrow(ConfigError);
   });
