@@ -5,7 +5,7 @@
  * (in Node, on Dawn) against our forward, loss and parameter updates, and the report's goals.
  */
 import * as ort from 'onnxruntime-web';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { jaxNetPeer } from '../../bench/browser/jax-net.js';
 import { networkGraph } from '../../bench/browser/onnx-net.js';
 import { OnnxGraph } from '../../bench/browser/onnx.js';
@@ -123,6 +123,14 @@ async function ours(gpu: Gpu, model: ModelName, input: Shape5) {
 }
 
 describe('ONNX network graph (ONNX Runtime CPU provider in Node) against our forward', () => {
+  // ONNX Runtime's wasm provider installs worker_threads' Worker as globalThis.Worker in Node. jax-js
+  // takes a global Worker (with SharedArrayBuffer) as leave to use shared memory, and with ORT's in place
+  // its Wasm device fails to link its kernels in the test below ('memory import 0 has no maximum
+  // limit'); alone it passes. Put the global back as it was.
+  const hadWorker = 'Worker' in globalThis;
+  afterAll(() => {
+    if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
+  });
   it('writes a model ONNX Runtime loads and runs', async () => {
     const g = new OnnxGraph();
     const x = g.input('x', [1, 2, 4, 4]);
