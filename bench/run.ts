@@ -1,60 +1,78 @@
 /**
- * `npm run bench` (→ node dist/bench/run.js): runs every bench/*.bench.ts on one device, prints their
- * tables and writes bench/results/<adapter-slug>.json with the adapter description.
+ * `npm run bench` (→ node dist/bench/run.js): runs the benches of bench/benches.ts (and the Node-only
+ * memory soak) on one device in Node (Dawn), prints their tables and writes
+ * bench/results/<adapter-slug>.json with the adapter description. The peer is TensorFlow.js on the same
+ * adapter in the same process (bench/tfjs-peer.node.ts); `npm run bench:browser` runs the same benches in
+ * headless Chromium with more peers (bench/browser/). Flags (src/cli/bench.ts, `--help`):
  *   --quick          small iteration counts and fewer shapes (a few minutes on a CPU driver)
- *   --only a,b       only these benches (file stems, e.g. conv,matmul); their results are merged
- *                    into the existing JSON
- *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv); the
- *                    rows replace the same-named ones in the JSON, dated, and the others stay
+ *   --only a,b       only these benches (matmul, conv, head-loss, norm-pool, network, memory); their
+ *                    results are merged into the existing JSON
+ *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv,
+ *                    matmul); the rows replace the same-named ones in the JSON, dated, and the others stay
  *   --adapter NAME   auto | lavapipe | swiftshader (also VOXELGRAD_ADAPTER)
  *   --gpu            the machine's GPU through Dawn (refuses a CPU driver, saying what Dawn needs to see
  *                    the GPU); every bench at the paper's size, and the conv kernel families side by side
+ *   --peers tfjs|none  with or without TensorFlow.js
+ *   --profile        per-kernel GPU time of our side of each row (timestamp queries) in the JSON
  *   --tune JSON      override tile choices for this run (src/kernels/tuning.ts), for sweeps
  *   --paths          conv: time the subgroup and the tiled kernel families side by side per layer and op
  *   --disable-features a,b  leave these optional features off (as VOXELGRAD_DISABLE_FEATURES)
  *   --out DIR        write the results JSON there instead of bench/results (bench/gpu-check.sh's CPU smoke run)
+ * Usage errors exit 2 with the message, as every voxelgrad command does (src/cli/main.ts).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { acquireNodeGpu } from '../src/gpu/acquire.node.js';
-import type { Gpu } from '../src/gpu/gpu.js';
-import { adapterFamily, setTuning, type Tuning } from '../src/kernels/tuning.js';
 import { parseFeatureList } from '../src/gpu/gpu.js';
-import { type BenchRecord, type BenchResults, adapterSlug } from './record.js';
+import { adapterFamily, setTuning, type Tuning } from '../src/kernels/tuning.js';
+import { UsageError, formatHelp, parseArgs } from '../src/cli/args.js';
+import { checkBenchFlags, listFlag, nodeBenchFlags } from '../src/cli/bench.js';
+import { describeError } from '../src/cli/main.js';
+import { BENCHES, type BenchModule, selectBenches } from './benches.js';
+import type { BenchContext } from './context.js';
+import * as memory from './memory.bench.js';
+import { type BenchResults, adapterSlug, mergeResults } from './record.js';
+import { tfjsOpPeer } from './tfjs-peer.js';
+import { tfjsNodeRuntime, tfjsUnavailable } from './tfjs-peer.node.js';
 
-interface BenchModule {
-  run(gpu: Gpu, opts: { quick: boolean; layers?: string[]; paths?: boolean }): Promise<BenchRecord[]>;
-}
+/** Benches only the Node runner has (the memory soak reads the process's RSS). */
+const NODE_BENCHES: Record<string, BenchModule> = { memory };
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, nodeBenchFlags, 'bench');
+  if (flags.help) {
+    console.log(formatHelp('bench', 'npm run bench -- [options]: the benches in Node (Dawn); writes bench/results/<adapter>.json.', nodeBenchFlags));
+    return 0;
+  }
+  checkBenchFlags(flags, false);
   const here = dirname(fileURLToPath(import.meta.url));
-  const quick = argv.includes('--quick');
-  const only = arg(argv, '--only')?.split(',');
-  const adapter = arg(argv, '--adapter');
-  const tune = arg(argv, '--tune');
-  const layers = arg(argv, '--layers')?.split(',');
-  const paths = argv.includes('--paths');
-  const gpuMode = argv.includes('--gpu');
-  const disabled = arg(argv, '--disable-features');
-  if (gpuMode && (quick || adapter)) throw new Error('--gpu runs every bench at full size on the auto-chosen adapter: leave out --quick and --adapter');
+  const quick = Boolean(flags.quick);
+  const only = listFlag(flags.only);
+  const adapter = flags.adapter as string | undefined;
+  const tune = flags.tune as string | undefined;
+  const layers = listFlag(flags.layers);
+  const paths = Boolean(flags.paths);
+  const gpuMode = Boolean(flags.gpu);
+  const disabled = flags['disable-features'] as string | undefined;
+  const nodeOnly = Object.keys(NODE_BENCHES);
+  const unknown = (only ?? []).filter((s) => !BENCHES[s] && !NODE_BENCHES[s]);
+  if (unknown.length) throw new UsageError(`unknown bench ${unknown.join(', ')} (benches: ${[...Object.keys(BENCHES), ...nodeOnly].join(', ')})`);
+  const stems = [...selectBenches(only?.filter((s) => BENCHES[s]) ?? (only ? [] : undefined)), ...nodeOnly.filter((s) => !only || only.includes(s))];
+  let tuning: Partial<Tuning> | undefined;
+  if (tune) {
+    try {
+      tuning = JSON.parse(tune) as Partial<Tuning>;
+    } catch (e) {
+      throw new UsageError(`--tune must be a JSON object of tile choices (src/kernels/tuning.ts): ${(e as Error).message}`);
+    }
+  }
   // The compiled file lives in dist/bench; results go to the source tree's bench/results.
   const repo = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..');
-  const resultsDir = arg(argv, '--out') ?? join(repo, 'bench', 'results');
-  const stems = readdirSync(here)
-    .filter((f) => f.endsWith('.bench.js'))
-    .map((f) => f.slice(0, -'.bench.js'.length))
-    .sort()
-    // The GEMM ceiling first: the convolution bench divides by it.
-    .sort((a, b) => (a === 'matmul' ? -1 : b === 'matmul' ? 1 : 0))
-    .filter((s) => !only || only.includes(s));
-  if (!stems.length) throw new Error(`no bench selected (available: ${readdirSync(here).filter((f) => f.endsWith('.bench.js')).join(', ')})`);
+  const resultsDir = flags.out ? resolve(String(flags.out)) : join(repo, 'bench', 'results');
 
   const gpu = await acquireNodeGpu({ ...(adapter ? { adapter } : {}), ...(disabled !== undefined ? { disableFeatures: parseFeatureList(disabled, '--disable-features') } : {}) });
   if (gpuMode && adapterFamily(gpu) !== 'gpu') {
@@ -65,10 +83,11 @@ async function main(argv: string[]): Promise<void> {
         '/usr/share/vulkan/icd.d/ (NVIDIA: nvidia_icd.json, from the proprietary driver; AMD/Intel: radeon_icd / intel_icd from\n' +
         'mesa-vulkan-drivers). Check with `vulkaninfo --summary` (package vulkan-tools), or point VOXELGRAD_VK_ICD at the ICD json.',
     );
-    process.exit(3);
+    return 3;
   }
-  if (tune) setTuning(gpu, JSON.parse(tune) as Partial<Tuning>);
-  const loadStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  if (tuning) setTuning(gpu, tuning);
+  const tf = flags.peers === 'none' ? null : await tfjsNodeRuntime();
+  const loadStart = load();
   console.log(
     `adapter: ${gpu.adapter.description} (${gpu.adapter.backend})${quick ? ' — quick' : ''}; features ${[...gpu.features].filter((f) => ['subgroups', 'shader-f16', 'timestamp-query'].includes(f)).join(', ') || 'none'}` +
       `${gpu.adapter.disabledFeatures.length ? ` (left off: ${gpu.adapter.disabledFeatures.join(', ')})` : ''}; host load average ${loadStart.join(' ')}`,
@@ -84,49 +103,54 @@ async function main(argv: string[]): Promise<void> {
     loadavg: { start: loadStart, end: [] },
     benches: {},
   };
-  if ((only || layers || paths) && existsSync(file)) {
-    const old = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    // Entries from before per-bench metadata take the old file's run date, mode and load.
-    const benches = Object.fromEntries(Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]));
-    results = { ...results, benches };
-  }
+  let mark = loadStart;
+  const ctx: BenchContext = {
+    quick,
+    ...(layers ? { layers } : {}),
+    peers: tf ? [tfjsOpPeer(tf)] : [],
+    tfjs: tf,
+    netPeers: [],
+    unavailable: tf || flags.peers === 'none' ? {} : { tfjs: tfjsUnavailable },
+    profile: Boolean(flags.profile),
+    log: (s) => console.log(s),
+    async emit(r) {
+      const end = load();
+      r.loadavg = { start: mark, end };
+      mark = end;
+      return r;
+    },
+  };
   // --gpu: the conv bench a second time with both kernel families side by side; --paths: only that.
   const runs = stems.flatMap((stem) => (stem !== 'conv' ? [{ stem, paths: false }] : gpuMode ? [{ stem, paths: false }, { stem, paths: true }] : [{ stem, paths }]));
   for (const { stem, paths: bothFamilies } of runs) {
     const key = bothFamilies ? `${stem}-paths` : stem;
     console.log(`\n== ${key}`);
     const t0 = performance.now();
-    const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
-    const mod = (await import(pathToFileURL(join(here, `${stem}.bench.js`)).href)) as BenchModule;
-    const records = await mod.run(gpu, { quick, ...(layers ? { layers } : {}), ...(bothFamilies ? { paths: true } : {}) });
-    const prev = results.benches[key];
-    if (layers && prev) {
-      // A partial run: its rows (dated) replace the same-named rows; the bench keeps its own metadata.
-      const date = new Date().toISOString();
-      const fresh = new Map(records.map((r) => [r.name, { ...r, date, quick }]));
-      const merged = prev.records.map((r) => fresh.get(r.name) ?? r);
-      for (const r of fresh.values()) if (!prev.records.some((o) => o.name === r.name)) merged.push(r);
-      results.benches[key] = { ...prev, records: merged };
-    } else {
-      // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
-      results.benches[key] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: loadavg().map((x) => Math.round(x * 100) / 100) }, records };
-    }
+    const load0 = load();
+    mark = load0;
+    const records = await (BENCHES[stem] ?? NODE_BENCHES[stem])!.run(gpu, { ...ctx, paths: bothFamilies });
+    // Each bench keeps its own run's date and mode: with --only, the file mixes runs.
+    results.benches[key] = { seconds: (performance.now() - t0) / 1000, date: new Date().toISOString(), quick, loadavg: { start: load0, end: load() }, records };
     await gpu.sync();
   }
-  results.loadavg!.end = loadavg().map((x) => Math.round(x * 100) / 100);
+  results.loadavg!.end = load();
   console.log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}`);
+  if ((only || layers || paths) && existsSync(file)) results = mergeResults(JSON.parse(readFileSync(file, 'utf8')) as BenchResults, results, Boolean(layers));
   if (!tune) {
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`\nwrote ${file}`);
   } else console.log('\n(--tune run: results not written)');
   gpu.destroy();
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
+    const { code, message } = describeError(e);
+    console.error(`bench: ${message}`);
+    if (process.env.VOXELGRAD_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+    process.exit(code);
   },
 );

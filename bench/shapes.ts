@@ -1,8 +1,8 @@
 /**
  * The convolution layers of f-rMC5 (the paper's best network: ResNet-18 with 32 stem filters, 2D
  * convolutions in stages 1–4 and 3D ones in stage 5, depth never strided) on one 256×256 volume of
- * 24 slices, batch 1, plus the 3×7×7 stem of the 3D-early models (f-R3D, f-MCx) and the shapes the
- * quoted peer numbers were measured on. Widths 32/64/128/256 and Cin = 1 reproduce the paper's
+ * 24 slices, batch 1, plus the 3×7×7 stem of the 3D-early models (f-R3D, f-MCx) and the two shapes of
+ * the issue's jax-js comparison. One list for the Node bench and the browser page. Widths 32/64/128/256 and Cin = 1 reproduce the paper's
  * parameter counts (f-R2D 2,796,001; f-rMC5 6,924,769).
  */
 export type Triple = [number, number, number];
@@ -18,8 +18,6 @@ export interface ConvShape {
   pad: Triple;
   /** How many convolutions of f-rMC5 have this shape (0: not in f-rMC5). */
   count: number;
-  /** A quoted peer figure for this exact shape, if any (GFLOP/s of forward+backward). */
-  peer?: { name: string; gflopsFwdBwd: number; note: string };
 }
 
 const D = 24;
@@ -43,33 +41,14 @@ export const FRMC5_CONVS: ConvShape[] = [
 export const STEM_3D: ConvShape = { name: 'stem 3×7×7 s(1,2,2) (f-R3D/f-MCx)', x: [1, 1, D, S, S], w: [32, 1, 3, 7, 7], stride: [1, 2, 2], pad: [1, 3, 3], count: 0 };
 
 /**
- * Shapes of the quoted jax-js figures on SwiftShader. The conv2d one is exact ([16, 32, 64, 64] → 32,
- * 3×3: 16 images, here as batch 16 of depth 1). The conv3d figure came without its shape; it is
- * compared on a mid-sized 3×3×3 layer, which the output says.
+ * The two shapes of the issue's side-by-side jax-js comparison in headless Chromium (SwiftShader):
+ * conv2d 3×3 [16, 32, 64, 64] → 32 (16 images: batch 16 of depth 1) and conv3d 3×3×3
+ * [1, 32, 16, 64, 64] → 32, both padding 1, forward + backward.
  */
 export const PEER_CONVS: ConvShape[] = [
-  {
-    name: 'peer conv2d 3×3 [16,32,64,64]→32',
-    x: [16, 32, 1, 64, 64],
-    w: [32, 32, 1, 3, 3],
-    stride: [1, 1, 1],
-    pad: [0, 1, 1],
-    count: 0,
-    peer: { name: 'jax-js', gflopsFwdBwd: 1.1, note: 'jax-js on SwiftShader, quoted (same shape)' },
-  },
-  {
-    name: 'peer conv3d 3×3×3 [1,32,16,32,32]→32',
-    x: [1, 32, 16, 32, 32],
-    w: [32, 32, 3, 3, 3],
-    stride: [1, 1, 1],
-    pad: [1, 1, 1],
-    count: 0,
-    peer: { name: 'jax-js', gflopsFwdBwd: 0.5, note: 'jax-js on SwiftShader, quoted (its shape was not given; this one is ours)' },
-  },
+  { name: 'conv2d 3×3 [16,32,64,64]→32', x: [16, 32, 1, 64, 64], w: [32, 32, 1, 3, 3], stride: [1, 1, 1], pad: [0, 1, 1], count: 0 },
+  { name: 'conv3d 3×3×3 [1,32,16,64,64]→32', x: [1, 32, 16, 64, 64], w: [32, 32, 3, 3, 3], stride: [1, 1, 1], pad: [1, 1, 1], count: 0 },
 ];
-
-/** Quoted jax-js matmul throughput on SwiftShader (shape not given). */
-export const PEER_MATMUL_GFLOPS = 2.2;
 
 export function convMacs(s: ConvShape): number {
   const [n, , d, h, w] = s.x;
@@ -96,5 +75,8 @@ export function withBatch(s: ConvShape, n: number): ConvShape {
   return { ...s, x: [n, s.x[1], s.x[2], s.x[3], s.x[4]] };
 }
 
-/** The layers timed by `npm run bench -- --quick`: one of each kind. */
-export const QUICK_CONVS: ConvShape[] = [FRMC5_CONVS[0]!, FRMC5_CONVS[1]!, FRMC5_CONVS[6]!, FRMC5_CONVS[7]!, FRMC5_CONVS[9]!, ...PEER_CONVS];
+/**
+ * The layers timed in --quick mode: the heaviest 3-D layer of f-rMC5 and the two peer shapes (the 2-D
+ * one is the same kind of layer as f-rMC5's most frequent, stage 2's 3×3 32→32).
+ */
+export const QUICK_CONVS: ConvShape[] = [FRMC5_CONVS[9]!, ...PEER_CONVS];
