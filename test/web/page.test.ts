@@ -145,7 +145,7 @@ describe('the page', () => {
       expect(await page.$eval('#adapter', (e) => e.className)).toContain('ok');
       await page.click('[data-demo="synthetic-t3.nii.gz"]');
       const r = await stagedProbability(page, 'synthetic-t3.nii.gz');
-      expect(r.status).toMatch(/^staged synthetic-t3\.nii\.gz: 15×64×64 voxels/);
+      expect(r.status).toMatch(/^staged synthetic-t3\.nii\.gz: 15×96×96 voxels/);
       expect(r.prob).toBeGreaterThan(0);
       expect(r.prob).toBeLessThan(1);
       expect(await page.$$eval('#slice-chart [data-slice]', (g) => g.length)).toBe(15);

@@ -285,7 +285,7 @@ function showResult(r: StageResult): void {
     const ta = a.indexOf(Math.max(...a));
     lines.push(`attention: most weight on slice ${ta} (${a[ta]!.toFixed(3)} of 1; uniform would be ${(1 / a.length).toFixed(3)})`);
   }
-  lines.push(`model input ${r.preparedDims.join('×')}; read ${fmtS(r.ms.read / 1000)}, staged ${fmtS(r.ms.stage / 1000)}${r.precompiled ? ' (pipelines compiled ahead)' : ''}`);
+  lines.push(`model input ${[r.inputSlices[1] - r.inputSlices[0], r.preparedDims[1], r.preparedDims[2]].join('×')} (of the preprocessed ${r.preparedDims.join('×')}); read ${fmtS(r.ms.read / 1000)}, staged ${fmtS(r.ms.stage / 1000)}${r.precompiled ? ' (pipelines compiled ahead)' : ''}`);
   for (const w of r.warnings) lines.push(`<span class="warn">⚠ ${esc(w)}</span>`);
   $('result-detail').innerHTML = lines.join('<br>');
 }
