@@ -619,11 +619,6 @@ export function classifyPoint(m: SliceModel, x: number, y: number, info?: Float6
   return TISSUE.other;
 }
 
-/** Tissue at (x, y, z) mm (slow: builds the slice model each call; for tests and previews). */
-export function tissueAt(a: SynthAnatomy, x: number, y: number, z: number): Tissue {
-  return classifyPoint(buildSliceModel(a, z), x, y);
-}
-
 /** Tissue label map of the plane at height z on an n x n grid covering the anatomy's field of view. */
 export function renderTissueSlice(a: SynthAnatomy, z: number, n: number): Uint8Array {
   const m = buildSliceModel(a, z);

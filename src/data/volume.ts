@@ -82,19 +82,6 @@ export function voxelCount(dims: readonly [number, number, number]): number {
   return dims[0] * dims[1] * dims[2];
 }
 
-/** Deep copy (data, arrays and warnings), so a caller can mutate the result freely. */
-export function cloneVolume(v: Volume): Volume {
-  const out: Volume = {
-    data: v.data.slice(),
-    dims: [...v.dims],
-    spacing: [...v.spacing],
-    affine: v.affine.slice(),
-    warnings: v.warnings.map((w) => ({ ...w })),
-  };
-  if (v.source !== undefined) out.source = v.source;
-  return out;
-}
-
 /** Smallest size along each axis of a volume: two slices of at least 2×2 pixels (less is a 2-D image or a line). */
 export const MIN_VOLUME_DIMS: readonly [number, number, number] = [2, 2, 2];
 
@@ -122,34 +109,4 @@ export function requireVolume3d(v: Pick<Volume, 'dims' | 'source'>, what = 'volu
       name,
     );
   }
-}
-
-/** Throws when a Volume's fields are inconsistent (wrong data length, bad dims/spacing/affine). */
-export function assertVolume(v: Volume, what = 'volume'): void {
-  const name = v.source ?? what;
-  if (!Array.isArray(v.dims) || v.dims.length !== 3 || v.dims.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`${name}: dims must be three positive integers [D, H, W], got ${JSON.stringify(v.dims)}`);
-  }
-  if (!(v.data instanceof Float32Array) || v.data.length !== voxelCount(v.dims)) {
-    throw new Error(`${name}: data must be a Float32Array of D*H*W = ${voxelCount(v.dims)} values, got ${v.data?.length}`);
-  }
-  if (!Array.isArray(v.spacing) || v.spacing.length !== 3 || v.spacing.some((s) => !(s > 0) || !Number.isFinite(s))) {
-    throw new Error(`${name}: spacing must be three positive finite mm values, got ${JSON.stringify(v.spacing)}`);
-  }
-  if (!Array.isArray(v.affine) || v.affine.length !== 16 || v.affine.some((a) => !Number.isFinite(a))) {
-    throw new Error(`${name}: affine must be 16 finite numbers (4x4 row-major)`);
-  }
-}
-
-/** Multiply two 4x4 row-major matrices. */
-export function matMul4(a: readonly number[], b: readonly number[]): number[] {
-  const out = new Array<number>(16).fill(0);
-  for (let r = 0; r < 4; r++) {
-    for (let c = 0; c < 4; c++) {
-      let s = 0;
-      for (let k = 0; k < 4; k++) s += a[r * 4 + k]! * b[k * 4 + c]!;
-      out[r * 4 + c] = s;
-    }
-  }
-  return out;
 }

@@ -1,15 +1,17 @@
 /**
  * One fold's training and inference (Sections 2.2–2.5 of the paper), browser-safe.
  *
- * Loss (documented defaults, see README "Training protocol"):
+ * Loss per batch (`batchLoss`; defaults in `DEFAULT_LOSS`, see README "Training protocol"):
  *  - slice head (the f- models): focal loss on the representative slices' logits (Fig. 2), plus
- *    λ_t·triplet and/or λ_c·center loss on those slices' embeddings;
- *  - volume heads (aggregation): focal loss on the volume logit + λ_t·triplet / λ_c·center on the
- *    aggregated embedding, plus the slice-level focal loss on the representative slices (weight
- *    `sliceLossWeight`), which trains the extractor as in Fig. 2 in the same single stage and keeps the
- *    shared slice FC meaningful for per-slice scores.
- * Triplet: batch-hard mining, margin 0.2 on L2-normalised embeddings (FaceNet's setting).
- * Center: Wen et al.'s update with α = 0.5 after each step, λ_c = 0.003 (their suggested values).
+ *    λ_t·triplet and, when λ_c > 0, λ_c·center loss on those slices' embeddings;
+ *  - volume heads (aggregation) train in two stages (Fig. 2). For the first `sliceEpochs` epochs only
+ *    the slice-level focal loss on the representative slices trains the extractor (the paper's Table 2
+ *    setting: no triplet or center term; `sliceEpochs` 0 = one joint stage). After that: focal loss on the volume logit plus
+ *    `sliceLossWeight` × the slice-level focal loss (which keeps the shared slice FC meaningful for
+ *    per-slice scores), plus λ_t·triplet and λ_c·center on the aggregated embedding.
+ * Focal: γ = 2, α off (the paper's eq. 1). Triplet: λ_t = 1, batch-hard mining, margin 0.2 on
+ * L2-normalised embeddings (FaceNet's setting). Center loss is off by default (λ_c = 0; Wen et al. suggest
+ * 0.003); with `--center λ` the centres follow their update with α = 0.5 after each step.
  */
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';

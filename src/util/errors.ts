@@ -32,10 +32,6 @@ export class InputError extends Error {
   }
 }
 
-export function isInputError(e: unknown): e is InputError {
-  return e instanceof InputError;
-}
-
 /** Bytes as people read them (binary units), for messages that quote sizes. */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return String(n);
