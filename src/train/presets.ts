@@ -3,7 +3,8 @@
  * steps are timed and, when the adapter would overrun the time budget, fewer epochs are trained (the
  * caller says so). Browser-safe: the CLI's `demo` and the page use the same presets and the same check.
  *
- * `cpu` is sized to finish within 15 minutes on a 2-core machine with software WebGPU; `paper` is the
+ * `cpu` is sized for a 2-core machine with software WebGPU (about 20 minutes; the demo's default budget is
+ * 25); `paper` is the
  * paper's configuration (567 subjects, 256×256×24, width 32, 10 folds, 30 epochs) and needs a real GPU.
  */
 import type { CohortOptions } from '../data/synth.js';
