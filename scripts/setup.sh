@@ -43,7 +43,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 # lavapipe (Mesa's CPU Vulkan driver) runs the engine about 3x faster than SwiftShader on 2 cores — the
-# difference between a 10- and a 30-minute demo. Dawn needs Mesa >= 24 (Debian 12's own Mesa 22 is
+# difference between a 10- and a 30-minute demo. Dawn needs a newer Mesa than Debian 12 ships (tested with Mesa 25 from backports; Debian 12's own Mesa 22 is
 # rejected, so on bookworm it comes from bookworm-backports). Without it everything still works on
 # SwiftShader. VOXELGRAD_NO_LAVAPIPE=1 skips this step.
 if [ "${VOXELGRAD_NO_LAVAPIPE:-0}" != 1 ] && ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && command -v apt-get >/dev/null; then
