@@ -1,11 +1,11 @@
 /**
  * Winograd minimal filtering for the convolution family (Lavin & Gray 2016), on top of the direct
- * kernels in conv.ts.
+ * kernels in conv.ts (their GEMMs, conv-gemm.ts).
  *
  * Depth Winograd — convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1): F(m, 3)
  * along depth (`winograd-matrices.ts`). The input and weight are transformed along depth into m + 2
  * points (conv/wino-window.wgsl, on scalars or on the GEMMs' packed vec4 operands), each point is an
- * ordinary 1×kH×kW convolution through conv.ts's GEMMs, and the points are folded back
+ * ordinary 1×kH×kW convolution through conv-gemm.ts's GEMMs, and the points are folded back
  * (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3))
  * in all three passes. The tuning chooses tile sizes per adapter (`depthWinograd`); the float64
  * reference of the same decomposition is in `winograd.ref.ts`.
@@ -23,11 +23,11 @@ import { BufferUsage } from '../gpu/flags.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import {
   type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
-} from './conv.js';
+} from './conv-gemm.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
 import { swapAxes } from './layout.js';
-import { convReduceSplitsKernel } from './conv.js';
+import { convReduceSplitsKernel } from './conv-gemm.js';
 import { bindingLimit, tuningFor, elementWg } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 

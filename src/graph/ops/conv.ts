@@ -2,7 +2,7 @@
 import { GpuError } from '../../gpu/errors.js';
 import { conv3d as convKernel, conv3dBackwardInput, conv3dBackwardWeight } from '../../kernels/conv.js';
 import { record } from '../record.js';
-import type { Thunks } from '../rules.js';
+import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
 type Triple = readonly [number, number, number];

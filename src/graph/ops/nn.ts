@@ -6,7 +6,7 @@ import { type DepthAggKind, depthAgg, depthAggBackward } from '../../kernels/dep
 import { type MaxPoolParams, maxPool3d as maxPoolKernel, maxPool3dBackward } from '../../kernels/maxpool.js';
 import { planeAvgPool as planeAvgPoolKernel, planeAvgPoolBackward } from '../../kernels/plane-avgpool.js';
 import { record } from '../record.js';
-import type { Thunks } from '../rules.js';
+import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
 type Triple = readonly [number, number, number];
