@@ -9,6 +9,13 @@ import { defineKernel, grid1d } from './define.js';
 
 export { sigmoid } from './elementwise.js';
 
+/**
+ * Default ε of L2 normalisation, added to the squared norm: y = x / sqrt(‖x‖² + ε). The smooth
+ * form (rather than PyTorch's x / max(‖x‖, 1e−12)) has a continuous gradient everywhere, bounded
+ * by 1/√ε = 1e6 at x = 0; for ‖x‖² ≥ 1e−3 the two differ by < 1e−9 relative.
+ */
+export const L2_NORM_EPS = 1e-12;
+
 export const softmaxForwardKernel = defineKernel({ name: 'softmax-forward', shader: 'activations/softmax-forward', bindings: { params: 'uniform', x: 'read', y: 'read_write' } });
 export const softmaxBackwardKernel = defineKernel({
   name: 'softmax-backward-x',

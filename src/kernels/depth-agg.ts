@@ -24,10 +24,20 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
-import { SIGNED_SQRT_EPS, type DepthAggKind } from './depth-agg.ref.js';
-import { L2_NORM_EPS } from './activations.ref.js';
+import { L2_NORM_EPS } from './activations.js';
 
-export type { DepthAggKind } from './depth-agg.ref.js';
+export type DepthAggKind = 'avg' | 'max' | 'attention' | 'bilinear';
+
+/**
+ * ε of the signed square root. We use the shifted form
+ *   ssqrt(b) = sign(b) · (sqrt(|b| + ε) − sqrt(ε)) = b / (sqrt(|b| + ε) + sqrt(ε)),
+ * evaluated as the right-hand side (no cancellation, no sign()). Unlike the common
+ * sign(b)·sqrt(|b| + ε) it is continuous at 0 (that one jumps by 2√ε, so f32 and f64 disagree
+ * whenever a rounding flips the sign of a tiny b), and its slope 1/(2·sqrt(|b| + ε)) is continuous
+ * and finite everywhere, at most 1/(2√ε) = 5e4 at b = 0. ε = 1e−10 (a common choice in PyTorch
+ * B-CNN code) changes outputs by at most √ε = 1e−5 and is still a normal number in float32.
+ */
+export const SIGNED_SQRT_EPS = 1e-10;
 
 const WG = 256;
 /** Threads per side of the bilinear kernels' workgroups (their TILE override; also the slice chunk). */

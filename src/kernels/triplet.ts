@@ -17,7 +17,7 @@
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, grid1d } from './define.js';
-import { L2_NORM_EPS } from './activations.ref.js';
+import { L2_NORM_EPS } from './activations.js';
 import { labelTensor, type Labels } from './center.js';
 
 export const tripletNormsKernel = defineKernel({ name: 'triplet-norms', shader: 'losses/triplet-norms', bindings: { params: 'uniform', x: 'read', norms: 'read_write' } });
