@@ -23,6 +23,7 @@ import { fmtBytes } from '../gpu/gpu.js';
 import { add, copy } from './elementwise.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
+import { type Triple, triple } from './axes.js';
 import { defineKernel, grid1d } from './define.js';
 import { PANEL, type Panels, asF32, blockK, packPanels } from './matmul.js';
 import { bindingLimit, tuningFor, elementWg } from './tuning.js';
@@ -32,7 +33,6 @@ import {
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
 type F32 = GpuTensor<'f32'>;
-export type Triple = readonly [number, number, number];
 
 export interface ConvOptions {
   /** Per-axis stride (depth, height, width); default [1, 1, 1]. */
@@ -54,14 +54,6 @@ export const convCol2imKernel = defineKernel({
   shader: 'conv/col2im',
   bindings: { params: 'uniform', cols: 'read', dx: 'read_write' },
 });
-
-function triple(v: Triple | undefined, fallback: number, min: number, what: string): [number, number, number] {
-  const t = v ?? [fallback, fallback, fallback];
-  if (t.length !== 3 || !t.every((e) => Number.isInteger(e) && e >= min)) {
-    throw new GpuError('usage', `conv3d ${what} must be three integers >= ${min} in (depth, height, width) order, got [${Array.from(t).join(', ')}]`);
-  }
-  return [t[0], t[1], t[2]];
-}
 
 /** Output extent along one axis: floor((in + 2p − dil·(k − 1) − 1) / s) + 1 (PyTorch's formula). */
 export function convOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number): number {
@@ -112,9 +104,9 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
   for (const [s, what] of [[xShape, 'input'], [wShape, 'weight']] as const) {
     if (!s.every((e) => Number.isInteger(e) && e >= 1)) throw new GpuError('usage', `conv3d ${what} shape [${s.join(', ')}] has an extent < 1`);
   }
-  const stride = triple(opts.stride, 1, 1, 'stride');
-  const pad = triple(opts.pad, 0, 0, 'pad');
-  const dilation = triple(opts.dilation, 1, 1, 'dilation');
+  const stride = triple('conv3d', 'stride', opts.stride, 1, 1);
+  const pad = triple('conv3d', 'pad', opts.pad, 0, 0);
+  const dilation = triple('conv3d', 'dilation', opts.dilation, 1, 1);
   const [n, cin, d, h, w] = xShape as [number, number, number, number, number];
   const [cout, wcin, kd, kh, kw] = wShape as [number, number, number, number, number];
   if (wcin !== cin) throw new GpuError('usage', `conv3d weight has ${wcin} input channels but the input has ${cin}; weight must be [Cout, ${cin}, kD, kH, kW]`);
