@@ -5,7 +5,7 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 
 export { sigmoid } from './elementwise.js';
 
@@ -45,7 +45,7 @@ export function softmax(x: GpuTensor, out?: GpuTensor): GpuTensor {
     bind: { x, y },
     uniforms: { params: { rows, cols } },
     overrides: { WG: wgFor(cols) },
-    workgroups: grid1d(rows, 1, x.gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(x.gpu, rows, 1),
   });
   return y;
 }
@@ -60,7 +60,7 @@ export function softmaxBackward(y: GpuTensor, gy: GpuTensor, out?: GpuTensor): G
     bind: { y, gy, gx },
     uniforms: { params: { rows, cols } },
     overrides: { WG: wgFor(cols) },
-    workgroups: grid1d(rows, 1, y.gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(y.gpu, rows, 1),
   });
   return gx;
 }

@@ -8,7 +8,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { fill } from './elementwise.js';
 import { ARENA_ALIGN, type ParamArenaLayout } from './sgd.js';
 
@@ -133,7 +133,7 @@ export class FusedAdam {
         params: { blocks, lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize: lr / (1 - this.beta1 ** t), bc2Sqrt: Math.sqrt(1 - this.beta2 ** t) },
       },
       overrides: { WG, DECOUPLED: this.decoupled ? 1 : 0 },
-      workgroups: grid1d(blocks, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension),
+      workgroups: elementGrid(this.gpu, blocks, 1),
     });
     this.stepsTaken = t;
   }

@@ -36,7 +36,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { Rng } from '../util/rng.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
 import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -181,7 +181,6 @@ export const MAX_MEDIAN_SIZE = 11;
 const CLAHE_BINS = 256;
 /** Plane kernels: TX × TY threads per workgroup (the shaders' defaults). */
 const TILE = 16;
-const WG = 256;
 
 const FLAG = { hflip: 1, crop: 2, rotate: 4, scale: 8, shift: 16, grid: 32, optical: 64, elastic: 128 } as const;
 

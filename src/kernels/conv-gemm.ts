@@ -12,7 +12,7 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { type BlockSource, type PanelSource, type Panels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
 import { type LayerClass, type TiledTile, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
 
@@ -255,7 +255,7 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
   }
   if (used > 1) {
     const total = dw.size;
-    const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = elementGrid(gpu, total, elementWg(gpu));
     gpu.dispatch(convReduceSplitsKernel, {
       bind: { parts: target, out: dw },
       uniforms: { params: { n: total, parts: used } },

@@ -24,7 +24,7 @@ import type { GpuTensor } from '../gpu/tensor.js';
 import {
   type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
 } from './conv-gemm.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
 import { swapAxes } from './layout.js';
 import { convReduceSplitsKernel } from './conv-gemm.js';
@@ -236,7 +236,7 @@ export interface DepthLayout {
 export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
   if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
-  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, l.outer * l.tiles * l.inner, elementWg(gpu));
   gpu.dispatch(vec4 ? convWinogradWindow4Kernel : convWinogradWindowKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
@@ -253,7 +253,7 @@ export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
   const gpu = src.gpu;
   if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
   const blocks = Math.ceil((l.depth + l.off) / l.step);
-  const [gx, gy] = grid1d(l.outer * blocks * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, l.outer * blocks * l.inner, elementWg(gpu));
   gpu.dispatch(vec4 ? convWinogradGather4Kernel : convWinogradGatherKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
@@ -500,7 +500,7 @@ function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: 
   let sum = du;
   if (g.n > 1) {
     sum = gpu.empty([size]);
-    const [gx, gy] = grid1d(size, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = elementGrid(gpu, size, elementWg(gpu));
     gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: elementWg(gpu) }, workgroups: [gx, gy, 1] });
     du.release();
   }

@@ -24,7 +24,7 @@ import { add, copy } from './elementwise.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { type Triple, triple } from './axes.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { PANEL, type Panels, asF32, blockK, packPanels } from './matmul.js';
 import { bindingLimit, tuningFor, elementWg } from './tuning.js';
 import {
@@ -193,7 +193,7 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
       const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
       const rows = (n1 - n0) * rowsPerEntry;
       xb = gpu.empty([rows * winLen * 4]);
-      const [gx, gy] = grid1d(rows * winLen, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+      const [gx, gy] = elementGrid(gpu, rows * winLen, elementWg(gpu));
       gpu.dispatch(convWindowKernel, {
         bind: { x, xw: xb },
         uniforms: { params: { rows, w: g.inSize[2], winLen: winLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
@@ -246,7 +246,7 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
     const rowsPerChunk = Math.min(tapRows, Math.floor(limit / rowBytes));
     const ph = phases(g);
     const maxPhase = Math.max(...ph.map((p) => g.n * prod(p.count)));
-    const [gx, gy] = grid1d(maxPhase, 64, gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = elementGrid(gpu, maxPhase, 64);
     for (let ci = 0; ci < g.cin; ci++) {
       for (let r0 = 0; r0 < tapRows; r0 += rowsPerChunk) {
         const rows = Math.min(rowsPerChunk, tapRows - r0);

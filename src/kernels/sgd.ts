@@ -19,7 +19,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 
 /**
  * Learning-rate schedules, indexed by epoch (or by any step counter, as long as the caller is
@@ -213,7 +213,7 @@ export class FusedSgd {
       bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, mom: this.buffer ?? this.spare! },
       uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
       overrides: { WG, MOMENTUM: this.momentum !== 0 ? 1 : 0, NESTEROV: this.nesterov ? 1 : 0 },
-      workgroups: grid1d(blocks, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension),
+      workgroups: elementGrid(this.gpu, blocks, 1),
     });
     this.stepsTaken++;
   }
