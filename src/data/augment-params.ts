@@ -20,48 +20,20 @@
  *    CLAHE maps [min, max] through 256 bins; brightness: x + beta * (max - min) (albumentations'
  *    "beta * max_value" with max_value = the volume's range); contrast: mean + alpha * (x - mean).
  */
+import { AUGMENTATION_NAMES, type AugmentationName, type AugmentParams, gaussianKernel1d, hasGeometric, motionBlurKernel } from '../kernels/augment.js';
 import { Rng } from '../util/rng.js';
 import {
   clahe,
   convolve2d,
   convolveSeparable,
-  gaussianKernel1d,
   medianFilter,
   sampleBilinear,
 } from './image-ops.js';
 import type { Volume } from './volume.js';
 
-export const AUGMENTATION_NAMES = [
-  'elastic', 'optical', 'grid', 'shift', 'scale', 'rotate', 'crop', 'hflip',
-  'clahe', 'brightness', 'contrast', 'motionBlur', 'medianBlur', 'gaussianBlur',
-] as const;
-export type AugmentationName = (typeof AUGMENTATION_NAMES)[number];
-
-export interface AugmentParams {
-  /** Smooth random displacement: RMS `magnitude` x max(H, W) pixels, Gaussian-smoothed noise of SD `sigma` x max(H, W). */
-  elastic: { magnitude: number; sigma: number; seed: number } | null;
-  /** Radial lens distortion (OpenCV model, k1 = k2 = k) with the centre shifted by (dy, dx) x (H, W). */
-  optical: { k: number; dy: number; dx: number } | null;
-  /** Grid distortion: `steps` cells per axis, each stretched by its factor (albumentations GridDistortion). */
-  grid: { steps: number; xs: number[]; ys: number[] } | null;
-  /** Content moves by (dy, dx) x (H, W) pixels. */
-  shift: { dy: number; dx: number } | null;
-  /** Zoom about the centre (> 1 enlarges). */
-  scale: { factor: number } | null;
-  /** Rotation about the centre, degrees; positive turns the content from +x towards +y. */
-  rotate: { degrees: number } | null;
-  /** A square window of side `size` (fraction) at (y0, x0) (fractions, <= 1 - size), resized to the full image. */
-  crop: { size: number; y0: number; x0: number } | null;
-  hflip: boolean;
-  clahe: { clipLimit: number; tiles: [number, number] } | null;
-  brightness: { beta: number } | null;
-  contrast: { alpha: number } | null;
-  /** Line kernel of odd `size` at `angle` degrees. */
-  motionBlur: { size: number; angle: number } | null;
-  medianBlur: { size: number } | null;
-  /** Odd `size`; sigma 0 = OpenCV's rule from the size. */
-  gaussianBlur: { size: number; sigma: number } | null;
-}
+// The parameter contract (names, parameter set, kernel weights) lives with the GPU op, which sits below
+// src/data; re-exported here for the CPU path's callers.
+export { AUGMENTATION_NAMES, type AugmentationName, type AugmentParams, hasGeometric, motionBlurKernel };
 
 /** Sampling ranges and probabilities (albumentations defaults unless noted). */
 export interface AugmentConfig {
@@ -246,10 +218,6 @@ export function sampleAugmentParams(rng: Rng, config: AugmentConfig = DEFAULT_AU
   return p;
 }
 
-export function hasGeometric(p: AugmentParams): boolean {
-  return !!(p.elastic || p.optical || p.grid || p.shift || p.scale || p.rotate || p.crop || p.hflip);
-}
-
 /**
  * The elastic displacement (dy, dx) on the H x W grid: uniform noise in [-1, 1] from Rng(seed), smoothed
  * by a separable Gaussian (sigma = sigma x max(H, W) px, radius 3 sigma, reflect-101), scaled so the RMS
@@ -357,33 +325,6 @@ export function buildDisplacementField(p: AugmentParams, H: number, W: number): 
     }
   }
   return out;
-}
-
-/** Normalised line kernel (size x size) through the centre at `angle` degrees, anti-aliased. */
-export function motionBlurKernel(size: number, angle: number): Float32Array {
-  if (!(size >= 1 && size % 2 === 1)) throw new Error(`motionBlurKernel: size must be a positive odd integer, got ${size}`);
-  const k = new Float32Array(size * size);
-  const c = (size - 1) / 2;
-  const a = (angle * Math.PI) / 180;
-  const samples = 8 * size;
-  // Symmetric samples about the centre keep the kernel's centroid at the centre (no image shift).
-  for (let s = 0; s < samples; s++) {
-    const t = -c + ((s + 0.5) / samples) * 2 * c;
-    const y = c + t * Math.sin(a);
-    const x = c + t * Math.cos(a);
-    const y0 = Math.floor(y);
-    const x0 = Math.floor(x);
-    const fy = y - y0;
-    const fx = x - x0;
-    for (const [yy, xx, w] of [[y0, x0, (1 - fy) * (1 - fx)], [y0, x0 + 1, (1 - fy) * fx], [y0 + 1, x0, fy * (1 - fx)], [y0 + 1, x0 + 1, fy * fx]] as const) {
-      if (yy >= 0 && yy < size && xx >= 0 && xx < size) k[yy * size + xx]! += w;
-    }
-  }
-  if (size === 1) k[0] = 1;
-  let sum = 0;
-  for (const v of k) sum += v;
-  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
-  return k;
 }
 
 function volumeStats(data: Float32Array): { min: number; max: number; mean: number } {

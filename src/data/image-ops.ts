@@ -78,20 +78,7 @@ export function resizeBilinear(src: Float32Array, D: number, H: number, W: numbe
   return out;
 }
 
-/** Normalised 1D Gaussian kernel of odd size; sigma <= 0 uses OpenCV's rule 0.3*((k-1)/2 - 1) + 0.8. */
-export function gaussianKernel1d(size: number, sigma: number): Float64Array {
-  if (!(size >= 1) || size % 2 !== 1) throw new Error(`gaussianKernel1d: size must be a positive odd integer, got ${size}`);
-  const s = sigma > 0 ? sigma : 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
-  const k = new Float64Array(size);
-  const r = (size - 1) / 2;
-  let sum = 0;
-  for (let i = 0; i < size; i++) {
-    k[i] = Math.exp(-((i - r) ** 2) / (2 * s * s));
-    sum += k[i]!;
-  }
-  for (let i = 0; i < size; i++) k[i] = k[i]! / sum;
-  return k;
-}
+export { gaussianKernel1d } from '../kernels/augment.js';
 
 /** Separable convolution of one H x W slice (in place of `out`) with reflect-101 borders. */
 export function convolveSeparable(

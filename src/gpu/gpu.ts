@@ -16,6 +16,11 @@ import {
 } from './reflect.js';
 import { type DType, GpuTensor, type TypedArrayFor, numel, validateShape } from './tensor.js';
 
+declare module './tensor.js' {
+  /** A tensor's device is the whole `Gpu` (see `TensorDevice`). */
+  interface TensorDevice extends Gpu {}
+}
+
 /** A compute kernel as the kernel layer declares it; the shader is reflected to check the declaration. */
 export interface KernelDef {
   /** Label used in profiles and error messages, e.g. `conv-backward-weight`. */

@@ -1,4 +1,3 @@
-import type { Gpu } from './gpu.js';
 import { GpuError } from './errors.js';
 
 export type DType = 'f32' | 'i32' | 'u32';
@@ -30,6 +29,16 @@ export function validateShape(shape: readonly number[]): void {
   }
 }
 
+/**
+ * The device a tensor lives on: what the tensor itself calls, declared here so that tensor.ts needs no
+ * import of gpu.ts. gpu.ts widens it to the whole `Gpu` class by declaration merging, so `t.gpu` is
+ * a `Gpu` wherever the engine is loaded, and the two modules form no cycle.
+ */
+export interface TensorDevice {
+  releaseBuffer(buf: GPUBuffer): void;
+  read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>>;
+}
+
 let nextId = 1;
 
 /**
@@ -49,7 +58,7 @@ export class GpuTensor<D extends DType = DType> {
   readonly byteOffset: number;
 
   constructor(
-    readonly gpu: Gpu,
+    readonly gpu: TensorDevice,
     shape: readonly number[],
     readonly dtype: D,
     buffer: GPUBuffer,

@@ -11,7 +11,8 @@
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { add, fill } from '../kernels/elementwise.js';
-import { RULES, type Thunks } from './rules.js';
+import type { Thunks } from './grad-rule.js';
+import { RULES } from './rules.js';
 import { type F32, type Node, Tensor } from './tensor.js';
 
 export { isGradEnabled, noGrad, record } from './record.js';

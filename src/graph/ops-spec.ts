@@ -4,12 +4,12 @@
  * not compile.
  */
 import type { GpuTensor } from '../gpu/tensor.js';
+import type { Triple } from '../kernels/axes.js';
 import type { DepthAggSaved } from '../kernels/depth-agg.js';
 import type { MaxPoolParams } from '../kernels/maxpool.js';
 
 type F32 = GpuTensor<'f32'>;
 type None = Record<string, never>;
-type Triple = readonly [number, number, number];
 
 export interface OpSpecs {
   add: { attrs: { alpha: number }; saved: None };

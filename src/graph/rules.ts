@@ -3,8 +3,8 @@
  * compile). A rule gets the node and the output gradient and returns one thunk per input; the engine
  * calls only the thunks of inputs that need a gradient. Each thunk returns a fresh tensor it owns.
  */
+import type { GradRule } from './grad-rule.js';
 import type { OpName } from './ops-spec.js';
-import type { F32, Node } from './tensor.js';
 import { elementwiseRules } from './ops/elementwise.js';
 import { convRules } from './ops/conv.js';
 import { layoutRules } from './ops/layout.js';
@@ -12,9 +12,7 @@ import { linearRules } from './ops/linear.js';
 import { lossRules } from './ops/losses.js';
 import { nnRules } from './ops/nn.js';
 
-/** One thunk per input; `dispose` (optional) frees shared work the called thunks did not take. */
-export type Thunks = ((() => F32) | null)[] & { dispose?: () => void };
-export type GradRule<K extends OpName> = (node: Node<K>, gy: F32) => Thunks;
+export type { GradRule, Thunks } from './grad-rule.js';
 
 export const RULES: { [K in OpName]: GradRule<K> } = {
   ...elementwiseRules,

@@ -4,6 +4,7 @@
  * with its backward. Every form is the numerically stable one (no exp of a large positive number),
  * so logits of ±50 or ±1000 give exact-to-rounding values, never NaN or Inf.
  */
+import { L2_NORM_EPS } from './activations.js';
 import { checkLength, checkShape, type NumArray, type Shape } from './ref-util.js';
 
 /** σ(z) = 1 / (1 + e^−z), evaluated so that exp only sees non-positive arguments. */
@@ -113,13 +114,6 @@ export function softmaxBackwardRef(y: NumArray, gy: NumArray, shape: Shape): Flo
   }
   return gx;
 }
-
-/**
- * Default ε of L2 normalisation, added to the squared norm: y = x / sqrt(‖x‖² + ε). The smooth
- * form (rather than PyTorch's x / max(‖x‖, 1e−12)) has a continuous gradient everywhere, bounded
- * by 1/√ε = 1e6 at x = 0; for ‖x‖² ≥ 1e−3 the two differ by < 1e−9 relative.
- */
-export const L2_NORM_EPS = 1e-12;
 
 export interface L2NormalizeResult {
   /** Normalised rows, [rows, cols]. */

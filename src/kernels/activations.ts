@@ -5,9 +5,16 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 
 export { sigmoid } from './elementwise.js';
+
+/**
+ * Default ε of L2 normalisation, added to the squared norm: y = x / sqrt(‖x‖² + ε). The smooth
+ * form (rather than PyTorch's x / max(‖x‖, 1e−12)) has a continuous gradient everywhere, bounded
+ * by 1/√ε = 1e6 at x = 0; for ‖x‖² ≥ 1e−3 the two differ by < 1e−9 relative.
+ */
+export const L2_NORM_EPS = 1e-12;
 
 export const softmaxForwardKernel = defineKernel({ name: 'softmax-forward', shader: 'activations/softmax-forward', bindings: { params: 'uniform', x: 'read', y: 'read_write' } });
 export const softmaxBackwardKernel = defineKernel({
@@ -38,7 +45,7 @@ export function softmax(x: GpuTensor, out?: GpuTensor): GpuTensor {
     bind: { x, y },
     uniforms: { params: { rows, cols } },
     overrides: { WG: wgFor(cols) },
-    workgroups: grid1d(rows, 1, x.gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(x.gpu, rows, 1),
   });
   return y;
 }
@@ -53,7 +60,7 @@ export function softmaxBackward(y: GpuTensor, gy: GpuTensor, out?: GpuTensor): G
     bind: { y, gy, gx },
     uniforms: { params: { rows, cols } },
     overrides: { WG: wgFor(cols) },
-    workgroups: grid1d(rows, 1, y.gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(y.gpu, rows, 1),
   });
   return gx;
 }

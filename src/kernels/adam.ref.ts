@@ -10,21 +10,8 @@
  * Elementwise, like SGD: one call over the concatenation of all parameters equals one call per
  * parameter, so the fused GPU kernel over a step's parameters is tested against a single call.
  */
+import { type AdamOptions, adamOptions } from './adam.js';
 import type { NumArray } from './ref-util.js';
-
-export interface AdamOptions {
-  /** Learning rate ≥ 0. */
-  lr: number;
-  /** β1, β2 in [0, 1) (defaults 0.9, 0.999, PyTorch's). */
-  beta1?: number;
-  beta2?: number;
-  /** ε > 0 (default 1e-8). */
-  eps?: number;
-  /** Weight decay ≥ 0 (default 0). */
-  weightDecay?: number;
-  /** true: AdamW's decoupled decay p·(1 − lr·wd); false: Adam's L2 term added to the gradient. Default true. */
-  decoupled?: boolean;
-}
 
 export interface AdamState {
   m: Float64Array;
@@ -36,16 +23,6 @@ export interface AdamState {
 export interface AdamStepResult {
   param: Float64Array;
   state: AdamState;
-}
-
-/** Checks and fills the options (shared with the GPU optimizer so both reject the same input). */
-export function adamOptions(o: AdamOptions, who = 'adam'): Required<AdamOptions> {
-  const r = { lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true };
-  if (!(r.lr >= 0) || !Number.isFinite(r.lr)) throw new Error(`${who}: lr must be a finite number >= 0, got ${r.lr}`);
-  for (const k of ['beta1', 'beta2'] as const) if (!(r[k] >= 0 && r[k] < 1)) throw new Error(`${who}: ${k} must be in [0, 1), got ${r[k]}`);
-  if (!(r.eps > 0) || !Number.isFinite(r.eps)) throw new Error(`${who}: eps must be a finite number > 0, got ${r.eps}`);
-  if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`${who}: weightDecay must be a finite number >= 0, got ${r.weightDecay}`);
-  return r;
 }
 
 /** One Adam(W) step; `state` is the previous step's (null before the first). Inputs are not modified. */

@@ -8,8 +8,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { adamOptions } from './adam.ref.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { fill } from './elementwise.js';
 import { ARENA_ALIGN, type ParamArenaLayout } from './sgd.js';
 
@@ -20,6 +19,30 @@ export const adamStepKernel = defineKernel({
 });
 
 const WG = ARENA_ALIGN / 4;
+
+export interface AdamOptions {
+  /** Learning rate ≥ 0. */
+  lr: number;
+  /** β1, β2 in [0, 1) (defaults 0.9, 0.999, PyTorch's). */
+  beta1?: number;
+  beta2?: number;
+  /** ε > 0 (default 1e-8). */
+  eps?: number;
+  /** Weight decay ≥ 0 (default 0). */
+  weightDecay?: number;
+  /** true: AdamW's decoupled decay p·(1 − lr·wd); false: Adam's L2 term added to the gradient. Default true. */
+  decoupled?: boolean;
+}
+
+/** Checks and fills the options (shared with the float64 reference adam.ref.ts so both reject the same input). */
+export function adamOptions(o: AdamOptions, who = 'adam'): Required<AdamOptions> {
+  const r = { lr: o.lr, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, decoupled: o.decoupled ?? true };
+  if (!(r.lr >= 0) || !Number.isFinite(r.lr)) throw new Error(`${who}: lr must be a finite number >= 0, got ${r.lr}`);
+  for (const k of ['beta1', 'beta2'] as const) if (!(r[k] >= 0 && r[k] < 1)) throw new Error(`${who}: ${k} must be in [0, 1), got ${r[k]}`);
+  if (!(r.eps > 0) || !Number.isFinite(r.eps)) throw new Error(`${who}: eps must be a finite number > 0, got ${r.eps}`);
+  if (!(r.weightDecay >= 0) || !Number.isFinite(r.weightDecay)) throw new Error(`${who}: weightDecay must be a finite number >= 0, got ${r.weightDecay}`);
+  return r;
+}
 
 export interface AdamGroup {
   /** Multiplier of the step's learning rate for this tensor (default 1). */
@@ -110,7 +133,7 @@ export class FusedAdam {
         params: { blocks, lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize: lr / (1 - this.beta1 ** t), bc2Sqrt: Math.sqrt(1 - this.beta2 ** t) },
       },
       overrides: { WG, DECOUPLED: this.decoupled ? 1 : 0 },
-      workgroups: grid1d(blocks, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension),
+      workgroups: elementGrid(this.gpu, blocks, 1),
     });
     this.stepsTaken = t;
   }

@@ -5,6 +5,7 @@
 import './elementwise.js';
 import './matmul.js';
 import './conv.js';
+import './conv-gemm.js';
 import './conv-winograd.js';
 import './linear.js';
 import './layout.js';

@@ -28,20 +28,96 @@
  * window dominates both); the GPU path is built for a real GPU, where every kernel is a few passes
  * over the batch.
  *
- * Layering note: this module imports the pure parameter/weight helpers of src/data (augment-params,
- * image-ops, which import only src/util), so the GPU port shares their definitions instead of copying
- * them; nothing in src/data imports the kernels, so there is no cycle.
+ * The op's contract — the augmentation names, the parameter set, and the blur weights both paths apply —
+ * is defined here, below src/data; the CPU reference (data/augment-params.ts, data/image-ops.ts) imports
+ * it from this module.
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { type AugmentParams, hasGeometric, motionBlurKernel } from '../data/augment-params.js';
-import { gaussianKernel1d } from '../data/image-ops.js';
 import { Rng } from '../util/rng.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
 import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
+
+export const AUGMENTATION_NAMES = [
+  'elastic', 'optical', 'grid', 'shift', 'scale', 'rotate', 'crop', 'hflip',
+  'clahe', 'brightness', 'contrast', 'motionBlur', 'medianBlur', 'gaussianBlur',
+] as const;
+export type AugmentationName = (typeof AUGMENTATION_NAMES)[number];
+
+export interface AugmentParams {
+  /** Smooth random displacement: RMS `magnitude` x max(H, W) pixels, Gaussian-smoothed noise of SD `sigma` x max(H, W). */
+  elastic: { magnitude: number; sigma: number; seed: number } | null;
+  /** Radial lens distortion (OpenCV model, k1 = k2 = k) with the centre shifted by (dy, dx) x (H, W). */
+  optical: { k: number; dy: number; dx: number } | null;
+  /** Grid distortion: `steps` cells per axis, each stretched by its factor (albumentations GridDistortion). */
+  grid: { steps: number; xs: number[]; ys: number[] } | null;
+  /** Content moves by (dy, dx) x (H, W) pixels. */
+  shift: { dy: number; dx: number } | null;
+  /** Zoom about the centre (> 1 enlarges). */
+  scale: { factor: number } | null;
+  /** Rotation about the centre, degrees; positive turns the content from +x towards +y. */
+  rotate: { degrees: number } | null;
+  /** A square window of side `size` (fraction) at (y0, x0) (fractions, <= 1 - size), resized to the full image. */
+  crop: { size: number; y0: number; x0: number } | null;
+  hflip: boolean;
+  clahe: { clipLimit: number; tiles: [number, number] } | null;
+  brightness: { beta: number } | null;
+  contrast: { alpha: number } | null;
+  /** Line kernel of odd `size` at `angle` degrees. */
+  motionBlur: { size: number; angle: number } | null;
+  medianBlur: { size: number } | null;
+  /** Odd `size`; sigma 0 = OpenCV's rule from the size. */
+  gaussianBlur: { size: number; sigma: number } | null;
+}
+
+export function hasGeometric(p: AugmentParams): boolean {
+  return !!(p.elastic || p.optical || p.grid || p.shift || p.scale || p.rotate || p.crop || p.hflip);
+}
+
+/** Normalised line kernel (size x size) through the centre at `angle` degrees, anti-aliased. */
+export function motionBlurKernel(size: number, angle: number): Float32Array {
+  if (!(size >= 1 && size % 2 === 1)) throw new Error(`motionBlurKernel: size must be a positive odd integer, got ${size}`);
+  const k = new Float32Array(size * size);
+  const c = (size - 1) / 2;
+  const a = (angle * Math.PI) / 180;
+  const samples = 8 * size;
+  // Symmetric samples about the centre keep the kernel's centroid at the centre (no image shift).
+  for (let s = 0; s < samples; s++) {
+    const t = -c + ((s + 0.5) / samples) * 2 * c;
+    const y = c + t * Math.sin(a);
+    const x = c + t * Math.cos(a);
+    const y0 = Math.floor(y);
+    const x0 = Math.floor(x);
+    const fy = y - y0;
+    const fx = x - x0;
+    for (const [yy, xx, w] of [[y0, x0, (1 - fy) * (1 - fx)], [y0, x0 + 1, (1 - fy) * fx], [y0 + 1, x0, fy * (1 - fx)], [y0 + 1, x0 + 1, fy * fx]] as const) {
+      if (yy >= 0 && yy < size && xx >= 0 && xx < size) k[yy * size + xx]! += w;
+    }
+  }
+  if (size === 1) k[0] = 1;
+  let sum = 0;
+  for (const v of k) sum += v;
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  return k;
+}
+
+/** Normalised 1D Gaussian kernel of odd size; sigma <= 0 uses OpenCV's rule 0.3*((k-1)/2 - 1) + 0.8. */
+export function gaussianKernel1d(size: number, sigma: number): Float64Array {
+  if (!(size >= 1) || size % 2 !== 1) throw new Error(`gaussianKernel1d: size must be a positive odd integer, got ${size}`);
+  const s = sigma > 0 ? sigma : 0.3 * ((size - 1) * 0.5 - 1) + 0.8;
+  const k = new Float64Array(size);
+  const r = (size - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    k[i] = Math.exp(-((i - r) ** 2) / (2 * s * s));
+    sum += k[i]!;
+  }
+  for (let i = 0; i < size; i++) k[i] = k[i]! / sum;
+  return k;
+}
 
 export const augmentFieldKernel = defineKernel({
   name: 'augment-field',
@@ -105,7 +181,6 @@ export const MAX_MEDIAN_SIZE = 11;
 const CLAHE_BINS = 256;
 /** Plane kernels: TX × TY threads per workgroup (the shaders' defaults). */
 const TILE = 16;
-const WG = 256;
 
 const FLAG = { hflip: 1, crop: 2, rotate: 4, scale: 8, shift: 16, grid: 32, optical: 64, elastic: 128 } as const;
 

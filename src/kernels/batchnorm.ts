@@ -15,7 +15,7 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel } from './define.js';
+import { defineKernel, ELEMENT_WG as WG } from './define.js';
 import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -68,7 +68,6 @@ export const bnBackwardInputVec4Kernel = defineKernel({
 });
 
 /** Threads per workgroup of the elementwise passes (forward, backward-input). */
-const WG = 256;
 /** Threads per workgroup of the per-channel merge passes. */
 const WG_REDUCE = 64;
 

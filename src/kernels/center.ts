@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import { GpuTensor } from '../gpu/tensor.js';
 import { copy } from './elementwise.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
 export const centerForwardKernel = defineKernel({
   name: 'center-loss-forward',
@@ -27,7 +27,6 @@ export const centerUpdateKernel = defineKernel({
   bindings: { params: 'uniform', x: 'read', labels: 'read', centers: 'read_write' },
 });
 
-const WG = 256;
 const ITEMS = 4;
 
 export type Labels = GpuTensor<'i32'> | ArrayLike<number>;
@@ -98,7 +97,7 @@ export function centerLoss(x: GpuTensor, labels: Labels, centers: GpuTensor, opt
     bind: { x, labels: lab.t, centers, upstream: opts.upstream ?? x, grad, partial },
     uniforms: { params: { total, e, k, scale, invalid: Number.NaN } },
     overrides: { WG, ITEMS, HAS_UPSTREAM: opts.upstream ? 1 : 0 },
-    workgroups: grid1d(chunks, 1, gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(gpu, chunks, 1),
   });
   gpu.dispatch(centerSumKernel, { bind: { partial, loss }, uniforms: { params: { p: chunks, alpha: 0.5 * scale } }, overrides: { WG }, workgroups: [1] });
   partial.release();
@@ -120,7 +119,7 @@ export function centerUpdate(x: GpuTensor, labels: Labels, centers: GpuTensor, a
     bind: { x, labels: lab.t, centers: target },
     uniforms: { params: { n, e, k, alpha } },
     overrides: { WG },
-    workgroups: grid1d(k * e, WG, gpu.limits.maxComputeWorkgroupsPerDimension),
+    workgroups: elementGrid(gpu, k * e),
   });
   if (lab.owned) lab.t.release();
   return target;

@@ -1,11 +1,11 @@
 /**
  * Winograd minimal filtering for the convolution family (Lavin & Gray 2016), on top of the direct
- * kernels in conv.ts.
+ * kernels in conv.ts (their GEMMs, conv-gemm.ts).
  *
  * Depth Winograd — convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1): F(m, 3)
  * along depth (`winograd-matrices.ts`). The input and weight are transformed along depth into m + 2
  * points (conv/wino-window.wgsl, on scalars or on the GEMMs' packed vec4 operands), each point is an
- * ordinary 1×kH×kW convolution through conv.ts's GEMMs, and the points are folded back
+ * ordinary 1×kH×kW convolution through conv-gemm.ts's GEMMs, and the points are folded back
  * (conv/wino-gather.wgsl) — (m + 2)/(3m) of the direct multiply-adds (1/2 for F(4, 3), 4/9 for F(6, 3))
  * in all three passes. The tuning chooses tile sizes per adapter (`depthWinograd`); the float64
  * reference of the same decomposition is in `winograd.ref.ts`.
@@ -23,11 +23,11 @@ import { BufferUsage } from '../gpu/flags.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import {
   type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
-} from './conv.js';
-import { defineKernel, grid1d } from './define.js';
+} from './conv-gemm.js';
+import { defineKernel, elementGrid } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
 import { swapAxes } from './layout.js';
-import { convReduceSplitsKernel } from './conv.js';
+import { convReduceSplitsKernel } from './conv-gemm.js';
 import { bindingLimit, tuningFor, elementWg } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 
@@ -236,7 +236,7 @@ export interface DepthLayout {
 export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
   if (points > 8 || taps > 8) throw new GpuError('usage', `depthWindow: at most 8 points and 8 taps, got ${points} and ${taps}`);
-  const [gx, gy] = grid1d(l.outer * l.tiles * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, l.outer * l.tiles * l.inner, elementWg(gpu));
   gpu.dispatch(vec4 ? convWinogradWindow4Kernel : convWinogradWindowKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, din: l.depth, inner: l.inner, tiles: l.tiles, step: l.step, off: l.off, pStride: l.pStride } },
@@ -253,7 +253,7 @@ export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
   const gpu = src.gpu;
   if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
   const blocks = Math.ceil((l.depth + l.off) / l.step);
-  const [gx, gy] = grid1d(l.outer * blocks * l.inner, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, l.outer * blocks * l.inner, elementWg(gpu));
   gpu.dispatch(vec4 ? convWinogradGather4Kernel : convWinogradGatherKernel, {
     bind: { mat, src, dst },
     uniforms: { params: { outer: l.outer, dout: l.depth, inner: l.inner, tiles: l.tiles, blocks, off: l.off, pStride: l.pStride } },
@@ -500,7 +500,7 @@ function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: 
   let sum = du;
   if (g.n > 1) {
     sum = gpu.empty([size]);
-    const [gx, gy] = grid1d(size, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = elementGrid(gpu, size, elementWg(gpu));
     gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: elementWg(gpu) }, workgroups: [gx, gy, 1] });
     du.release();
   }

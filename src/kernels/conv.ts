@@ -15,20 +15,24 @@
  * GEMM; their temporaries are released before the op returns.
  *
  * Convolutions with a 3-tap depth kernel and depth stride 1 (3×3×3, 3×1×1) can instead run through
- * Winograd minimal filtering (conv-winograd.ts), which uses the GEMM dispatchers exported here.
+ * Winograd minimal filtering (conv-winograd.ts). Both run their products through the GEMM dispatchers of
+ * conv-gemm.ts.
  */
 import { GpuError } from '../gpu/errors.js';
 import { fmtBytes } from '../gpu/gpu.js';
 import { add, copy } from './elementwise.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
-import { PANEL, type BlockSource, type PanelSource, type Panels, asF32, blockK, packPanels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
-import { type LayerClass, type TiledTile, bindingLimit, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
+import { type Triple, triple } from './axes.js';
+import { defineKernel, elementGrid } from './define.js';
+import { PANEL, type Panels, asF32, blockK, packPanels } from './matmul.js';
+import { bindingLimit, tuningFor, elementWg } from './tuning.js';
+import {
+  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, phases, prod, weightQuads,
+} from './conv-gemm.js';
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
 type F32 = GpuTensor<'f32'>;
-export type Triple = readonly [number, number, number];
 
 export interface ConvOptions {
   /** Per-axis stride (depth, height, width); default [1, 1, 1]. */
@@ -39,46 +43,10 @@ export interface ConvOptions {
   dilation?: Triple;
 }
 
-export const convForwardKernel = defineKernel({
-  name: 'conv-forward',
-  shader: 'conv/forward',
-  bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
-});
-
-export const convForwardTiledKernel = defineKernel({
-  name: 'conv-forward-tiled',
-  shader: 'conv/forward-tiled',
-  bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
-});
-
 export const convWindowKernel = defineKernel({
   name: 'conv-forward-window',
   shader: 'conv/window',
   bindings: { params: 'uniform', x: 'read', xw: 'read_write' },
-});
-
-export const convBackwardInputKernel = defineKernel({
-  name: 'conv-backward-input',
-  shader: 'conv/backward-input',
-  bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
-});
-
-export const convBackwardInputTiledKernel = defineKernel({
-  name: 'conv-backward-input-tiled',
-  shader: 'conv/backward-input-tiled',
-  bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
-});
-
-export const convBackwardWeightKernel = defineKernel({
-  name: 'conv-backward-weight',
-  shader: 'conv/backward-weight',
-  bindings: { params: 'uniform', x: 'read', xb: 'read', dyp: 'read', dw: 'read_write' },
-});
-
-export const convBackwardWeightTiledKernel = defineKernel({
-  name: 'conv-backward-weight-tiled',
-  shader: 'conv/backward-weight-tiled',
-  bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
 });
 
 export const convCol2imKernel = defineKernel({
@@ -86,33 +54,6 @@ export const convCol2imKernel = defineKernel({
   shader: 'conv/col2im',
   bindings: { params: 'uniform', cols: 'read', dx: 'read_write' },
 });
-
-export const convReduceSplitsKernel = defineKernel({
-  name: 'conv-backward-weight-reduce',
-  shader: 'conv/reduce-splits',
-  bindings: { params: 'uniform', parts: 'read', out: 'read_write' },
-});
-
-/** Validated geometry of one convolution. */
-export interface ConvGeometry {
-  n: number;
-  cin: number;
-  cout: number;
-  inSize: [number, number, number];
-  kernel: [number, number, number];
-  outSize: [number, number, number];
-  stride: [number, number, number];
-  pad: [number, number, number];
-  dilation: [number, number, number];
-}
-
-function triple(v: Triple | undefined, fallback: number, min: number, what: string): [number, number, number] {
-  const t = v ?? [fallback, fallback, fallback];
-  if (t.length !== 3 || !t.every((e) => Number.isInteger(e) && e >= min)) {
-    throw new GpuError('usage', `conv3d ${what} must be three integers >= ${min} in (depth, height, width) order, got [${Array.from(t).join(', ')}]`);
-  }
-  return [t[0], t[1], t[2]];
-}
 
 /** Output extent along one axis: floor((in + 2p − dil·(k − 1) − 1) / s) + 1 (PyTorch's formula). */
 export function convOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number): number {
@@ -163,9 +104,9 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
   for (const [s, what] of [[xShape, 'input'], [wShape, 'weight']] as const) {
     if (!s.every((e) => Number.isInteger(e) && e >= 1)) throw new GpuError('usage', `conv3d ${what} shape [${s.join(', ')}] has an extent < 1`);
   }
-  const stride = triple(opts.stride, 1, 1, 'stride');
-  const pad = triple(opts.pad, 0, 0, 'pad');
-  const dilation = triple(opts.dilation, 1, 1, 'dilation');
+  const stride = triple('conv3d', 'stride', opts.stride, 1, 1);
+  const pad = triple('conv3d', 'pad', opts.pad, 0, 0);
+  const dilation = triple('conv3d', 'dilation', opts.dilation, 1, 1);
   const [n, cin, d, h, w] = xShape as [number, number, number, number, number];
   const [cout, wcin, kd, kh, kw] = wShape as [number, number, number, number, number];
   if (wcin !== cin) throw new GpuError('usage', `conv3d weight has ${wcin} input channels but the input has ${cin}; weight must be [Cout, ${cin}, kD, kH, kW]`);
@@ -187,8 +128,6 @@ export function convOutputShape(xShape: readonly number[], wShape: readonly numb
   return [g.n, g.cout, ...g.outSize];
 }
 
-export const prod = (t: readonly number[]) => t.reduce((a, b) => a * b, 1);
-
 
 function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number[], inputs: GpuTensor[]): void {
   if (!out) return;
@@ -196,10 +135,6 @@ function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number
     throw new GpuError('usage', `${op}: output is [${out.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
   if (inputs.includes(out)) throw new GpuError('usage', `${op}: the output must not alias an input`);
-}
-
-function geometryUniforms(g: ConvGeometry) {
-  return { inSize: g.inSize, outSize: g.outSize, kernel: g.kernel, stride: g.stride, pad: g.pad, dilation: g.dilation, cin: g.cin, cout: g.cout };
 }
 
 /**
@@ -237,12 +172,6 @@ export function conv3d(x: GpuTensor, w: GpuTensor, opts: ConvOptions = {}, out?:
   return y;
 }
 
-/** Forward weight panels: columns co, reduction (tap, ci) with ci innermost: w[co, ci, tap] at co·Cin·taps + ci·taps + tap. */
-export function forwardPanels(g: ConvGeometry): PanelSource {
-  const taps = prod(g.kernel);
-  return { cols: g.cout, rows: taps, inner: g.cin, sCol: g.cin * taps, sRow: 1, sInner: taps };
-}
-
 /** The forward GEMM on already packed weights (conv3d, and the thin-input input gradient). */
 function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, y: GpuTensor): void {
   const gpu = x.gpu;
@@ -264,7 +193,7 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
       const rowsPerEntry = g.cin * g.inSize[0] * g.inSize[1];
       const rows = (n1 - n0) * rowsPerEntry;
       xb = gpu.empty([rows * winLen * 4]);
-      const [gx, gy] = grid1d(rows * winLen, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+      const [gx, gy] = elementGrid(gpu, rows * winLen, elementWg(gpu));
       gpu.dispatch(convWindowKernel, {
         bind: { x, xw: xb },
         uniforms: { params: { rows, w: g.inSize[2], winLen: winLen, padW: g.pad[2], dilW: g.dilation[2], rowBase: n0 * rowsPerEntry } },
@@ -277,75 +206,6 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
     forwardGemm(xb, g, wp, innerKw, winLen, n0, n1, y);
     xb.release();
   }
-}
-
-/** The forward GEMM over batch entries n0..n1 − 1, whose re-laid input `xb` starts at entry n0. */
-export function forwardGemm(xb: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boolean, winLen: number, n0: number, n1: number, y: GpuTensor): void {
-  const gpu = xb.gpu;
-  const outPlane = prod(g.outSize);
-  const m = n1 * outPlane;
-  const groups = wp.innerPad / 4;
-  const params = { ...geometryUniforms(g), m, kp: wp.kp, groups, winLen, nBase: n0 };
-  if (gemmPath(gpu, 'convForward', layerClass(g, innerKw)) === 'tiled') {
-    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convForward, g.n * outPlane), groups);
-    const rowsPerGroup = tiledRows(tile);
-    for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
-      gpu.dispatch(convForwardTiledKernel, {
-        bind: { xb, wp: wp.tensor, y },
-        uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
-        overrides: { ...tiledOverrides(tile), INNER_KW: innerKw ? 1 : 0 },
-        workgroups: [chunk.count, wp.panels, 1],
-      });
-    }
-    return;
-  }
-  const tile = fitTile(tuningFor(gpu).convForward, g.n * outPlane);
-  const rowsPerGroup = tile.wg * tile.tm;
-  for (const chunk of rowChunks(gpu, Math.ceil((m - n0 * outPlane) / rowsPerGroup))) {
-    gpu.dispatch(convForwardKernel, {
-      bind: { xb, wp: wp.tensor, y },
-      uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
-      workgroups: [chunk.count, wp.panels, 1],
-    });
-  }
-}
-
-/**
- * The layer class the kernel-family choice is made for (tuning.ts): the thin stem (its forward walks
- * sliding windows), 1×1×1, in-plane 1×k×k (every depth-Winograd point too) or with a depth extent.
- */
-export function layerClass(g: ConvGeometry, thin = false): LayerClass {
-  if (thin) return 'thin';
-  if (g.kernel.every((k) => k === 1)) return 'pointwise';
-  return g.kernel[0] === 1 ? 'plane' : 'volume';
-}
-
-/**
- * A tiled tile whose workgroup-memory step (KC k-groups) divides the `groups` k-groups of one reduction
- * row, so a step never straddles two rows: the largest divisor of `groups` not above the tuned KC.
- */
-export function stagedTile(t: TiledTile, groups: number): TiledTile {
-  if (t.kc === 0) return t;
-  let kc = Math.min(t.kc, groups);
-  while (groups % kc !== 0) kc--;
-  return { ...t, kc };
-}
-
-/** Stride phases of dx: positions with the same remainder mod the stride see the same set of taps. */
-function phases(g: ConvGeometry): { index: number; rem: [number, number, number]; count: [number, number, number] }[] {
-  const out = [];
-  const [sd, sh, sw] = g.stride;
-  for (let a = 0; a < sd; a++) {
-    for (let b = 0; b < sh; b++) {
-      for (let c = 0; c < sw; c++) {
-        const rem: [number, number, number] = [a, b, c];
-        const count = [0, 1, 2].map((i) => Math.max(0, Math.ceil((g.inSize[i]! - rem[i]!) / g.stride[i]!))) as [number, number, number];
-        out.push({ index: (a * sh + b) * sw + c, rem, count });
-      }
-    }
-  }
-  return out;
 }
 
 /**
@@ -386,7 +246,7 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
     const rowsPerChunk = Math.min(tapRows, Math.floor(limit / rowBytes));
     const ph = phases(g);
     const maxPhase = Math.max(...ph.map((p) => g.n * prod(p.count)));
-    const [gx, gy] = grid1d(maxPhase, 64, gpu.limits.maxComputeWorkgroupsPerDimension);
+    const [gx, gy] = elementGrid(gpu, maxPhase, 64);
     for (let ci = 0; ci < g.cin; ci++) {
       for (let r0 = 0; r0 < tapRows; r0 += rowsPerChunk) {
         const rows = Math.min(rowsPerChunk, tapRows - r0);
@@ -430,50 +290,6 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
   wp.tensor.release();
   dyb.tensor.release();
   return dx;
-}
-
-/** Weight panels of the input gradient: columns ci, reduction (tap, co) with co innermost. */
-export function backwardInputPanels(g: ConvGeometry): PanelSource {
-  const taps = prod(g.kernel);
-  return { cols: g.cin, rows: taps, inner: g.cout, sCol: taps, sRow: 1, sInner: g.cin * taps };
-}
-
-/** dy [N, Cout, Do, Ho, Wo] with channels in fours: one vec4 per (n, channel quad, output voxel). */
-export function outputBlocks(g: ConvGeometry): BlockSource {
-  const oplane = prod(g.outSize);
-  return { rows: oplane, k: g.cout, sRow: 1, sK: oplane, batch: g.n, srcBatch: g.cout * oplane };
-}
-
-/** The input-gradient GEMM on blocked dy and packed weights, every stride phase of dx at once. */
-export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, dx: GpuTensor): void {
-  const gpu = dyb.gpu;
-  const ph = phases(g);
-  const maxM = Math.max(...ph.map((p) => g.n * prod(p.count)));
-  const groups = wp.innerPad / 4;
-  const params = { ...geometryUniforms(g), n: g.n, kp: wp.kp, groups };
-  if (gemmPath(gpu, 'convBackwardInput', layerClass(g)) === 'tiled') {
-    const tile = stagedTile(fitTiledTile(tuningFor(gpu).tiled.convBackwardInput, maxM), groups);
-    const rowsPerGroup = tiledRows(tile);
-    for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
-      gpu.dispatch(convBackwardInputTiledKernel, {
-        bind: { dyb, wp: wp.tensor, dx },
-        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-        overrides: tiledOverrides(tile),
-        workgroups: [chunk.count, wp.panels, ph.length],
-      });
-    }
-    return;
-  }
-  const tile = fitTile(tuningFor(gpu).convBackwardInput, maxM);
-  const rowsPerGroup = tile.wg * tile.tm;
-  for (const chunk of rowChunks(gpu, Math.ceil(maxM / rowsPerGroup))) {
-    gpu.dispatch(convBackwardInputKernel, {
-      bind: { dyb, wp: wp.tensor, dx },
-      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
-      workgroups: [chunk.count, wp.panels, ph.length],
-    });
-  }
 }
 
 /**
@@ -527,82 +343,4 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   return dw;
 }
 
-/** dy as the weight gradient's panels: columns co, reduction over (n, zo, yo, xo) with xo innermost (padded to 4 per row). */
-export function outputPanels(g: ConvGeometry): PanelSource {
-  const [od, oh, ow] = g.outSize;
-  return { cols: g.cout, rows: od * oh, inner: ow, sCol: od * oh * ow, sRow: ow, sInner: 1, batch: g.n, srcBatchStride: g.cout * od * oh * ow };
-}
-
-/** x [N, Cin, D, H, W] with channels in fours (the forward's and the channel-quad weight gradient's input). */
-export function inputBlocks(g: ConvGeometry): BlockSource {
-  const plane = prod(g.inSize);
-  return { rows: plane, k: g.cin, sRow: 1, sK: plane, batch: g.n, srcBatch: g.cin * plane };
-}
-
-/**
- * The weight-gradient GEMM on packed dy and x (raw, or blocked in channel quads when the tuning says
- * so), split over the reduction when it is long and the grid small, the splits summed at the end.
- */
-export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Panels, g: ConvGeometry, dw: GpuTensor): void {
-  const gpu = x.gpu;
-  const taps = prod(g.kernel);
-  const [od, oh] = g.outSize;
-  const t = tuningFor(gpu);
-  const m = g.cin * taps;
-  const groups = dyp.innerPad / 4;
-  const tiled = gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'tiled';
-  // Rows in channel quads (one vec4 of x per position, four rows per invocation) or one row at a time.
-  const quads = weightQuads(gpu, g);
-  if (quads !== (xb !== null)) throw new Error('conv3dBackwardWeight: channel-quad rows need the blocked input, and only they');
-  const tiledTile = tiled ? stagedTile(fitTiledTile(t.tiled.convBackwardWeight, m), groups) : null;
-  const tile = quads ? { wg: t.convBackwardWeight.wg, tm: 4 as const } : fitTile(t.convBackwardWeight, m);
-  const rowsPerGroup = tiledTile ? tiledRows(tiledTile) : quads ? tile.wg : tile.wg * tile.tm;
-  const rowUnits = quads ? Math.ceil(g.cin / 4) * taps : m;
-  const blocks = Math.ceil(rowUnits / rowsPerGroup) * dyp.panels;
-  const rows = g.n * od * oh;
-  const maxSplits = Math.min(rows, Math.max(1, Math.floor(rows / t.minRowsPerSplit)), gpu.limits.maxComputeWorkgroupsPerDimension!);
-  const splits = Math.max(1, Math.min(maxSplits, Math.ceil(t.minWorkgroups / blocks)));
-  const rowsPerSplit = Math.ceil(rows / splits);
-  const used = Math.ceil(rows / rowsPerSplit);
-  const wShape = [g.cout, g.cin, ...g.kernel];
-  const target = used === 1 ? dw : gpu.empty([used, ...wShape]);
-  const params = { ...geometryUniforms(g), n: g.n, m, groups, kpPerBatch: dyp.kp, panelsPerBatch: dyp.panels, rowsPerSplit };
-  for (const chunk of rowChunks(gpu, Math.ceil(rowUnits / rowsPerGroup))) {
-    if (tiledTile) {
-      gpu.dispatch(convBackwardWeightTiledKernel, {
-        bind: { x, dyp: dyp.tensor, dw: target },
-        uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-        overrides: tiledOverrides(tiledTile),
-        workgroups: [chunk.count, dyp.panels, used],
-      });
-      continue;
-    }
-    gpu.dispatch(convBackwardWeightKernel, {
-      bind: { x, xb: xb ?? dyp.tensor, dyp: dyp.tensor, dw: target },
-      uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: t.sg8 ? 1 : 0, ROWQUAD: quads ? 1 : 0 },
-      workgroups: [chunk.count, dyp.panels, used],
-    });
-  }
-  if (used > 1) {
-    const total = dw.size;
-    const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
-    gpu.dispatch(convReduceSplitsKernel, {
-      bind: { parts: target, out: dw },
-      uniforms: { params: { n: total, parts: used } },
-      overrides: { WG: elementWg(gpu) },
-      workgroups: [gx, gy, 1],
-    });
-    target.release();
-  }
-}
-
-/**
- * Whether the weight gradient of this convolution runs with channel-quad rows (the broadcast kernel
- * when the tuning asks for them), so its caller blocks the input into channel quads.
- */
-export function weightQuads(gpu: Gpu, g: ConvGeometry): boolean {
-  return tuningFor(gpu).convBackwardWeightQuads && gemmPath(gpu, 'convBackwardWeight', layerClass(g)) === 'broadcast';
-}
-
-export { PANEL };
+export { type ConvGeometry, layerClass, prod } from './conv-gemm.js';

@@ -3,7 +3,7 @@
  * binds by name. Every definition registers itself so `check:wgsl` and the GPU compile test can walk
  * all of them; the runtime checks each declaration against the reflected shader on first use.
  */
-import type { KernelDef } from '../gpu/gpu.js';
+import type { Gpu, KernelDef } from '../gpu/gpu.js';
 import { deserializeInterface } from '../gpu/reflect.js';
 import { SHADER_INTERFACES, SHADER_LINES, SHADERS, type ShaderPath } from './shaders.gen.js';
 
@@ -57,4 +57,15 @@ export function grid1d(n: number, wg: number, maxPerDim = 65535): [number, numbe
   if (groups <= maxPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y, 1];
+}
+
+/**
+ * Threads per workgroup of the element-wise kernels (one element per thread): WebGPU's guaranteed
+ * minimum of maxComputeInvocationsPerWorkgroup, so every adapter runs them unchanged.
+ */
+export const ELEMENT_WG = 256;
+
+/** `grid1d` over n elements within this adapter's per-dimension workgroup limit; `wg` threads per group. */
+export function elementGrid(gpu: Gpu, n: number, wg: number = ELEMENT_WG): [number, number, number] {
+  return grid1d(n, wg, gpu.limits.maxComputeWorkgroupsPerDimension);
 }

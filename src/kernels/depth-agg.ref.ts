@@ -12,10 +12,11 @@
  * Slice-wise mode (the f- models) needs no aggregation code: the FC shared across slices is a plain
  * linear layer on the [N·D, C] matrix obtained by transposing [N, C, D] to [N, D, C].
  */
+import { type DepthAggKind, SIGNED_SQRT_EPS } from './depth-agg.js';
 import { checkLength, checkShape, type NumArray, type Shape } from './ref-util.js';
-import { L2_NORM_EPS, l2NormalizeRowsBackwardRef, l2NormalizeRowsRef } from './activations.ref.js';
+import { L2_NORM_EPS } from './activations.js';
+import { l2NormalizeRowsBackwardRef, l2NormalizeRowsRef } from './activations.ref.js';
 
-export type DepthAggKind = 'avg' | 'max' | 'attention' | 'bilinear';
 
 function ncd(shape: Shape, name: string): [number, number, number] {
   checkShape(shape, 3, `${name} shape [N, C, D]`);
@@ -214,17 +215,6 @@ export function bilinearEncodeBackwardRef(x: NumArray, gb: NumArray, shape: Shap
   }
   return gx;
 }
-
-/**
- * ε of the signed square root. We use the shifted form
- *   ssqrt(b) = sign(b) · (sqrt(|b| + ε) − sqrt(ε)) = b / (sqrt(|b| + ε) + sqrt(ε)),
- * evaluated as the right-hand side (no cancellation, no sign()). Unlike the common
- * sign(b)·sqrt(|b| + ε) it is continuous at 0 (that one jumps by 2√ε, so f32 and f64 disagree
- * whenever a rounding flips the sign of a tiny b), and its slope 1/(2·sqrt(|b| + ε)) is continuous
- * and finite everywhere, at most 1/(2√ε) = 5e4 at b = 0. ε = 1e−10 (a common choice in PyTorch
- * B-CNN code) changes outputs by at most √ε = 1e−5 and is still a normal number in float32.
- */
-export const SIGNED_SQRT_EPS = 1e-10;
 
 /** Elementwise signed square root b / (sqrt(|b| + eps) + sqrt(eps)); see SIGNED_SQRT_EPS. */
 export function signedSqrtRef(b: NumArray, eps: number = SIGNED_SQRT_EPS): Float64Array {

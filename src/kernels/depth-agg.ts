@@ -23,13 +23,22 @@
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
-import { SIGNED_SQRT_EPS, type DepthAggKind } from './depth-agg.ref.js';
-import { L2_NORM_EPS } from './activations.ref.js';
+import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
+import { L2_NORM_EPS } from './activations.js';
 
-export type { DepthAggKind } from './depth-agg.ref.js';
+export type DepthAggKind = 'avg' | 'max' | 'attention' | 'bilinear';
 
-const WG = 256;
+/**
+ * ε of the signed square root. We use the shifted form
+ *   ssqrt(b) = sign(b) · (sqrt(|b| + ε) − sqrt(ε)) = b / (sqrt(|b| + ε) + sqrt(ε)),
+ * evaluated as the right-hand side (no cancellation, no sign()). Unlike the common
+ * sign(b)·sqrt(|b| + ε) it is continuous at 0 (that one jumps by 2√ε, so f32 and f64 disagree
+ * whenever a rounding flips the sign of a tiny b), and its slope 1/(2·sqrt(|b| + ε)) is continuous
+ * and finite everywhere, at most 1/(2√ε) = 5e4 at b = 0. ε = 1e−10 (a common choice in PyTorch
+ * B-CNN code) changes outputs by at most √ε = 1e−5 and is still a normal number in float32.
+ */
+export const SIGNED_SQRT_EPS = 1e-10;
+
 /** Threads per side of the bilinear kernels' workgroups (their TILE override; also the slice chunk). */
 const TILE = 16;
 /** Output rows (and forward columns) per bilinear workgroup: TILE threads × 4 registers (the shaders' BLOCK). */
@@ -95,10 +104,6 @@ export function depthAggOutputShape(kind: DepthAggKind, shape: readonly number[]
   return kind === 'bilinear' ? [n, c * c] : [n, c];
 }
 
-function grid(gpu: Gpu, n: number): [number, number, number] {
-  return grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
-}
-
 function checkOut(op: string, t: GpuTensor | undefined, size: number, dtype: string, name: string): void {
   if (t && (t.size !== size || t.dtype !== dtype)) {
     throw new GpuError('usage', `${op}: ${name} ${t} must be ${dtype} with ${size} elements`);
@@ -121,7 +126,7 @@ export function avgPoolDepth(x: GpuTensor, out?: GpuTensor): GpuTensor {
   const [n, c, d] = depthAggDims(x.shape, 'avgPoolDepth');
   checkOut('avgPoolDepth', out, n * c, 'f32', 'out');
   const y = out ?? x.gpu.empty([n, c]);
-  x.gpu.dispatch(depthAvgForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: grid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAvgForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
   return y;
 }
 
@@ -131,7 +136,7 @@ export function avgPoolDepthBackward(gy: GpuTensor, shape: readonly number[], ou
   checkGrad('avgPoolDepthBackward', gy, n * c, '[N, C]');
   checkOut('avgPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? gy.gpu.empty([n, c, d]);
-  gy.gpu.dispatch(depthAvgBackwardKernel, { bind: { gy, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: grid(gy.gpu, n * c * d) });
+  gy.gpu.dispatch(depthAvgBackwardKernel, { bind: { gy, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: elementGrid(gy.gpu, n * c * d) });
   return gx;
 }
 
@@ -151,7 +156,7 @@ export function maxPoolDepth(x: GpuTensor, out?: { y?: GpuTensor; argmax?: GpuTe
   checkOut('maxPoolDepth', out?.argmax, n * c, 'i32', 'out.argmax');
   const y = out?.y ?? x.gpu.empty([n, c]);
   const argmax = out?.argmax ?? x.gpu.empty([n, c], 'i32');
-  x.gpu.dispatch(depthMaxForwardKernel, { bind: { x, y, argmax }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: grid(x.gpu, n * c) });
+  x.gpu.dispatch(depthMaxForwardKernel, { bind: { x, y, argmax }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
   return { y, argmax };
 }
 
@@ -162,7 +167,7 @@ export function maxPoolDepthBackward(gy: GpuTensor, argmax: GpuTensor<'i32'>, sh
   if (argmax.size !== n * c || argmax.dtype !== 'i32') throw new GpuError('usage', `maxPoolDepthBackward: argmax ${argmax} must be the i32 [N, C] argmax of maxPoolDepth`);
   checkOut('maxPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? gy.gpu.empty([n, c, d]);
-  gy.gpu.dispatch(depthMaxBackwardKernel, { bind: { gy, argmax, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: grid(gy.gpu, n * c * d) });
+  gy.gpu.dispatch(depthMaxBackwardKernel, { bind: { gy, argmax, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: elementGrid(gy.gpu, n * c * d) });
   return gx;
 }
 
@@ -173,7 +178,7 @@ export function attentionPoolDepth(x: GpuTensor, out?: GpuTensor): GpuTensor {
   const [n, c, d] = depthAggDims(x.shape, 'attentionPoolDepth');
   checkOut('attentionPoolDepth', out, n * c, 'f32', 'out');
   const y = out ?? x.gpu.empty([n, c]);
-  x.gpu.dispatch(depthAttentionForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: grid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAttentionForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
   return y;
 }
 
@@ -183,7 +188,7 @@ export function attentionPoolDepthBackward(x: GpuTensor, gy: GpuTensor, out?: Gp
   checkGrad('attentionPoolDepthBackward', gy, n * c, '[N, C]');
   checkOut('attentionPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? x.gpu.empty([n, c, d]);
-  x.gpu.dispatch(depthAttentionBackwardKernel, { bind: { x, gy, gx }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: grid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAttentionBackwardKernel, { bind: { x, gy, gx }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
   return gx;
 }
 

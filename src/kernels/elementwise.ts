@@ -7,9 +7,8 @@ import { GpuError } from '../gpu/errors.js';
 import type { DType, GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
-const WG = 256;
 
 export const fillKernel = defineKernel({ name: 'fill', shader: 'elementwise/fill', bindings: { params: 'uniform', out: 'read_write' } });
 export const copyKernel = defineKernel({ name: 'copy', shader: 'elementwise/copy', bindings: { params: 'uniform', src: 'read', out: 'read_write' } });
@@ -23,17 +22,13 @@ export const unaryKernel = defineKernel({ name: 'unary', shader: 'elementwise/un
 const BINARY_OP = { add: 0, mul: 1, sub: 2, reluBackward: 3 } as const;
 const UNARY_OP = { scale: 0, relu: 1, sigmoid: 2, exp: 3 } as const;
 
-function grid(gpu: Gpu, n: number) {
-  return grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
-}
-
 function sameSize(op: string, a: GpuTensor, b: GpuTensor): void {
   if (a.size !== b.size) throw new GpuError('usage', `${op}: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ in size (no broadcasting here)`);
 }
 
 /** Fills `out` with `value` in place and returns it. */
 export function fill<T extends GpuTensor>(out: T, value: number): T {
-  out.gpu.dispatch(fillKernel, { bind: { out }, uniforms: { params: { n: out.size, value } }, overrides: { WG }, workgroups: grid(out.gpu, out.size) });
+  out.gpu.dispatch(fillKernel, { bind: { out }, uniforms: { params: { n: out.size, value } }, overrides: { WG }, workgroups: elementGrid(out.gpu, out.size) });
   return out;
 }
 
@@ -45,7 +40,7 @@ export function zeros(gpu: Gpu, shape: readonly number[]): F32 {
 export function copy<D extends DType>(src: GpuTensor<D>, dst?: GpuTensor<D>): GpuTensor<D> {
   const out = dst ?? src.gpu.empty<D>(src.shape, src.dtype);
   sameSize('copy', src, out);
-  src.gpu.dispatch(copyKernel, { bind: { src, out }, uniforms: { params: { n: src.size } }, overrides: { WG }, workgroups: grid(src.gpu, src.size) });
+  src.gpu.dispatch(copyKernel, { bind: { src, out }, uniforms: { params: { n: src.size } }, overrides: { WG }, workgroups: elementGrid(src.gpu, src.size) });
   return out;
 }
 
@@ -58,7 +53,7 @@ function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: n
     bind: { a, b, out: o },
     uniforms: { params: { n: a.size, alpha } },
     overrides: { WG, OP: BINARY_OP[op] },
-    workgroups: grid(a.gpu, a.size),
+    workgroups: elementGrid(a.gpu, a.size),
   });
   return o;
 }
@@ -79,7 +74,7 @@ function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: num
     bind: { x, out: o },
     uniforms: { params: { n: x.size, alpha, beta } },
     overrides: { WG, OP: UNARY_OP[op] },
-    workgroups: grid(x.gpu, x.size),
+    workgroups: elementGrid(x.gpu, x.size),
   });
   return o;
 }

@@ -11,7 +11,7 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel } from './define.js';
+import { defineKernel, ELEMENT_WG as WG } from './define.js';
 
 export const focalLossKernel = defineKernel({
   name: 'focal-loss',
@@ -19,7 +19,6 @@ export const focalLossKernel = defineKernel({
   bindings: { params: 'uniform', logits: 'read', targets: 'read', weights: 'read', upstream: 'read', loss: 'read_write', grad: 'read_write' },
 });
 
-const WG = 256;
 
 export interface FocalLossOptions {
   /** Focusing parameter γ ≥ 0 (default 2). */

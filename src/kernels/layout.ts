@@ -2,13 +2,11 @@
  * Layout and small reduction kernels: swap two axes (transpose), gather / scatter-add rows
  * (index_select along dim 0 and its backward), sum/mean to a scalar and its broadcast backward.
  */
-import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
 type F32 = GpuTensor<'f32'>;
-const WG = 256;
 
 export const swapAxesKernel = defineKernel({ name: 'swap-axes', shader: 'layout/swap-axes', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
 export const gatherRowsKernel = defineKernel({
@@ -23,8 +21,6 @@ export const scatterRowsAddKernel = defineKernel({
 });
 export const sumKernel = defineKernel({ name: 'sum', shader: 'layout/sum', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
 export const broadcastKernel = defineKernel({ name: 'sum-backward', shader: 'layout/broadcast', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
-
-const grid = (gpu: Gpu, n: number) => grid1d(n, WG, gpu.limits.maxComputeWorkgroupsPerDimension);
 
 /** The shape after exchanging axes d0 and d1. */
 export function swappedShape(shape: readonly number[], d0: number, d1: number): number[] {
@@ -44,7 +40,7 @@ export function swapAxes(x: F32, d0: number, d1: number, out?: F32): F32 {
   const o = out ?? x.gpu.empty(swappedShape(x.shape, d0, d1), 'f32');
   if (o.size !== x.size) throw new GpuError('usage', 'transpose: output size mismatch');
   const params = { n: x.size, a: prod(0, d0), b: x.shape[d0]!, m: prod(d0 + 1, d1), c: x.shape[d1]!, i: prod(d1 + 1, r) };
-  x.gpu.dispatch(swapAxesKernel, { bind: { x, out: o }, uniforms: { params }, overrides: { WG }, workgroups: grid(x.gpu, x.size) });
+  x.gpu.dispatch(swapAxesKernel, { bind: { x, out: o }, uniforms: { params }, overrides: { WG }, workgroups: elementGrid(x.gpu, x.size) });
   return o;
 }
 
@@ -52,7 +48,7 @@ export function swapAxes(x: F32, d0: number, d1: number, out?: F32): F32 {
 export function gatherRows(x: F32, idx: GpuTensor<'u32'>, out?: F32): F32 {
   const k = x.size / x.shape[0]!;
   const o = out ?? x.gpu.empty([idx.size, ...x.shape.slice(1)], 'f32');
-  x.gpu.dispatch(gatherRowsKernel, { bind: { x, idx, out: o }, uniforms: { params: { n: o.size, k } }, overrides: { WG }, workgroups: grid(x.gpu, o.size) });
+  x.gpu.dispatch(gatherRowsKernel, { bind: { x, idx, out: o }, uniforms: { params: { n: o.size, k } }, overrides: { WG }, workgroups: elementGrid(x.gpu, o.size) });
   return o;
 }
 
@@ -60,7 +56,7 @@ export function gatherRows(x: F32, idx: GpuTensor<'u32'>, out?: F32): F32 {
 export function gatherRowsBackward(dy: F32, idx: GpuTensor<'u32'>, xShape: readonly number[], out?: F32): F32 {
   const o = out ?? dy.gpu.empty(xShape, 'f32');
   const k = o.size / xShape[0]!;
-  dy.gpu.dispatch(scatterRowsAddKernel, { bind: { dy, idx, dx: o }, uniforms: { params: { n: o.size, k, s: idx.size } }, overrides: { WG }, workgroups: grid(dy.gpu, o.size) });
+  dy.gpu.dispatch(scatterRowsAddKernel, { bind: { dy, idx, dx: o }, uniforms: { params: { n: o.size, k, s: idx.size } }, overrides: { WG }, workgroups: elementGrid(dy.gpu, o.size) });
   return o;
 }
 
@@ -74,6 +70,6 @@ export function sumAll(x: F32, scale = 1, out?: F32): F32 {
 /** out[i] = scale · x[0] for a tensor of `shape`. */
 export function broadcastScalar(x: F32, shape: readonly number[], scale = 1, out?: F32): F32 {
   const o = out ?? x.gpu.empty(shape, 'f32');
-  x.gpu.dispatch(broadcastKernel, { bind: { x, out: o }, uniforms: { params: { n: o.size, scale } }, overrides: { WG }, workgroups: grid(x.gpu, o.size) });
+  x.gpu.dispatch(broadcastKernel, { bind: { x, out: o }, uniforms: { params: { n: o.size, scale } }, overrides: { WG }, workgroups: elementGrid(x.gpu, o.size) });
   return o;
 }

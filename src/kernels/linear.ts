@@ -4,7 +4,7 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { asF32, gemm } from './matmul.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -39,7 +39,7 @@ export function linearBiasGrad(dy: GpuTensor, out?: GpuTensor): F32 {
   const db = out ? asF32(out, 'linearBiasGrad', 'output') : dy.gpu.empty([cols]);
   if (db.size !== cols) throw new GpuError('usage', `linearBiasGrad: output has ${db.size} elements, expected [${cols}]`);
   if (db === dy) throw new GpuError('usage', 'linearBiasGrad: the output must not alias dy');
-  const [gx, gy] = grid1d(cols, 64, dy.gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(dy.gpu, cols, 64);
   dy.gpu.dispatch(columnSumKernel, { bind: { src: dy, out: db }, uniforms: { params: { rows, cols } }, overrides: { WG: 64 }, workgroups: [gx, gy, 1] });
   return db;
 }

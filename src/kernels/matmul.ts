@@ -11,7 +11,7 @@ import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 import { type TiledTile, elementWg, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
 
 /** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
@@ -96,7 +96,7 @@ export function packPanels(src: GpuTensor, s: PanelSource): Panels {
   const batch = s.batch ?? 1;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `pack: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * perBatch * 4]);
-  const [gx, gy] = grid1d(perBatch, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, perBatch, elementWg(gpu));
   gpu.dispatch(packKernel, {
     bind: { src, out: tensor },
     uniforms: {
@@ -143,7 +143,7 @@ export function blockK(src: GpuTensor, s: BlockSource): { tensor: F32; k4: numbe
   const total = k4 * s.rows;
   if (batch > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('over-limit', `blockK: batch ${batch} exceeds the dispatch limit`);
   const tensor = gpu.empty([batch * total * 4]);
-  const [gx, gy] = grid1d(total, elementWg(gpu), gpu.limits.maxComputeWorkgroupsPerDimension);
+  const [gx, gy] = elementGrid(gpu, total, elementWg(gpu));
   gpu.dispatch(blockKKernel, {
     bind: { src, out: tensor },
     uniforms: { params: { rows: s.rows, k: s.k, k4, sRow: s.sRow, sK: s.sK, srcBatch: s.srcBatch ?? 0, srcBase: s.srcBase ?? 0 } },

@@ -11,11 +11,11 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
+import { type Triple, triple } from './axes.js';
 import { defineKernel } from './define.js';
 
 type F32 = GpuTensor<'f32'>;
 type I32 = GpuTensor<'i32'>;
-export type Triple = readonly [number, number, number];
 
 export const maxPoolForwardKernel = defineKernel({
   name: 'maxpool-forward',
@@ -52,14 +52,6 @@ export interface MaxPoolResult {
  */
 const TILE = { WX: 16, WY: 16 } as const;
 
-function triple(op: string, t: Triple | undefined, fallback: Triple, min: number, name: string): [number, number, number] {
-  const v = t ?? fallback;
-  if (v.length !== 3 || v.some((a) => !Number.isInteger(a) || a < min)) {
-    throw new GpuError('usage', `${op}: ${name} [${v.join(', ')}] must be three integers ≥ ${min} in (depth, height, width) order`);
-  }
-  return [v[0], v[1], v[2]];
-}
-
 interface Geometry {
   n: number;
   c: number;
@@ -73,10 +65,10 @@ interface Geometry {
 
 function geometry(op: string, xShape: readonly number[], p: MaxPoolParams): Geometry {
   if (xShape.length !== 5) throw new GpuError('usage', `${op}: input shape [${xShape.join(', ')}] must be [N, C, D, H, W] (use D = 1 for 2D maps)`);
-  const kernel = triple(op, p.kernel, [1, 1, 1], 1, 'kernel');
-  const stride = triple(op, p.stride, kernel, 1, 'stride');
-  const pad = triple(op, p.pad, [0, 0, 0], 0, 'pad');
-  const dilation = triple(op, p.dilation, [1, 1, 1], 1, 'dilation');
+  const kernel = triple(op, 'kernel', p.kernel, 1, 1);
+  const stride = triple(op, 'stride', p.stride, kernel, 1);
+  const pad = triple(op, 'pad', p.pad, 0, 0);
+  const dilation = triple(op, 'dilation', p.dilation, 1, 1);
   for (let a = 0; a < 3; a++) {
     // As PyTorch: keeps at least one real element in every window.
     if (2 * pad[a]! > kernel[a]!) throw new GpuError('usage', `${op}: pad [${pad.join(', ')}] exceeds half the kernel [${kernel.join(', ')}]; use pad ≤ floor(kernel / 2)`);

@@ -3,12 +3,13 @@
  * error metric, and central finite differences for gradient checks. Pure code, no Node modules, so
  * GPU tests in Node and in a page can use the same references.
  */
+import type { Triple } from './axes.js';
 import type { Rng } from '../util/rng.js';
 
 /** Tensor shape, NCDHW order for feature maps. */
 export type Shape = readonly number[];
-/** Anisotropic parameter in (depth, height, width) order. */
-export type Triple = readonly [number, number, number];
+/** Anisotropic parameter in (depth, height, width) order (the kernels' type, axes.ts). */
+export type { Triple };
 /** Anything the references read: Float64Array, Float32Array (read exactly in f64), number[]. */
 export type NumArray = ArrayLike<number>;
 

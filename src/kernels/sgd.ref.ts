@@ -15,7 +15,7 @@
 import type { NumArray } from './ref-util.js';
 
 export interface SgdOptions {
-  /** Learning rate > 0 (use lrAtRef for a schedule). */
+  /** Learning rate > 0 (use sgd.ts's lrAt for a schedule). */
   lr: number;
   /** Momentum μ ≥ 0 (default 0). */
   momentum?: number;
@@ -65,46 +65,4 @@ export function sgdStepRef(param: NumArray, grad: NumArray, buf: NumArray | null
     out[i] = p - lr * d;
   }
   return { param: out, buf: newBuf };
-}
-
-/**
- * Learning-rate schedules, indexed by epoch (or by any step counter, as long as the caller is
- * consistent):
- * - constant: lr;
- * - step: lr · gamma^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR);
- * - cosine: minLr + (lr − minLr)·(1 + cos(π·epoch/T))/2 for epoch ≤ T and minLr after T
- *   (CosineAnnealingLR's closed form up to T_max; PyTorch's keeps oscillating past T_max, we hold).
- */
-export type LrSchedule =
-  | { kind: 'constant'; lr: number }
-  | { kind: 'step'; lr: number; stepSize: number; gamma: number }
-  | { kind: 'cosine'; lr: number; T: number; minLr?: number };
-
-/** The learning rate at `epoch` (≥ 0; fractional epochs are allowed) of a schedule. A pure function. */
-export function lrAtRef(schedule: LrSchedule, epoch: number): number {
-  if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new Error(`lrAtRef epoch must be a finite number >= 0, got ${epoch}`);
-  const { lr } = schedule;
-  if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`lrAtRef schedule lr must be a finite number >= 0, got ${lr}`);
-  switch (schedule.kind) {
-    case 'constant':
-      return lr;
-    case 'step': {
-      const { stepSize, gamma } = schedule;
-      if (!(Number.isInteger(stepSize) && stepSize >= 1)) throw new Error(`lrAtRef step schedule stepSize must be an integer >= 1, got ${stepSize}`);
-      if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new Error(`lrAtRef step schedule gamma must be a finite number >= 0, got ${gamma}`);
-      return lr * Math.pow(gamma, Math.floor(epoch / stepSize));
-    }
-    case 'cosine': {
-      const { T } = schedule;
-      const minLr = schedule.minLr ?? 0;
-      if (!(T > 0) || !Number.isFinite(T)) throw new Error(`lrAtRef cosine schedule T must be a finite number > 0, got ${T}`);
-      if (!(minLr >= 0 && minLr <= lr)) throw new Error(`lrAtRef cosine schedule minLr must be in [0, lr = ${lr}], got ${minLr}`);
-      if (epoch >= T) return minLr;
-      // the interpolation form returns exactly lr at epoch 0 (minLr + (lr − minLr) may round)
-      const w = (1 + Math.cos((Math.PI * epoch) / T)) / 2;
-      return lr * w + minLr * (1 - w);
-    }
-    default:
-      throw new Error(`lrAtRef: unknown schedule kind '${String((schedule as { kind: unknown }).kind)}'; use 'constant', 'step' or 'cosine'`);
-  }
 }

@@ -13,14 +13,55 @@
  * Parameter tensors become views of the arena (`GpuTensor.viewAt(offsets[t], shape)`), so layers bind
  * them as before; gradients are gathered into the grad arena the same way (or written there directly).
  *
- * Learning-rate schedules: `lrAt` is sgd.ref.ts's pure `lrAtRef` (constant, step, cosine), re-exported.
+ * Learning-rate schedules (`lrAt`: constant, step, cosine) are defined here, for the trainer and the
+ * optimizers; they are pure host functions, checked against PyTorch's schedulers in sgd.ref.test.ts.
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
+import { defineKernel, elementGrid } from './define.js';
 
-export { lrAtRef as lrAt, type LrSchedule } from './sgd.ref.js';
+/**
+ * Learning-rate schedules, indexed by epoch (or by any step counter, as long as the caller is
+ * consistent):
+ * - constant: lr;
+ * - step: lr · gamma^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR);
+ * - cosine: minLr + (lr − minLr)·(1 + cos(π·epoch/T))/2 for epoch ≤ T and minLr after T
+ *   (CosineAnnealingLR's closed form up to T_max; PyTorch's keeps oscillating past T_max, we hold).
+ */
+export type LrSchedule =
+  | { kind: 'constant'; lr: number }
+  | { kind: 'step'; lr: number; stepSize: number; gamma: number }
+  | { kind: 'cosine'; lr: number; T: number; minLr?: number };
+
+/** The learning rate at `epoch` (≥ 0; fractional epochs are allowed) of a schedule. A pure function. */
+export function lrAt(schedule: LrSchedule, epoch: number): number {
+  if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new Error(`lrAt epoch must be a finite number >= 0, got ${epoch}`);
+  const { lr } = schedule;
+  if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`lrAt schedule lr must be a finite number >= 0, got ${lr}`);
+  switch (schedule.kind) {
+    case 'constant':
+      return lr;
+    case 'step': {
+      const { stepSize, gamma } = schedule;
+      if (!(Number.isInteger(stepSize) && stepSize >= 1)) throw new Error(`lrAt step schedule stepSize must be an integer >= 1, got ${stepSize}`);
+      if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new Error(`lrAt step schedule gamma must be a finite number >= 0, got ${gamma}`);
+      return lr * Math.pow(gamma, Math.floor(epoch / stepSize));
+    }
+    case 'cosine': {
+      const { T } = schedule;
+      const minLr = schedule.minLr ?? 0;
+      if (!(T > 0) || !Number.isFinite(T)) throw new Error(`lrAt cosine schedule T must be a finite number > 0, got ${T}`);
+      if (!(minLr >= 0 && minLr <= lr)) throw new Error(`lrAt cosine schedule minLr must be in [0, lr = ${lr}], got ${minLr}`);
+      if (epoch >= T) return minLr;
+      // the interpolation form returns exactly lr at epoch 0 (minLr + (lr − minLr) may round)
+      const w = (1 + Math.cos((Math.PI * epoch) / T)) / 2;
+      return lr * w + minLr * (1 - w);
+    }
+    default:
+      throw new Error(`lrAt: unknown schedule kind '${String((schedule as { kind: unknown }).kind)}'; use 'constant', 'step' or 'cosine'`);
+  }
+}
 
 export const sgdStepKernel = defineKernel({
   name: 'sgd-step',
@@ -172,7 +213,7 @@ export class FusedSgd {
       bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, mom: this.buffer ?? this.spare! },
       uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
       overrides: { WG, MOMENTUM: this.momentum !== 0 ? 1 : 0, NESTEROV: this.nesterov ? 1 : 0 },
-      workgroups: grid1d(blocks, 1, this.gpu.limits.maxComputeWorkgroupsPerDimension),
+      workgroups: elementGrid(this.gpu, blocks, 1),
     });
     this.stepsTaken++;
   }

@@ -19,7 +19,8 @@
  * Squared distances are smooth at 0, so duplicates give finite gradients: ∂D_ij/∂f_i = 2(f_i − f_j) = 0.
  */
 import { checkLength, checkShape, type NumArray, type Shape } from './ref-util.js';
-import { L2_NORM_EPS, l2NormalizeRowsBackwardRef, l2NormalizeRowsRef } from './activations.ref.js';
+import { L2_NORM_EPS } from './activations.js';
+import { l2NormalizeRowsBackwardRef, l2NormalizeRowsRef } from './activations.ref.js';
 
 export interface TripletLossOptions {
   /** Margin m ≥ 0 (default 0.2, FaceNet's value for unit-norm embeddings). */

@@ -16,8 +16,8 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { defineKernel, grid1d } from './define.js';
-import { L2_NORM_EPS } from './activations.ref.js';
+import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
+import { L2_NORM_EPS } from './activations.js';
 import { labelTensor, type Labels } from './center.js';
 
 export const tripletNormsKernel = defineKernel({ name: 'triplet-norms', shader: 'losses/triplet-norms', bindings: { params: 'uniform', x: 'read', norms: 'read_write' } });
@@ -52,7 +52,6 @@ export const tripletBackwardKernel = defineKernel({
   bindings: { params: 'uniform', x: 'read', coef: 'read', upstream: 'read', gx: 'read_write' },
 });
 
-const WG = 256;
 /** Threads of triplet-dist, each owning a 4×4 block of pairs. */
 const DIST_WG = 64;
 /** Output rows per thread of the backward (the shader's ROWS). */

@@ -3,10 +3,10 @@
  * kernel depth 1 (and depth padding 0), so "2D", "3D" and "(2+1)D" differ only in extents.
  */
 import * as F from '../graph/functional.js';
+import type { Triple } from '../kernels/axes.js';
 import type { Tensor } from '../graph/tensor.js';
 import { type Buffer, Module, type Param } from './module.js';
 
-export type Triple = [number, number, number];
 
 export class Conv3d extends Module {
   readonly weight: Param;

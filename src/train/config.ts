@@ -16,9 +16,26 @@ import type { TrainingState } from '../model/checkpoint.js';
 import { OPTIMIZER_NAMES } from '../model/optimizer.js';
 import { HEAD_KINDS, MODEL_NAMES } from '../model/resnet.js';
 import { InputError, type MemoryBudget, formatBytes } from '../util/errors.js';
-import { TEST_INPUTS } from './dataset.js';
-import type { ExperimentConfig } from './experiment.js';
-import type { EpochStats } from './trainer.js';
+import { TEST_INPUTS, type TestInput } from './dataset.js';
+import type { EpochStats, TrainConfig } from './trainer.js';
+
+/** A cross-validated experiment's configuration: the training settings plus the data and the folds. */
+export interface ExperimentConfig extends TrainConfig {
+  /** In-plane size S and depth D every volume is brought to. */
+  inputSize: number;
+  depth: number;
+  /** Bias-field correction while loading volumes. */
+  biasField: boolean;
+  folds: number;
+  /**
+   * What a volume-level model is tested on: the stack's central D slices ('central': needs neither the
+   * label nor the annotation — the protocol a volume-level model is judged by) or the training window
+   * around the representative slices ('window'; what configurations without this field were run with).
+   */
+  testInput?: TestInput;
+  /** Fraction of each training fold held out for per-epoch validation curves (0 = none). */
+  valFraction: number;
+}
 
 export interface NumberRange {
   integer?: boolean;

@@ -14,31 +14,17 @@ import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.js';
 import { Rng } from '../util/rng.js';
 import { type BinaryMetrics, binaryMetrics } from './metrics.js';
 import type { AugmentFn, BatchAugmentFn } from './augment.js';
-import { type Sample, type TestInput, testSamples } from './dataset.js';
+import { type Sample, testSamples } from './dataset.js';
 import { type FoldPlan, makeFolds } from './folds.js';
 import { InputError } from '../util/errors.js';
-import { validateCheckpointState } from './config.js';
+import { type ExperimentConfig, validateCheckpointState } from './config.js';
 import type { RunStore } from './run-store.js';
-import { type EpochStats, type Prediction, type TrainConfig, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
+import { type EpochStats, type Prediction, buildModel, makeOptimizer, predict, trainFold } from './trainer.js';
 
 export type { RunStore } from './run-store.js';
 
-export interface ExperimentConfig extends TrainConfig {
-  /** In-plane size S and depth D every volume is brought to. */
-  inputSize: number;
-  depth: number;
-  /** Bias-field correction while loading volumes. */
-  biasField: boolean;
-  folds: number;
-  /**
-   * What a volume-level model is tested on: the stack's central D slices ('central': needs neither the
-   * label nor the annotation — the protocol a volume-level model is judged by) or the training window
-   * around the representative slices ('window'; what configurations without this field were run with).
-   */
-  testInput?: TestInput;
-  /** Fraction of each training fold held out for per-epoch validation curves (0 = none). */
-  valFraction: number;
-}
+// The configuration's type lives with its fields and checks (config.ts); re-exported for the callers.
+export type { ExperimentConfig } from './config.js';
 
 /** A configuration that cannot train as asked (the CLI reports it as a usage error). */
 export class ConfigError extends Error {

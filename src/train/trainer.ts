@@ -19,7 +19,7 @@ import { backward, leaf, noGrad } from '../graph/autograd.js';
 import * as F from '../graph/functional.js';
 import type { F32, Tensor } from '../graph/tensor.js';
 import { centerUpdate } from '../kernels/center.js';
-import type { LrSchedule } from '../kernels/sgd.ref.js';
+import type { LrSchedule } from '../kernels/sgd.js';
 import { Adam, type Optimizer, type OptimizerName, SGD, lrAt } from '../model/optimizer.js';
 import { type HeadKind, type ModelName, StagingNet } from '../model/resnet.js';
 import { InputError } from '../util/errors.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { L2_NORM_EPS } from '../../src/kernels/activations.js';
 import {
-  L2_NORM_EPS,
   l2NormalizeRowsBackwardRef,
   l2NormalizeRowsRef,
   logSigmoidBackwardRef,

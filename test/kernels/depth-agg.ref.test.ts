@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type DepthAggKind, SIGNED_SQRT_EPS } from '../../src/kernels/depth-agg.js';
 import {
-  SIGNED_SQRT_EPS,
   attentionPoolDepthRef,
   bilinearEncodeRef,
   bilinearPoolDepthBackwardRef,
@@ -13,7 +13,6 @@ import {
   maxPoolDepthRef,
   signedSqrtBackwardRef,
   signedSqrtRef,
-  type DepthAggKind,
 } from '../../src/kernels/depth-agg.ref.js';
 import { dot, gradCheck, numel, randomNormal, relErr } from '../../src/kernels/ref-util.js';
 import { Rng } from '../../src/util/rng.js';

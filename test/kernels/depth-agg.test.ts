@@ -11,6 +11,7 @@ import {
   depthAggOutputShape,
   maxPoolDepth,
   maxPoolDepthBackward,
+  SIGNED_SQRT_EPS,
   type DepthAggKind,
 } from '../../src/kernels/depth-agg.js';
 import type { Gpu } from '../../src/gpu/gpu.js';
@@ -88,10 +89,10 @@ describe('depth aggregation on the GPU vs float64 reference', async () => {
       });
       expect(relErr(got.y, ref.depthAggRef('bilinear', x, shape)), 'forward').toBeLessThan(TOL);
       const m = shape[1]! * shape[1]!;
-      const se = Math.sqrt(ref.SIGNED_SQRT_EPS);
+      const se = Math.sqrt(SIGNED_SQRT_EPS);
       const b = Float64Array.from(got.y, (v, k) => {
         const sv = v * got.norm[Math.floor(k / m)]!;
-        return Math.sign(sv) * ((Math.abs(sv) + se) ** 2 - ref.SIGNED_SQRT_EPS);
+        return Math.sign(sv) * ((Math.abs(sv) + se) ** 2 - SIGNED_SQRT_EPS);
       });
       const want = ref.bilinearPoolDepthBackwardRef(x, { y: Float64Array.from(got.y), b, norm: Float64Array.from(got.norm) }, gy, shape);
       expect(relErr(got.gx, want), 'backward').toBeLessThan(TOL);

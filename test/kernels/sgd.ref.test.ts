@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lrAtRef, sgdStepRef, type LrSchedule, type SgdOptions } from '../../src/kernels/sgd.ref.js';
+import { lrAt, type LrSchedule } from '../../src/kernels/sgd.js';
+import { sgdStepRef, type SgdOptions } from '../../src/kernels/sgd.ref.js';
 import { randomNormal, relErr } from '../../src/kernels/ref-util.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -83,29 +84,29 @@ describe('SGD step', () => {
 
 describe('learning-rate schedules', () => {
   it('constant and step', () => {
-    expect(lrAtRef({ kind: 'constant', lr: 0.01 }, 37)).toBe(0.01);
+    expect(lrAt({ kind: 'constant', lr: 0.01 }, 37)).toBe(0.01);
     const s: LrSchedule = { kind: 'step', lr: 0.1, stepSize: 10, gamma: 0.1 };
-    expect(lrAtRef(s, 0)).toBe(0.1);
-    expect(lrAtRef(s, 9)).toBe(0.1);
-    expect(lrAtRef(s, 10)).toBeCloseTo(0.01, 16);
-    expect(lrAtRef(s, 25)).toBeCloseTo(0.001, 16);
+    expect(lrAt(s, 0)).toBe(0.1);
+    expect(lrAt(s, 9)).toBe(0.1);
+    expect(lrAt(s, 10)).toBeCloseTo(0.01, 16);
+    expect(lrAt(s, 25)).toBeCloseTo(0.001, 16);
   });
 
   it('cosine: lr at 0, the midpoint halfway, minLr at T and after', () => {
     const s: LrSchedule = { kind: 'cosine', lr: 0.01, T: 50, minLr: 0.001 };
-    expect(lrAtRef(s, 0)).toBe(0.01);
-    expect(lrAtRef(s, 25)).toBeCloseTo(0.0055, 16);
-    expect(lrAtRef(s, 50)).toBe(0.001);
-    expect(lrAtRef(s, 80)).toBe(0.001);
-    expect(lrAtRef({ kind: 'cosine', lr: 1, T: 4 }, 1)).toBeCloseTo((1 + Math.SQRT1_2) / 2, 15);
+    expect(lrAt(s, 0)).toBe(0.01);
+    expect(lrAt(s, 25)).toBeCloseTo(0.0055, 16);
+    expect(lrAt(s, 50)).toBe(0.001);
+    expect(lrAt(s, 80)).toBe(0.001);
+    expect(lrAt({ kind: 'cosine', lr: 1, T: 4 }, 1)).toBeCloseTo((1 + Math.SQRT1_2) / 2, 15);
   });
 
   it('rejects bad schedules', () => {
-    expect(() => lrAtRef({ kind: 'step', lr: 0.1, stepSize: 0, gamma: 0.5 }, 1)).toThrow(/stepSize/);
-    expect(() => lrAtRef({ kind: 'cosine', lr: 0.1, T: 0 }, 1)).toThrow(/T/);
-    expect(() => lrAtRef({ kind: 'cosine', lr: 0.1, T: 5, minLr: 0.2 }, 1)).toThrow(/minLr/);
-    expect(() => lrAtRef({ kind: 'constant', lr: 0.1 }, -1)).toThrow(/epoch/);
-    expect(() => lrAtRef({ kind: 'linear', lr: 0.1 } as unknown as LrSchedule, 1)).toThrow(/unknown/);
+    expect(() => lrAt({ kind: 'step', lr: 0.1, stepSize: 0, gamma: 0.5 }, 1)).toThrow(/stepSize/);
+    expect(() => lrAt({ kind: 'cosine', lr: 0.1, T: 0 }, 1)).toThrow(/T/);
+    expect(() => lrAt({ kind: 'cosine', lr: 0.1, T: 5, minLr: 0.2 }, 1)).toThrow(/minLr/);
+    expect(() => lrAt({ kind: 'constant', lr: 0.1 }, -1)).toThrow(/epoch/);
+    expect(() => lrAt({ kind: 'linear', lr: 0.1 } as unknown as LrSchedule, 1)).toThrow(/unknown/);
   });
 });
 
@@ -125,7 +126,7 @@ describe('SGD: PyTorch goldens (torch.optim.SGD, StepLR, CosineAnnealingLR)', ()
   }
   for (const s of golden.schedules) {
     it(`schedule ${JSON.stringify(s.schedule)}`, () => {
-      expect(relErr(s.lrs.map((_, e) => lrAtRef(s.schedule, e)), s.lrs)).toBeLessThan(1e-9);
+      expect(relErr(s.lrs.map((_, e) => lrAt(s.schedule, e)), s.lrs)).toBeLessThan(1e-9);
     });
   }
 });

@@ -6,7 +6,7 @@ import { GpuError } from '../../gpu/errors.js';
 import { gemm, matmul } from '../../kernels/matmul.js';
 import { sumMid } from '../../kernels/reduce.js';
 import { record } from '../record.js';
-import type { Thunks } from '../rules.js';
+import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
 /** linear(input [M, in], weight [out, in], bias [out] | null) → [M, out]. */

@@ -11,7 +11,7 @@ import { broadcastScalar } from '../../kernels/layout.js';
 import { type TripletLossOptions, tripletLoss as tripletKernel, tripletLossBackward } from '../../kernels/triplet.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
 import { record } from '../record.js';
-import type { Thunks } from '../rules.js';
+import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
 function scaleByScalar(g: F32, gy: F32): F32 {

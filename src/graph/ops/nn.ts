@@ -1,15 +1,15 @@
 /** Differentiable network ops: batch norm (+ fused ReLU), max pooling, in-plane average pooling, depth aggregation. */
 import { GpuError } from '../../gpu/errors.js';
 import type { GpuTensor } from '../../gpu/tensor.js';
+import { type Triple, triple } from '../../kernels/axes.js';
 import * as bn from '../../kernels/batchnorm.js';
 import { type DepthAggKind, depthAgg, depthAggBackward } from '../../kernels/depth-agg.js';
 import { type MaxPoolParams, maxPool3d as maxPoolKernel, maxPool3dBackward } from '../../kernels/maxpool.js';
 import { planeAvgPool as planeAvgPoolKernel, planeAvgPoolBackward } from '../../kernels/plane-avgpool.js';
 import { record } from '../record.js';
-import type { Thunks } from '../rules.js';
+import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
-type Triple = readonly [number, number, number];
 
 function batchNormImpl(
   relu: boolean,
@@ -68,11 +68,15 @@ export function batchNormRelu(
   return batchNormImpl(true, input, runningMean, runningVar, weight, bias, training, momentum, eps);
 }
 
-const triple = (v: number | Triple): Triple => (typeof v === 'number' ? [v, v, v] : v);
-
 /** torch.nn.functional.max_pool3d(input, kernel_size, stride=kernel_size, padding=0, dilation=1). */
 export function maxPool3d(input: Tensor, kernelSize: number | Triple, stride?: number | Triple, padding: number | Triple = 0, dilation: number | Triple = 1): Tensor {
-  const params: MaxPoolParams = { kernel: triple(kernelSize), stride: triple(stride ?? kernelSize), pad: triple(padding), dilation: triple(dilation) };
+  const kernel = triple('maxPool3d', 'kernel size', kernelSize, 1, 1);
+  const params: MaxPoolParams = {
+    kernel,
+    stride: triple('maxPool3d', 'stride', stride, kernel, 1),
+    pad: triple('maxPool3d', 'padding', padding, 0, 0),
+    dilation: triple('maxPool3d', 'dilation', dilation, 1, 1),
+  };
   const r = maxPoolKernel(input.data, params);
   return record('maxPool3d', [input], r.y, { xShape: input.shape, params }, { argmax: r.argmax }, { owned: [r.argmax] });
 }
