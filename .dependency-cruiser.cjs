@@ -15,7 +15,9 @@ const upward = LAYERS.flatMap((level, i) => {
   const above = LAYERS.slice(i + 1).flat();
   return level.map((layer) => ({
     name: `no-upward-from-${layer}`,
-    comment: `src/${layer} may import only ${LAYERS.slice(0, i + 1).flat().join(', ')}; it must not import ${above.join(', ')}, web or an entry point.`,
+    comment: `src/${layer} may import only ${LAYERS.slice(0, i + 1)
+      .flat()
+      .join(', ')}; it must not import ${above.join(', ')}, web or an entry point.`,
     severity: 'error',
     from: { path: `^src/${layer}/` },
     to: { path: [`^src/(${above.join('|')})/`, '^web/', ENTRY_POINTS] },
@@ -49,7 +51,7 @@ module.exports = {
     {
       name: 'no-production-import-of-reference',
       comment:
-        'A *.ref.ts file is a float64 test oracle. Production code takes the contract from the op\'s own file; only test/ and bench/ (and other references) import references.',
+        "A *.ref.ts file is a float64 test oracle. Production code takes the contract from the op's own file; only test/ and bench/ (and other references) import references.",
       severity: 'error',
       from: { path: '^(src|web/src)/', pathNot: '[.]ref[.]ts$' },
       to: { path: '[.]ref[.]ts$' },

@@ -54,6 +54,7 @@ export async function profileRun(gpu: Gpu, fn: () => unknown, top = 8): Promise<
   }
   const kernels = report.kernels.slice(0, top).map((k) => ({ kernel: k.kernel, calls: k.calls, totalMs: k.totalMs }));
   const rest = report.kernels.slice(top);
-  if (rest.length) kernels.push({ kernel: `(${rest.length} others)`, calls: rest.reduce((a, k) => a + k.calls, 0), totalMs: rest.reduce((a, k) => a + k.totalMs, 0) });
+  if (rest.length)
+    kernels.push({ kernel: `(${rest.length} others)`, calls: rest.reduce((a, k) => a + k.calls, 0), totalMs: rest.reduce((a, k) => a + k.totalMs, 0) });
   return { source: report.source, totalMs: report.totalMs, kernels };
 }

@@ -76,7 +76,13 @@ interface PeerRow {
  * One peer on one layer: the volume it can afford, then forward and forward + backward, each checked
  * against ours on the same inputs before it is timed.
  */
-async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData; ours: { y: Float32Array; dx: Float32Array; dw: Float32Array }; fwdMs: number; fwdBwdMs: number }, ctx: BenchContext): Promise<PeerRow> {
+async function runPeer(
+  gpu: Gpu,
+  p: OpPeer,
+  s: ConvShape,
+  full: { data: ConvData; ours: { y: Float32Array; dx: Float32Array; dw: Float32Array }; fwdMs: number; fwdBwdMs: number },
+  ctx: BenchContext,
+): Promise<PeerRow> {
   const unsupported = (why: string): PeerRow => ({ fwd: { name: p.name, unavailable: why }, fwdBwd: { name: p.name, unavailable: why } });
   if (!p.conv) return unsupported('no convolution');
   const fwdWhy = p.convSupport?.(s, false) ?? null;
@@ -124,10 +130,19 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   // The checked run compiles the peer's pipelines; --quick takes it as the warm-up.
   const timing = ctx.quick ? { warmup: 0, reps: 1 } : { warmup: 1, reps: 3 };
   const macs = convMacs(shape);
-  const speed = (ms: number, flopPerMac: number, ourMs: number) => (same ? ms / ourMs : gflops(flopPerMac * convMacs(s), ourMs) / gflops(flopPerMac * macs, ms));
-  const withShape = (r: PeerResult): PeerResult => (r.ms === undefined ? r : { ...r, ...(same ? {} : { shape: [...shape.x, ...shape.w] }), ...(r.note ?? note ? { note: r.note ?? note } : {}) });
+  const speed = (ms: number, flopPerMac: number, ourMs: number) =>
+    same ? ms / ourMs : gflops(flopPerMac * convMacs(s), ourMs) / gflops(flopPerMac * macs, ms);
+  const withShape = (r: PeerResult): PeerResult =>
+    r.ms === undefined ? r : { ...r, ...(same ? {} : { shape: [...shape.x, ...shape.w] }), ...((r.note ?? note) ? { note: r.note ?? note } : {}) };
 
-  const f = (await measurePeer(p.name, () => p.conv!(shape, data, false), async () => ({ y: (await ours()).y }), timing)).result;
+  const f = (
+    await measurePeer(
+      p.name,
+      () => p.conv!(shape, data, false),
+      async () => ({ y: (await ours()).y }),
+      timing,
+    )
+  ).result;
   if (f.ms !== undefined && f.check?.ok) f.speedup = speed(f.ms, 2, full.fwdMs);
   let b: PeerResult;
   if (bwdWhy) b = { name: p.name, unavailable: bwdWhy };
@@ -139,7 +154,10 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
   // A peer timed on a thinner volume is also checked once on the full layer when that is affordable:
   // a result can be right on a few slices and wrong on the layer itself (jax-js's conv3d weight gradient).
   if (!same && predicted <= (ctx.quick ? FULL_CHECK_QUICK_MS : FULL_CHECK_MS)) {
-    for (const [r, backward] of [[f, false], [b, true]] as const) {
+    for (const [r, backward] of [
+      [f, false],
+      [b, true],
+    ] as const) {
       if (!r.check?.ok) continue;
       let run: PeerRun | null = null;
       try {
@@ -163,11 +181,20 @@ async function runPeer(gpu: Gpu, p: OpPeer, s: ConvShape, full: { data: ConvData
  * The forward + backward of a peer from its probe (same volume, same inputs): checked, then timed — the
  * probe's timed run is the --quick measurement, the full bench adds runs for a median.
  */
-async function measureKept(name: string, kept: { run: PeerRun; ms: number }, ours: () => Promise<Record<string, ArrayLike<number>>>, timing: { warmup: number; reps: number }): Promise<PeerResult> {
+async function measureKept(
+  name: string,
+  kept: { run: PeerRun; ms: number },
+  ours: () => Promise<Record<string, ArrayLike<number>>>,
+  timing: { warmup: number; reps: number },
+): Promise<PeerResult> {
   try {
     const check = checkOutputs(await kept.run.outputs(), await ours());
     if (timing.reps <= 1) return { name, ms: kept.ms, spreadMs: [kept.ms, kept.ms], check };
-    const t = await timeSynced(() => kept.run.sync(), () => kept.run.run(), { warmup: 0, reps: timing.reps });
+    const t = await timeSynced(
+      () => kept.run.sync(),
+      () => kept.run.run(),
+      { warmup: 0, reps: timing.reps },
+    );
     return { name, ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], check };
   } catch (e) {
     return { name, unavailable: firstLine(e) };
@@ -244,7 +271,16 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     }
     const base = { algorithm, ceilingGflops: local.gflops, shape: [...s.x, ...s.w] };
     records.push(
-      await ctx.emit({ name: `${s.name} fwd`, ...base, ms: tf.medianMs, spreadMs: [tf.minMs, tf.maxMs], gflops: gf, gbps: gbps(bx + bw + by, tf.medianMs), ratio: { gemm: gf / local.gflops, ...peerRatios(fwdPeers) }, ...(fwdPeers.length ? { peers: fwdPeers } : {}) }),
+      await ctx.emit({
+        name: `${s.name} fwd`,
+        ...base,
+        ms: tf.medianMs,
+        spreadMs: [tf.minMs, tf.maxMs],
+        gflops: gf,
+        gbps: gbps(bx + bw + by, tf.medianMs),
+        ratio: { gemm: gf / local.gflops, ...peerRatios(fwdPeers) },
+        ...(fwdPeers.length ? { peers: fwdPeers } : {}),
+      }),
     );
     records.push(
       await ctx.emit({
@@ -260,19 +296,64 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       }),
     );
     // Progress as it goes: the full run takes minutes on a CPU driver.
-    const peerText = bwdPeers.map((r) => `${r.name} ${r.ms !== undefined ? `${r.ms.toFixed(0)} ms${r.shape ? '*' : ''}${r.check && !r.check.ok ? ' WRONG' : ''}` : 'n/a'}`).join(', ');
-    ctx.log(`  ${s.name} [${algorithm}]: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peerText ? `; ${peerText}` : ''}`);
-    rows.push([s.name, algorithm, s.count || '-', local.gflops, tf.medianMs, gf, gf / local.gflops, `${tb.medianMs.toFixed(0)} (${tb.minMs.toFixed(0)}–${tb.maxMs.toFixed(0)})`, gb, gb / local.gflops, ...peerCells(ctx, fwdPeers), ...peerCells(ctx, bwdPeers)]);
+    const peerText = bwdPeers
+      .map((r) => `${r.name} ${r.ms !== undefined ? `${r.ms.toFixed(0)} ms${r.shape ? '*' : ''}${r.check && !r.check.ok ? ' WRONG' : ''}` : 'n/a'}`)
+      .join(', ');
+    ctx.log(
+      `  ${s.name} [${algorithm}]: fwd ${tf.medianMs.toFixed(0)} ms, fwd+bwd ${tb.medianMs.toFixed(0)} ms (${gb.toFixed(2)} GFLOP/s)${peerText ? `; ${peerText}` : ''}`,
+    );
+    rows.push([
+      s.name,
+      algorithm,
+      s.count || '-',
+      local.gflops,
+      tf.medianMs,
+      gf,
+      gf / local.gflops,
+      `${tb.medianMs.toFixed(0)} (${tb.minMs.toFixed(0)}–${tb.maxMs.toFixed(0)})`,
+      gb,
+      gb / local.gflops,
+      ...peerCells(ctx, fwdPeers),
+      ...peerCells(ctx, bwdPeers),
+    ]);
   }
   const t = tuningFor(gpu);
   ctx.log(
     `conv on ${gpu.adapter.description} — tiles fwd ${t.convForward.wg}×${t.convForward.tm}, dx ${t.convBackwardInput.wg}×${t.convBackwardInput.tm}, dw ${t.convBackwardWeight.wg}×${t.convBackwardWeight.tm}; ` +
       `GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s (1024³) at the start${ctx.quick ? '' : ', re-measured before each layer (÷ceil uses that one)'}`,
   );
-  ctx.log(table(['layer', 'algorithm', '×', 'ceil GFLOP/s', 'fwd ms', 'GFLOP/s', '÷ceil', 'f+b ms (min–max)', 'GFLOP/s', '÷ceil', ...ctx.peers.map((p) => `fwd vs ${p.name}`), ...ctx.peers.map((p) => `f+b vs ${p.name}`)], rows));
+  ctx.log(
+    table(
+      [
+        'layer',
+        'algorithm',
+        '×',
+        'ceil GFLOP/s',
+        'fwd ms',
+        'GFLOP/s',
+        '÷ceil',
+        'f+b ms (min–max)',
+        'GFLOP/s',
+        '÷ceil',
+        ...ctx.peers.map((p) => `fwd vs ${p.name}`),
+        ...ctx.peers.map((p) => `f+b vs ${p.name}`),
+      ],
+      rows,
+    ),
+  );
   if (!ctx.quick && !ctx.layers) {
-    ctx.log(`f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`);
-    records.push(await ctx.emit({ name: 'f-rMC5 convolutions fwd+bwd (sum over layers)', shape: [1, 1, 24, 256, 256], ms: netFwdBwd, gflops: gflops(netFlop, netFwdBwd), ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops } }));
+    ctx.log(
+      `f-rMC5 convolutions, one 256×256×24 volume: forward ${(netFwd / 1000).toFixed(2)} s, forward+backward ${(netFwdBwd / 1000).toFixed(2)} s (${gflops(netFlop, netFwdBwd).toFixed(2)} GFLOP/s)`,
+    );
+    records.push(
+      await ctx.emit({
+        name: 'f-rMC5 convolutions fwd+bwd (sum over layers)',
+        shape: [1, 1, 24, 256, 256],
+        ms: netFwdBwd,
+        gflops: gflops(netFlop, netFwdBwd),
+        ratio: { gemm: gflops(netFlop, netFwdBwd) / ceiling.gflops },
+      }),
+    );
   }
   for (const [name, why] of Object.entries(ctx.unavailable)) ctx.log(`${name} unavailable: ${why}`);
   for (const n of notes) ctx.log(`note: ${n}`);
@@ -342,7 +423,14 @@ async function runPaths(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
           const acc = byClass.get(key) ?? { subgroup: 0, tiled: 0 };
           acc[f] += Math.max(s.count, 1) * ms[f][o]!;
           byClass.set(key, acc);
-          records.push({ name: `${s.name} ${label} ${f}`, algorithm, shape: [...s.x, ...s.w], ms: ms[f][o]!, spreadMs: [Math.min(...times[f][o]!), Math.max(...times[f][o]!)], gflops: gflops(2 * macs, ms[f][o]!) });
+          records.push({
+            name: `${s.name} ${label} ${f}`,
+            algorithm,
+            shape: [...s.x, ...s.w],
+            ms: ms[f][o]!,
+            spreadMs: [Math.min(...times[f][o]!), Math.max(...times[f][o]!)],
+            gflops: gflops(2 * macs, ms[f][o]!),
+          });
         });
         records.push({ name: `${s.name} fwd+bwd ${f}`, algorithm, shape: [...s.x, ...s.w], ms: total, gflops: gflops(6 * macs, total) });
       }
@@ -364,8 +452,16 @@ async function runPaths(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   ctx.log(table(['layer', 'algorithm (GEMM class)', 'fwd ms', 'dx ms', 'dw ms', 'fwd+bwd ms', 'tiled ÷ subgroup speed'], rows));
   if (families.length === 2 && net.tiled > 0 && !ctx.layers) {
     const share = net.subgroup / net.tiled;
-    ctx.log(`all f-rMC5 convolutions fwd+bwd (one 256×256×24 volume): subgroup ${(net.subgroup / 1000).toFixed(2)} s, tiled ${(net.tiled / 1000).toFixed(2)} s — the tiled path runs at ${(100 * share).toFixed(0)} % of the subgroup path's speed`);
-    records.push({ name: 'f-rMC5 convolutions fwd+bwd: tiled ÷ subgroup speed', shape: [1, 1, 24, 256, 256], ms: net.tiled, ratio: { subgroup: share }, note: `subgroup ${net.subgroup.toFixed(0)} ms, tiled ${net.tiled.toFixed(0)} ms` });
+    ctx.log(
+      `all f-rMC5 convolutions fwd+bwd (one 256×256×24 volume): subgroup ${(net.subgroup / 1000).toFixed(2)} s, tiled ${(net.tiled / 1000).toFixed(2)} s — the tiled path runs at ${(100 * share).toFixed(0)} % of the subgroup path's speed`,
+    );
+    records.push({
+      name: 'f-rMC5 convolutions fwd+bwd: tiled ÷ subgroup speed',
+      shape: [1, 1, 24, 256, 256],
+      ms: net.tiled,
+      ratio: { subgroup: share },
+      note: `subgroup ${net.subgroup.toFixed(0)} ms, tiled ${net.tiled.toFixed(0)} ms`,
+    });
   }
   if (families.length === 2) {
     const winners: Record<string, string[]> = {};

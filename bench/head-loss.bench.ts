@@ -23,7 +23,6 @@ import { peerCells } from './matmul.bench.js';
 import { peerRatios, runPeers } from './peer.js';
 import { gbps, gflops, table, timeIt } from './harness.js';
 
-
 /** Parameter tensor sizes of a 3D ResNet-18 with 32 stem filters (weights, BN γ/β, FC), scaled to `total`. */
 export function resnetLikeParamSizes(total: number): number[] {
   const sizes: number[] = [32 * 1 * 3 * 7 * 7, 32, 32];
@@ -64,7 +63,17 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
 
   const add = async (name: string, shape: number[], ms: number, bytes: number, flop?: number, peers?: PeerResult[]) => {
     const g = gbps(bytes, ms);
-    records.push(await ctx.emit({ name, shape, ms, gbps: g, ratio: { copy: g / copyGbps, ...peerRatios(peers ?? []) }, ...(flop ? { gflops: gflops(flop, ms) } : {}), ...(peers?.length ? { peers } : {}) }));
+    records.push(
+      await ctx.emit({
+        name,
+        shape,
+        ms,
+        gbps: g,
+        ratio: { copy: g / copyGbps, ...peerRatios(peers ?? []) },
+        ...(flop ? { gflops: gflops(flop, ms) } : {}),
+        ...(peers?.length ? { peers } : {}),
+      }),
+    );
   };
 
   // Bilinear pooling [4, 256, 24]: X Xᵀ is 2·N·C²·D flops forward, twice that backward.
@@ -80,7 +89,21 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     const ours = { y: await saved.y.read(), dx: await gpu.tidy(() => bilinearPoolDepthBackward(x, saved, gy).read()) };
     const tf = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepth(x)), timing);
     // forward: read x, write s, read s, write z
-    await add('bilinear fwd', shape, tf.medianMs, xb + 3 * yb, 2 * n * c * c * d, await runPeers(ctx.peers, 'bilinear', (p) => p.bilinear!(shape, data, false), async () => ({ y: ours.y }), tf.medianMs, peerTiming));
+    await add(
+      'bilinear fwd',
+      shape,
+      tf.medianMs,
+      xb + 3 * yb,
+      2 * n * c * c * d,
+      await runPeers(
+        ctx.peers,
+        'bilinear',
+        (p) => p.bilinear!(shape, data, false),
+        async () => ({ y: ours.y }),
+        tf.medianMs,
+        peerTiming,
+      ),
+    );
     const tb = await timeIt(gpu, () => gpu.tidy(() => void bilinearPoolDepthBackward(x, saved, gy)), timing);
     // backward: read y, gy (dot), read y, gy, x, write gx
     await add('bilinear bwd', shape, tb.medianMs, 4 * yb + 2 * xb, 4 * n * c * c * d);
@@ -93,7 +116,21 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
         }),
       timing,
     );
-    await add('bilinear fwd+bwd', shape, tfb.medianMs, xb + 7 * yb + xb, 6 * n * c * c * d, await runPeers(ctx.peers, 'bilinear', (p) => p.bilinear!(shape, data, true), async () => ({ dx: ours.dx }), tfb.medianMs, peerTiming));
+    await add(
+      'bilinear fwd+bwd',
+      shape,
+      tfb.medianMs,
+      xb + 7 * yb + xb,
+      6 * n * c * c * d,
+      await runPeers(
+        ctx.peers,
+        'bilinear',
+        (p) => p.bilinear!(shape, data, true),
+        async () => ({ dx: ours.dx }),
+        tfb.medianMs,
+        peerTiming,
+      ),
+    );
     for (const t of [x, gy, saved.y, saved.norm]) t.release();
   }
 
@@ -114,7 +151,21 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       const opts = { margin: 0.2, normalize };
       const distFlop = (normalize ? 4 : 3) * pairs * e;
       const tf = await timeIt(gpu, () => gpu.tidy(() => void tripletLoss(x, labels, { normalize })), timing);
-      await add(`${tag} fwd (dist + mining)`, [n, e], tf.medianMs, (normalize ? 2 : 1) * xb, distFlop, await runPeers(ctx.peers, 'triplet', (p) => p.triplet!(n, e, data, opts, false), async () => ({ loss: ours.loss }), tf.medianMs, peerTiming));
+      await add(
+        `${tag} fwd (dist + mining)`,
+        [n, e],
+        tf.medianMs,
+        (normalize ? 2 : 1) * xb,
+        distFlop,
+        await runPeers(
+          ctx.peers,
+          'triplet',
+          (p) => p.triplet!(n, e, data, opts, false),
+          async () => ({ loss: ours.loss }),
+          tf.medianMs,
+          peerTiming,
+        ),
+      );
       const tb = await timeIt(gpu, () => gpu.tidy(() => void tripletLossBackward(x, saved)), timing);
       await add(`${tag} bwd`, [n, e], tb.medianMs, 2 * xb, 2 * n * n * e);
       const tfb = await timeIt(
@@ -126,7 +177,21 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
           }),
         timing,
       );
-      await add(`${tag} fwd+bwd`, [n, e], tfb.medianMs, (normalize ? 4 : 3) * xb, distFlop + 2 * n * n * e, await runPeers(ctx.peers, 'triplet', (p) => p.triplet!(n, e, data, opts, true), async () => ({ dx: ours.dx }), tfb.medianMs, peerTiming));
+      await add(
+        `${tag} fwd+bwd`,
+        [n, e],
+        tfb.medianMs,
+        (normalize ? 4 : 3) * xb,
+        distFlop + 2 * n * n * e,
+        await runPeers(
+          ctx.peers,
+          'triplet',
+          (p) => p.triplet!(n, e, data, opts, true),
+          async () => ({ dx: ours.dx }),
+          tfb.medianMs,
+          peerTiming,
+        ),
+      );
       for (const t of [saved.loss, saved.dist, saved.mined, saved.perAnchor, saved.coef]) t.release();
     }
     x.release();
@@ -156,7 +221,14 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     const ours = { param: compact((await param.read()) as Float32Array) };
     const tsgd = await timeIt(gpu, () => opt.step(param, grad, opts.lr), timing);
     const data = { param: compact(hp), grad: compact(hg) };
-    const peers = await runPeers(ctx.peers, 'sgd', (p) => p.sgd!(sizes, data, opts), async () => ours, tsgd.medianMs, peerTiming);
+    const peers = await runPeers(
+      ctx.peers,
+      'sgd',
+      (p) => p.sgd!(sizes, data, opts),
+      async () => ours,
+      tsgd.medianMs,
+      peerTiming,
+    );
     await add(`sgd step (${sizes.length} tensors, 1 dispatch)`, [7_000_000], tsgd.medianMs, 20 * 7_000_000, 5 * 7_000_000, peers);
     for (const t of [param, grad]) t.release();
     opt.release();

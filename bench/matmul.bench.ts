@@ -52,7 +52,17 @@ export async function measureCeiling(gpu: Gpu, reps: number): Promise<Ceiling> {
 
 /** Products of the bench: the ceiling's 1024³ first. */
 export function matmulProducts(quick: boolean): [number, number, number][] {
-  return quick ? [[1024, 1024, 1024], [256, 256, 256]] : [[1024, 1024, 1024], [512, 512, 512], [256, 256, 256], [4096, 64, 576]];
+  return quick
+    ? [
+        [1024, 1024, 1024],
+        [256, 256, 256],
+      ]
+    : [
+        [1024, 1024, 1024],
+        [512, 512, 512],
+        [256, 256, 256],
+        [4096, 64, 576],
+      ];
 }
 
 const productName = ([m, n, k]: readonly number[]) => `matmul ${m}×${k}·${k}×${n}`;
@@ -93,15 +103,35 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     const kernels = ctx.profile ? await profileRun(gpu, () => void matmul(a, b, {}, c)) : undefined;
     for (const x of [a, b, c]) x.release();
 
-    const peers = await runPeers(ctx.peers, 'matmul', (p) => p.matmul!(ah, bh, m, n, k), async () => ({ y }), ms, peerTiming);
+    const peers = await runPeers(
+      ctx.peers,
+      'matmul',
+      (p) => p.matmul!(ah, bh, m, n, k),
+      async () => ({ y }),
+      ms,
+      peerTiming,
+    );
     const g = gflops(flop, ms);
-    const rec = await ctx.emit({ name, shape: [m, n, k], ms, spreadMs, gflops: g, gbps: gbps(bytes, ms), ratio: { gemm: g / ceiling.gflops, ...peerRatios(peers) }, ...(peers.length ? { peers } : {}), ...(kernels ? { kernels } : {}) });
+    const rec = await ctx.emit({
+      name,
+      shape: [m, n, k],
+      ms,
+      spreadMs,
+      gflops: g,
+      gbps: gbps(bytes, ms),
+      ratio: { gemm: g / ceiling.gflops, ...peerRatios(peers) },
+      ...(peers.length ? { peers } : {}),
+      ...(kernels ? { kernels } : {}),
+    });
     records.push(rec);
     rows.push([name, ms, g, g / ceiling.gflops, ...peerCells(ctx, peers)]);
   }
 
   // The slice-wise shared FC layer (24 slices × 256 features → 256, then → 1), forward + backward.
-  for (const [m, k, o] of [[24, 256, 256], [24, 256, 1]] as [number, number, number][]) {
+  for (const [m, k, o] of [
+    [24, 256, 256],
+    [24, 256, 1],
+  ] as [number, number, number][]) {
     const name = `linear fwd+bwd [${m}, ${k}]→${o}`;
     if (!wanted(ctx, name)) continue;
     const x = gpu.tensor(rng.uniformArray(m * k), [m, k]);
@@ -140,7 +170,11 @@ export function peerCells(ctx: BenchContext, peers: readonly PeerResult[]): stri
     const r = peers.find((q) => q.name === p.name);
     if (!r) return '-';
     if (r.unavailable) return 'n/a';
-    if (r.check && !r.check.ok) return `wrong (${Object.entries(r.check.errors).filter(([, e]) => !(e < r.check!.tolerance)).map(([k, e]) => `${k} ${fmtErr(e)}`).join(', ')})`;
+    if (r.check && !r.check.ok)
+      return `wrong (${Object.entries(r.check.errors)
+        .filter(([, e]) => !(e < r.check!.tolerance))
+        .map(([k, e]) => `${k} ${fmtErr(e)}`)
+        .join(', ')})`;
     return r.speedup !== undefined ? `${r.speedup.toFixed(1)}×` : '-';
   });
 }

@@ -18,10 +18,32 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
   // with it (a drifting phase between the two reads as a slope).
   const plain = await soak(gpu, { warmup, steps: 1000, sampleEvery: 1 });
   const quiet = await soak(gpu, { warmup: 50, steps: 1000, quiescent: true });
-  const row = (label: string, r: SoakResult) => [label, r.warmup, r.steps, r.stepMs, `${r.rssMiB[0].toFixed(1)}→${r.rssMiB[1].toFixed(1)}`, r.rssGrowthMiB, r.heapGrowthMiB, r.collections, r.buffersCreated, r.pipelinesCreated];
+  const row = (label: string, r: SoakResult) => [
+    label,
+    r.warmup,
+    r.steps,
+    r.stepMs,
+    `${r.rssMiB[0].toFixed(1)}→${r.rssMiB[1].toFixed(1)}`,
+    r.rssGrowthMiB,
+    r.heapGrowthMiB,
+    r.collections,
+    r.buffersCreated,
+    r.pipelinesCreated,
+  ];
   console.log(
     table(
-      ['tiny f-rMC5 + bilinear, GPU augmentation', 'warm-up', 'steps', 'step ms', 'RSS first→last MiB', 'RSS growth MiB', 'heap growth MiB', 'GC hints', 'buffers created', 'pipelines created'],
+      [
+        'tiny f-rMC5 + bilinear, GPU augmentation',
+        'warm-up',
+        'steps',
+        'step ms',
+        'RSS first→last MiB',
+        'RSS growth MiB',
+        'heap growth MiB',
+        'GC hints',
+        'buffers created',
+        'pipelines created',
+      ],
       [row('RSS sampled as it is', plain), row('RSS after sync + full GC', quiet)],
     ),
   );
@@ -29,7 +51,15 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<BenchReco
     name,
     shape: [4, 1, 4, 32, 32],
     ms: r.stepMs,
-    memory: { warmupSteps: r.warmup, steps: r.steps, rssGrowthMiB: r.rssGrowthMiB, heapGrowthMiB: r.heapGrowthMiB, rssMiB: r.rssMiB, collections: r.collections, buffersCreated: r.buffersCreated },
+    memory: {
+      warmupSteps: r.warmup,
+      steps: r.steps,
+      rssGrowthMiB: r.rssGrowthMiB,
+      heapGrowthMiB: r.heapGrowthMiB,
+      rssMiB: r.rssMiB,
+      collections: r.collections,
+      buffersCreated: r.buffersCreated,
+    },
   });
   return [rec('training soak (f-rMC5 width 1 + bilinear, GPU augmentation): RSS as sampled', plain), rec('training soak: RSS after sync + full GC', quiet)];
 }

@@ -234,7 +234,11 @@ async function timePeer(p: NetPeer, ours: OurResult, kind: 'fwd' | 'step', batch
     run = await p.prepare(ours.spec, kind, batch);
     const out = await run.outputs();
     const check = checkOutputs(out, ours.check[kind], NET_TOLERANCE[kind]);
-    const t = await timeSynced(() => run!.sync(), () => run!.run(), timing);
+    const t = await timeSynced(
+      () => run!.sync(),
+      () => run!.run(),
+      timing,
+    );
     const peak = run.peakBytes?.();
     const result: PeerResult = { name: p.name, ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], check, ...(peak ? { peakMiB: peak / MiB } : {}) };
     if (check.ok) result.speedup = t.medianMs / ours[kind].ms;
@@ -250,7 +254,8 @@ async function timePeer(p: NetPeer, ours: OurResult, kind: 'fwd' | 'step', batch
   }
 }
 
-const fmtMs = (t: { ms: number; spreadMs?: [number, number] }) => (t.spreadMs && t.spreadMs[0] !== t.spreadMs[1] ? `${t.ms.toFixed(0)} (${t.spreadMs[0].toFixed(0)}–${t.spreadMs[1].toFixed(0)})` : t.ms.toFixed(0));
+const fmtMs = (t: { ms: number; spreadMs?: [number, number] }) =>
+  t.spreadMs && t.spreadMs[0] !== t.spreadMs[1] ? `${t.ms.toFixed(0)} (${t.spreadMs[0].toFixed(0)}–${t.spreadMs[1].toFixed(0)})` : t.ms.toFixed(0);
 const mib = (b: number) => b / MiB;
 
 export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
@@ -259,7 +264,12 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
-  const sizes: { label: string; input: Shape5 }[] = ctx.quick ? [{ label: 'quick', input: QUICK_INPUT }] : [{ label: 'cpu', input: CPU_INPUT }, { label: 'paper', input: PAPER_INPUT }];
+  const sizes: { label: string; input: Shape5 }[] = ctx.quick
+    ? [{ label: 'quick', input: QUICK_INPUT }]
+    : [
+        { label: 'cpu', input: CPU_INPUT },
+        { label: 'paper', input: PAPER_INPUT },
+      ];
   const models = ctx.quick ? SHORT_PEERS : MODELS;
 
   for (const { label, input } of sizes) {
@@ -274,7 +284,9 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       const fwdFlop = 2 * macs.all;
       const stepFlop = 6 * macs.all - 2 * macs.stem;
       const ours = await timeOurs(gpu, name, input, timing, ctx.profile);
-      ctx.log(`  ${name} [${input.join('×')}]: ours fwd ${ours.fwd.ms.toFixed(0)} ms, step ${ours.step.ms.toFixed(0)} ms (${gflops(stepFlop, ours.step.ms).toFixed(2)} GFLOP/s), peak ${mib(ours.step.peakBytes).toFixed(0)} MiB`);
+      ctx.log(
+        `  ${name} [${input.join('×')}]: ours fwd ${ours.fwd.ms.toFixed(0)} ms, step ${ours.step.ms.toFixed(0)} ms (${gflops(stepFlop, ours.step.ms).toFixed(2)} GFLOP/s), peak ${mib(ours.step.peakBytes).toFixed(0)} MiB`,
+      );
 
       const batch = netBatch(makeBatchOf(input, new Rng(7)));
       const side: Record<'fwd' | 'step', PeerSide[]> = { fwd: [], step: [] };
@@ -286,7 +298,10 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
             if (r.params !== undefined && r.params !== ours.params) notes.push(`${name}: ${p.name} has ${r.params} parameters, ours ${ours.params}`);
             if (r.result.unavailable) notes.push(`${name} [${input.join('×')}] ${kind}: ${p.name}: ${r.result.unavailable}`);
             else if (r.result.check && !r.result.check.ok) notes.push(`${name} [${input.join('×')}] ${kind}: ${p.name} ${r.result.check.detail}`);
-            else ctx.log(`  ${name} [${input.join('×')}] ${kind}: ${p.name} ${r.result.ms!.toFixed(0)} ms${r.peakBytes ? `, peak ${mib(r.peakBytes).toFixed(0)} MiB` : ''}`);
+            else
+              ctx.log(
+                `  ${name} [${input.join('×')}] ${kind}: ${p.name} ${r.result.ms!.toFixed(0)} ms${r.peakBytes ? `, peak ${mib(r.peakBytes).toFixed(0)} MiB` : ''}`,
+              );
           }
         }
       }
@@ -308,7 +323,16 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
             gflops: gf,
             ratio,
             peakMiB: mib(o.peakBytes),
-            ...(tw?.result.ms !== undefined ? { peer: { name: 'tfjs-layers', ms: tw.result.ms, ...(tw.result.spreadMs ? { spreadMs: tw.result.spreadMs } : {}), ...(tw.peakBytes ? { peakMiB: mib(tw.peakBytes) } : {}) } } : {}),
+            ...(tw?.result.ms !== undefined
+              ? {
+                  peer: {
+                    name: 'tfjs-layers',
+                    ms: tw.result.ms,
+                    ...(tw.result.spreadMs ? { spreadMs: tw.result.spreadMs } : {}),
+                    ...(tw.peakBytes ? { peakMiB: mib(tw.peakBytes) } : {}),
+                  },
+                }
+              : {}),
             ...(ps.length ? { peers: ps.map((s) => s.result) } : {}),
             ...(ours.profile?.[kind] ? { kernels: ours.profile[kind] } : {}),
           }),
@@ -330,7 +354,9 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       }
     }
   }
-  ctx.log(`whole networks (bilinear head, width ${WIDTH}) on ${gpu.adapter.description}; GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s; GFLOP/s = convolutions only`);
+  ctx.log(
+    `whole networks (bilinear head, width ${WIDTH}) on ${gpu.adapter.description}; GEMM ceiling ${ceiling.gflops.toFixed(2)} GFLOP/s; GFLOP/s = convolutions only`,
+  );
   ctx.log(table(['network', 'input', 'ms (min–max)', 'GFLOP/s', 'peak MiB', ...peers.map((p) => `${p.name} ms (× ours)`)], rows));
   for (const [n, why] of Object.entries(ctx.unavailable)) ctx.log(`${n} unavailable: ${why}`);
   for (const n of notes) ctx.log(`note: ${n}`);

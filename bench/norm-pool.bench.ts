@@ -17,7 +17,6 @@ import { peerCells } from './matmul.bench.js';
 import { type PoolParams, peerRatios, runPeers } from './peer.js';
 import { gbps, table, timeIt } from './harness.js';
 
-
 type F32 = GpuTensor<'f32'>;
 
 /** Activations of f-rMC5 at 256×256×24, batch 1: stem output, then stages 2–5 (stage 5 is the 3D one). */
@@ -83,7 +82,14 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       // Forward: stats pass reads x, the apply pass reads x and writes y.
       const tf = await timeIt(gpu, () => gpu.tidy(() => void batchNormTrain(x, gamma, beta, rm, rv, { relu })), timing);
       const data = { x: hx, gamma: hg, beta: hb, dy: hdy };
-      const fwdPeers = await runPeers(ctx.peers, 'batchNorm', (p) => p.batchNorm!(shape, data, relu, false), async () => ({ y: ours.y }), tf.medianMs, peerTiming);
+      const fwdPeers = await runPeers(
+        ctx.peers,
+        'batchNorm',
+        (p) => p.batchNorm!(shape, data, relu, false),
+        async () => ({ y: ours.y }),
+        tf.medianMs,
+        peerTiming,
+      );
       await add(`${tag} train fwd ${layer}`, shape, tf.medianMs, 3 * b, fwdPeers);
       // Backward: the affine pass reads dy, x (and y), the input pass reads them again and writes dx.
       const tb = await timeIt(
@@ -93,7 +99,14 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
       );
       await add(`${tag} bwd ${layer}`, shape, tb.medianMs, (relu ? 7 : 5) * b);
       const bothMs = tf.medianMs + tb.medianMs;
-      const bwdPeers = await runPeers(ctx.peers, 'batchNorm', (p) => p.batchNorm!(shape, data, relu, true), async () => ({ dx: ours.dx, dgamma: ours.dgamma, dbeta: ours.dbeta }), bothMs, peerTiming);
+      const bwdPeers = await runPeers(
+        ctx.peers,
+        'batchNorm',
+        (p) => p.batchNorm!(shape, data, relu, true),
+        async () => ({ dx: ours.dx, dgamma: ours.dgamma, dbeta: ours.dbeta }),
+        bothMs,
+        peerTiming,
+      );
       await add(`${tag} fwd+bwd ${layer}`, shape, bothMs, (relu ? 10 : 8) * b, bwdPeers);
       saved.y.release();
       saved.mean.release();
@@ -117,11 +130,37 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     dx.release();
     const tf = await timeIt(gpu, () => gpu.tidy(() => void maxPool3d(x, STEM_POOL)), timing);
     const data = { x: hx, dy: hdy };
-    await add('maxpool 1x3x3/s122 fwd stem', big, tf.medianMs, bytes + 2 * yb, await runPeers(ctx.peers, 'maxPool', (p) => p.maxPool!(big, STEM_POOL, data, false), async () => ({ y: ours.y }), tf.medianMs, peerTiming));
+    await add(
+      'maxpool 1x3x3/s122 fwd stem',
+      big,
+      tf.medianMs,
+      bytes + 2 * yb,
+      await runPeers(
+        ctx.peers,
+        'maxPool',
+        (p) => p.maxPool!(big, STEM_POOL, data, false),
+        async () => ({ y: ours.y }),
+        tf.medianMs,
+        peerTiming,
+      ),
+    );
     const tb = await timeIt(gpu, () => gpu.tidy(() => void maxPool3dBackward(dy, fwd.argmax, big, STEM_POOL)), timing);
     await add('maxpool 1x3x3/s122 bwd stem', big, tb.medianMs, bytes + 2 * yb);
     const both = tf.medianMs + tb.medianMs;
-    await add('maxpool 1x3x3/s122 fwd+bwd stem', big, both, 2 * (bytes + 2 * yb), await runPeers(ctx.peers, 'maxPool', (p) => p.maxPool!(big, STEM_POOL, data, true), async () => ({ dx: ours.dx }), both, peerTiming));
+    await add(
+      'maxpool 1x3x3/s122 fwd+bwd stem',
+      big,
+      both,
+      2 * (bytes + 2 * yb),
+      await runPeers(
+        ctx.peers,
+        'maxPool',
+        (p) => p.maxPool!(big, STEM_POOL, data, true),
+        async () => ({ dx: ours.dx }),
+        both,
+        peerTiming,
+      ),
+    );
     for (const t of [x, dy, fwd.y, fwd.argmax]) t.release();
   }
 
@@ -136,11 +175,37 @@ export async function run(gpu: Gpu, ctx: BenchContext): Promise<BenchRecord[]> {
     const ours = await gpu.tidy(async () => ({ y: await planeAvgPool(x).read(), dx: await planeAvgPoolBackward(dy, shape).read() }));
     const data = { x: hx, dy: hdy };
     const tf = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPool(x)), timing);
-    await add('plane-avgpool fwd stage5', shape, tf.medianMs, b, await runPeers(ctx.peers, 'planeAvgPool', (p) => p.planeAvgPool!(shape, data, false), async () => ({ y: ours.y }), tf.medianMs, peerTiming));
+    await add(
+      'plane-avgpool fwd stage5',
+      shape,
+      tf.medianMs,
+      b,
+      await runPeers(
+        ctx.peers,
+        'planeAvgPool',
+        (p) => p.planeAvgPool!(shape, data, false),
+        async () => ({ y: ours.y }),
+        tf.medianMs,
+        peerTiming,
+      ),
+    );
     const tb = await timeIt(gpu, () => gpu.tidy(() => void planeAvgPoolBackward(dy, shape)), timing);
     await add('plane-avgpool bwd stage5', shape, tb.medianMs, b);
     const both = tf.medianMs + tb.medianMs;
-    await add('plane-avgpool fwd+bwd stage5', shape, both, 2 * b, await runPeers(ctx.peers, 'planeAvgPool', (p) => p.planeAvgPool!(shape, data, true), async () => ({ dx: ours.dx }), both, peerTiming));
+    await add(
+      'plane-avgpool fwd+bwd stage5',
+      shape,
+      both,
+      2 * b,
+      await runPeers(
+        ctx.peers,
+        'planeAvgPool',
+        (p) => p.planeAvgPool!(shape, data, true),
+        async () => ({ dx: ours.dx }),
+        both,
+        peerTiming,
+      ),
+    );
     x.release();
     dy.release();
   }

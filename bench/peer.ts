@@ -45,7 +45,12 @@ export interface OpPeer {
    * Batch norm in training mode (batch statistics, biased variance, ε 1e-5), optionally fused with a ReLU,
    * on x NCDHW with γ, β [C]: forward → { y }; backward for dy → { dx, dgamma, dbeta }.
    */
-  batchNorm?(shape: readonly number[], d: { x: Float32Array; gamma: Float32Array; beta: Float32Array; dy: Float32Array }, relu: boolean, backward: boolean): Promise<PeerRun>;
+  batchNorm?(
+    shape: readonly number[],
+    d: { x: Float32Array; gamma: Float32Array; beta: Float32Array; dy: Float32Array },
+    relu: boolean,
+    backward: boolean,
+  ): Promise<PeerRun>;
   /** Max pooling with PyTorch's padding (padded cells never win), NCDHW: → { y } or, for dy, { dx }. */
   maxPool?(shape: readonly number[], p: PoolParams, d: { x: Float32Array; dy: Float32Array }, backward: boolean): Promise<PeerRun>;
   /** Mean over height and width, [N, C, D, H, W] → [N, C, D]: → { y } or { dx }. */
@@ -108,7 +113,11 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Compares a peer's outputs with ours, output by output. */
-export function checkOutputs(peer: Record<string, Float32Array>, ours: Record<string, ArrayLike<number>>, tolerance = PEER_TOLERANCE): NonNullable<PeerResult['check']> {
+export function checkOutputs(
+  peer: Record<string, Float32Array>,
+  ours: Record<string, ArrayLike<number>>,
+  tolerance = PEER_TOLERANCE,
+): NonNullable<PeerResult['check']> {
   const errors: Record<string, number> = {};
   const bad: string[] = [];
   for (const [k, ref] of Object.entries(ours)) {
@@ -140,7 +149,11 @@ export async function measurePeer(
     run = await prepare();
     const out = await run.outputs();
     const check = checkOutputs(out, await ours(), tolerance);
-    const t = await timeSynced(() => run!.sync(), () => run!.run(), timing);
+    const t = await timeSynced(
+      () => run!.sync(),
+      () => run!.run(),
+      timing,
+    );
     return { result: { name, ms: t.medianMs, spreadMs: [t.minMs, t.maxMs], check }, timing: t };
   } catch (e) {
     return { result: { name, unavailable: firstLine(e) } };

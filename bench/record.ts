@@ -39,7 +39,15 @@ export interface BenchRecord {
   /** Free-form remarks (e.g. a peer timed on a reduced depth, and why). */
   note?: string;
   /** Host memory over many steps (bench/memory.bench.ts): growth after the warm-up, MiB. */
-  memory?: { warmupSteps: number; steps: number; rssGrowthMiB: number; heapGrowthMiB: number; rssMiB: [number, number]; collections: number; buffersCreated: number };
+  memory?: {
+    warmupSteps: number;
+    steps: number;
+    rssGrowthMiB: number;
+    heapGrowthMiB: number;
+    rssMiB: [number, number];
+    collections: number;
+    buffersCreated: number;
+  };
 }
 
 /** A peer engine on one row. */
@@ -109,7 +117,9 @@ export function adapterSlug(description: string): string {
 /** Merges a run into an existing results file (`--only` / `--layers` runs). */
 export function mergeResults(old: BenchResults, fresh: BenchResults, partialRows: boolean): BenchResults {
   // Entries from before per-bench metadata take the old file's run date, mode and load.
-  const benches: BenchResults['benches'] = Object.fromEntries(Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]));
+  const benches: BenchResults['benches'] = Object.fromEntries(
+    Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]),
+  );
   for (const [stem, b] of Object.entries(fresh.benches)) {
     const prev = benches[stem];
     if (partialRows && prev) {

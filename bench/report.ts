@@ -62,11 +62,19 @@ export function evaluateGoals(res: BenchResults): Goal[] {
   const conv = res.benches.conv?.records ?? [];
   for (const r of conv.filter((x) => x.name.endsWith(' fwd+bwd') && x.shape.length === 10)) {
     const threeD = r.shape[7]! > 1;
-    for (const [peer, target] of [['jax-js', 3], ['tfjs', threeD ? 20 : 5]] as const) {
+    for (const [peer, target] of [
+      ['jax-js', 3],
+      ['tfjs', threeD ? 20 : 5],
+    ] as const) {
       const p = r.peers?.find((q) => q.name === peer);
       if (!p) continue;
       const ok = p.speedup !== undefined && p.check?.ok;
-      goals.push({ goal: `conv fwd+bwd ≥ ${target}× ${peer}`, row: r.name, value: ok ? fmtRatio(p.speedup!) : describePeer(p, false), met: ok ? p.speedup! >= target : null });
+      goals.push({
+        goal: `conv fwd+bwd ≥ ${target}× ${peer}`,
+        row: r.name,
+        value: ok ? fmtRatio(p.speedup!) : describePeer(p, false),
+        met: ok ? p.speedup! >= target : null,
+      });
     }
   }
   for (const r of (res.benches.network?.records ?? []).filter((x) => x.name.startsWith('f-rMC5') && x.name.includes('train step'))) {
@@ -85,7 +93,13 @@ export function evaluateGoals(res: BenchResults): Goal[] {
   if (gemm?.peers?.length) {
     const ok = gemm.peers.filter((p) => p.check?.ok && p.ms !== undefined);
     const best = ok.sort((a, b) => a.ms! - b.ms!)[0];
-    if (best) goals.push({ goal: 'GEMM ceiling ≥ the best peer matmul', row: gemm.name, value: `${fmtMs(gemm.ms)} vs ${best.name} ${fmtMs(best.ms!)} (${fmtRatio(best.ms! / gemm.ms)})`, met: gemm.ms <= best.ms! });
+    if (best)
+      goals.push({
+        goal: 'GEMM ceiling ≥ the best peer matmul',
+        row: gemm.name,
+        value: `${fmtMs(gemm.ms)} vs ${best.name} ${fmtMs(best.ms!)} (${fmtRatio(best.ms! / gemm.ms)})`,
+        met: gemm.ms <= best.ms!,
+      });
   }
   return goals;
 }
@@ -93,20 +107,35 @@ export function evaluateGoals(res: BenchResults): Goal[] {
 function header(res: BenchResults): string[] {
   const a = res.adapter;
   const va = [a.vendor, a.architecture].filter(Boolean).join(' ');
-  const lines = [`Adapter: **${a.description || va}**${va && va !== a.description ? ` (${va})` : ''}, ${res.date.slice(0, 16).replace('T', ' ')} UTC${res.quick ? ', `--quick`' : ''}.`];
+  const lines = [
+    `Adapter: **${a.description || va}**${va && va !== a.description ? ` (${va})` : ''}, ${res.date.slice(0, 16).replace('T', ' ')} UTC${res.quick ? ', `--quick`' : ''}.`,
+  ];
   if (res.browser) {
-    const engines = Object.entries(res.browser.engines).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`Browser: ${res.browser.userAgent.match(/(HeadlessChrome|Chrome)\/[\d.]+/)?.[0] ?? res.browser.userAgent}; peers in the same page on the same adapter: ${engines}; timestamp queries: ${res.browser.timestampQuery ? 'yes' : 'no'}.`);
+    const engines = Object.entries(res.browser.engines)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push(
+      `Browser: ${res.browser.userAgent.match(/(HeadlessChrome|Chrome)\/[\d.]+/)?.[0] ?? res.browser.userAgent}; peers in the same page on the same adapter: ${engines}; timestamp queries: ${res.browser.timestampQuery ? 'yes' : 'no'}.`,
+    );
   }
-  if (res.browser?.seconds !== undefined) lines.push(`Run: ${(res.browser.seconds / 60).toFixed(1)} min wall${res.browser.cpuSeconds !== undefined ? `, ${(res.browser.cpuSeconds / 60).toFixed(1)} CPU-minutes (Chromium and the runner)` : ''}.`);
-  if (res.loadavg) lines.push(`Host load average (1, 5, 15 min): ${res.loadavg.start.join(' ')} at the start, ${res.loadavg.end.join(' ')} at the end — CPU drivers share the host's cores, so absolute times move with it; ratios are measured side by side.`);
+  if (res.browser?.seconds !== undefined)
+    lines.push(
+      `Run: ${(res.browser.seconds / 60).toFixed(1)} min wall${res.browser.cpuSeconds !== undefined ? `, ${(res.browser.cpuSeconds / 60).toFixed(1)} CPU-minutes (Chromium and the runner)` : ''}.`,
+    );
+  if (res.loadavg)
+    lines.push(
+      `Host load average (1, 5, 15 min): ${res.loadavg.start.join(' ')} at the start, ${res.loadavg.end.join(' ')} at the end — CPU drivers share the host's cores, so absolute times move with it; ratios are measured side by side.`,
+    );
   return lines;
 }
 
 /** The results as Markdown: header, goals, one table per bench, then notes (thinned peers, failures). */
 export function renderMarkdown(res: BenchResults): string {
   const out: string[] = [`# voxelgrad bench — ${res.browser ? 'headless Chromium' : 'Node'}`, '', ...header(res).map((l) => `${l}  `), ''];
-  out.push('Each peer cell: its median time · how many times faster voxelgrad is (peer time ÷ ours, by GFLOP/s when the peer ran on a thinner volume). A peer is checked against voxelgrad on the same inputs before it is timed (relative error of every output); **wrong** means its result differs and its time is not comparable.', '');
+  out.push(
+    'Each peer cell: its median time · how many times faster voxelgrad is (peer time ÷ ours, by GFLOP/s when the peer ran on a thinner volume). A peer is checked against voxelgrad on the same inputs before it is timed (relative error of every output); **wrong** means its result differs and its time is not comparable.',
+    '',
+  );
   const goals = evaluateGoals(res);
   if (goals.length) {
     out.push('## Goals', '', '| goal | row | this run | met |', '|---|---|---|---|');
@@ -116,13 +145,21 @@ export function renderMarkdown(res: BenchResults): string {
   const notes: string[] = [];
   for (const [stem, b] of Object.entries(res.benches)) {
     const names = peerNames(b.records);
-    out.push(`## ${stem}`, '', `${b.records.length} rows, ${b.seconds.toFixed(0)} s${b.loadavg ? `, load ${b.loadavg.start[0]} → ${b.loadavg.end[0]}` : ''}.`, '');
+    out.push(
+      `## ${stem}`,
+      '',
+      `${b.records.length} rows, ${b.seconds.toFixed(0)} s${b.loadavg ? `, load ${b.loadavg.start[0]} → ${b.loadavg.end[0]}` : ''}.`,
+      '',
+    );
     out.push(`| row | voxelgrad ms (min–max) | GFLOP/s | GB/s | ${names.map((n) => `${n} · × ours`).join(' | ')}${names.length ? ' | ' : ''}load |`);
     out.push(`|---|---|---|---|${names.map(() => '---|').join('')}---|`);
     for (const r of b.records) {
-      const spread = r.spreadMs && r.spreadMs[0] !== r.spreadMs[1] ? ` (${r.spreadMs[0].toFixed(r.ms < 10 ? 1 : 0)}–${r.spreadMs[1].toFixed(r.ms < 10 ? 1 : 0)})` : '';
+      const spread =
+        r.spreadMs && r.spreadMs[0] !== r.spreadMs[1] ? ` (${r.spreadMs[0].toFixed(r.ms < 10 ? 1 : 0)}–${r.spreadMs[1].toFixed(r.ms < 10 ? 1 : 0)})` : '';
       const cells = names.map((n) => describePeer(r.peers?.find((p) => p.name === n)));
-      out.push(`| ${r.name}${r.algorithm && r.algorithm !== 'direct' ? ` [${r.algorithm}]` : ''} | ${r.ms.toFixed(r.ms < 10 ? 2 : 0)}${spread} | ${r.gflops !== undefined ? r.gflops.toFixed(2) : ''} | ${r.gbps !== undefined ? r.gbps.toFixed(2) : ''} | ${cells.join(' | ')}${names.length ? ' | ' : ''}${load1(r)} |`);
+      out.push(
+        `| ${r.name}${r.algorithm && r.algorithm !== 'direct' ? ` [${r.algorithm}]` : ''} | ${r.ms.toFixed(r.ms < 10 ? 2 : 0)}${spread} | ${r.gflops !== undefined ? r.gflops.toFixed(2) : ''} | ${r.gbps !== undefined ? r.gbps.toFixed(2) : ''} | ${cells.join(' | ')}${names.length ? ' | ' : ''}${load1(r)} |`,
+      );
       for (const p of r.peers ?? []) {
         if (p.unavailable) notes.push(`${r.name} — ${p.name}: ${p.unavailable}`);
         else if (p.note) notes.push(`${r.name} — ${p.note}`);
@@ -161,7 +198,8 @@ export function renderHtml(res: BenchResults): string {
         // A peer on a thinner volume: its time scaled to the full layer by the GFLOP/s ratio.
         const full = p.shape && p.speedup !== undefined ? r.ms * p.speedup : p.ms;
         if (p.shape) missing.push(`${p.name} ran on ${p.note ? thinText(p.note) : 'a thinner volume'}: its bar is scaled to the full layer by GFLOP/s`);
-        const faster = p.speedup === undefined ? '' : p.speedup >= 1 ? ` · voxelgrad ${fmtRatio(p.speedup)} faster` : ` · ${p.name} ${fmtRatio(1 / p.speedup)} faster`;
+        const faster =
+          p.speedup === undefined ? '' : p.speedup >= 1 ? ` · voxelgrad ${fmtRatio(p.speedup)} faster` : ` · ${p.name} ${fmtRatio(1 / p.speedup)} faster`;
         bars.push({ engine: p.name, ms: full, label: `${p.shape ? '≈ ' : ''}${fmtMs(full)}${faster}`, scaled: Boolean(p.shape) });
       }
       const max = bars.length > 1 ? Math.max(...bars.map((x) => x.ms)) : benchMax;
@@ -172,16 +210,32 @@ export function renderHtml(res: BenchResults): string {
           return `<div class="line"><span class="eng">${esc(x.engine)}</span><span class="track"><span class="${cls}" style="width:${pct.toFixed(2)}%;--c:${COLORS[x.engine] ?? '#555'}"></span></span><span class="lab" title="${esc(x.label)}">${esc(x.label)}</span></div>`;
         })
         .join('');
-      const meta = [r.algorithm && r.algorithm !== 'direct' ? r.algorithm : '', r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : '', r.peakMiB !== undefined ? `peak ${r.peakMiB.toFixed(0)} MiB` : '', r.loadavg ? `load ${load1(r)}` : ''].filter(Boolean).join(' · ');
-      const prof = r.kernels ? `GPU time (${r.kernels.source === 'timestamp-query' ? 'timestamps' : 'wall clock'}): ${r.kernels.kernels.slice(0, 3).map((k) => `${k.kernel} ${fmtMs(k.totalMs)}`).join(', ')}` : '';
+      const meta = [
+        r.algorithm && r.algorithm !== 'direct' ? r.algorithm : '',
+        r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : '',
+        r.peakMiB !== undefined ? `peak ${r.peakMiB.toFixed(0)} MiB` : '',
+        r.loadavg ? `load ${load1(r)}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      const prof = r.kernels
+        ? `GPU time (${r.kernels.source === 'timestamp-query' ? 'timestamps' : 'wall clock'}): ${r.kernels.kernels
+            .slice(0, 3)
+            .map((k) => `${k.kernel} ${fmtMs(k.totalMs)}`)
+            .join(', ')}`
+        : '';
       return `<div class="row"><div class="name">${esc(r.name)}<div class="meta">${esc(meta)}</div>${prof ? `<div class="meta">${esc(prof)}</div>` : ''}${missing.length ? `<div class="miss">${esc(missing.join('; '))}</div>` : ''}</div><div class="bars">${barHtml}</div></div>`;
     });
-    sections.push(`<section><h2>${esc(stem)}</h2><p class="sub">${b.records.length} rows, ${b.seconds.toFixed(0)} s. Bars: time, longer is slower; each row with peers on its own scale, rows without peers on the bench's slowest row.</p>${rows.join('')}</section>`);
+    sections.push(
+      `<section><h2>${esc(stem)}</h2><p class="sub">${b.records.length} rows, ${b.seconds.toFixed(0)} s. Bars: time, longer is slower; each row with peers on its own scale, rows without peers on the bench's slowest row.</p>${rows.join('')}</section>`,
+    );
   }
   const goalHtml = goals.length
     ? `<section><h2>Goals</h2><table><tr><th>goal</th><th>row</th><th>this run</th><th>met</th></tr>${goals.map((g) => `<tr><td>${esc(g.goal)}</td><td>${esc(g.row)}</td><td>${esc(g.value)}</td><td class="${g.met === null ? 'na' : g.met ? 'yes' : 'no'}">${g.met === null ? '—' : g.met ? 'yes' : 'no'}</td></tr>`).join('')}</table></section>`
     : '';
-  const legend = ENGINE_ORDER.map((e) => `<span class="key"><span class="sw" style="background:${COLORS[e]}"></span>${e}</span>`).join('') + '<span class="key"><span class="sw wrongsw"></span>wrong result (not comparable)</span>';
+  const legend =
+    ENGINE_ORDER.map((e) => `<span class="key"><span class="sw" style="background:${COLORS[e]}"></span>${e}</span>`).join('') +
+    '<span class="key"><span class="sw wrongsw"></span>wrong result (not comparable)</span>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>voxelgrad bench — ${esc(res.adapter.description)}</title>
 <style>
@@ -199,7 +253,14 @@ h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:26px 0 4px;border-bott
 .lab{font-size:12px;color:#111827;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}.yes{color:#047857;font-weight:600}.no{color:#b91c1c;font-weight:600}.na{color:#6b7280}
 </style></head><body>
-<div class="hdr"><h1>voxelgrad bench — ${esc(res.browser ? 'headless Chromium' : 'Node')}, ${esc(res.adapter.description)}</h1>${header(res).map((l) => `<p>${esc(l).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>').replace(/`(.+?)`/g, '<code>$1</code>')}</p>`).join('')}
+<div class="hdr"><h1>voxelgrad bench — ${esc(res.browser ? 'headless Chromium' : 'Node')}, ${esc(res.adapter.description)}</h1>${header(res)
+    .map(
+      (l) =>
+        `<p>${esc(l)
+          .replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')
+          .replace(/`(.+?)`/g, '<code>$1</code>')}</p>`,
+    )
+    .join('')}
 <p>Every peer is checked against voxelgrad on the same inputs before it is timed; times are medians after warm-up, each run closed by the queue's onSubmittedWorkDone().</p></div>
 <div class="legend">${legend}</div>
 ${goalHtml}

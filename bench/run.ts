@@ -74,12 +74,15 @@ async function main(argv: string[]): Promise<number> {
   const repo = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..');
   const resultsDir = flags.out ? resolve(String(flags.out)) : join(repo, 'bench', 'results');
 
-  const gpu = await acquireNodeGpu({ ...(adapter ? { adapter } : {}), ...(disabled !== undefined ? { disableFeatures: parseFeatureList(disabled, '--disable-features') } : {}) });
+  const gpu = await acquireNodeGpu({
+    ...(adapter ? { adapter } : {}),
+    ...(disabled !== undefined ? { disableFeatures: parseFeatureList(disabled, '--disable-features') } : {}),
+  });
   if (gpuMode && adapterFamily(gpu) !== 'gpu') {
     gpu.destroy();
     console.error(
       `--gpu: Dawn chose ${gpu.adapter.description} (${gpu.adapter.backend}), a CPU driver, not a GPU.\n` +
-        'On Linux, Dawn sees a GPU through its vendor\'s Vulkan driver: the Vulkan loader (libvulkan1) and an ICD file in\n' +
+        "On Linux, Dawn sees a GPU through its vendor's Vulkan driver: the Vulkan loader (libvulkan1) and an ICD file in\n" +
         '/usr/share/vulkan/icd.d/ (NVIDIA: nvidia_icd.json, from the proprietary driver; AMD/Intel: radeon_icd / intel_icd from\n' +
         'mesa-vulkan-drivers). Check with `vulkaninfo --summary` (package vulkan-tools), or point VOXELGRAD_VK_ICD at the ICD json.',
     );
@@ -96,7 +99,13 @@ async function main(argv: string[]): Promise<number> {
   const masked = gpu.adapter.disabledFeatures.length ? `-without-${gpu.adapter.disabledFeatures.join('-')}` : '';
   const file = join(resultsDir, `${adapterSlug(gpu.adapter.description)}${masked}.json`);
   let results: BenchResults = {
-    adapter: { description: gpu.adapter.description, vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, device: gpu.adapter.device, backend: gpu.adapter.backend },
+    adapter: {
+      description: gpu.adapter.description,
+      vendor: gpu.adapter.vendor,
+      architecture: gpu.adapter.architecture,
+      device: gpu.adapter.device,
+      backend: gpu.adapter.backend,
+    },
     date: new Date().toISOString(),
     quick,
     node: process.version,
@@ -121,7 +130,16 @@ async function main(argv: string[]): Promise<number> {
     },
   };
   // --gpu: the conv bench a second time with both kernel families side by side; --paths: only that.
-  const runs = stems.flatMap((stem) => (stem !== 'conv' ? [{ stem, paths: false }] : gpuMode ? [{ stem, paths: false }, { stem, paths: true }] : [{ stem, paths }]));
+  const runs = stems.flatMap((stem) =>
+    stem !== 'conv'
+      ? [{ stem, paths: false }]
+      : gpuMode
+        ? [
+            { stem, paths: false },
+            { stem, paths: true },
+          ]
+        : [{ stem, paths }],
+  );
   for (const { stem, paths: bothFamilies } of runs) {
     const key = bothFamilies ? `${stem}-paths` : stem;
     console.log(`\n== ${key}`);

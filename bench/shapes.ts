@@ -38,7 +38,14 @@ export const FRMC5_CONVS: ConvShape[] = [
 ];
 
 /** The stem of the models with 3D early layers (f-R3D, f-MCx): same input, 3×7×7 kernel. */
-export const STEM_3D: ConvShape = { name: 'stem 3×7×7 s(1,2,2) (f-R3D/f-MCx)', x: [1, 1, D, S, S], w: [32, 1, 3, 7, 7], stride: [1, 2, 2], pad: [1, 3, 3], count: 0 };
+export const STEM_3D: ConvShape = {
+  name: 'stem 3×7×7 s(1,2,2) (f-R3D/f-MCx)',
+  x: [1, 1, D, S, S],
+  w: [32, 1, 3, 7, 7],
+  stride: [1, 2, 2],
+  pad: [1, 3, 3],
+  count: 0,
+};
 
 /**
  * The two shapes of the issue's side-by-side jax-js comparison in headless Chromium (SwiftShader):

@@ -73,7 +73,13 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
   const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: 1 }).materialize(gpu, rng.fork());
   const optimizer = new SGD(gpu, [...model.namedParameters()], { lr: 0.01, momentum: 0.9, weightDecay: 0.01 });
   const shape: Batch['shape'] = [4, 1, 4, 32, 32];
-  const batch: Batch = { data: Float32Array.from(rng.normalArray(4 * 4 * 32 * 32)), shape, labels: [0, 1, 1, 0], ids: ['a', 'b', 'c', 'd'], repSlices: [[1], [2], [1, 2], [3]] };
+  const batch: Batch = {
+    data: Float32Array.from(rng.normalArray(4 * 4 * 32 * 32)),
+    shape,
+    labels: [0, 1, 1, 0],
+    ids: ['a', 'b', 'c', 'd'],
+    repSlices: [[1], [2], [1, 2], [3]],
+  };
   const augConfig = augmentConfigForSize(32);
   // Which augmentation kernels run depends on the random parameters; a rare one (augment-copy: ~1 step in
   // 700) would otherwise compile inside the measured window, and a first compilation's JIT memory is not
@@ -128,7 +134,12 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
         // A cosine-like schedule that moves every step: the SGD kernel's uniforms never repeat.
         lr: 0.01 * (0.55 + 0.45 * Math.cos((Math.PI * i) / total)),
         stage: 'volume',
-        augment: (raw) => augmentBatchGpu(gpu, raw, Array.from({ length: shape[0] }, () => sampleAugmentParams(rng, augConfig))),
+        augment: (raw) =>
+          augmentBatchGpu(
+            gpu,
+            raw,
+            Array.from({ length: shape[0] }, () => sampleAugmentParams(rng, augConfig)),
+          ),
       });
       if (!Number.isFinite(loss)) throw new Error(`soak: the loss became ${loss} at step ${i}`);
       times.push(performance.now() - t0);

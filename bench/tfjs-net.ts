@@ -36,8 +36,9 @@ import { filterFromTf, filterToTf } from './layout.js';
 import type { NetBatch, NetPeer, NetRun, NetSpec } from './net-peer.js';
 import { type TfRuntime, bilinearTf, pad5, tripletTf } from './tfjs-peer.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore lint/suspicious/noExplicitAny: tfjs is loaded at run time (a peer, not a dependency of the engine)
 type Tf = any;
+// biome-ignore lint/suspicious/noExplicitAny: a tfjs tensor of the runtime-loaded module
 type T = any;
 
 /**
@@ -100,17 +101,31 @@ function buildTwin(rt: TfRuntime, spec: NetSpec): Twin {
     const ours = [cout, cin, kd, k, k];
     if (kd === 1) {
       const l = add(tfl.layers.conv2d({ filters: cout, kernelSize: k, strides: s, padding, useBias: false }));
-      params.set(`${name}.weight`, { variable: () => l.trainableWeights[0], toTf: (v) => ({ data: filterToTf(v, ours), shape: [k, k, cin, cout] }), fromTf: (v) => filterFromTf(v, ours) });
+      params.set(`${name}.weight`, {
+        variable: () => l.trainableWeights[0],
+        toTf: (v) => ({ data: filterToTf(v, ours), shape: [k, k, cin, cout] }),
+        fromTf: (v) => filterFromTf(v, ours),
+      });
       return (x: T) => {
         const [nn, dd, hh, ww, cc] = x.shape as number[];
         let x4 = tf.reshape(x, [nn! * dd!, hh, ww, cc]);
-        if (explicit) x4 = tf.pad(x4, [[0, 0], [p, p], [p, p], [0, 0]]);
+        if (explicit)
+          x4 = tf.pad(x4, [
+            [0, 0],
+            [p, p],
+            [p, p],
+            [0, 0],
+          ]);
         const y = l.apply(x4);
         return tf.reshape(y, [nn, dd, ...(y.shape as number[]).slice(1)]);
       };
     }
     const l = add(tfl.layers.conv3d({ filters: cout, kernelSize: [kd, k, k], strides: [1, s, s], padding, useBias: false }));
-    params.set(`${name}.weight`, { variable: () => l.trainableWeights[0], toTf: (v) => ({ data: filterToTf(v, ours), shape: [kd, k, k, cin, cout] }), fromTf: (v) => filterFromTf(v, ours) });
+    params.set(`${name}.weight`, {
+      variable: () => l.trainableWeights[0],
+      toTf: (v) => ({ data: filterToTf(v, ours), shape: [kd, k, k, cin, cout] }),
+      fromTf: (v) => filterFromTf(v, ours),
+    });
     return (x: T) => l.apply(explicit ? pad5(tf, x, pd, p, p) : x);
   };
   const bn = (name: string, c: number) => {
@@ -167,7 +182,12 @@ function buildTwin(rt: TfRuntime, spec: NetSpec): Twin {
   const forward = (x: T, training: boolean) => {
     let y = relu(bn1(stem(x), training));
     const [yn, yd, yh, yw, yc] = y.shape as number[];
-    const padded = tf.pad(tf.reshape(y, [yn! * yd!, yh, yw, yc]), [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    const padded = tf.pad(tf.reshape(y, [yn! * yd!, yh, yw, yc]), [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
     y = pool.apply(padded);
     y = tf.reshape(y, [yn, yd, ...(y.shape as number[]).slice(1)]);
     for (const b of blocks) y = b(y, training);

@@ -16,7 +16,7 @@ import type { ConvData, OpPeer, PeerRun } from './peer.js';
 import type { ConvShape } from './shapes.js';
 import { outShape } from './shapes.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// biome-ignore lint/suspicious/noExplicitAny: tfjs is loaded at run time (a peer, not a dependency of the engine)
 type Tf = any;
 
 /** The started tfjs: tfjs-core on the webgpu backend, with tfjs-layers for the whole-network twin. */
@@ -49,7 +49,13 @@ export async function startTfjs(tf: Tf, tfl: Tf): Promise<TfRuntime> {
     }
     await backend.device.queue.onSubmittedWorkDone();
   };
-  return { tf, tfl, sync, adapter: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown', version: String(tf.version_core ?? tf.version?.['tfjs-core'] ?? '') };
+  return {
+    tf,
+    tfl,
+    sync,
+    adapter: [info.vendor, info.architecture].filter(Boolean).join(' ') || 'unknown',
+    version: String(tf.version_core ?? tf.version?.['tfjs-core'] ?? ''),
+  };
 }
 
 /**
@@ -61,9 +67,20 @@ export async function startTfjs(tf: Tf, tfl: Tf): Promise<TfRuntime> {
 export function pad5(tf: Tf, x: Tf, pd: number, ph: number, pw: number): Tf {
   const [n, d, h, w, c] = x.shape as number[];
   let y = tf.reshape(x, [n! * d!, h, w, c]);
-  if (ph || pw) y = tf.pad(y, [[0, 0], [ph, ph], [pw, pw], [0, 0]]);
+  if (ph || pw)
+    y = tf.pad(y, [
+      [0, 0],
+      [ph, ph],
+      [pw, pw],
+      [0, 0],
+    ]);
   const [h2, w2] = [h! + 2 * ph, w! + 2 * pw];
-  if (pd) y = tf.pad(tf.reshape(y, [n, d, h2 * w2 * c!]), [[0, 0], [pd, pd], [0, 0]]);
+  if (pd)
+    y = tf.pad(tf.reshape(y, [n, d, h2 * w2 * c!]), [
+      [0, 0],
+      [pd, pd],
+      [0, 0],
+    ]);
   return tf.reshape(y, [n, d! + 2 * pd, h2, w2, c]);
 }
 
@@ -97,21 +114,24 @@ export function tfjsOpPeer(rt: TfRuntime): OpPeer {
    * A tfjs expression of `inputs`: forward, or (backward) tf.grads with respect to every input for the
    * output gradient `dy` (ones when null). `read` converts the outputs to our layouts.
    */
-  const expression = (inputs: Tf[], f: (...a: Tf[]) => Tf, backward: boolean, dy: Tf | null, read: (o: Float32Array[]) => Record<string, Float32Array | undefined>, extra: Tf[] = []): PeerRun => {
+  const expression = (
+    inputs: Tf[],
+    f: (...a: Tf[]) => Tf,
+    backward: boolean,
+    dy: Tf | null,
+    read: (o: Float32Array[]) => Record<string, Float32Array | undefined>,
+    extra: Tf[] = [],
+  ): PeerRun => {
     const g = backward ? tf.grads((...a: Tf[]) => f(...a)) : null;
     const step = () => (g ? g(inputs, dy ?? undefined) : f(...inputs));
-    return prepared(
-      step,
-      async () => {
-        const o = step();
-        const arr: Tf[] = Array.isArray(o) ? o : [o];
-        const data: Float32Array[] = [];
-        for (const t of arr) data.push((await t.data()) as Float32Array);
-        tf.dispose(arr);
-        return read(data) as Record<string, Float32Array>;
-      },
-      [...inputs, ...(dy ? [dy] : []), ...extra],
-    );
+    return prepared(step, async () => {
+      const o = step();
+      const arr: Tf[] = Array.isArray(o) ? o : [o];
+      const data: Float32Array[] = [];
+      for (const t of arr) data.push((await t.data()) as Float32Array);
+      tf.dispose(arr);
+      return read(data) as Record<string, Float32Array>;
+    }, [...inputs, ...(dy ? [dy] : []), ...extra]);
   };
   let sgdRuns = 0;
   return {
@@ -128,11 +148,14 @@ export function tfjsOpPeer(rt: TfRuntime): OpPeer {
         const y = tf.batchNorm(xx, m.mean, m.variance, bb, gg, 1e-5);
         return relu ? tf.relu(y) : y;
       };
-      return expression([x, tf.tensor1d(d.gamma), tf.tensor1d(d.beta)], f, backward, dy, (o) => (backward ? { dx: fromChannelsLast(o[0]!, shape), dgamma: o[1]!, dbeta: o[2]! } : { y: fromChannelsLast(o[0]!, shape) }));
+      return expression([x, tf.tensor1d(d.gamma), tf.tensor1d(d.beta)], f, backward, dy, (o) =>
+        backward ? { dx: fromChannelsLast(o[0]!, shape), dgamma: o[1]!, dbeta: o[2]! } : { y: fromChannelsLast(o[0]!, shape) },
+      );
     },
     async maxPool(shape, p, d, backward) {
       const [n, c, dd, h, w] = shape as number[];
-      if (p.kernel[0] !== 1 || p.stride[0] !== 1 || p.pad[0] !== 0 || p.pad[1] !== p.pad[2]) throw new Error('the tfjs peer pools in-plane only (1×k×k, one padding)');
+      if (p.kernel[0] !== 1 || p.stride[0] !== 1 || p.pad[0] !== 0 || p.pad[1] !== p.pad[2])
+        throw new Error('the tfjs peer pools in-plane only (1×k×k, one padding)');
       const oh = Math.floor((h! + 2 * p.pad[1] - p.kernel[1]) / p.stride[1]) + 1;
       const ow = Math.floor((w! + 2 * p.pad[2] - p.kernel[2]) / p.stride[2]) + 1;
       const ys = [n!, c!, dd!, oh, ow];
@@ -173,21 +196,17 @@ export function tfjsOpPeer(rt: TfRuntime): OpPeer {
       const opt = tf.train.momentum(opts.lr, opts.momentum);
       // tfjs's optimizers have no weight decay: it is added to the gradient, as PyTorch's SGD does.
       const step = () => opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, tf.add(grads[i], tf.mul(v, opts.weightDecay))])));
-      const run = prepared(
-        step,
-        async () => {
-          tf.tidy(step);
-          const out = new Float32Array(off);
-          let o = 0;
-          for (const v of vars) {
-            const a = (await v.data()) as Float32Array;
-            out.set(a, o);
-            o += a.length;
-          }
-          return { param: out };
-        },
-        [...vars, ...grads],
-      );
+      const run = prepared(step, async () => {
+        tf.tidy(step);
+        const out = new Float32Array(off);
+        let o = 0;
+        for (const v of vars) {
+          const a = (await v.data()) as Float32Array;
+          out.set(a, o);
+          o += a.length;
+        }
+        return { param: out };
+      }, [...vars, ...grads]);
       return { ...run, dispose: () => (opt.dispose(), tf.dispose([...vars, ...grads])) };
     },
     async matmul(a, b, m, n, k) {
@@ -212,7 +231,12 @@ export function tfjsOpPeer(rt: TfRuntime): OpPeer {
         x = tf.tensor4d(toChannelsLast(d.x, s.x), [n * dd, h, w, cin]);
         f = tf.tensor4d(filterToTf(d.w, s.w), [kh, kw, cin, cout]);
         dy = tf.tensor4d(toChannelsLast(d.dy, ys), [ys[0] * ys[2], ys[3], ys[4], cout]);
-        const pad = [[0, 0], [s.pad[1], s.pad[1]], [s.pad[2], s.pad[2]], [0, 0]];
+        const pad = [
+          [0, 0],
+          [s.pad[1], s.pad[1]],
+          [s.pad[2], s.pad[2]],
+          [0, 0],
+        ];
         const strides = [s.stride[1], s.stride[2]];
         op = (a, b) => tf.conv2d(a, b, strides, pad);
       } else {
@@ -280,7 +304,19 @@ export function tripletTf(tf: Tf, e: Tf, labels: readonly number[], margin: numb
   const sq = tf.sum(tf.square(f), 1);
   const dist = tf.relu(tf.sub(tf.add(tf.reshape(sq, [m, 1]), tf.reshape(sq, [1, m])), tf.mul(2, tf.matMul(f, f, false, true))));
   const hardPos = tf.max(tf.mul(dist, tf.tensor2d(pos, [m, m])), 1);
-  const hardNeg = tf.min(tf.add(dist, tf.mul(1e9, tf.tensor2d(neg.map((v) => 1 - v), [m, m]))), 1);
+  const hardNeg = tf.min(
+    tf.add(
+      dist,
+      tf.mul(
+        1e9,
+        tf.tensor2d(
+          neg.map((v) => 1 - v),
+          [m, m],
+        ),
+      ),
+    ),
+    1,
+  );
   const hinge = tf.mul(tf.relu(tf.add(tf.sub(hardPos, hardNeg), margin)), tf.tensor1d(valid));
   return tf.div(tf.sum(hinge), Math.max(1, nValid));
 }

@@ -57,7 +57,10 @@ for (const shape of SHAPES) {
   const vols = Array.from({ length: B }, (_, b) => ({ data: host.slice(b * n, (b + 1) * n), dims: [D, H, W], spacing: [1, 1, 1], affine: [], warnings: [] }));
   const x = gpu.tensor(host, shape);
   const allOn = augmentConfig(Object.fromEntries(AUGMENTATION_NAMES.map((k) => [k, { p: 1 }])));
-  for (const [label, config] of [['training (CLI config)', augmentConfigForSize(H)], ['all 14 on', allOn]]) {
+  for (const [label, config] of [
+    ['training (CLI config)', augmentConfigForSize(H)],
+    ['all 14 on', allOn],
+  ]) {
     const sets = Array.from({ length: reps + 1 }, () => vols.map(() => sampleAugmentParams(rng, config)));
     // Warm-up: every set once, so every pipeline variant (median window K, conv axis) is compiled.
     for (const set of sets) augmentBatchGpu(gpu, x, set).release();

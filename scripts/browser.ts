@@ -19,14 +19,29 @@ export const SWIFTSHADER_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=V
  * (e.g. nvidia-driver's nvidia_icd.json), the GPU blocklist ignored (headless otherwise often falls back
  * to SwiftShader).
  */
-export const HARDWARE_GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan,VulkanFromANGLE', '--use-angle=vulkan', '--ignore-gpu-blocklist', '--enable-gpu'];
+export const HARDWARE_GPU_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan,VulkanFromANGLE',
+  '--use-angle=vulkan',
+  '--ignore-gpu-blocklist',
+  '--enable-gpu',
+];
 
-const QUIET_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage'];
+const QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export function chromiumPath(): string {
   const p = process.env.VOXELGRAD_CHROMIUM || '/usr/bin/chromium';
   if (!existsSync(p)) {
-    throw new Error(`Chromium not found at ${p}: install Debian's chromium (bash scripts/setup.sh does) or point VOXELGRAD_CHROMIUM at a Chromium/Chrome binary`);
+    throw new Error(
+      `Chromium not found at ${p}: install Debian's chromium (bash scripts/setup.sh does) or point VOXELGRAD_CHROMIUM at a Chromium/Chrome binary`,
+    );
   }
   return p;
 }

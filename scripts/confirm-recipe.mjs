@@ -62,9 +62,20 @@ const stacks = rows.map((row) => {
   const vol = readVolumeFile(row.file);
   checkRowAgainstVolume(row, vol.dims);
   const v = prepareVolume(vol, { size: cfg.inputSize, biasField: cfg.biasField, ...(row.roi ? { roi: row.roi } : {}) });
-  return { id: row.subject, label: row.label === 'T3' ? 1 : 0, volume: v.data, dims: v.dims, repSlices: row.slices, affine: v.affine, spacing: v.spacing, ...(row.fold !== undefined ? { fold: row.fold } : {}) };
+  return {
+    id: row.subject,
+    label: row.label === 'T3' ? 1 : 0,
+    volume: v.data,
+    dims: v.dims,
+    repSlices: row.slices,
+    affine: v.affine,
+    spacing: v.spacing,
+    ...(row.fold !== undefined ? { fold: row.fold } : {}),
+  };
 });
-const samples = stacks.map((s) => fitDepth({ id: s.id, label: s.label, volume: s.volume, dims: s.dims, repSlices: s.repSlices, ...(s.fold !== undefined ? { fold: s.fold } : {}) }, cfg.depth));
+const samples = stacks.map((s) =>
+  fitDepth({ id: s.id, label: s.label, volume: s.volume, dims: s.dims, repSlices: s.repSlices, ...(s.fold !== undefined ? { fold: s.fold } : {}) }, cfg.depth),
+);
 const loadS = (performance.now() - t0) / 1000;
 log(`loaded ${samples.length} volumes [${samples[0].dims.join(', ')}]`);
 
@@ -92,7 +103,12 @@ const folds = [];
 for (let fold = 0; fold < cfg.folds; fold++) {
   const tf = performance.now();
   const r = await runFold({
-    gpu, store, config: cfg, samples, plan: foldPlan, fold,
+    gpu,
+    store,
+    config: cfg,
+    samples,
+    plan: foldPlan,
+    fold,
     ...(cfg.augment ? { augment: cpuAugment(cfg.inputSize, cfg.augmentSet) } : {}),
     ...(augmentBatch ? { augmentBatch } : {}),
     events: { onEpoch: (f, s) => log(`fold ${f} epoch ${s.epoch}: loss ${s.trainLoss.toFixed(4)} (${s.seconds.toFixed(0)} s)`) },
@@ -108,17 +124,27 @@ for (let fold = 0; fold < cfg.folds; fold++) {
   const byDepth = new Map();
   test.forEach((s) => byDepth.set(s.dims[0], [...(byDepth.get(s.dims[0]) ?? []), s]));
   const wholeProb = new Map();
-  for (const group of byDepth.values()) for (const p of await predict(gpu, model, group, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed })) wholeProb.set(p.id, p.prob);
+  for (const group of byDepth.values())
+    for (const p of await predict(gpu, model, group, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed })) wholeProb.set(p.id, p.prob);
   const labels = test.map((s) => s.label);
   const out = {
     fold,
     window: r.metrics,
-    central: binaryMetrics(labels, cen.map((p) => p.prob)),
-    whole: binaryMetrics(labels, test.map((s) => wholeProb.get(s.id))),
-    sliceRepAuc: rocAuc(r.predictions.map((p) => p.label), r.predictions.map((p, k) => {
-      const s = samples[testIdx[k]];
-      return s.repSlices.reduce((a, d) => a + p.sliceProbs[d], 0) / s.repSlices.length;
-    })),
+    central: binaryMetrics(
+      labels,
+      cen.map((p) => p.prob),
+    ),
+    whole: binaryMetrics(
+      labels,
+      test.map((s) => wholeProb.get(s.id)),
+    ),
+    sliceRepAuc: rocAuc(
+      r.predictions.map((p) => p.label),
+      r.predictions.map((p, k) => {
+        const s = samples[testIdx[k]];
+        return s.repSlices.reduce((a, d) => a + p.sliceProbs[d], 0) / s.repSlices.length;
+      }),
+    ),
     trainSeconds: trainS,
     history: r.history,
   };
@@ -148,7 +174,10 @@ for (let fold = 0; fold < cfg.folds; fold++) {
     const summarise = (list) => ({
       n: list.length,
       byRadius: radii.map((r, k) => {
-        const m = list.map((x) => x.near[k].mass).filter(Number.isFinite).sort((a, b) => a - b);
+        const m = list
+          .map((x) => x.near[k].mass)
+          .filter(Number.isFinite)
+          .sort((a, b) => a - b);
         const v = list.map((x) => x.near[k].volume).filter(Number.isFinite);
         const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
         return {
@@ -171,7 +200,17 @@ for (let fold = 0; fold < cfg.folds; fold++) {
   folds.push(out);
 }
 const mean = (k) => folds.reduce((a, f) => a + f[k].auc, 0) / folds.length;
-const summary = { config: cfg, loadSeconds: loadS, totalSeconds: (performance.now() - t0) / 1000, loadavgEnd: loadavg(), adapter: gpu.adapter.description, meanAuc: { window: mean('window'), central: mean('central'), whole: mean('whole') }, folds };
+const summary = {
+  config: cfg,
+  loadSeconds: loadS,
+  totalSeconds: (performance.now() - t0) / 1000,
+  loadavgEnd: loadavg(),
+  adapter: gpu.adapter.description,
+  meanAuc: { window: mean('window'), central: mean('central'), whole: mean('whole') },
+  folds,
+};
 writeFileSync(join(opt.out, 'confirm.json'), JSON.stringify(summary, null, 1));
-log(`mean AUC over ${folds.length} folds: window ${summary.meanAuc.window.toFixed(4)}, central ${summary.meanAuc.central.toFixed(4)}, whole ${summary.meanAuc.whole.toFixed(4)}`);
+log(
+  `mean AUC over ${folds.length} folds: window ${summary.meanAuc.window.toFixed(4)}, central ${summary.meanAuc.central.toFixed(4)}, whole ${summary.meanAuc.whole.toFixed(4)}`,
+);
 gpu.destroy();

@@ -19,7 +19,17 @@ export { backward, isGradEnabled, leaf, noGrad } from './graph/autograd.js';
 export * as F from './graph/functional.js';
 
 // Models, optimizer, checkpoints
-export { StagingNet, MODEL_NAMES, HEAD_KINDS, PAPER_PARAMETER_COUNTS, parseModelName, type HeadKind, type ModelConfig, type ModelName, type NetOutput } from './model/resnet.js';
+export {
+  StagingNet,
+  MODEL_NAMES,
+  HEAD_KINDS,
+  PAPER_PARAMETER_COUNTS,
+  parseModelName,
+  type HeadKind,
+  type ModelConfig,
+  type ModelName,
+  type NetOutput,
+} from './model/resnet.js';
 export { Module, Param } from './model/module.js';
 export { SGD, type SgdOptions } from './model/optimizer.js';
 export { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type TrainingState } from './model/checkpoint.js';
@@ -34,7 +44,19 @@ export { generateCohort, generateCohortSubject, planCohort, type CohortOptions, 
 export { InputError, type InputErrorCode } from './util/errors.js';
 
 // Training, evaluation and inference
-export { buildModel, makeOptimizer, trainStep, trainFold, predict, DEFAULT_LOSS, NonFiniteLossError, type EpochStats, type LossConfig, type Prediction, type TrainConfig } from './train/trainer.js';
+export {
+  buildModel,
+  makeOptimizer,
+  trainStep,
+  trainFold,
+  predict,
+  DEFAULT_LOSS,
+  NonFiniteLossError,
+  type EpochStats,
+  type LossConfig,
+  type Prediction,
+  type TrainConfig,
+} from './train/trainer.js';
 export { ConfigError, validateExperimentConfig, readFoldResults, type ExperimentConfig, type ExperimentEvents, type FoldOutcome } from './train/experiment.js';
 export { runExperiment, runFolds, type ExperimentRun, type RunContext } from './train/run.js';
 export { writeReport, summaryTable } from './train/run-report.js';

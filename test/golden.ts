@@ -32,7 +32,11 @@ export interface Golden {
   get(name: string): GoldenTensor;
 }
 
-interface RawTensor { shape: number[]; data: number[]; dtype?: 'int64' }
+interface RawTensor {
+  shape: number[];
+  data: number[];
+  dtype?: 'int64';
+}
 
 /** Loads `test/fixtures/golden/<relPath>` (e.g. 'kernels/conv3d/k3x3x3_keep_n2.json'). */
 export function loadGolden(relPath: string): Golden {

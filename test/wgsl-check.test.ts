@@ -18,7 +18,10 @@ describe('WGSL sources and kernel definitions', () => {
       const iface = reflectShader(path, source, undefined);
       expect(iface.bindings.size).toBeGreaterThan(0);
       expect(source.trimStart().startsWith('//'), 'shader must open with a comment').toBe(true);
-      expect(defs.some((d) => d.shaderPath === `shaders/${path}.wgsl`), 'no kernel uses this shader').toBe(true);
+      expect(
+        defs.some((d) => d.shaderPath === `shaders/${path}.wgsl`),
+        'no kernel uses this shader',
+      ).toBe(true);
     });
   }
 

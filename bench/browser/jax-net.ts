@@ -42,8 +42,25 @@ export function jaxForward(spec: NetSpec): (p: Params, x: Arr, training: boolean
       const pk = (k - 1) / 2;
       const wt = p[`${name}.weight`]!;
       t = is2d
-        ? jax.lax.conv(t, wt.reshape([cout, c, k, k]), [s, s], [[pk, pk], [pk, pk]])
-        : jax.lax.conv(t, wt.reshape([cout, c, kd, k, k]), [1, s, s], [[(kd - 1) / 2, (kd - 1) / 2], [pk, pk], [pk, pk]]);
+        ? jax.lax.conv(
+            t,
+            wt.reshape([cout, c, k, k]),
+            [s, s],
+            [
+              [pk, pk],
+              [pk, pk],
+            ],
+          )
+        : jax.lax.conv(
+            t,
+            wt.reshape([cout, c, kd, k, k]),
+            [1, s, s],
+            [
+              [(kd - 1) / 2, (kd - 1) / 2],
+              [pk, pk],
+              [pk, pk],
+            ],
+          );
       c = cout;
       hw = hw.map((v) => Math.floor((v + 2 * pk - k) / s) + 1);
     };
@@ -64,7 +81,20 @@ export function jaxForward(spec: NetSpec): (p: Params, x: Arr, training: boolean
     conv('conv1', spec.width, kd(spec.kinds[0]!), 7, 2);
     bn('bn1', true);
     // Max pool 1×3×3 / (1, 2, 2), padding 1 in-plane.
-    t = folded ? np.pad(t, [[0, 0], [0, 0], [1, 1], [1, 1]]) : np.pad(t, [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1]]);
+    t = folded
+      ? np.pad(t, [
+          [0, 0],
+          [0, 0],
+          [1, 1],
+          [1, 1],
+        ])
+      : np.pad(t, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [1, 1],
+          [1, 1],
+        ]);
     t = jax.lax.reduceWindow(t, (win: Arr) => np.max(win), folded ? [3, 3] : [1, 3, 3], folded ? [2, 2] : [1, 2, 2]);
     hw = hw.map((v) => Math.floor((v + 2 - 3) / 2) + 1);
     const wd = spec.width;
@@ -96,7 +126,10 @@ export function jaxForward(spec: NetSpec): (p: Params, x: Arr, training: boolean
     });
     // In-plane average → F [N, D, C].
     const f = folded ? t.mean([2, 3]).reshape([n, d, c]) : t.mean([3, 4]).transpose([0, 2, 1]);
-    const slice = np.matmul(f.ref.reshape([n * d, c]), p['fc.weight']!.transpose()).add(p['fc.bias']!).reshape([n * d]);
+    const slice = np
+      .matmul(f.ref.reshape([n * d, c]), p['fc.weight']!.transpose())
+      .add(p['fc.bias']!)
+      .reshape([n * d]);
     const gram = np.matmul(f.ref.transpose([0, 2, 1]), f).div(d);
     const ss = gram.ref.div(np.sqrt(np.abs(gram).add(1e-10)).add(1e-5));
     const flat = ss.reshape([n, c * c]);
@@ -109,7 +142,10 @@ export function jaxForward(spec: NetSpec): (p: Params, x: Arr, training: boolean
 /** torchvision's sigmoid focal loss (α off), mean. */
 function focal(z: Arr, t: Arr, gamma: number): Arr {
   const pr = jax.nn.sigmoid(z.ref);
-  const ce = jax.nn.relu(z.ref).sub(z.ref.mul(t.ref)).add(np.log1p(np.exp(np.abs(z).neg())));
+  const ce = jax.nn
+    .relu(z.ref)
+    .sub(z.ref.mul(t.ref))
+    .add(np.log1p(np.exp(np.abs(z).neg())));
   const oneMinusPt = pr.ref.mul(np.subtract(1, t.ref)).add(np.subtract(1, pr).mul(t));
   return np.power(oneMinusPt, gamma).mul(ce).mean();
 }
@@ -131,10 +167,18 @@ function triplet(e: Arr, labels: readonly number[], margin: number): Arr {
     }
     valid[a] = hp && hn ? 1 : 0;
   }
-  const nValid = Math.max(1, valid.reduce((s, v) => s + v, 0));
+  const nValid = Math.max(
+    1,
+    valid.reduce((s, v) => s + v, 0),
+  );
   const f = e.ref.div(np.sqrt(np.square(e).sum(1, { keepdims: true }).add(1e-12)));
   const sq = np.square(f.ref).sum(1);
-  const dist = jax.nn.relu(sq.ref.reshape([m, 1]).add(sq.reshape([1, m])).sub(np.matmul(f.ref, f.transpose()).mul(2)));
+  const dist = jax.nn.relu(
+    sq.ref
+      .reshape([m, 1])
+      .add(sq.reshape([1, m]))
+      .sub(np.matmul(f.ref, f.transpose()).mul(2)),
+  );
   const hardPos = dist.ref.mul(np.array(pos, { shape: [m, m] })).max(1);
   const hardNeg = dist.add(np.array(negInf, { shape: [m, m] })).min(1);
   return jax.nn.relu(hardPos.sub(hardNeg).add(margin)).mul(np.array(valid)).sum().div(nValid);
@@ -167,7 +211,13 @@ export function jaxNetPeer(version: string, sync: () => Promise<void>): NetPeer 
       };
       const valueAndGrad = jax.jit(jax.valueAndGrad(loss, { hasAux: true }) as unknown as (p: Params, x: Arr, l: Arr, r: Arr, rl: Arr) => [[Arr, Arr], Params]);
       const step = async (): Promise<number> => {
-        const [[total, data], grads] = valueAndGrad(jax.tree.ref(params), upload(), np.array(batch.labels), np.array(batch.repRows, { dtype: np.int32 }), np.array(batch.repLabels));
+        const [[total, data], grads] = valueAndGrad(
+          jax.tree.ref(params),
+          upload(),
+          np.array(batch.labels),
+          np.array(batch.repRows, { dtype: np.int32 }),
+          np.array(batch.repLabels),
+        );
         total.dispose();
         const next: Params = {};
         const mom: Params = {};

@@ -27,7 +27,12 @@ export async function startJax(version: string): Promise<{ op: OpPeer; net: NetP
   const arr = (data: Float32Array, shape: number[]) => np.array(data, { shape });
 
   /** A prepared computation: `call` gets fresh references to the inputs and returns owned outputs. */
-  const prepared = (inputs: Arr[], call: (...a: Arr[]) => Arr | Arr[], convert: (outs: Float32Array[]) => Record<string, Float32Array>, fn?: { dispose(): void }): PeerRun => {
+  const prepared = (
+    inputs: Arr[],
+    call: (...a: Arr[]) => Arr | Arr[],
+    convert: (outs: Float32Array[]) => Record<string, Float32Array>,
+    fn?: { dispose(): void },
+  ): PeerRun => {
     const invoke = () => {
       const out = call(...inputs.map((a) => a.ref));
       return Array.isArray(out) ? out : [out];
@@ -58,7 +63,12 @@ export async function startJax(version: string): Promise<{ op: OpPeer; net: NetP
     adapter: [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'webgpu',
     async matmul(a, b, m, n, k) {
       const f = jax.jit((x: Arr, y: Arr) => np.matmul(x, y));
-      return prepared([arr(a, [m, k]), arr(b, [k, n])], (x, y) => f(x!, y!), ([y]) => ({ y: y! }), f);
+      return prepared(
+        [arr(a, [m, k]), arr(b, [k, n])],
+        (x, y) => f(x!, y!),
+        ([y]) => ({ y: y! }),
+        f,
+      );
     },
     async conv(s, d, backward) {
       const [n, cin, dd, h, w] = s.x;
@@ -75,11 +85,21 @@ export async function startJax(version: string): Promise<{ op: OpPeer; net: NetP
       if (!backward) {
         const f = jax.jit(conv);
         dy.dispose();
-        return prepared([x, wt], (a, b) => f(a!, b!), ([y]) => ({ y: unfold(y!, ys) }), f);
+        return prepared(
+          [x, wt],
+          (a, b) => f(a!, b!),
+          ([y]) => ({ y: unfold(y!, ys) }),
+          f,
+        );
       }
       const loss = (a: Arr, b: Arr, g: Arr) => np.sum(np.multiply(conv(a, b), g));
       const f = jax.jit(jax.grad(loss, { argnums: [0, 1] }) as (a: Arr, b: Arr, g: Arr) => Arr[]);
-      return prepared([x, wt, dy], (a, b, g) => f(a!, b!, g!), ([gx, gw]) => ({ dx: unfold(gx!, s.x), dw: gw! }), f);
+      return prepared(
+        [x, wt, dy],
+        (a, b, g) => f(a!, b!, g!),
+        ([gx, gw]) => ({ dx: unfold(gx!, s.x), dw: gw! }),
+        f,
+      );
     },
   };
   return { op, net: jaxNetPeer(version, sync) };

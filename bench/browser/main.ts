@@ -22,7 +22,9 @@ async function main(): Promise<PageSummary> {
     await w.__benchLog(s);
   };
   const gpu = await acquireBrowserGpu(cfg.powerPreference ? { powerPreference: cfg.powerPreference } : {});
-  await log(`adapter: ${gpu.adapter.description} (${gpu.adapter.vendor} ${gpu.adapter.architecture})${gpu.adapter.isFallbackAdapter ? ' [fallback adapter]' : ''}; timestamp-query: ${gpu.features.has('timestamp-query') ? 'yes' : 'no'}`);
+  await log(
+    `adapter: ${gpu.adapter.description} (${gpu.adapter.vendor} ${gpu.adapter.architecture})${gpu.adapter.isFallbackAdapter ? ' [fallback adapter]' : ''}; timestamp-query: ${gpu.features.has('timestamp-query') ? 'yes' : 'no'}`,
+  );
 
   const peers: OpPeer[] = [];
   const netPeers: NetPeer[] = [];
@@ -80,7 +82,14 @@ async function main(): Promise<PageSummary> {
   }
   const a = gpu.adapter;
   return {
-    adapter: { description: a.description, vendor: a.vendor, architecture: a.architecture, device: a.device, backend: a.backend, isFallbackAdapter: a.isFallbackAdapter },
+    adapter: {
+      description: a.description,
+      vendor: a.vendor,
+      architecture: a.architecture,
+      device: a.device,
+      backend: a.backend,
+      isFallbackAdapter: a.isFallbackAdapter,
+    },
     userAgent: navigator.userAgent,
     timestampQuery: gpu.features.has('timestamp-query'),
     unavailable,

@@ -44,13 +44,25 @@ export function networkGraph(spec: NetSpec): OnnxGraph {
   const bn = (name: string, relu: boolean) => {
     const ch = c;
     const ones = new Float32Array(ch).fill(1);
-    t = g.op('BatchNormalization', [t, g.init(`${name}.weight`, [ch], W(`${name}.weight`)), g.init(`${name}.bias`, [ch], W(`${name}.bias`)), g.init(`${name}.running_mean`, [ch], new Float32Array(ch)), g.init(`${name}.running_var`, [ch], ones)], { epsilon: { f: 1e-5 } });
+    t = g.op(
+      'BatchNormalization',
+      [
+        t,
+        g.init(`${name}.weight`, [ch], W(`${name}.weight`)),
+        g.init(`${name}.bias`, [ch], W(`${name}.bias`)),
+        g.init(`${name}.running_mean`, [ch], new Float32Array(ch)),
+        g.init(`${name}.running_var`, [ch], ones),
+      ],
+      { epsilon: { f: 1e-5 } },
+    );
     if (relu) t = g.op('Relu', [t]);
   };
   const kd = (kind: string) => (kind === '3d' ? 3 : 1);
   conv('conv1', spec.width, kd(spec.kinds[0]!), 7, 2);
   bn('bn1', true);
-  t = folded ? g.op('MaxPool', [t], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) : g.op('MaxPool', [t], { kernel_shape: [1, 3, 3], strides: [1, 2, 2], pads: [0, 1, 1, 0, 1, 1] });
+  t = folded
+    ? g.op('MaxPool', [t], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })
+    : g.op('MaxPool', [t], { kernel_shape: [1, 3, 3], strides: [1, 2, 2], pads: [0, 1, 1, 0, 1, 1] });
   hw = hw.map((x) => Math.floor((x + 2 - 3) / 2) + 1);
   const wd = spec.width;
   [wd, 2 * wd, 4 * wd, 8 * wd].forEach((cout, i) => {
@@ -89,7 +101,9 @@ export function networkGraph(spec: NetSpec): OnnxGraph {
   let f: string;
   if (folded) f = g.op('Reshape', [g.op('ReduceMean', [t], { axes: [2, 3], keepdims: 0 }), g.ints([n, d, c])]);
   else f = g.op('Transpose', [g.op('ReduceMean', [t], { axes: [3, 4], keepdims: 0 })], { perm: [0, 2, 1] });
-  const sl = g.op('Gemm', [g.op('Reshape', [f, g.ints([n * d, c])]), g.init('fc.weight', [1, c], W('fc.weight')), g.init('fc.bias', [1], W('fc.bias'))], { transB: 1 });
+  const sl = g.op('Gemm', [g.op('Reshape', [f, g.ints([n * d, c])]), g.init('fc.weight', [1, c], W('fc.weight')), g.init('fc.bias', [1], W('fc.bias'))], {
+    transB: 1,
+  });
   g.output(g.op('Reshape', [sl, g.ints([n * d])], undefined, 'slice_logits'), [n * d]);
   const gram = g.op('Div', [g.op('MatMul', [g.op('Transpose', [f], { perm: [0, 2, 1] }), f]), g.scalar(d)]);
   const ssqrt = g.op('Div', [gram, g.op('Add', [g.op('Sqrt', [g.op('Add', [g.op('Abs', [gram]), g.scalar(1e-10)])]), g.scalar(1e-5)])]);

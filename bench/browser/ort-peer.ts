@@ -10,7 +10,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { foldDepth, unfoldDepth } from '../layout.js';
-import type { NetPeer, NetRun, NetSpec } from '../net-peer.js';
+import type { NetPeer, NetRun } from '../net-peer.js';
 import type { OpPeer, PeerRun } from '../peer.js';
 import { outShape } from '../shapes.js';
 import { OnnxGraph } from './onnx.js';
@@ -45,15 +45,21 @@ export async function startOrt(version: string, verbose = false): Promise<OrtPee
   const session = async (model: Uint8Array, gpuOutputs: boolean) => {
     const logs: string[] = [];
     const orig = { warn: console.warn, log: console.log, error: console.error };
-    const grab = (f: (...a: unknown[]) => void) => (...a: unknown[]) => {
-      logs.push(a.map(String).join(' '));
-      f(...a);
-    };
+    const grab =
+      (f: (...a: unknown[]) => void) =>
+      (...a: unknown[]) => {
+        logs.push(a.map(String).join(' '));
+        f(...a);
+      };
     console.warn = grab(orig.warn);
     console.log = grab(orig.log);
     console.error = grab(orig.error);
     try {
-      const s = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all', ...(gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' } : {}) });
+      const s = await ort.InferenceSession.create(model, {
+        executionProviders: ['webgpu'],
+        graphOptimizationLevel: 'all',
+        ...(gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' } : {}),
+      });
       const fallback = logs.find((l) => /not assigned to the preferred execution provider|CPUExecutionProvider|fall ?back/i.test(l));
       return { s, ...(fallback ? { fallback } : {}) };
     } finally {
@@ -68,7 +74,11 @@ export async function startOrt(version: string, verbose = false): Promise<OrtPee
   const sync = async () => void (await device.queue.onSubmittedWorkDone());
 
   /** An operation graph with GPU-bound inputs and outputs. */
-  const prepared = async (g: OnnxGraph, feeds: Record<string, { data: Float32Array; dims: number[] }>, convert: (out: Record<string, Float32Array>) => Record<string, Float32Array>): Promise<PeerRun> => {
+  const prepared = async (
+    g: OnnxGraph,
+    feeds: Record<string, { data: Float32Array; dims: number[] }>,
+    convert: (out: Record<string, Float32Array>) => Record<string, Float32Array>,
+  ): Promise<PeerRun> => {
     const { s, fallback } = await session(g.encode(), true);
     if (fallback) {
       await s.release();
@@ -125,7 +135,12 @@ export async function startOrt(version: string, verbose = false): Promise<OrtPee
       const wDims = folded ? [cout, cin, kh, kw] : [...s.w];
       const yDims = folded ? [ys[0] * ys[2], cout, ys[3], ys[4]] : [...ys];
       const pads = folded ? [s.pad[1], s.pad[2]] : [...s.pad];
-      const y = g.op('Conv', [g.input('x', xDims), g.init('w', wDims, d.w)], { kernel_shape: wDims.slice(2), strides: folded ? [s.stride[1], s.stride[2]] : [...s.stride], pads: [...pads, ...pads] }, 'y');
+      const y = g.op(
+        'Conv',
+        [g.input('x', xDims), g.init('w', wDims, d.w)],
+        { kernel_shape: wDims.slice(2), strides: folded ? [s.stride[1], s.stride[2]] : [...s.stride], pads: [...pads, ...pads] },
+        'y',
+      );
       g.output(y, yDims);
       return prepared(g, { x: { data: folded ? foldDepth(d.x, s.x) : d.x, dims: xDims } }, (o) => ({ y: folded ? unfoldDepth(o.y!, ys) : o.y! }));
     },
@@ -134,7 +149,12 @@ export async function startOrt(version: string, verbose = false): Promise<OrtPee
   const net: NetPeer = {
     name: 'ort',
     version,
-    support: (spec, kind) => (kind === 'step' ? 'ONNX Runtime Web is inference only (no training step)' : spec.kinds.every((k) => k === '2d' || k === '3d') ? null : 'only 2-D/3-D convolutions'),
+    support: (spec, kind) =>
+      kind === 'step'
+        ? 'ONNX Runtime Web is inference only (no training step)'
+        : spec.kinds.every((k) => k === '2d' || k === '3d')
+          ? null
+          : 'only 2-D/3-D convolutions',
     async prepare(spec, kind, batch): Promise<NetRun> {
       if (kind === 'step') throw new Error('ONNX Runtime Web is inference only');
       const g = networkGraph(spec);

@@ -68,7 +68,9 @@ export function repoRoot(): string {
     if (existsSync(join(dir, 'bench', 'browser', 'index.html')) && existsSync(join(dir, 'package.json'))) return dir;
     dir = dirname(dir);
   }
-  throw new UsageError('the browser bench builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package');
+  throw new UsageError(
+    'the browser bench builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package',
+  );
 }
 
 function version(root: string, pkg: string): string {
@@ -80,7 +82,11 @@ function version(root: string, pkg: string): string {
 }
 
 /** Chromium switches for the requested adapter. */
-export function chromiumFlags(opts: Pick<BrowserBenchOptions, 'gpu' | 'adapter'>): { base: 'gpu' | 'swiftshader'; extra: string[]; power?: GPUPowerPreference } {
+export function chromiumFlags(opts: Pick<BrowserBenchOptions, 'gpu' | 'adapter'>): {
+  base: 'gpu' | 'swiftshader';
+  extra: string[];
+  power?: GPUPowerPreference;
+} {
   const a = opts.adapter;
   if (a && !ADAPTERS.includes(a) && !POWER.includes(a)) {
     throw new UsageError(`--adapter ${a}: not an adapter Chromium can be asked for (${[...ADAPTERS, ...POWER].join(', ')})`);
@@ -171,7 +177,9 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
   const chrome = await launchChromium({ gpu: flags.base === 'gpu', args: chromeArgs });
   const allFlags = [...(flags.base === 'gpu' ? HARDWARE_GPU_FLAGS : SWIFTSHADER_FLAGS), ...chromeArgs];
   const loadStart = load();
-  log(`headless Chromium (${flags.base === 'gpu' ? 'machine GPU' : 'SwiftShader'}${chromeArgs.length ? `, ${chromeArgs.join(' ')}` : ''}); host load average ${loadStart.join(' ')}`);
+  log(
+    `headless Chromium (${flags.base === 'gpu' ? 'machine GPU' : 'SwiftShader'}${chromeArgs.length ? `, ${chromeArgs.join(' ')}` : ''}); host load average ${loadStart.join(' ')}`,
+  );
   const benches: BenchResults['benches'] = {};
   let current = '';
   let benchStart = 0;
@@ -230,7 +238,9 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
     const nodeCpu = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
     const a = summary.adapter!;
     if (flags.base === 'gpu' && (a.isFallbackAdapter || /swiftshader/i.test(`${a.description} ${a.architecture}`))) {
-      log(`WARNING: --gpu was asked for, but Chromium gave ${a.description || a.architecture} (a fallback/CPU adapter): check the GPU driver and the flags in scripts/browser.ts`);
+      log(
+        `WARNING: --gpu was asked for, but Chromium gave ${a.description || a.architecture} (a fallback/CPU adapter): check the GPU driver and the flags in scripts/browser.ts`,
+      );
     }
     const ua = summary.userAgent ?? '';
     let results: BenchResults = {
@@ -239,20 +249,29 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
       quick,
       node: process.version,
       loadavg: { start: loadStart, end: load() },
-      browser: { userAgent: ua, flags: allFlags, engines: Object.fromEntries(peers.filter((p) => !summary.unavailable?.[p]).map((p) => [p, config.versions[p]!])), timestampQuery: Boolean(summary.timestampQuery), seconds: (performance.now() - t0) / 1000, ...(browserCpu !== undefined ? { cpuSeconds: Math.round(browserCpu + nodeCpu) } : {}) },
+      browser: {
+        userAgent: ua,
+        flags: allFlags,
+        engines: Object.fromEntries(peers.filter((p) => !summary.unavailable?.[p]).map((p) => [p, config.versions[p]!])),
+        timestampQuery: Boolean(summary.timestampQuery),
+        seconds: (performance.now() - t0) / 1000,
+        ...(browserCpu !== undefined ? { cpuSeconds: Math.round(browserCpu + nodeCpu) } : {}),
+      },
       benches,
     };
     const name = `browser-${adapterSlug(a.architecture && /swiftshader/i.test(a.architecture) ? 'swiftshader' : a.description || a.architecture)}${quick ? '-quick' : ''}`;
     const outDir = resolve(opts.outDir ?? join(root, 'bench', 'results'));
     mkdirSync(outDir, { recursive: true });
     const json = join(outDir, `${name}.json`);
-    if ((opts.only || opts.layers) && existsSync(json)) results = mergeResults(JSON.parse(readFileSync(json, 'utf8')) as BenchResults, results, Boolean(opts.layers));
+    if ((opts.only || opts.layers) && existsSync(json))
+      results = mergeResults(JSON.parse(readFileSync(json, 'utf8')) as BenchResults, results, Boolean(opts.layers));
     const files = { json, md: join(outDir, `${name}.md`), html: join(outDir, `${name}.html`) };
     writeFileSync(files.json, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(files.md, renderMarkdown(results));
     writeFileSync(files.html, renderHtml(results));
     const seconds = (performance.now() - t0) / 1000;
-    const cpuNote = results.browser!.cpuSeconds !== undefined ? `; the bench used ${results.browser!.cpuSeconds} CPU-seconds (Chromium's processes and this one)` : '';
+    const cpuNote =
+      results.browser!.cpuSeconds !== undefined ? `; the bench used ${results.browser!.cpuSeconds} CPU-seconds (Chromium's processes and this one)` : '';
     log(`\nhost load average at the end ${results.loadavg!.end.join(' ')}; ${seconds.toFixed(0)} s in all${cpuNote}`);
     log(`wrote ${files.json}\n      ${files.md}\n      ${files.html}`);
     return { results, files, seconds };
@@ -302,7 +321,14 @@ export function renderFiles(json: string): { md: string; html: string } {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const job = (async () => {
     const opts = parseBrowserArgs(process.argv.slice(2));
-    if (opts.help) console.log(formatHelp('bench --browser', 'npm run bench:browser -- [options]: the benches in headless Chromium with TensorFlow.js, jax-js and ONNX Runtime Web in the same page; writes bench/results/browser-<adapter>.{json,md,html}.', browserBenchFlags));
+    if (opts.help)
+      console.log(
+        formatHelp(
+          'bench --browser',
+          'npm run bench:browser -- [options]: the benches in headless Chromium with TensorFlow.js, jax-js and ONNX Runtime Web in the same page; writes bench/results/browser-<adapter>.{json,md,html}.',
+          browserBenchFlags,
+        ),
+      );
     else if (opts.render) {
       const f = renderFiles(opts.render);
       console.log(`wrote ${f.md}\n      ${f.html}`);

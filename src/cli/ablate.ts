@@ -57,7 +57,11 @@ function best(rows: { name: string; auc: number }[]): string {
 }
 
 /** The extractor and loss a table uses, carried forward from the previous tables or pinned; with why. */
-export function carriedChoices(out: string, table: number, pinned: { extractor?: ModelName; loss?: AblationLoss }): { extractor: ModelName; loss: AblationLoss; notes: string[] } {
+export function carriedChoices(
+  out: string,
+  table: number,
+  pinned: { extractor?: ModelName; loss?: AblationLoss },
+): { extractor: ModelName; loss: AblationLoss; notes: string[] } {
   const notes: string[] = [];
   let extractor: ModelName = 'f-rMC5';
   let loss: AblationLoss = 'triplet';
@@ -74,7 +78,11 @@ export function carriedChoices(out: string, table: number, pinned: { extractor?:
   if (table === 4) {
     if (pinned.loss) loss = pinned.loss;
     else {
-      const t3 = finishedRows(out, 3, LOSSES.map((l) => LOSS_ROWS[l]));
+      const t3 = finishedRows(
+        out,
+        3,
+        LOSSES.map((l) => LOSS_ROWS[l]),
+      );
       if (t3) {
         loss = LOSSES.find((l) => LOSS_ROWS[l] === best(t3))!;
         notes.push(`loss ${loss}: the best AUC of Table 3 in ${out}`);
@@ -84,7 +92,12 @@ export function carriedChoices(out: string, table: number, pinned: { extractor?:
   return { extractor, loss, notes };
 }
 
-export function ablationRows(table: number, base: ExperimentConfig, choice: { extractor: ModelName; loss: AblationLoss }, weights: { triplet: number; center: number }): { name: string; cfg: ExperimentConfig }[] {
+export function ablationRows(
+  table: number,
+  base: ExperimentConfig,
+  choice: { extractor: ModelName; loss: AblationLoss },
+  weights: { triplet: number; center: number },
+): { name: string; cfg: ExperimentConfig }[] {
   const lossOf = (l: AblationLoss) => ({ triplet: l === 'triplet' ? weights.triplet : 0, center: l === 'center' ? weights.center : 0 });
   const mk = (name: string, patch: Partial<ExperimentConfig>, loss: Partial<ExperimentConfig['loss']>) => ({
     name,
@@ -93,7 +106,12 @@ export function ablationRows(table: number, base: ExperimentConfig, choice: { ex
   if (table === 2) return MODEL_NAMES.map((m) => mk(m, { model: m, head: 'slice' }, lossOf('focal')));
   if (table === 3) return LOSSES.map((l) => mk(LOSS_ROWS[l], { model: choice.extractor, head: 'slice' }, lossOf(l)));
   if (table === 4) {
-    const heads = [['AVP', 'avg'], ['MXP', 'max'], ['Bilin', 'bilinear'], ['Att', 'attention']] as const;
+    const heads = [
+      ['AVP', 'avg'],
+      ['MXP', 'max'],
+      ['Bilin', 'bilinear'],
+      ['Att', 'attention'],
+    ] as const;
     return heads.map(([name, head]) => mk(name, { model: choice.extractor, head }, lossOf(choice.loss)));
   }
   throw new UsageError(`--table must be 2, 3 or 4, got ${table}`);
@@ -102,7 +120,14 @@ export function ablationRows(table: number, base: ExperimentConfig, choice: { ex
 export async function ablateCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { flags, given } = parseArgs(argv, ablateFlags, 'ablate');
   if (flags.help) {
-    out(formatHelp('ablate', "Reruns one of the paper's comparison tables (2, 3 or 4) on a cohort.", ablateFlags, '--table 4 --manifest cohort/manifest.csv [train options]'));
+    out(
+      formatHelp(
+        'ablate',
+        "Reruns one of the paper's comparison tables (2, 3 or 4) on a cohort.",
+        ablateFlags,
+        '--table 4 --manifest cohort/manifest.csv [train options]',
+      ),
+    );
     return 0;
   }
   if (flags.table === undefined) throw new UsageError('--table is required (2, 3 or 4)');
@@ -112,14 +137,18 @@ export async function ablateCommand(argv: string[], out: (s: string) => void): P
   checkOutputDir(outDir);
   // Rows differ from the base only in model, head and loss; the base's other settings are the flags'.
   const base = experimentConfig({ ...flags, model: 'f-rMC5', head: 'slice' }, given);
-  const choice = carriedChoices(outDir, table, { ...(flags.extractor ? { extractor: flags.extractor as ModelName } : {}), ...(flags.loss ? { loss: flags.loss as AblationLoss } : {}) });
+  const choice = carriedChoices(outDir, table, {
+    ...(flags.extractor ? { extractor: flags.extractor as ModelName } : {}),
+    ...(flags.loss ? { loss: flags.loss as AblationLoss } : {}),
+  });
   const rows = ablationRows(table, base, choice, { triplet: Number(flags.triplet), center: Number(flags.center) });
   // Every row must be able to train before any volume is loaded (e.g. Table 4 with --slice-epochs >= --epochs).
   for (const row of rows) {
     try {
       validateExperimentConfig(row.cfg);
     } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(`row ${row.name}: ${e.message.replace('slice-level epochs', '--slice-epochs').replace('the epochs', '--epochs')}`);
+      if (e instanceof ConfigError)
+        throw new UsageError(`row ${row.name}: ${e.message.replace('slice-level epochs', '--slice-epochs').replace('the epochs', '--epochs')}`);
       throw e;
     }
   }

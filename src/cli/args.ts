@@ -56,9 +56,14 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
   const options = Object.fromEntries(Object.entries(spec).map(([k, s]) => [k, { type: s.type === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = nodeParseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true }).values as Record<string, string | boolean | undefined>;
+    values = nodeParseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (e) {
-    const known = Object.keys(spec).map((k) => `--${k}`).join(', ');
+    const known = Object.keys(spec)
+      .map((k) => `--${k}`)
+      .join(', ');
     const msg = (e as Error).message.split('\n')[0]!.replace(/\. This command does not take positional arguments$/, '');
     throw new UsageError(`${msg} (options: ${known}; see voxelgrad ${command} --help)`);
   }
@@ -79,7 +84,8 @@ export function formatHelp(command: string, summary: string, spec: Record<string
   const rows = Object.entries(spec).map(([k, s]) => {
     const left = `  --${k}${s.type === 'boolean' ? '' : ` <${s.choices ? s.choices.join('|') : s.type}>`}`;
     const def = s.default !== undefined && s.default !== false ? ` (default: ${s.default})` : '';
-    const range = s.type === 'number' && (s.min !== undefined || s.max !== undefined || s.above !== undefined || s.below !== undefined) ? ` [${describeRange(s)}]` : '';
+    const range =
+      s.type === 'number' && (s.min !== undefined || s.max !== undefined || s.above !== undefined || s.below !== undefined) ? ` [${describeRange(s)}]` : '';
     return `${left.padEnd(28)} ${s.help}${range}${def}`;
   });
   return [`voxelgrad ${command}${usage ? ` ${usage}` : ''}`, '', summary, '', 'Options (switches: --x / --no-x):', ...rows].join('\n');

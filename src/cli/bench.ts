@@ -36,7 +36,11 @@ export const nodeBenchFlags: Record<string, FlagSpec> = {
 /** `npm run bench:browser -- …` (bench/browser/run.ts): headless Chromium, three peers in the page. */
 export const browserBenchFlags: Record<string, FlagSpec> = {
   ...common,
-  adapter: { type: 'string', help: 'Chromium adapter (swiftshader default; the others need --gpu) or a power preference', choices: [...CHROMIUM_ADAPTERS, ...POWER_PREFERENCES] },
+  adapter: {
+    type: 'string',
+    help: 'Chromium adapter (swiftshader default; the others need --gpu) or a power preference',
+    choices: [...CHROMIUM_ADAPTERS, ...POWER_PREFERENCES],
+  },
   gpu: { type: 'boolean', help: "the machine's GPU instead of SwiftShader (Chromium flags in scripts/browser.ts)" },
   peers: { type: 'string', help: 'comma-separated: tfjs, jax-js, ort (default all), or none' },
   profile: { type: 'boolean', help: 'per-kernel GPU profile of our rows (timestamp queries)', default: true },
@@ -51,7 +55,10 @@ export const benchFlags: Record<string, FlagSpec> = {
   ...common,
   adapter: { type: 'string', help: `Node: ${ADAPTER_FLAG.choices!.join(' | ')}; --browser: ${[...CHROMIUM_ADAPTERS, ...POWER_PREFERENCES].join(' | ')}` },
   browser: { type: 'boolean', help: 'run in headless Chromium (the system one) with TensorFlow.js, jax-js and ONNX Runtime Web as peers on the same adapter' },
-  gpu: { type: 'boolean', help: "the machine's GPU (Node: through Dawn, refusing a CPU driver; --browser: Chromium's hardware adapter) instead of a CPU driver" },
+  gpu: {
+    type: 'boolean',
+    help: "the machine's GPU (Node: through Dawn, refusing a CPU driver; --browser: Chromium's hardware adapter) instead of a CPU driver",
+  },
   peers: { type: 'string', help: 'Node: tfjs or none; --browser: comma-separated tfjs, jax-js, ort (default all) or none' },
   paths: nodeBenchFlags.paths!,
   'disable-features': nodeBenchFlags['disable-features']!,
@@ -68,38 +75,57 @@ const BROWSER_ONLY = ['timeout-min', 'verbose', 'render'];
 export function checkBenchFlags(flags: Record<string, FlagValue>, browser: boolean): void {
   const given = (k: string) => flags[k] !== undefined && flags[k] !== false;
   const other = (browser ? NODE_ONLY : BROWSER_ONLY).filter(given);
-  if (other.length) throw new UsageError(`bench: ${other.map((k) => `--${k}`).join(', ')} ${browser ? 'only in Node (without --browser)' : 'only with --browser'}`);
+  if (other.length)
+    throw new UsageError(`bench: ${other.map((k) => `--${k}`).join(', ')} ${browser ? 'only in Node (without --browser)' : 'only with --browser'}`);
   const adapter = flags.adapter as string | undefined;
   if (adapter !== undefined) {
     const allowed: readonly string[] = browser ? [...CHROMIUM_ADAPTERS, ...POWER_PREFERENCES] : ADAPTER_FLAG.choices!;
-    if (!allowed.includes(adapter)) throw new UsageError(`--adapter must be one of ${allowed.join(', ')}${browser ? ' with --browser' : ' in Node'}, got '${adapter}'`);
+    if (!allowed.includes(adapter))
+      throw new UsageError(`--adapter must be one of ${allowed.join(', ')}${browser ? ' with --browser' : ' in Node'}, got '${adapter}'`);
     if (browser && !flags.gpu && adapter !== 'swiftshader' && !(POWER_PREFERENCES as readonly string[]).includes(adapter)) {
       throw new UsageError(`--adapter ${adapter} needs --gpu (without it the page runs on SwiftShader)`);
     }
   }
-  if (!browser && flags.gpu && (flags.quick || adapter)) throw new UsageError('--gpu runs every bench at full size on the auto-chosen adapter: leave out --quick and --adapter');
+  if (!browser && flags.gpu && (flags.quick || adapter))
+    throw new UsageError('--gpu runs every bench at full size on the auto-chosen adapter: leave out --quick and --adapter');
   const peers = flags.peers as string | undefined;
-  if (peers !== undefined && !browser && !['tfjs', 'none'].includes(peers)) throw new UsageError(`--peers in Node is tfjs or none (jax-js and ONNX Runtime Web run with --browser), got '${peers}'`);
+  if (peers !== undefined && !browser && !['tfjs', 'none'].includes(peers))
+    throw new UsageError(`--peers in Node is tfjs or none (jax-js and ONNX Runtime Web run with --browser), got '${peers}'`);
 }
 
 /** A comma-separated flag as a list ('' items dropped). */
-export const listFlag = (v: FlagValue): string[] | undefined => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+export const listFlag = (v: FlagValue): string[] | undefined =>
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 export async function benchCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { flags } = parseArgs(argv, benchFlags, 'bench');
   if (flags.help) {
-    out(formatHelp('bench', 'Times the kernels and networks on the real layer shapes of the paper; writes bench/results/<adapter>.json (with --browser: browser-<adapter>.json, .md and .html).', benchFlags));
+    out(
+      formatHelp(
+        'bench',
+        'Times the kernels and networks on the real layer shapes of the paper; writes bench/results/<adapter>.json (with --browser: browser-<adapter>.json, .md and .html).',
+        benchFlags,
+      ),
+    );
     return 0;
   }
   const browser = Boolean(flags.browser);
   checkBenchFlags(flags, browser);
-  const pass = (name: string) => (flags[name] !== undefined && flags[name] !== false ? (flags[name] === true ? [`--${name}`] : [`--${name}`, String(flags[name])]) : []);
+  const pass = (name: string) =>
+    flags[name] !== undefined && flags[name] !== false ? (flags[name] === true ? [`--${name}`] : [`--${name}`, String(flags[name])]) : [];
   const args = ['quick', 'only', 'layers', 'out', 'adapter', 'gpu', 'peers', 'paths', 'disable-features'].flatMap(pass);
   // bench/ is compiled next to src/ in dist/ (dist/bench/run.js, dist/bench/browser/run.js).
   const runner = fileURLToPath(new URL(browser ? '../../bench/browser/run.js' : '../../bench/run.js', import.meta.url));
   if (!existsSync(runner)) throw new Error(`${runner} is missing; run 'npm run build' first`);
   if (browser && !existsSync(fileURLToPath(new URL('../../../bench/browser/index.html', import.meta.url)))) {
-    throw new UsageError('bench --browser builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package');
+    throw new UsageError(
+      'bench --browser builds its page from the sources (bench/browser/): run it from a voxelgrad checkout (npm run bench:browser), not an installed package',
+    );
   }
   const r = spawnSync(process.execPath, [runner, ...args], { stdio: 'inherit' });
   return r.status ?? 1;

@@ -27,7 +27,13 @@ export const demoFlags: Record<string, FlagSpec> = {
   folds: { type: 'number', help: 'override the preset’s folds', ...rangeOf('folds') },
   adapter: ADAPTER_FLAG,
   fresh: { type: 'boolean', help: 'start a new run even if one with the same settings is in --out' },
-  'budget-minutes': { type: 'number', help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only; the cpu recipe needs ~20 min on 2 cores with lavapipe, and fewer epochs cost AUC: 8 instead of 12 gave 0.68 instead of 0.93)', default: 25, min: 0, max: 100_000 },
+  'budget-minutes': {
+    type: 'number',
+    help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only; the cpu recipe needs ~20 min on 2 cores with lavapipe, and fewer epochs cost AUC: 8 instead of 12 gave 0.68 instead of 0.93)',
+    default: 25,
+    min: 0,
+    max: 100_000,
+  },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -48,7 +54,9 @@ function printPlan(out: (s: string) => void, name: PresetName, cfg: ExperimentCo
   const params = buildModel(cfg).parameterCount();
   const nSubjects = preset.cohort.n2 + preset.cohort.n3;
   out(`voxelgrad demo — preset '${name}' on ${gpu.adapter.description}${gpu.adapter.isFallbackAdapter ? ' (CPU driver)' : ''}`);
-  out(`size: ${nSubjects} subjects (${preset.cohort.n2} T2 / ${preset.cohort.n3} T3), ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, ${cfg.model} + ${cfg.head} + focal + triplet, width ${cfg.width} (${params.toLocaleString('en')} parameters), ${cfg.folds}-fold CV × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), batch ${cfg.batchSize}, ${cfg.optimizer === 'adam' ? 'AdamW' : 'SGD'} lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}`);
+  out(
+    `size: ${nSubjects} subjects (${preset.cohort.n2} T2 / ${preset.cohort.n3} T3), ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, ${cfg.model} + ${cfg.head} + focal + triplet, width ${cfg.width} (${params.toLocaleString('en')} parameters), ${cfg.folds}-fold CV × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), batch ${cfg.batchSize}, ${cfg.optimizer === 'adam' ? 'AdamW' : 'SGD'} lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}`,
+  );
   out(`why: ${preset.why}`);
   if (name === 'paper' && gpu.adapter.isFallbackAdapter) out('warning: the paper preset on a CPU driver takes days; use the default cpu preset here');
   if (/swiftshader/i.test(gpu.adapter.description) && !process.env.VOXELGRAD_ADAPTER && !flags.adapter) {
@@ -83,10 +91,19 @@ async function openRun(out: (s: string) => void, flags: Flags, name: PresetName,
     out(`resuming the run in ${runDir} (${cfg.epochs} epochs)`);
   } else if (name === 'cpu' && budget > 0) {
     const nSubjects = preset.cohort.n2 + preset.cohort.n3;
-    const plan = await planToBudget(gpu, cfg, { budgetS: budget * 60, spentS: (performance.now() - t0) / 1000, nSubjects, nMajority: Math.max(preset.cohort.n2, preset.cohort.n3) });
-    out(`speed: ${(1000 * plan.stepS).toFixed(0)} ms per training step of ${cfg.batchSize} volumes (measured); ${cfg.folds} folds × ${cfg.epochs} epochs × ${plan.stepsPerEpoch} steps ≈ ${(plan.estimateS / 60).toFixed(1)} min in all`);
+    const plan = await planToBudget(gpu, cfg, {
+      budgetS: budget * 60,
+      spentS: (performance.now() - t0) / 1000,
+      nSubjects,
+      nMajority: Math.max(preset.cohort.n2, preset.cohort.n3),
+    });
+    out(
+      `speed: ${(1000 * plan.stepS).toFixed(0)} ms per training step of ${cfg.batchSize} volumes (measured); ${cfg.folds} folds × ${cfg.epochs} epochs × ${plan.stepsPerEpoch} steps ≈ ${(plan.estimateS / 60).toFixed(1)} min in all`,
+    );
     if (plan.epochs < cfg.epochs) {
-      out(`time budget ${budget} min (--budget-minutes): ${plan.epochs} epochs instead of ${cfg.epochs} (${plan.sliceEpochs} slice-level) — fewer training steps than the preset is tuned for, so expect a lower AUC; a faster driver or --budget-minutes 0 keeps all ${cfg.epochs}`);
+      out(
+        `time budget ${budget} min (--budget-minutes): ${plan.epochs} epochs instead of ${cfg.epochs} (${plan.sliceEpochs} slice-level) — fewer training steps than the preset is tuned for, so expect a lower AUC; a faster driver or --budget-minutes 0 keeps all ${cfg.epochs}`,
+      );
       if (plan.overrun) out(`warning: even ${plan.epochs} epochs need about ${(plan.fittedS / 60).toFixed(0)} min on this adapter`);
       cfg.epochs = plan.epochs;
       cfg.sliceEpochs = plan.sliceEpochs;

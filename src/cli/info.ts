@@ -20,7 +20,11 @@ function modelInfo(name: string, head: string, width: number, json: boolean, out
     return { model: m.config.name, head, width, parameters: m.parameterCount(), ...(paper !== undefined ? { paper } : {}) };
   });
   if (json) out(JSON.stringify(rows.length === 1 ? rows[0] : rows, null, 2));
-  else for (const r of rows) out(`${r.model.padEnd(10)} ${String(r.parameters).padStart(10)} parameters${r.paper !== undefined ? `   (paper Table 2: ${r.paper}${r.paper === r.parameters ? ', equal' : `, ${r.parameters - r.paper > 0 ? '+' : ''}${r.parameters - r.paper}`})` : ''}`);
+  else
+    for (const r of rows)
+      out(
+        `${r.model.padEnd(10)} ${String(r.parameters).padStart(10)} parameters${r.paper !== undefined ? `   (paper Table 2: ${r.paper}${r.paper === r.parameters ? ', equal' : `, ${r.parameters - r.paper > 0 ? '+' : ''}${r.parameters - r.paper}`})` : ''}`,
+      );
   return 0;
 }
 

@@ -32,8 +32,10 @@ Exit codes: 0 usable, 2 usage error, 4 a file that cannot be read or that traini
 export function refusal(r: InspectReport): string | null {
   if (r.kind === 'nifti') return r.notAVolume;
   if (!r.allFinite) return `${r.file}: ${r.tensors.filter((t) => t.nonFinite).length} tensor(s) hold NaN or infinite values; the checkpoint cannot be used`;
-  if (r.configProblems.length) return `${r.file}: the model configuration in the metadata is not usable (${r.configProblems[0]}${r.configProblems.length > 1 ? ', …' : ''})`;
-  if (r.modelMismatches?.length) return `${r.file}: the tensors do not match the configuration's model (${r.modelMismatches[0]}${r.modelMismatches.length > 1 ? ', …' : ''})`;
+  if (r.configProblems.length)
+    return `${r.file}: the model configuration in the metadata is not usable (${r.configProblems[0]}${r.configProblems.length > 1 ? ', …' : ''})`;
+  if (r.modelMismatches?.length)
+    return `${r.file}: the tensors do not match the configuration's model (${r.modelMismatches[0]}${r.modelMismatches.length > 1 ? ', …' : ''})`;
   return null;
 }
 
@@ -49,7 +51,8 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     return 0;
   }
   const files = parsed.positionals;
-  if (files.length !== 1) throw new UsageError(`give exactly one FILE (got ${files.length}${files.length ? `: ${files.join(' ')}` : ''}); usage: voxelgrad inspect FILE [--json]`);
+  if (files.length !== 1)
+    throw new UsageError(`give exactly one FILE (got ${files.length}${files.length ? `: ${files.join(' ')}` : ''}); usage: voxelgrad inspect FILE [--json]`);
   const path = files[0]!;
   let size: number;
   try {
@@ -60,9 +63,18 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError('unreadable', `${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`, path);
+    throw new InputError(
+      'unreadable',
+      `${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`,
+      path,
+    );
   }
-  if (size > DEFAULT_MAX_BYTES) throw new InputError('too-large', `${path}: the file is ${formatBytes(size)}, over the ${formatBytes(DEFAULT_MAX_BYTES)} a volume or checkpoint can have`, path);
+  if (size > DEFAULT_MAX_BYTES)
+    throw new InputError(
+      'too-large',
+      `${path}: the file is ${formatBytes(size)}, over the ${formatBytes(DEFAULT_MAX_BYTES)} a volume or checkpoint can have`,
+      path,
+    );
   const budget = hostBudget();
   checkHostBytes(size, budget, 'reading the file', path, 'free memory');
   let bytes: Buffer;

@@ -33,7 +33,14 @@ const commands: Record<string, Command> = {
 
 function usage(): string {
   const rows = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(10)} ${c.summary}`);
-  return ['voxelgrad — volumetric T-staging networks on WebGPU', '', 'Usage: voxelgrad <command> [options]   (voxelgrad <command> --help)', '', 'Commands:', ...rows].join('\n');
+  return [
+    'voxelgrad — volumetric T-staging networks on WebGPU',
+    '',
+    'Usage: voxelgrad <command> [options]   (voxelgrad <command> --help)',
+    '',
+    'Commands:',
+    ...rows,
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -67,10 +74,14 @@ export function describeError(e: unknown): { code: number; message: string } {
   if (e instanceof UsageError || e instanceof ConfigError) return { code: EXIT.usage, message: e.message };
   if (e instanceof GpuError && e.kind === 'no-adapter') return { code: EXIT.noAdapter, message: e.message };
   if (e instanceof GpuError && e.kind === 'usage') return { code: EXIT.usage, message: e.message };
-  if (!(e instanceof Error)) return { code: EXIT.failure, message: `internal error: ${String(e)} (a bug in voxelgrad; please report it with VOXELGRAD_DEBUG=1 output)` };
+  if (!(e instanceof Error))
+    return { code: EXIT.failure, message: `internal error: ${String(e)} (a bug in voxelgrad; please report it with VOXELGRAD_DEBUG=1 output)` };
   const withCode = e as Error & { exitCode?: unknown; code?: unknown };
   if (typeof withCode.exitCode === 'number') return { code: withCode.exitCode, message: e.message };
   if (typeof withCode.code === 'string' && /^E[A-Z]+$/.test(withCode.code)) return { code: EXIT.failure, message: `file system: ${e.message}` };
   if (e instanceof GpuError || e.name === 'NonFiniteLossError' || e.name === 'Error') return { code: EXIT.failure, message: e.message };
-  return { code: EXIT.failure, message: `internal error (${e.name}: ${e.message}) — a bug in voxelgrad; please report it with the output of VOXELGRAD_DEBUG=1` };
+  return {
+    code: EXIT.failure,
+    message: `internal error (${e.name}: ${e.message}) — a bug in voxelgrad; please report it with the output of VOXELGRAD_DEBUG=1`,
+  };
 }

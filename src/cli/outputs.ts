@@ -10,7 +10,14 @@ export function checkOutputDir(path: string, flag = '--out'): void {
     accessSync(path, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (e as Error).message;
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a part of the path is a file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EROFS'
+            ? 'read-only file system'
+            : (e as Error).message;
     throw new UsageError(`${flag} ${path} cannot be used as an output folder (${why}); choose another path`);
   }
 }

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../util/errors.js';
 import { hostBudget, readVolumeFile, writeFileAtomic, writeVolumeFile } from '../data/io.node.js';
 import { type ManifestRow, type Roi, formatRoi, parseRoi, resolveRoi } from '../data/manifest.js';
 import { checkConfigFits } from '../train/config.js';
@@ -24,8 +23,14 @@ export const predictFlags: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'a single model checkpoint (.safetensors)' },
   out: { type: 'string', help: 'output folder', default: 'prediction' },
   slices: { type: 'string', help: 'representative slices (0-based, a;b) for the slice head’s volume score' },
-  roi: { type: 'string', help: "in-plane crop before resizing, written as the manifest's roi column (d0:d1;h0:h1;w0:w1, * = whole axis; D is not cropped, as in training): give the localisation the training manifest gave its volumes, or the model sees another field of view than it was trained on" },
-  manifest: { type: 'string', help: 'with --subject: take the volume (unless --input), the ROI and the representative slices from this manifest row, as training read them' },
+  roi: {
+    type: 'string',
+    help: "in-plane crop before resizing, written as the manifest's roi column (d0:d1;h0:h1;w0:w1, * = whole axis; D is not cropped, as in training): give the localisation the training manifest gave its volumes, or the model sees another field of view than it was trained on",
+  },
+  manifest: {
+    type: 'string',
+    help: 'with --subject: take the volume (unless --input), the ROI and the representative slices from this manifest row, as training read them',
+  },
   subject: { type: 'string', help: 'the manifest row for --manifest' },
   adapter: ADAPTER_FLAG,
   json: { type: 'boolean', help: 'print JSON' },
@@ -38,7 +43,13 @@ function manifestRow(flags: Record<string, unknown>): ManifestRow | null {
   if (flags.manifest === undefined || flags.subject === undefined) throw new UsageError('--manifest and --subject go together');
   const rows = readManifest(String(flags.manifest));
   const row = rows.find((r) => r.subject === String(flags.subject));
-  if (!row) throw new UsageError(`${String(flags.manifest)} has no subject '${String(flags.subject)}' (it lists ${rows.length}: ${rows.slice(0, 5).map((r) => r.subject).join(', ')}${rows.length > 5 ? ', …' : ''})`);
+  if (!row)
+    throw new UsageError(
+      `${String(flags.manifest)} has no subject '${String(flags.subject)}' (it lists ${rows.length}: ${rows
+        .slice(0, 5)
+        .map((r) => r.subject)
+        .join(', ')}${rows.length > 5 ? ', …' : ''})`,
+    );
   return row;
 }
 
@@ -60,7 +71,14 @@ function checkpointsOf(flags: Record<string, unknown>): string[] {
 export async function predictCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { flags } = parseArgs(argv, predictFlags, 'predict');
   if (flags.help) {
-    out(formatHelp('predict', 'T3 probability, per-slice scores and saliency maps (NIfTI + PNG) for one volume.', predictFlags, '--input vol.nii.gz --run runs/x'));
+    out(
+      formatHelp(
+        'predict',
+        'T3 probability, per-slice scores and saliency maps (NIfTI + PNG) for one volume.',
+        predictFlags,
+        '--input vol.nii.gz --run runs/x',
+      ),
+    );
     return 0;
   }
   const row = manifestRow(flags);
@@ -82,7 +100,7 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
   const vol = readVolumeFile(input); // refusals are InputErrors naming the file
   if (roi) resolveRoi(roi, vol.dims, `${input}: ${flags.roi !== undefined ? '--roi' : `the ROI of ${row!.subject} in ${String(flags.manifest)}`}`);
   const focus = flags.slices ? String(flags.slices).split(';').map(Number) : row?.slices;
-  if (focus && focus.some((s) => !Number.isInteger(s) || s < 0 || s >= vol.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${vol.dims[0]}`);
+  if (focus?.some((s) => !Number.isInteger(s) || s < 0 || s >= vol.dims[0])) throw new UsageError(`--slices must be 0-based indices below ${vol.dims[0]}`);
   const gpu = await acquireNodeGpu(flags.adapter ? { adapter: String(flags.adapter) } : {});
   let staged;
   try {
@@ -118,7 +136,8 @@ export async function predictCommand(argv: string[], out: (s: string) => void): 
     out(`P(T3) = ${prob.toFixed(3)} → ${result.predicted}   (${ckpts.length} model${ckpts.length > 1 ? 's' : ''})`);
     out(`per-slice P(T3): ${result.sliceProbabilities.map((p) => (p === null ? '–' : p.toFixed(2))).join(' ')}`);
     const [i0, i1] = staged.inputSlices;
-    if (i1 - i0 < prepared.dims[0]) out(`the model saw slices ${i0}–${i1 - 1}: the stack's central ${staged.config.depth}, the input it was tested on in cross-validation`);
+    if (i1 - i0 < prepared.dims[0])
+      out(`the model saw slices ${i0}–${i1 - 1}: the stack's central ${staged.config.depth}, the input it was tested on in cross-validation`);
     if (staged.attention) out(`attention per slice: ${staged.attention.perSlice.map((p) => p.toFixed(3)).join(' ')}`);
     out(`saliency: ${result.files.saliencyNifti}, ${result.files.saliencyPng}`);
   }

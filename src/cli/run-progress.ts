@@ -13,7 +13,8 @@ export function progressEvents(stderr: ProgressStream, cfg: ExperimentConfig, lo
       bar = new Progress(stderr, { label: `fold ${f + 1}/${cfg.folds} epochs`, total: cfg.epochs, unit: 'ep' });
       if (done) bar.update(done, `resumed after epoch ${done}`);
     },
-    onEpoch: (_f, s) => bar?.tick(1, `loss ${s.trainLoss.toFixed(4)}${s.valAuc !== undefined && Number.isFinite(s.valAuc) ? ` val AUC ${s.valAuc.toFixed(3)}` : ''}`),
+    onEpoch: (_f, s) =>
+      bar?.tick(1, `loss ${s.trainLoss.toFixed(4)}${s.valAuc !== undefined && Number.isFinite(s.valAuc) ? ` val AUC ${s.valAuc.toFixed(3)}` : ''}`),
     onPredict: (fold, d, t) => {
       if (d === 1) {
         bar?.finish();
@@ -23,7 +24,9 @@ export function progressEvents(stderr: ProgressStream, cfg: ExperimentConfig, lo
     },
     onFoldEnd: (o) => {
       bar?.finish(`AUC ${Number.isFinite(o.metrics.auc) ? o.metrics.auc.toFixed(3) : 'n/a'} acc ${(100 * o.metrics.accuracy).toFixed(1)}%`);
-      log(`fold ${o.fold}: AUC ${o.metrics.auc.toFixed(4)} accuracy ${o.metrics.accuracy.toFixed(4)} recall(T2) ${o.metrics.recallT2.toFixed(4)} recall(T3) ${o.metrics.recallT3.toFixed(4)} (${o.seconds.toFixed(0)} s)`);
+      log(
+        `fold ${o.fold}: AUC ${o.metrics.auc.toFixed(4)} accuracy ${o.metrics.accuracy.toFixed(4)} recall(T2) ${o.metrics.recallT2.toFixed(4)} recall(T3) ${o.metrics.recallT3.toFixed(4)} (${o.seconds.toFixed(0)} s)`,
+      );
     },
   };
 }

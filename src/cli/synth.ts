@@ -12,8 +12,16 @@ export const synthFlags: Record<string, FlagSpec> = {
   size: { type: 'number', help: 'in-plane matrix S×S (the paper: 256)', default: 256, integer: true, min: 16, max: 1024 },
   slices: { type: 'string', help: 'slices per volume, N or MIN:MAX', default: '20:30' },
   difficulty: { type: 'number', help: '0 (easy) … 1 (hard); see README for the calibration', default: 0.5, min: 0, max: 1 },
-  'fov-mm': { type: 'number', help: 'in-plane field of view in mm (the paper: 112.6 = 256 × 0.44 mm); smaller = tighter localisation around the rectum', min: 20, max: 400 },
-  'size-matched': { type: 'boolean', help: 'T3 tumour volumes distributed as T2 ones (default: T3 tumours ~1.3× the volume on average, size-only AUC ~0.62), so size cannot stand in for the breach' },
+  'fov-mm': {
+    type: 'number',
+    help: 'in-plane field of view in mm (the paper: 112.6 = 256 × 0.44 mm); smaller = tighter localisation around the rectum',
+    min: 20,
+    max: 400,
+  },
+  'size-matched': {
+    type: 'boolean',
+    help: 'T3 tumour volumes distributed as T2 ones (default: T3 tumours ~1.3× the volume on average, size-only AUC ~0.62), so size cannot stand in for the breach',
+  },
   seed: { type: 'number', help: 'cohort seed', default: 0, integer: true, min: 0, max: 2 ** 32 - 1 },
   overwrite: { type: 'boolean', help: 'regenerate subjects that already exist' },
   json: { type: 'boolean', help: 'print a JSON summary' },
@@ -42,7 +50,17 @@ export async function synthCommand(argv: string[], out: (s: string) => void): Pr
   const bar = new Progress(process.stderr, { label: 'synthesising volumes', total: n2 + n3, unit: 'vol' });
   const res = writeSyntheticCohort(
     String(flags.out),
-    { n2, n3, size: Number(flags.size), slices: parseSlices(String(flags.slices)), difficulty: Number(flags.difficulty), ...(fovMm !== undefined ? { fovMm } : {}), ...(flags['size-matched'] ? { sizeMatched: true } : {}), seed: Number(flags.seed), overwrite: Boolean(flags.overwrite) },
+    {
+      n2,
+      n3,
+      size: Number(flags.size),
+      slices: parseSlices(String(flags.slices)),
+      difficulty: Number(flags.difficulty),
+      ...(fovMm !== undefined ? { fovMm } : {}),
+      ...(flags['size-matched'] ? { sizeMatched: true } : {}),
+      seed: Number(flags.seed),
+      overwrite: Boolean(flags.overwrite),
+    },
     (done) => bar.update(done),
   );
   bar.finish();

@@ -30,7 +30,11 @@ import { progressEvents, withInterrupt } from './run-progress.js';
 
 export const trainFlags: Record<string, FlagSpec> = {
   manifest: { type: 'string', help: 'cohort manifest CSV (subject,path,label,slices[,roi,fold])' },
-  preset: { type: 'string', help: "start from a demo preset's training recipe (size, depth, width, epochs, lr, augmentation, TTA, folds); flags given explicitly override it", choices: PRESET_NAMES },
+  preset: {
+    type: 'string',
+    help: "start from a demo preset's training recipe (size, depth, width, epochs, lr, augmentation, TTA, folds); flags given explicitly override it",
+    choices: PRESET_NAMES,
+  },
   out: { type: 'string', help: 'run folder (created; reused by --resume)', default: 'runs/train' },
   model: { type: 'string', help: 'f-R2D | f-R3D | f-R(2+1)D | f-MC2…5 | f-rMC2…5', default: 'f-rMC5' },
   head: { type: 'string', help: 'the volume head', choices: HEAD_KINDS, default: 'bilinear' },
@@ -38,7 +42,12 @@ export const trainFlags: Record<string, FlagSpec> = {
   size: { type: 'number', help: 'in-plane size S (volumes resized to S×S)', default: 256, ...rangeOf('inputSize') },
   depth: { type: 'number', help: 'slices D per volume (crop/pad around the representative slices)', default: 24, ...rangeOf('depth') },
   epochs: { type: 'number', help: 'epochs per fold', default: 30, ...rangeOf('epochs') },
-  'slice-epochs': { type: 'number', help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head', default: 10, ...rangeOf('sliceEpochs') },
+  'slice-epochs': {
+    type: 'number',
+    help: 'first epochs train the extractor on slices only (Fig. 2), then the aggregation head',
+    default: 10,
+    ...rangeOf('sliceEpochs'),
+  },
   batch: { type: 'number', help: 'volumes per batch', default: 4, ...rangeOf('batchSize') },
   optimizer: { type: 'string', help: 'sgd (momentum SGD, the paper) or adam (AdamW: decoupled weight decay)', choices: OPTIMIZER_NAMES, default: 'sgd' },
   lr: { type: 'number', help: 'learning rate', default: 0.01, ...rangeOf('lr') },
@@ -53,11 +62,26 @@ export const trainFlags: Record<string, FlagSpec> = {
   gamma: { type: 'number', help: 'focal loss γ', default: 2, ...rangeOf('loss.gamma') },
   alpha: { type: 'number', help: 'focal loss α (negative = off, as the paper’s eq. 1)', default: -1, ...rangeOf('loss.alpha') },
   margin: { type: 'number', help: 'triplet margin (on L2-normalised embeddings)', default: 0.2, ...rangeOf('loss.margin') },
-  'test-input': { type: 'string', help: "what a volume-level model is tested on: central (the stack's central --depth slices: needs no label or annotation) or window (the training window around the representative slices)", choices: TEST_INPUTS, default: 'central' },
+  'test-input': {
+    type: 'string',
+    help: "what a volume-level model is tested on: central (the stack's central --depth slices: needs no label or annotation) or window (the training window around the representative slices)",
+    choices: TEST_INPUTS,
+    default: 'central',
+  },
   tta: { type: 'number', help: 'test-time augmentation passes (1 = off)', default: 4, ...rangeOf('tta') },
-  'head-lr-scale': { type: 'number', help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)', default: 10, ...rangeOf('headLrScale') },
+  'head-lr-scale': {
+    type: 'number',
+    help: 'lr multiplier of the volume classifier head_fc (Lin et al. train it faster)',
+    default: 10,
+    ...rangeOf('headLrScale'),
+  },
   augment: { type: 'boolean', help: 'training-time augmentation (--no-augment to disable)', default: true },
-  'augment-set': { type: 'string', help: 'paper: all 14 augmentations; light: the rigid ones (shift, scale, rotate, flip)', choices: AUGMENT_SET_NAMES, default: 'paper' },
+  'augment-set': {
+    type: 'string',
+    help: 'paper: all 14 augmentations; light: the rigid ones (shift, scale, rotate, flip)',
+    choices: AUGMENT_SET_NAMES,
+    default: 'paper',
+  },
   oversample: { type: 'boolean', help: 'oversample the minority class in training folds', default: true },
   'bias-field': { type: 'boolean', help: 'bias-field correction while loading', default: true },
   seed: { type: 'number', help: 'run seed (folds, init, batches, augmentation)', default: 0, ...rangeOf('seed') },
@@ -69,10 +93,34 @@ export const trainFlags: Record<string, FlagSpec> = {
 
 /** Which configuration field each training flag sets (for presets, which explicit flags override). */
 const FLAG_FIELDS: Record<string, string> = {
-  model: 'model', head: 'head', width: 'width', size: 'inputSize', depth: 'depth', epochs: 'epochs', 'slice-epochs': 'sliceEpochs',
-  batch: 'batchSize', optimizer: 'optimizer', lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', schedule: 'schedule', folds: 'folds',
-  'val-fraction': 'valFraction', triplet: 'loss.triplet', center: 'loss.center', gamma: 'loss.gamma', alpha: 'loss.alpha', margin: 'loss.margin',
-  'test-input': 'testInput', tta: 'tta', 'head-lr-scale': 'headLrScale', augment: 'augment', 'augment-set': 'augmentSet', oversample: 'oversample', 'bias-field': 'biasField', seed: 'seed',
+  model: 'model',
+  head: 'head',
+  width: 'width',
+  size: 'inputSize',
+  depth: 'depth',
+  epochs: 'epochs',
+  'slice-epochs': 'sliceEpochs',
+  batch: 'batchSize',
+  optimizer: 'optimizer',
+  lr: 'lr',
+  momentum: 'momentum',
+  'weight-decay': 'weightDecay',
+  schedule: 'schedule',
+  folds: 'folds',
+  'val-fraction': 'valFraction',
+  triplet: 'loss.triplet',
+  center: 'loss.center',
+  gamma: 'loss.gamma',
+  alpha: 'loss.alpha',
+  margin: 'loss.margin',
+  'test-input': 'testInput',
+  tta: 'tta',
+  'head-lr-scale': 'headLrScale',
+  augment: 'augment',
+  'augment-set': 'augmentSet',
+  oversample: 'oversample',
+  'bias-field': 'biasField',
+  seed: 'seed',
 };
 
 /**
@@ -140,7 +188,13 @@ function flagConfig(f: Parsed['flags']): ExperimentConfig {
 export function loadSamples(manifest: string, cfg: ExperimentConfig, stderr: ProgressStream): Sample[] {
   const rows = readManifest(manifest);
   const bar = new Progress(stderr, { label: 'loading volumes', total: rows.length, unit: 'vol' });
-  const samples = loadCohortFiles(rows, { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, ...(cfg.testInput ? { testInput: cfg.testInput } : {}), onProgress: (d) => bar.update(d) });
+  const samples = loadCohortFiles(rows, {
+    size: cfg.inputSize,
+    depth: cfg.depth,
+    biasField: cfg.biasField,
+    ...(cfg.testInput ? { testInput: cfg.testInput } : {}),
+    onProgress: (d) => bar.update(d),
+  });
   bar.finish();
   printWarnings(samples.flatMap((s) => s.warnings ?? []));
   checkCohort(samples, cfg.folds, manifest);
@@ -176,14 +230,23 @@ export function stoppedExit(store: RunStore): number {
 export async function trainCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const parsed = parseArgs(argv, trainFlags, 'train');
   if (parsed.flags.help) {
-    out(formatHelp('train', 'Cross-validated training on a manifest of NIfTI volumes (the paper’s protocol).', trainFlags, '--manifest cohort/manifest.csv [options]'));
+    out(
+      formatHelp(
+        'train',
+        'Cross-validated training on a manifest of NIfTI volumes (the paper’s protocol).',
+        trainFlags,
+        '--manifest cohort/manifest.csv [options]',
+      ),
+    );
     return 0;
   }
   if (!parsed.flags.manifest) throw new UsageError('--manifest is required (see `voxelgrad synth` for a built-in cohort)');
   const cfg = experimentConfig(parsed.flags, parsed.given);
   if (parsed.flags.preset) {
     const changed = [...parsed.given].filter((k) => FLAG_FIELDS[k]).map((k) => `--${k}`);
-    process.stderr.write(`preset ${parsed.flags.preset}: ${cfg.model} + ${cfg.head}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, width ${cfg.width}, ${cfg.folds} folds × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}${changed.length ? `; overridden: ${changed.join(' ')}` : ''}\n`);
+    process.stderr.write(
+      `preset ${parsed.flags.preset}: ${cfg.model} + ${cfg.head}, ${cfg.inputSize}×${cfg.inputSize}×${cfg.depth}, width ${cfg.width}, ${cfg.folds} folds × ${cfg.epochs} epochs (${cfg.sliceEpochs} slice-level), lr ${cfg.lr}, ${cfg.augmentSet ?? 'paper'} augmentation, TTA ×${cfg.tta}${changed.length ? `; overridden: ${changed.join(' ')}` : ''}\n`,
+    );
   }
   const outDir = String(parsed.flags.out);
   if (!parsed.flags.resume && existsSync(join(outDir, 'config.json'))) {
@@ -196,7 +259,14 @@ export async function trainCommand(argv: string[], out: (s: string) => void): Pr
   try {
     const store = new DirStore(outDir);
     const folds = parsed.flags.fold !== undefined ? [Number(parsed.flags.fold)] : undefined;
-    const run = await runWithProgress({ gpu, store, cfg, samples, ...(folds ? { folds } : {}), report: { cohortName: String(parsed.flags.manifest), startedAt: t0, ...truthReport(String(parsed.flags.manifest), cfg) } });
+    const run = await runWithProgress({
+      gpu,
+      store,
+      cfg,
+      samples,
+      ...(folds ? { folds } : {}),
+      report: { cohortName: String(parsed.flags.manifest), startedAt: t0, ...truthReport(String(parsed.flags.manifest), cfg) },
+    });
     if (run.stopped) return stoppedExit(store);
     if (!run.report) {
       const done = [...Array(cfg.folds).keys()].filter((f) => !run.missing.includes(f));

@@ -22,13 +22,7 @@
  */
 import { AUGMENTATION_NAMES, type AugmentationName, type AugmentParams, gaussianKernel1d, hasGeometric, motionBlurKernel } from '../kernels/augment.js';
 import { Rng } from '../util/rng.js';
-import {
-  clahe,
-  convolve2d,
-  convolveSeparable,
-  medianFilter,
-  sampleBilinear,
-} from './image-ops.js';
+import { clahe, convolve2d, convolveSeparable, medianFilter, sampleBilinear } from './image-ops.js';
 import type { Volume } from './volume.js';
 
 // The parameter contract (names, parameter set, kernel weights) lives with the GPU op, which sits below
@@ -123,8 +117,20 @@ export function restrictAugmentConfig(config: AugmentConfig, set: AugmentSet): A
 /** A parameter set that changes nothing. */
 export function identityAugmentParams(): AugmentParams {
   return {
-    elastic: null, optical: null, grid: null, shift: null, scale: null, rotate: null, crop: null, hflip: false,
-    clahe: null, brightness: null, contrast: null, motionBlur: null, medianBlur: null, gaussianBlur: null,
+    elastic: null,
+    optical: null,
+    grid: null,
+    shift: null,
+    scale: null,
+    rotate: null,
+    crop: null,
+    hflip: false,
+    clahe: null,
+    brightness: null,
+    contrast: null,
+    motionBlur: null,
+    medianBlur: null,
+    gaussianBlur: null,
   };
 }
 

@@ -82,7 +82,12 @@ export { gaussianKernel1d } from '../kernels/augment.js';
 
 /** Separable convolution of one H x W slice (in place of `out`) with reflect-101 borders. */
 export function convolveSeparable(
-  img: Float32Array, H: number, W: number, ky: ArrayLike<number>, kx: ArrayLike<number>, out = new Float32Array(H * W),
+  img: Float32Array,
+  H: number,
+  W: number,
+  ky: ArrayLike<number>,
+  kx: ArrayLike<number>,
+  out = new Float32Array(H * W),
 ): Float32Array {
   const tmp = new Float64Array(H * W);
   const rx = (kx.length - 1) / 2;
@@ -148,9 +153,7 @@ export function medianFilter(img: Float32Array, H: number, W: number, k: number)
  * excess spread evenly, and bilinear interpolation between the mappings of the four nearest tiles.
  * Output stays in [lo, hi].
  */
-export function clahe(
-  img: Float32Array, H: number, W: number, lo: number, hi: number, clipLimit: number, tiles: [number, number], bins = 256,
-): Float32Array {
+export function clahe(img: Float32Array, H: number, W: number, lo: number, hi: number, clipLimit: number, tiles: [number, number], bins = 256): Float32Array {
   const out = new Float32Array(H * W);
   if (!(hi > lo)) {
     out.set(img);

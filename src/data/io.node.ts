@@ -27,7 +27,17 @@ export function hostBudget(): MemoryBudget {
 function unreadable(path: string, e: unknown): InputError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const why =
-    code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : e instanceof Error ? e.message : String(e);
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a folder'
+            : e instanceof Error
+              ? e.message
+              : String(e);
   return new InputError('unreadable', `${path}: cannot read the volume file (${why})`, path);
 }
 

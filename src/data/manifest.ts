@@ -193,7 +193,9 @@ export function parseManifest(text: string, opts: ParseManifestOptions = {}): Ma
           missing.length ? `missing column(s) ${missing.join(', ')}` : '',
           unknown.length ? `unknown column(s) ${unknown.join(', ')}` : '',
           dupCols.length ? `repeated column(s) ${dupCols.join(', ')}` : '',
-        ].filter(Boolean).join('; ') +
+        ]
+          .filter(Boolean)
+          .join('; ') +
         `); the columns are ${MANIFEST_COLUMNS.join(',')} (roi and fold optional)`,
       name,
     );
@@ -310,15 +312,8 @@ export function formatManifest(rows: readonly ManifestEntry[]): string {
   const lines = [MANIFEST_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push(
-      [
-        csvField(r.subject),
-        csvField(r.path),
-        r.label,
-        r.slices.join(';'),
-        r.roi ? formatRoi(r.roi) : '',
-        r.fold !== undefined ? String(r.fold) : '',
-      ].join(','),
+      [csvField(r.subject), csvField(r.path), r.label, r.slices.join(';'), r.roi ? formatRoi(r.roi) : '', r.fold !== undefined ? String(r.fold) : ''].join(','),
     );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -42,8 +42,7 @@ function corrupt(name: string, message: string): InputError {
   return new InputError('corrupt', message, name);
 }
 
-export type NiftiDatatype =
-  | 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'int64' | 'uint64';
+export type NiftiDatatype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'int64' | 'uint64';
 
 interface DatatypeInfo {
   name: NiftiDatatype;
@@ -75,7 +74,16 @@ const UNSUPPORTED_DATATYPES: Record<number, string> = {
 };
 
 const DATATYPE_CODES: Record<NiftiDatatype, number> = {
-  uint8: 2, int16: 4, int32: 8, float32: 16, float64: 64, int8: 256, uint16: 512, uint32: 768, int64: 1024, uint64: 1280,
+  uint8: 2,
+  int16: 4,
+  int32: 8,
+  float32: 16,
+  float64: 64,
+  int8: 256,
+  uint16: 512,
+  uint32: 768,
+  int64: 1024,
+  uint64: 1280,
 };
 
 export const DEFAULT_MAX_BYTES = 2 ** 31;
@@ -199,7 +207,8 @@ function int64(v: DataView, off: number, le: boolean, name: string, field: strin
 function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes' | 'maxVoxels'>>): Header {
   const det = detectVersion(b);
   if (!det) {
-    throw corrupt(name, 
+    throw corrupt(
+      name,
       `${name}: not a NIfTI file (the first 4 bytes should hold sizeof_hdr = 348 for NIfTI-1 or 540 for NIfTI-2 ` +
         `in either byte order${b.length < 4 ? `; the data is only ${b.length} bytes` : ''}); pass a .nii or .nii.gz file`,
     );
@@ -216,7 +225,8 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
       throw corrupt(name, `${name}: this is the header of a .hdr/.img pair (magic "ni1"); convert it to a single .nii file`);
     }
     if (magic !== 'n+1\0') {
-      throw corrupt(name, 
+      throw corrupt(
+        name,
         `${name}: sizeof_hdr is 348 but the NIfTI-1 magic "n+1" is missing (found ${JSON.stringify(magic)}); ` +
           'ANALYZE 7.5 files are not supported, convert to NIfTI',
       );
@@ -227,7 +237,8 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
       throw corrupt(name, `${name}: this is the header of a .hdr/.img pair (magic "ni2"); convert it to a single .nii file`);
     }
     if (magic !== 'n+2\0\r\n\x1a\n') {
-      throw corrupt(name, 
+      throw corrupt(
+        name,
         `${name}: sizeof_hdr is 540 but the NIfTI-2 magic "n+2\\0\\r\\n\\x1a\\n" is wrong (found ${JSON.stringify(magic)}); ` +
           'the file may have been altered by a text-mode transfer',
       );
@@ -256,16 +267,15 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const dt = DATATYPES[datatypeCode];
   if (!dt) {
     const known = UNSUPPORTED_DATATYPES[datatypeCode];
-    throw corrupt(name, 
+    throw corrupt(
+      name,
       known
         ? `${name}: datatype ${datatypeCode} (${known}) is not a scalar type; only real scalar images are supported`
         : `${name}: unknown datatype code ${datatypeCode}; the header is corrupt or not NIfTI`,
     );
   }
   if (bitpix !== dt.bytes * 8) {
-    throw corrupt(name, 
-      `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`,
-    );
+    throw corrupt(name, `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`);
   }
 
   let voxOffset: number;
@@ -339,12 +349,14 @@ function parseExtensions(b: Uint8Array, h: Header, name: string): { exts: { code
     const ecode = v.getInt32(pos + 4, h.le);
     if (esize === 0) break; // some writers pad with zeros: end of the chain
     if (esize < 16 || esize % 16 !== 0) {
-      throw corrupt(name, 
+      throw corrupt(
+        name,
         `${name}: header extension #${exts.length + 1} at byte ${pos} has esize ${esize}; it must be a positive multiple of 16 (bad extension size)`,
       );
     }
     if (pos + esize > h.voxOffset) {
-      throw corrupt(name, 
+      throw corrupt(
+        name,
         `${name}: header extension #${exts.length + 1} at byte ${pos} (esize ${esize}) runs past vox_offset ${h.voxOffset} (bad extension size)`,
       );
     }
@@ -397,11 +409,7 @@ function libHeader(b: Uint8Array, h: Header, extEnd: number, name: string): LibF
 }
 
 /** qform (quaternion + pixdim + qfac) to a 4x4 row-major matrix over file axes (i, j, k), as nifti1_io.c. */
-export function qformToAffine(
-  quatern: readonly [number, number, number],
-  qoffset: readonly [number, number, number],
-  pixdim: readonly number[],
-): number[] {
+export function qformToAffine(quatern: readonly [number, number, number], qoffset: readonly [number, number, number], pixdim: readonly number[]): number[] {
   let [b, c, d] = quatern;
   let a = 1 - (b * b + c * c + d * d);
   if (a < 1e-7) {
@@ -422,10 +430,22 @@ export function qformToAffine(
   const yd = px(2);
   const zd = (pixdim[0] ?? 1) < 0 ? -px(3) : px(3);
   return [
-    (a * a + b * b - c * c - d * d) * xd, 2 * (b * c - a * d) * yd, 2 * (b * d + a * c) * zd, qoffset[0],
-    2 * (b * c + a * d) * xd, (a * a + c * c - b * b - d * d) * yd, 2 * (c * d - a * b) * zd, qoffset[1],
-    2 * (b * d - a * c) * xd, 2 * (c * d + a * b) * yd, (a * a + d * d - c * c - b * b) * zd, qoffset[2],
-    0, 0, 0, 1,
+    (a * a + b * b - c * c - d * d) * xd,
+    2 * (b * c - a * d) * yd,
+    2 * (b * d + a * c) * zd,
+    qoffset[0],
+    2 * (b * c + a * d) * xd,
+    (a * a + c * c - b * b - d * d) * yd,
+    2 * (c * d - a * b) * zd,
+    qoffset[1],
+    2 * (b * d - a * c) * xd,
+    2 * (c * d + a * b) * yd,
+    (a * a + d * d - c * c - b * b) * zd,
+    qoffset[2],
+    0,
+    0,
+    0,
+    1,
   ];
 }
 
@@ -560,7 +580,14 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   const warnings: DataWarning[] = [...h.notes];
   if (reader?.lateWarning) warnings.push(dataWarning('gzip-trailing-data', name, reader.lateWarning));
   if (h.volumes > 1) {
-    warnings.push(dataWarning('first-volume-only', name, `${h.ndim}D image with ${h.volumes} volumes (${h.dim.slice(1, h.ndim + 1).join('×')}); only the first 3-D volume is used`, h.volumes));
+    warnings.push(
+      dataWarning(
+        'first-volume-only',
+        name,
+        `${h.ndim}D image with ${h.volumes} volumes (${h.dim.slice(1, h.ndim + 1).join('×')}); only the first 3-D volume is used`,
+        h.volumes,
+      ),
+    );
   }
   if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {
     warnings.push(dataWarning('short-file', name, 'the file is shorter than its later volumes need (only the first is used)'));
@@ -639,11 +666,7 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
     for (let c = 0; c < 3; c++) affine[r * 4 + c] = fileAffine[r * 4 + axisOrder[c]!]!;
     affine[r * 4 + 3] = fileAffine[r * 4 + 3]!;
   }
-  const spacing: [number, number, number] = [
-    fileSpacing[axisOrder[0]]!,
-    fileSpacing[axisOrder[1]]!,
-    fileSpacing[axisOrder[2]]!,
-  ];
+  const spacing: [number, number, number] = [fileSpacing[axisOrder[0]]!, fileSpacing[axisOrder[1]]!, fileSpacing[axisOrder[2]]!];
 
   return {
     data,
@@ -689,9 +712,15 @@ export interface NiftiWriteOptions {
 
 /** Rotation matrix (columns already unit length, proper) to quaternion (b, c, d), as nifti1_io.c. */
 function rotationToQuaternion(r: number[][]): [number, number, number] {
-  const r11 = r[0]![0]!, r12 = r[0]![1]!, r13 = r[0]![2]!;
-  const r21 = r[1]![0]!, r22 = r[1]![1]!, r23 = r[1]![2]!;
-  const r31 = r[2]![0]!, r32 = r[2]![1]!, r33 = r[2]![2]!;
+  const r11 = r[0]![0]!,
+    r12 = r[0]![1]!,
+    r13 = r[0]![2]!;
+  const r21 = r[1]![0]!,
+    r22 = r[1]![1]!,
+    r23 = r[1]![2]!;
+  const r31 = r[2]![0]!,
+    r32 = r[2]![1]!,
+    r33 = r[2]![2]!;
   let a = r11 + r22 + r33 + 1;
   let b: number, c: number, d: number;
   if (a > 0.5) {
@@ -753,7 +782,11 @@ function quantisation(data: Float32Array, lo: number, hi: number): { slope: numb
  */
 export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
   const [D, H, W] = vol.dims;
-  for (const [n, axis] of [[W, 'W'], [H, 'H'], [D, 'D']] as const) {
+  for (const [n, axis] of [
+    [W, 'W'],
+    [H, 'H'],
+    [D, 'D'],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1 || n > 32767) {
       throw new Error(`writeNifti: ${axis} size ${n} does not fit NIfTI-1's 1..32767 dimension range`);
     }

@@ -59,7 +59,8 @@ export function resizeInPlane(vol: Volume, size: number | [number, number] = 256
     throw new Error(`resizeInPlane: size must be positive integers, got ${String(size)}`);
   }
   const [D, H, W] = vol.dims;
-  if (outH === H && outW === W) return { ...vol, data: vol.data.slice(), dims: [D, H, W], spacing: [...vol.spacing], affine: vol.affine.slice(), warnings: vol.warnings.slice() };
+  if (outH === H && outW === W)
+    return { ...vol, data: vol.data.slice(), dims: [D, H, W], spacing: [...vol.spacing], affine: vol.affine.slice(), warnings: vol.warnings.slice() };
   const data = resizeBilinear(vol.data, D, H, W, outH, outW);
   const fh = H / outH;
   const fw = W / outW;
@@ -142,11 +143,21 @@ export function preprocessVolume(vol: Volume, opts: PreprocessOptions = {}): Vol
   const name = vol.source ?? 'volume';
   const [outH, outW] = typeof opts.size === 'number' ? [opts.size, opts.size] : (opts.size ?? [256, 256]);
   if (!(Number.isInteger(outH) && Number.isInteger(outW) && outH >= 1 && outW >= 1 && outH <= MAX_INPUT_SIZE && outW <= MAX_INPUT_SIZE)) {
-    throw new InputError('invalid-field', `${name}: the input size ${outH}×${outW} is not a whole number of pixels between 1 and ${MAX_INPUT_SIZE}; check the model configuration's inputSize`, name);
+    throw new InputError(
+      'invalid-field',
+      `${name}: the input size ${outH}×${outW} is not a whole number of pixels between 1 and ${MAX_INPUT_SIZE}; check the model configuration's inputSize`,
+      name,
+    );
   }
   // The bias field, the resized and the normalised volume each hold a float32 copy at the larger size.
   const D = vol.dims[0];
-  checkHostBytes(4 * D * (2 * vol.dims[1] * vol.dims[2] + 2 * outH * outW), opts.budget ?? UNLIMITED, `preprocessing ${D} slices to ${outH}×${outW}`, name, 'use a smaller input size or free memory');
+  checkHostBytes(
+    4 * D * (2 * vol.dims[1] * vol.dims[2] + 2 * outH * outW),
+    opts.budget ?? UNLIMITED,
+    `preprocessing ${D} slices to ${outH}×${outW}`,
+    name,
+    'use a smaller input size or free memory',
+  );
   let v = vol;
   if (opts.biasField !== false) {
     v = correctBiasField(v, typeof opts.biasField === 'object' ? opts.biasField : {}).volume;

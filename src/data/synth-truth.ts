@@ -20,7 +20,11 @@ export interface TruthMasks {
  * as Volume.affine; the synthetic cohort's frame is the anatomy's mm frame). `sliceOffset` shifts the
  * grid's depth index into the affine's (a window cut from a longer stack, as train's depth fit does).
  */
-export function truthMasks(a: SynthAnatomy, grid: { dims: readonly [number, number, number]; affine: readonly number[] }, opts: { samples?: number; sliceOffset?: number } = {}): TruthMasks {
+export function truthMasks(
+  a: SynthAnatomy,
+  grid: { dims: readonly [number, number, number]; affine: readonly number[] },
+  opts: { samples?: number; sliceOffset?: number } = {},
+): TruthMasks {
   const [D, H, W] = grid.dims;
   const n = opts.samples ?? 3;
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`truthMasks: samples must be a positive integer, got ${n}`);

@@ -61,14 +61,11 @@ export function writeSyntheticCohort(
       throw new Error(`${metaPath}: unreadable (${(e as Error).message}); delete it or pass overwrite`);
     }
     if (JSON.stringify(previous) !== JSON.stringify(settings)) {
-      throw new Error(
-        `${dir}: already holds a synthetic cohort made with other options (${JSON.stringify(previous)}); ` +
-          'use another folder or pass overwrite',
-      );
+      throw new Error(`${dir}: already holds a synthetic cohort made with other options (${JSON.stringify(previous)}); use another folder or pass overwrite`);
     }
   }
   // Record the settings first, so an interrupted run is resumed with the same ones.
-  writeFileAtomic(metaPath, new TextEncoder().encode(JSON.stringify({ settings, subjects: [] }, null, 1) + '\n'));
+  writeFileAtomic(metaPath, new TextEncoder().encode(`${JSON.stringify({ settings, subjects: [] }, null, 1)}\n`));
   const plan = planCohort(cohort);
   const entries: ManifestEntry[] = [];
   const records: SubjectRecord[] = [];
@@ -108,6 +105,6 @@ export function writeSyntheticCohort(
   const manifestPath = join(dir, 'manifest.csv');
   writeFileAtomic(manifestPath, new TextEncoder().encode(formatManifest(entries)));
   writeFileAtomic(partial, new TextEncoder().encode(JSON.stringify(progress)));
-  writeFileAtomic(metaPath, new TextEncoder().encode(JSON.stringify({ settings, subjects: records }, null, 1) + '\n'));
+  writeFileAtomic(metaPath, new TextEncoder().encode(`${JSON.stringify({ settings, subjects: records }, null, 1)}\n`));
   return { dir, manifestPath, entries, generated };
 }

@@ -112,8 +112,15 @@ export interface SynthAnatomy {
   wall: { mucosa: number; submucosa: number; muscularis: number };
   fascia: { dx: number; dy: number; ax: number; ay: number; thick: number; lobes: [number, number, number, number] };
   tumour: {
-    z: number; halfLength: number; angle: number; halfArc: number;
-    inward: number; push: number; invasion: number; minRemaining: number; edgeNoise: [number, number, number, number];
+    z: number;
+    halfLength: number;
+    angle: number;
+    halfArc: number;
+    inward: number;
+    push: number;
+    invasion: number;
+    minRemaining: number;
+    edgeNoise: [number, number, number, number];
   };
   /**
    * The tumour's outward growth over a sub-arc, drawn from one distribution for both labels, so the
@@ -122,8 +129,14 @@ export interface SynthAnatomy {
    * keeps at least `tumour.minRemaining` mm of it around the tumour.
    */
   outgrowth: {
-    z: number; halfLength: number; angle: number; halfArc: number; depth: number;
-    shape: 'broad' | 'nodular' | 'spiculated'; lobes: { angle: number; width: number; gain: number }[]; fade: number;
+    z: number;
+    halfLength: number;
+    angle: number;
+    halfArc: number;
+    depth: number;
+    shape: 'broad' | 'nodular' | 'spiculated';
+    lobes: { angle: number; width: number; gain: number }[];
+    fade: number;
   };
   fibrosis: { angle: number; z: number; halfZ: number; length: number; width: number }[];
   nodes: { angle: number; r: number; z: number; radius: number; signal: number }[];
@@ -248,7 +261,12 @@ export function sampleAnatomy(
   const vessels: SynthAnatomy['vessels'] = [];
   const nVessels = rng.int(3, 9);
   for (let i = 0; i < nVessels; i++) {
-    vessels.push({ angle: rng.uniform(-Math.PI, Math.PI), r: rng.uniform(outer + 2, fasciaAy - 1.5), drift: rng.uniform(-0.08, 0.08), radius: rng.uniform(0.4, 1.0) });
+    vessels.push({
+      angle: rng.uniform(-Math.PI, Math.PI),
+      r: rng.uniform(outer + 2, fasciaAy - 1.5),
+      drift: rng.uniform(-0.08, 0.08),
+      radius: rng.uniform(0.4, 1.0),
+    });
   }
   const organRy = rng.uniform(18, 30);
   const bladder = rng.next() < 0.5;
@@ -259,16 +277,30 @@ export function sampleAnatomy(
     sliceMm: geom.sliceMm,
     slices: geom.slices,
     centre: {
-      x0: rng.normal(0, 3), y0: rng.normal(0, 3), ax: rng.uniform(0, 4), ay: rng.uniform(0, 4),
-      period: rng.uniform(80, 160), px: rng.uniform(0, 6.3), py: rng.uniform(0, 6.3),
+      x0: rng.normal(0, 3),
+      y0: rng.normal(0, 3),
+      ax: rng.uniform(0, 4),
+      ay: rng.uniform(0, 4),
+      period: rng.uniform(80, 160),
+      px: rng.uniform(0, 6.3),
+      py: rng.uniform(0, 6.3),
     },
     lumen: {
-      r: lumenR, ecc: rng.uniform(0, 0.35), eccAngle: rng.uniform(0, Math.PI), folds: rng.int(4, 8),
-      foldAmp: rng.uniform(0, 0.25), foldPhase: rng.uniform(0, 6.3), signal: rng.next() < 0.6 ? rng.uniform(0.03, 0.12) : rng.uniform(0.6, 0.9),
+      r: lumenR,
+      ecc: rng.uniform(0, 0.35),
+      eccAngle: rng.uniform(0, Math.PI),
+      folds: rng.int(4, 8),
+      foldAmp: rng.uniform(0, 0.25),
+      foldPhase: rng.uniform(0, 6.3),
+      signal: rng.next() < 0.6 ? rng.uniform(0.03, 0.12) : rng.uniform(0.6, 0.9),
     },
     wall,
     fascia: {
-      dx: rng.normal(0, 1.5), dy: fasciaDy, ax: fasciaAx, ay: fasciaAy, thick: rng.uniform(0.6, 1.1),
+      dx: rng.normal(0, 1.5),
+      dy: fasciaDy,
+      ax: fasciaAx,
+      ay: fasciaAy,
+      thick: rng.uniform(0.6, 1.1),
       lobes: [rng.uniform(-0.06, 0.06), rng.uniform(0, 6.3), rng.uniform(-0.04, 0.04), rng.uniform(0, 6.3)],
     },
     tumour,
@@ -277,7 +309,10 @@ export function sampleAnatomy(
     nodes,
     vessels,
     organ: {
-      x: rng.normal(0, 4), y: -(fasciaAy - fasciaDy) - organRy - rng.uniform(1, 6), rx: rng.uniform(22, 34), ry: organRy,
+      x: rng.normal(0, 4),
+      y: -(fasciaAy - fasciaDy) - organRy - rng.uniform(1, 6),
+      rx: rng.uniform(22, 34),
+      ry: organRy,
       signal: bladder ? rng.uniform(1.0, 1.25) : rng.uniform(0.4, 0.55),
     },
     sacrum: { y: fasciaAy + fasciaDy + rng.uniform(4, 10), curve: rng.uniform(0.002, 0.008) },
@@ -309,7 +344,6 @@ export const T3_SIZE_SCALE = 1.15;
 
 /** Log-SD of the common size scale of each tumour (length, arc and bulge together). */
 export const SIZE_LOG_SD = 0.2;
-
 
 const NA = 720; // angular table resolution (0.5 degree)
 
@@ -536,12 +570,30 @@ export function buildSliceModel(a: SynthAnatomy, z: number): SliceModel {
       return { angle: s.angle, r0, r1: r0 + s.length * bump((z - s.z) / s.halfZ) ** 0.3, half: s.width / 2 };
     });
   return {
-    cx, cy, lumen, mucosaEnd, submucosaEnd, muscularisEnd, wallEnd, tumourIn, tumourOut, fade, rWall,
-    fx: cx + F.dx, fy: cy + F.dy, fasciaR, fasciaHalf: F.thick / 2, fasciaMax, fasciaMin,
+    cx,
+    cy,
+    lumen,
+    mucosaEnd,
+    submucosaEnd,
+    muscularisEnd,
+    wallEnd,
+    tumourIn,
+    tumourOut,
+    fade,
+    rWall,
+    fx: cx + F.dx,
+    fy: cy + F.dy,
+    fasciaR,
+    fasciaHalf: F.thick / 2,
+    fasciaMax,
+    fasciaMin,
     // R(theta) = e(theta) * lobe(theta) and q = er / e(theta), so |lobe - 1| <= |l0| + |l2| bounds q.
     qIn: 1 - Math.abs(F.lobes[0]) - Math.abs(F.lobes[2]) - F.thick / Math.min(F.ax, F.ay),
     qOut: 1 + Math.abs(F.lobes[0]) + Math.abs(F.lobes[2]) + F.thick / Math.min(F.ax, F.ay),
-    nodes, vessels, fibrosis, a,
+    nodes,
+    vessels,
+    fibrosis,
+    a,
   };
 }
 
@@ -782,7 +834,7 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
           const o = row + col[fx]!;
           if (t === TISSUE.tumour) {
             v = v + info[0]! * (fat - v);
-            outArea[d]! += info[1]!;
+            outArea[d]! += info[1];
             tum[o]! += per;
           }
           sum[o]! += v * (1 + texArr[t]! * tex[trow + fx]!);
@@ -816,7 +868,7 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
   // growth weighted heavily (where a T3 breaks through, or a T2's muscularis is thinnest); plus up to two
   // contiguous neighbours.
   const area = new Float64Array(N);
-  for (let d = 0; d < N; d++) for (let i = 0; i < S * S; i++) area[d]! += tum[d * S * S + i]!;
+  for (let d = 0; d < N; d++) for (let i = 0; i < S * S; i++) area[d]! += tum[d * S * S + i];
   const score = Array.from(area, (x, d) => x + 4 * outArea[d]! * per);
   let best = 0;
   for (let d = 1; d < N; d++) if (score[d]! > score[best]!) best = d;

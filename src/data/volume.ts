@@ -70,12 +70,7 @@ export function dataWarning(code: DataWarningCode, source: string, message: stri
 
 /** Affine of an axis-aligned grid with the given spacing and origin (no rotation). */
 export function diagonalAffine(spacing: readonly [number, number, number], origin: readonly number[] = [0, 0, 0]): number[] {
-  return [
-    spacing[0], 0, 0, origin[0] ?? 0,
-    0, spacing[1], 0, origin[1] ?? 0,
-    0, 0, spacing[2], origin[2] ?? 0,
-    0, 0, 0, 1,
-  ];
+  return [spacing[0], 0, 0, origin[0] ?? 0, 0, spacing[1], 0, origin[1] ?? 0, 0, 0, spacing[2], origin[2] ?? 0, 0, 0, 0, 1];
 }
 
 export function voxelCount(dims: readonly [number, number, number]): number {

@@ -11,6 +11,7 @@ export async function acquireBrowserGpu(opts: GpuOptions & { powerPreference?: G
     );
   }
   const adapter = await nav.gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-  if (!adapter) throw new GpuError('no-adapter', 'navigator.gpu.requestAdapter() returned no adapter: WebGPU is disabled or blocklisted for this GPU in this browser.');
+  if (!adapter)
+    throw new GpuError('no-adapter', 'navigator.gpu.requestAdapter() returned no adapter: WebGPU is disabled or blocklisted for this GPU in this browser.');
   return Gpu.fromAdapter(adapter, { ...opts, origin: opts.origin ?? 'navigator.gpu' });
 }

@@ -17,16 +17,8 @@ import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.j
 export type AdapterChoice = 'auto' | 'swiftshader' | 'lavapipe';
 
 export const KNOWN_ICDS: Record<Exclude<AdapterChoice, 'auto'>, string[]> = {
-  swiftshader: [
-    '/usr/lib/chromium/vk_swiftshader_icd.json',
-    '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
-    '/opt/google/chrome/vk_swiftshader_icd.json',
-  ],
-  lavapipe: [
-    '/usr/share/vulkan/icd.d/lvp_icd.json',
-    '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',
-    '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json',
-  ],
+  swiftshader: ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json', '/opt/google/chrome/vk_swiftshader_icd.json'],
+  lavapipe: ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json'],
 };
 
 export interface NodeGpuOptions extends GpuOptions {
@@ -46,7 +38,10 @@ function loadDawn(): DawnModule {
     try {
       dawn = createRequire(import.meta.url)('webgpu') as DawnModule;
     } catch (e) {
-      throw new GpuError('no-adapter', `the 'webgpu' npm package (Dawn for Node) could not be loaded: ${(e as Error).message}. Run 'npm ci' in the voxelgrad folder.`);
+      throw new GpuError(
+        'no-adapter',
+        `the 'webgpu' npm package (Dawn for Node) could not be loaded: ${(e as Error).message}. Run 'npm ci' in the voxelgrad folder.`,
+      );
     }
     // Some code (and the profiler of other tools) expects the GPU* constants as globals, as in a browser.
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -96,7 +91,9 @@ async function tryAdapter(extra: string[]): Promise<GPUAdapter | null> {
 }
 
 function libvulkanPresent(): boolean {
-  return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some(existsSync);
+  return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some(
+    existsSync,
+  );
 }
 
 export function noAdapterMessage(tried: string[]): string {

@@ -7,13 +7,7 @@ import { GpuError } from './errors.js';
 import { BufferUsage, MapMode } from './flags.js';
 import { BufferPool, type MemoryStats, sizeClass } from './pool.js';
 import { Profiler, type ProfileReport } from './profiler.js';
-import {
-  type BindingInfo,
-  type ShaderInterface,
-  packUniform,
-  reflectShader,
-  resolveWorkgroupSize,
-} from './reflect.js';
+import { type BindingInfo, type ShaderInterface, packUniform, reflectShader, resolveWorkgroupSize } from './reflect.js';
 import { type DType, GpuTensor, type TypedArrayFor, numel, validateShape } from './tensor.js';
 
 declare module './tensor.js' {
@@ -124,7 +118,10 @@ export function parseFeatureList(text: string, origin: string): string[] {
     .filter((f) => f.length > 0);
   const unknown = names.filter((f) => !(OPTIONAL_FEATURES as readonly string[]).includes(f));
   if (unknown.length) {
-    throw new GpuError('usage', `${origin}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `'${f}'`).join(', ')}; the optional features voxelgrad uses (and can leave off) are ${OPTIONAL_FEATURES.join(', ')}`);
+    throw new GpuError(
+      'usage',
+      `${origin}: unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `'${f}'`).join(', ')}; the optional features voxelgrad uses (and can leave off) are ${OPTIONAL_FEATURES.join(', ')}`,
+    );
   }
   return names;
 }
@@ -132,7 +129,10 @@ export function parseFeatureList(text: string, origin: string): string[] {
 /** Checks a limits mode (the `limits` option). */
 export function parseLimitsMode(text: string, origin: string): LimitsMode {
   if (text === 'adapter' || text === 'core') return text;
-  throw new GpuError('usage', `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`);
+  throw new GpuError(
+    'usage',
+    `${origin}: '${text}' is not a limits mode; use 'adapter' (the adapter's real limits, default) or 'core' (WebGPU's default limits)`,
+  );
 }
 
 /**
@@ -142,7 +142,10 @@ export function parseLimitsMode(text: string, origin: string): LimitsMode {
 export function parseLimitsSpec(text: string, origin: string): { mode: LimitsMode; lower: Partial<Record<LimitName, number>> } {
   let mode: LimitsMode = 'adapter';
   const lower: Partial<Record<LimitName, number>> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq < 0) {
       mode = parseLimitsMode(part, origin);
@@ -150,7 +153,8 @@ export function parseLimitsSpec(text: string, origin: string): { mode: LimitsMod
     }
     const name = part.slice(0, eq).trim();
     const value = Number(part.slice(eq + 1));
-    if (!(WANTED_LIMITS as readonly string[]).includes(name)) throw new GpuError('usage', `${origin}: '${name}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+    if (!(WANTED_LIMITS as readonly string[]).includes(name))
+      throw new GpuError('usage', `${origin}: '${name}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
     if (!Number.isInteger(value) || value < 1) throw new GpuError('usage', `${origin}: ${name} must be a positive integer, got '${part.slice(eq + 1)}'`);
     lower[name as LimitName] = value;
   }
@@ -373,7 +377,8 @@ export class Gpu {
       lim[k] = cap !== undefined ? Math.min(own, cap) : own;
     }
     for (const k of Object.keys(options.lowerLimits ?? {})) {
-      if (!(WANTED_LIMITS as readonly string[]).includes(k)) throw new GpuError('usage', `lowerLimits: '${k}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
+      if (!(WANTED_LIMITS as readonly string[]).includes(k))
+        throw new GpuError('usage', `lowerLimits: '${k}' is not a limit voxelgrad reads; use one of ${WANTED_LIMITS.join(', ')}`);
     }
     this.limits = lim;
     this.profiler = new Profiler(device, this.features.has('timestamp-query'));
@@ -623,7 +628,8 @@ export class Gpu {
   }
 
   private assertAlive(): void {
-    if (this.lostInfo) throw new GpuError('device-lost', `the WebGPU device was lost (${this.lostInfo}); recent kernels: ${this.recentKernels.slice(-4).join(' → ') || 'none'}`);
+    if (this.lostInfo)
+      throw new GpuError('device-lost', `the WebGPU device was lost (${this.lostInfo}); recent kernels: ${this.recentKernels.slice(-4).join(' → ') || 'none'}`);
   }
 
   // ---------------------------------------------------------------- tensors & memory
@@ -667,14 +673,25 @@ export class Gpu {
     if (data.length !== t.size) throw new GpuError('usage', `write of ${data.length} elements into ${t} of ${t.size}`);
     this.flush();
     const arr =
-      t.dtype === 'f32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : t.dtype === 'i32' ? (data instanceof Int32Array ? data : Int32Array.from(data)) : data instanceof Uint32Array ? data : Uint32Array.from(data);
+      t.dtype === 'f32'
+        ? data instanceof Float32Array
+          ? data
+          : Float32Array.from(data)
+        : t.dtype === 'i32'
+          ? data instanceof Int32Array
+            ? data
+            : Int32Array.from(data)
+          : data instanceof Uint32Array
+            ? data
+            : Uint32Array.from(data);
     if (arr.byteLength > 0) this.device.queue.writeBuffer(t.buffer, t.byteOffset, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
   async read<D extends DType>(t: GpuTensor<D>): Promise<TypedArrayFor<D>> {
     const bytes = Math.ceil(Math.max(4, t.byteLength) / 4) * 4;
     const cls = sizeClass(bytes);
-    const staging = this.stagingFree.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
+    const staging =
+      this.stagingFree.get(cls)?.pop() ?? this.device.createBuffer({ size: cls, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
     this.endPass();
     this.getEncoder().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, bytes);
     this.flush();
@@ -793,7 +810,9 @@ export class Gpu {
    * file and line it points at (`at`, through #include line maps). Kernels needing an optional feature
    * this device lacks are not compiled: `skipped` names the features.
    */
-  async compileAll(defs: readonly KernelDef[]): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[]; at: string[]; skipped?: string }[]> {
+  async compileAll(
+    defs: readonly KernelDef[],
+  ): Promise<{ kernel: string; shader: string; messages: GPUCompilationMessage[]; at: string[]; skipped?: string }[]> {
     const out = [];
     for (const d of defs) {
       const missing = this.missingFeatures(d);

@@ -89,7 +89,6 @@ function hasOverrideDefault(source: string, name: string): boolean {
   return re.test(source);
 }
 
-
 /** Names of the compute entry points of `source`. */
 export function computeEntryPoints(source: string): string[] {
   try {

@@ -119,7 +119,8 @@ export function deserializeInterface(s: SerializedInterface): ShaderInterface {
     bindings: new Map(
       s.bindings.map((b) => {
         const info: BindingInfo = { name: b.name, group: b.group, binding: b.binding, kind: b.kind };
-        if (b.uniform) info.uniform = { structName: b.uniform.structName, size: b.uniform.size, fields: new Map(b.uniform.fields.map((f) => [f.name, { ...f }])) };
+        if (b.uniform)
+          info.uniform = { structName: b.uniform.structName, size: b.uniform.size, fields: new Map(b.uniform.fields.map((f) => [f.name, { ...f }])) };
         return [b.name, info];
       }),
     ),

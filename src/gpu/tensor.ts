@@ -75,7 +75,8 @@ export class GpuTensor<D extends DType = DType> {
   }
 
   get buffer(): GPUBuffer {
-    if (this.base?.released) throw new GpuError('released', `view #${this.id} [${this.shape.join(', ')}] of tensor #${this.base.id} was used after its base was released`);
+    if (this.base?.released)
+      throw new GpuError('released', `view #${this.id} [${this.shape.join(', ')}] of tensor #${this.base.id} was used after its base was released`);
     if (!this.buf) throw new GpuError('released', `tensor #${this.id} [${this.shape.join(', ')}] ${this.dtype} was used after release`);
     return this.buf;
   }

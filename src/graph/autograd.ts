@@ -51,7 +51,8 @@ function topoOrder(root: Tensor): Tensor[] {
  * `loss` must have one element unless `gradOutput` is given.
  */
 export function backward(loss: Tensor, gradOutput?: F32): void {
-  if (!loss.requiresGrad) throw new GpuError('usage', `backward(): ${loss} does not require a gradient (no parameter reached it, or it was computed under noGrad)`);
+  if (!loss.requiresGrad)
+    throw new GpuError('usage', `backward(): ${loss} does not require a gradient (no parameter reached it, or it was computed under noGrad)`);
   if (!loss.node) throw new GpuError('usage', `backward(): ${loss} is a leaf or its graph was already consumed by an earlier backward()`);
   const gpu = loss.gpu;
   let seed: F32;

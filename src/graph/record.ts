@@ -55,4 +55,3 @@ export function record<K extends OpName>(
   const node: Node<K> = { op, inputs, attrs, saved, owned: opts.owned ?? [], readsInputs: inputs, readsOutput: true };
   return new Tensor(output, true, node as unknown as Node);
 }
-

@@ -16,7 +16,11 @@ export { sigmoid } from './elementwise.js';
  */
 export const L2_NORM_EPS = 1e-12;
 
-export const softmaxForwardKernel = defineKernel({ name: 'softmax-forward', shader: 'activations/softmax-forward', bindings: { params: 'uniform', x: 'read', y: 'read_write' } });
+export const softmaxForwardKernel = defineKernel({
+  name: 'softmax-forward',
+  shader: 'activations/softmax-forward',
+  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
+});
 export const softmaxBackwardKernel = defineKernel({
   name: 'softmax-backward-x',
   shader: 'activations/softmax-backward',

@@ -29,7 +29,8 @@ export interface AdamStepResult {
 export function adamStepRef(param: NumArray, grad: NumArray, state: AdamState | null, opts: AdamOptions): AdamStepResult {
   const n = param.length;
   if (grad.length !== n) throw new Error(`adamStepRef: grad has ${grad.length} elements but param has ${n}; they must match`);
-  if (state && (state.m.length !== n || state.v.length !== n)) throw new Error(`adamStepRef: state has ${state.m.length}/${state.v.length} elements but param has ${n}`);
+  if (state && (state.m.length !== n || state.v.length !== n))
+    throw new Error(`adamStepRef: state has ${state.m.length}/${state.v.length} elements but param has ${n}`);
   const { lr, beta1, beta2, eps, weightDecay: wd, decoupled } = adamOptions(opts, 'adamStepRef');
   const t = (state?.step ?? 0) + 1;
   const bc1 = 1 - beta1 ** t;

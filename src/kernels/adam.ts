@@ -87,13 +87,17 @@ export class FusedAdam {
     this.eps = o.eps;
     this.decoupled = o.decoupled;
     const s = layout.sizes.length;
-    if (opts.groups && opts.groups.length !== s) throw new GpuError('usage', `FusedAdam: ${opts.groups.length} groups for ${s} tensors; give one entry per tensor`);
+    if (opts.groups && opts.groups.length !== s)
+      throw new GpuError('usage', `FusedAdam: ${opts.groups.length} groups for ${s} tensors; give one entry per tensor`);
     const seg = new Float32Array(2 * s);
     for (let t = 0; t < s; t++) {
       const g = opts.groups?.[t] ?? {};
       seg[2 * t] = g.lrScale ?? 1;
       seg[2 * t + 1] = g.weightDecay ?? o.weightDecay;
-      for (const [k, x] of [['lrScale', seg[2 * t]!], ['weightDecay', seg[2 * t + 1]!]] as const) {
+      for (const [k, x] of [
+        ['lrScale', seg[2 * t]!],
+        ['weightDecay', seg[2 * t + 1]!],
+      ] as const) {
         if (!(x >= 0) || !Number.isFinite(x)) throw new GpuError('usage', `FusedAdam groups[${t}].${k} must be a finite number >= 0, got ${x}`);
       }
     }
@@ -130,7 +134,15 @@ export class FusedAdam {
     this.gpu.dispatch(adamStepKernel, {
       bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, m: this.m, v: this.v },
       uniforms: {
-        params: { blocks, lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize: lr / (1 - this.beta1 ** t), bc2Sqrt: Math.sqrt(1 - this.beta2 ** t) },
+        params: {
+          blocks,
+          lr,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps: this.eps,
+          stepSize: lr / (1 - this.beta1 ** t),
+          bc2Sqrt: Math.sqrt(1 - this.beta2 ** t),
+        },
       },
       overrides: { WG, DECOUPLED: this.decoupled ? 1 : 0 },
       workgroups: elementGrid(this.gpu, blocks, 1),

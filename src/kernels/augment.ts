@@ -42,8 +42,20 @@ import { reductionTuning } from './reduce.js';
 type F32 = GpuTensor<'f32'>;
 
 export const AUGMENTATION_NAMES = [
-  'elastic', 'optical', 'grid', 'shift', 'scale', 'rotate', 'crop', 'hflip',
-  'clahe', 'brightness', 'contrast', 'motionBlur', 'medianBlur', 'gaussianBlur',
+  'elastic',
+  'optical',
+  'grid',
+  'shift',
+  'scale',
+  'rotate',
+  'crop',
+  'hflip',
+  'clahe',
+  'brightness',
+  'contrast',
+  'motionBlur',
+  'medianBlur',
+  'gaussianBlur',
 ] as const;
 export type AugmentationName = (typeof AUGMENTATION_NAMES)[number];
 
@@ -93,7 +105,12 @@ export function motionBlurKernel(size: number, angle: number): Float32Array {
     const x0 = Math.floor(x);
     const fy = y - y0;
     const fx = x - x0;
-    for (const [yy, xx, w] of [[y0, x0, (1 - fy) * (1 - fx)], [y0, x0 + 1, (1 - fy) * fx], [y0 + 1, x0, fy * (1 - fx)], [y0 + 1, x0 + 1, fy * fx]] as const) {
+    for (const [yy, xx, w] of [
+      [y0, x0, (1 - fy) * (1 - fx)],
+      [y0, x0 + 1, (1 - fy) * fx],
+      [y0 + 1, x0, fy * (1 - fx)],
+      [y0 + 1, x0 + 1, fy * fx],
+    ] as const) {
       if (yy >= 0 && yy < size && xx >= 0 && xx < size) k[yy * size + xx]! += w;
     }
   }
@@ -200,7 +217,8 @@ function validateParams(p: AugmentParams, b: number): void {
     throw new Error(`augmentBatchGpu: params[${b}].${what}; sample parameters with sampleAugmentParams or fix the value`);
   };
   const finite = (...xs: unknown[]) => xs.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (p.elastic && !(finite(p.elastic.magnitude, p.elastic.sigma, p.elastic.seed) && p.elastic.magnitude >= 0)) bad(`elastic ${JSON.stringify(p.elastic)} needs finite magnitude >= 0, sigma and seed`);
+  if (p.elastic && !(finite(p.elastic.magnitude, p.elastic.sigma, p.elastic.seed) && p.elastic.magnitude >= 0))
+    bad(`elastic ${JSON.stringify(p.elastic)} needs finite magnitude >= 0, sigma and seed`);
   if (p.optical && !finite(p.optical.k, p.optical.dy, p.optical.dx)) bad(`optical ${JSON.stringify(p.optical)} needs finite k, dy, dx`);
   if (p.grid) {
     const g = p.grid;
@@ -221,9 +239,12 @@ function validateParams(p: AugmentParams, b: number): void {
   }
   if (p.brightness && !finite(p.brightness.beta)) bad(`brightness.beta must be finite, got ${p.brightness.beta}`);
   if (p.contrast && !finite(p.contrast.alpha)) bad(`contrast.alpha must be finite, got ${p.contrast.alpha}`);
-  if (p.motionBlur && !(isOddSize(p.motionBlur.size) && finite(p.motionBlur.angle))) bad(`motionBlur.size must be a positive odd integer (got ${p.motionBlur.size}) with a finite angle`);
-  if (p.medianBlur && !isOddSize(p.medianBlur.size, MAX_MEDIAN_SIZE)) bad(`medianBlur.size must be an odd integer in 1..${MAX_MEDIAN_SIZE} on the GPU, got ${p.medianBlur.size}`);
-  if (p.gaussianBlur && !(isOddSize(p.gaussianBlur.size) && finite(p.gaussianBlur.sigma))) bad(`gaussianBlur.size must be a positive odd integer (got ${p.gaussianBlur.size}) with a finite sigma`);
+  if (p.motionBlur && !(isOddSize(p.motionBlur.size) && finite(p.motionBlur.angle)))
+    bad(`motionBlur.size must be a positive odd integer (got ${p.motionBlur.size}) with a finite angle`);
+  if (p.medianBlur && !isOddSize(p.medianBlur.size, MAX_MEDIAN_SIZE))
+    bad(`medianBlur.size must be an odd integer in 1..${MAX_MEDIAN_SIZE} on the GPU, got ${p.medianBlur.size}`);
+  if (p.gaussianBlur && !(isOddSize(p.gaussianBlur.size) && finite(p.gaussianBlur.sigma)))
+    bad(`gaussianBlur.size must be a positive odd integer (got ${p.gaussianBlur.size}) with a finite sigma`);
 }
 
 /** The cell-edge map of one grid-distortion axis (image size n): the steps + 1 pinned edges. */

@@ -75,9 +75,7 @@ export function batchStatsRef(x: NumArray, xShape: Shape): { mean: Float64Array;
   return { mean, variance, count };
 }
 
-function affine(
-  x: NumArray, xShape: Shape, scale: Float64Array, shift: Float64Array, relu: boolean,
-): Float64Array {
+function affine(x: NumArray, xShape: Shape, scale: Float64Array, shift: Float64Array, relu: boolean): Float64Array {
   const { n, c, plane } = dims(xShape, 'batchNorm');
   const y = new Float64Array(n * c * plane);
   for (let b = 0; b < n; b++) {
@@ -95,12 +93,23 @@ function affine(
 }
 
 function trainForward(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: BatchNormOptions, relu: boolean,
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: BatchNormOptions,
+  relu: boolean,
 ): BatchNormTrainResult {
   const { c } = dims(xShape, 'batchNorm');
   checkLength(x, xShape, 'batchNorm input');
-  for (const [a, nm] of [[gamma, 'gamma'], [beta, 'beta'], [runningMean, 'runningMean'], [runningVar, 'runningVar']] as const) {
+  for (const [a, nm] of [
+    [gamma, 'gamma'],
+    [beta, 'beta'],
+    [runningMean, 'runningMean'],
+    [runningVar, 'runningVar'],
+  ] as const) {
     checkPerChannel(a, c, `batchNorm ${nm}`);
   }
   const eps = opts.eps ?? 1e-5;
@@ -126,27 +135,48 @@ function trainForward(
 
 /** Training-mode forward with batch statistics; y = γ·(x − mean)/sqrt(var + eps) + β. */
 export function batchNormTrainRef(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: BatchNormOptions = {},
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: BatchNormOptions = {},
 ): BatchNormTrainResult {
   return trainForward(x, xShape, gamma, beta, runningMean, runningVar, opts, false);
 }
 
 /** Fused training-mode BN followed by ReLU; `y` is relu(bn(x)), the statistics are those of bn. */
 export function batchNormReluTrainRef(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: BatchNormOptions = {},
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: BatchNormOptions = {},
 ): BatchNormTrainResult {
   return trainForward(x, xShape, gamma, beta, runningMean, runningVar, opts, true);
 }
 
 function evalForward(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: { eps?: number }, relu: boolean,
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: { eps?: number },
+  relu: boolean,
 ): Float64Array {
   const { c } = dims(xShape, 'batchNorm');
   checkLength(x, xShape, 'batchNorm input');
-  for (const [a, nm] of [[gamma, 'gamma'], [beta, 'beta'], [runningMean, 'runningMean'], [runningVar, 'runningVar']] as const) {
+  for (const [a, nm] of [
+    [gamma, 'gamma'],
+    [beta, 'beta'],
+    [runningMean, 'runningMean'],
+    [runningVar, 'runningVar'],
+  ] as const) {
     checkPerChannel(a, c, `batchNorm ${nm}`);
   }
   const eps = opts.eps ?? 1e-5;
@@ -161,24 +191,31 @@ function evalForward(
 
 /** Eval-mode forward with running statistics: y = γ·(x − runningMean)/sqrt(runningVar + eps) + β. */
 export function batchNormEvalRef(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: { eps?: number } = {},
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: { eps?: number } = {},
 ): Float64Array {
   return evalForward(x, xShape, gamma, beta, runningMean, runningVar, opts, false);
 }
 
 /** Eval-mode fused BN + ReLU. */
 export function batchNormReluEvalRef(
-  x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray,
-  runningMean: NumArray, runningVar: NumArray, opts: { eps?: number } = {},
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  runningMean: NumArray,
+  runningVar: NumArray,
+  opts: { eps?: number } = {},
 ): Float64Array {
   return evalForward(x, xShape, gamma, beta, runningMean, runningVar, opts, true);
 }
 
-function trainBackward(
-  dy: NumArray, x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray | null,
-  mean: NumArray, invStd: NumArray,
-): BatchNormGrads {
+function trainBackward(dy: NumArray, x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray | null, mean: NumArray, invStd: NumArray): BatchNormGrads {
   const { n, c, plane } = dims(xShape, 'batchNormBackward');
   checkLength(dy, xShape, 'batchNormBackward dy');
   checkLength(x, xShape, 'batchNormBackward input');
@@ -228,9 +265,7 @@ function trainBackward(
  * Training-mode backward (batch statistics) in closed form. `mean` and `invStd` are the saved
  * values from batchNormTrainRef. Returns dx (shape of x), dgamma and dbeta ([C]).
  */
-export function batchNormBackwardRef(
-  dy: NumArray, x: NumArray, xShape: Shape, gamma: NumArray, mean: NumArray, invStd: NumArray,
-): BatchNormGrads {
+export function batchNormBackwardRef(dy: NumArray, x: NumArray, xShape: Shape, gamma: NumArray, mean: NumArray, invStd: NumArray): BatchNormGrads {
   return trainBackward(dy, x, xShape, gamma, null, mean, invStd);
 }
 
@@ -239,7 +274,13 @@ export function batchNormBackwardRef(
  * statistics (pre-activation > 0, identical to y > 0 on the fused output).
  */
 export function batchNormReluBackwardRef(
-  dy: NumArray, x: NumArray, xShape: Shape, gamma: NumArray, beta: NumArray, mean: NumArray, invStd: NumArray,
+  dy: NumArray,
+  x: NumArray,
+  xShape: Shape,
+  gamma: NumArray,
+  beta: NumArray,
+  mean: NumArray,
+  invStd: NumArray,
 ): BatchNormGrads {
   return trainBackward(dy, x, xShape, gamma, beta, mean, invStd);
 }

@@ -251,7 +251,10 @@ export function batchNormTrain(
   }
   const count = g.n * g.s;
   if (count < 2) {
-    throw new GpuError('usage', `${op}: training needs more than one value per channel (got N·spatial = ${count} for input [${x.shape.join(', ')}]); use eval mode or a larger batch`);
+    throw new GpuError(
+      'usage',
+      `${op}: training needs more than one value per channel (got N·spatial = ${count} for input [${x.shape.join(', ')}]); use eval mode or a larger batch`,
+    );
   }
   const eps = opts.eps ?? 1e-5;
   const momentum = opts.momentum ?? 0.1;

@@ -83,14 +83,7 @@ export function centerLossRef(
 }
 
 /** Wen et al.'s center update: returns new centers [K, E], c_j − α·Σ_{i: y_i = j}(c_j − x_i)/(1 + n_j). */
-export function centerUpdateRef(
-  x: NumArray,
-  xShape: Shape,
-  labels: ArrayLike<number>,
-  centers: NumArray,
-  centersShape: Shape,
-  alpha: number,
-): Float64Array {
+export function centerUpdateRef(x: NumArray, xShape: Shape, labels: ArrayLike<number>, centers: NumArray, centersShape: Shape, alpha: number): Float64Array {
   const [n, e, k] = dims(xShape, centersShape, labels, 'centerUpdateRef');
   checkLength(x, xShape, 'centerUpdateRef features');
   checkLength(centers, centersShape, 'centerUpdateRef centers');

@@ -20,7 +20,11 @@ export const centerForwardKernel = defineKernel({
   shader: 'losses/center-forward',
   bindings: { params: 'uniform', x: 'read', labels: 'read', centers: 'read', upstream: 'read', grad: 'read_write', partial: 'read_write' },
 });
-export const centerSumKernel = defineKernel({ name: 'center-loss-sum', shader: 'losses/center-sum', bindings: { params: 'uniform', partial: 'read', loss: 'read_write' } });
+export const centerSumKernel = defineKernel({
+  name: 'center-loss-sum',
+  shader: 'losses/center-sum',
+  bindings: { params: 'uniform', partial: 'read', loss: 'read_write' },
+});
 export const centerUpdateKernel = defineKernel({
   name: 'center-update',
   shader: 'losses/center-update',
@@ -70,13 +74,20 @@ export function labelTensor(gpu: Gpu, labels: Labels, n: number, k: number | nul
   for (let i = 0; i < n; i++) {
     const y = a[i]!;
     const bad = !Number.isInteger(y) || y < -0x80000000 || y > 0x7fffffff || (k !== null && (y < 0 || y >= k));
-    if (bad) throw new GpuError('usage', `${op}: labels[${i}] = ${y} is not a class index${k !== null ? ` in [0, ${k}); there are ${k} centers` : ' (an i32)'}`);
+    if (bad)
+      throw new GpuError('usage', `${op}: labels[${i}] = ${y} is not a class index${k !== null ? ` in [0, ${k}); there are ${k} centers` : ' (an i32)'}`);
   }
   return { t: gpu.tensor(Int32Array.from(a), [n], 'i32'), owned: true };
 }
 
 /** Center loss of features x [N, E] with labels [N] against centers [K, E]. */
-export function centerLoss(x: GpuTensor, labels: Labels, centers: GpuTensor, opts: CenterLossOptions = {}, out?: { loss?: GpuTensor; grad?: GpuTensor }): CenterLossResult {
+export function centerLoss(
+  x: GpuTensor,
+  labels: Labels,
+  centers: GpuTensor,
+  opts: CenterLossOptions = {},
+  out?: { loss?: GpuTensor; grad?: GpuTensor },
+): CenterLossResult {
   const gpu = x.gpu;
   const [n, e, k] = dims(x, centers, 'centerLoss');
   const lambda = opts.lambda ?? 1;

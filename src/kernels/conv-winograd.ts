@@ -22,7 +22,16 @@ import type { Gpu } from '../gpu/gpu.js';
 import { BufferUsage } from '../gpu/flags.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import {
-  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, weightQuads,
+  type ConvGeometry,
+  backwardInputGemm,
+  backwardInputPanels,
+  backwardWeightGemm,
+  forwardGemm,
+  forwardPanels,
+  inputBlocks,
+  outputBlocks,
+  outputPanels,
+  weightQuads,
 } from './conv-gemm.js';
 import { defineKernel, elementGrid } from './define.js';
 import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
@@ -251,7 +260,8 @@ export function depthWindow(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPU
  */
 export function depthGather(src: GpuTensor, dst: GpuTensor, mat: GpuTensor | GPUBuffer, points: number, taps: number, l: DepthLayout, vec4 = false): void {
   const gpu = src.gpu;
-  if (points > 8 || taps > 8 || l.step > 8 || l.step < 1) throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
+  if (points > 8 || taps > 8 || l.step > 8 || l.step < 1)
+    throw new GpuError('usage', `depthGather: at most 8 points, 8 taps and a step of 1..8, got ${points}, ${taps}, ${l.step}`);
   const blocks = Math.ceil((l.depth + l.off) / l.step);
   const [gx, gy] = elementGrid(gpu, l.outer * blocks * l.inner, elementWg(gpu));
   gpu.dispatch(vec4 ? convWinogradGather4Kernel : convWinogradGatherKernel, {
@@ -304,11 +314,27 @@ function winogradPanels(w: GpuTensor, src: PanelSource, plan: WinogradPlan): { a
 }
 
 /** A tensor blocked in channel quads ([N·⌈C/4⌉, depth, plane] vec4s) transformed into every point, still blocked. */
-function winogradBlocked(src: GpuTensor, blocks: BlockSource, depth: number, channels: number, plan: WinogradPlan, name: 'BT' | 'A', off: number, stride: number): GpuTensor {
+function winogradBlocked(
+  src: GpuTensor,
+  blocks: BlockSource,
+  depth: number,
+  channels: number,
+  plan: WinogradPlan,
+  name: 'BT' | 'A',
+  off: number,
+  stride: number,
+): GpuTensor {
   const blocked = blockK(src, blocks).tensor;
   const plane = blocks.rows / depth;
   const all = src.gpu.empty([plan.points * stride]);
-  window(blocked, all, plan.m, name, { outer: plan.plane.n * Math.ceil(channels / 4), depth, inner: plane, tiles: plan.tiles, step: plan.m, off, pStride: stride / 4 }, true);
+  window(
+    blocked,
+    all,
+    plan.m,
+    name,
+    { outer: plan.plane.n * Math.ceil(channels / 4), depth, inner: plane, tiles: plan.tiles, step: plan.m, off, pStride: stride / 4 },
+    true,
+  );
   blocked.release();
   return all;
 }
@@ -316,12 +342,23 @@ function winogradBlocked(src: GpuTensor, blocks: BlockSource, depth: number, cha
 /** x transformed into every point, plain NCDHW (the row-at-a-time weight gradient reads it so). */
 function winogradPlainInput(x: GpuTensor, g: ConvGeometry, plan: WinogradPlan): GpuTensor {
   const v = x.gpu.empty([plan.points * plan.vStride]);
-  window4(x, v, plan.m, 'BT', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  window4(x, v, plan.m, 'BT', {
+    outer: g.n * g.cin,
+    depth: g.inSize[0],
+    inner: g.inSize[1] * g.inSize[2],
+    tiles: plan.tiles,
+    step: plan.m,
+    off: g.pad[0],
+    pStride: plan.vStride,
+  });
   return v;
 }
 
 export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, y: GpuTensor): void {
-  if (plan.full) return fullData(x, w, g, plan, y, false);
+  if (plan.full) {
+    fullData(x, w, g, plan, y, false);
+    return;
+  }
   const gpu = x.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -334,12 +371,23 @@ export function winogradForward(x: GpuTensor, w: GpuTensor, g: ConvGeometry, pla
   }
   u.all.release();
   vb.release();
-  gather(mm, y, plan.m, 'AT', { outer: g.n * g.cout, depth: g.outSize[0], inner: g.outSize[1] * g.outSize[2], tiles: plan.tiles, step: plan.m, off: 0, pStride: plan.mStride });
+  gather(mm, y, plan.m, 'AT', {
+    outer: g.n * g.cout,
+    depth: g.outSize[0],
+    inner: g.outSize[1] * g.outSize[2],
+    tiles: plan.tiles,
+    step: plan.m,
+    off: 0,
+    pStride: plan.mStride,
+  });
   mm.release();
 }
 
 export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dx: GpuTensor): void {
-  if (plan.full) return fullData(dy, w, g, plan, dx, true);
+  if (plan.full) {
+    fullData(dy, w, g, plan, dx, true);
+    return;
+  }
   const gpu = dy.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -352,12 +400,23 @@ export function winogradBackwardInput(dy: GpuTensor, w: GpuTensor, g: ConvGeomet
   }
   u.all.release();
   dmb.release();
-  gather(dv, dx, plan.m, 'B', { outer: g.n * g.cin, depth: g.inSize[0], inner: g.inSize[1] * g.inSize[2], tiles: plan.tiles, step: plan.m, off: g.pad[0], pStride: plan.vStride });
+  gather(dv, dx, plan.m, 'B', {
+    outer: g.n * g.cin,
+    depth: g.inSize[0],
+    inner: g.inSize[1] * g.inSize[2],
+    tiles: plan.tiles,
+    step: plan.m,
+    off: g.pad[0],
+    pStride: plan.vStride,
+  });
   dv.release();
 }
 
 export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: WinogradPlan, dw: GpuTensor): void {
-  if (plan.full) return fullBackwardWeight(dy, x, g, plan, dw);
+  if (plan.full) {
+    fullBackwardWeight(dy, x, g, plan, dw);
+    return;
+  }
   const gpu = dy.gpu;
   const pg = plan.plane;
   const sizes = blockedSizes(g, plan.tiles);
@@ -367,7 +426,14 @@ export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeome
   const perBatch = packed.panels * kp * PANEL;
   const perPoint = g.n * perBatch;
   const dmp = gpu.empty([plan.points * perPoint * 4]);
-  window(packed.tensor, dmp, plan.m, 'A', { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint }, true);
+  window(
+    packed.tensor,
+    dmp,
+    plan.m,
+    'A',
+    { outer: g.n * packed.panels, depth: g.outSize[0], inner: (packed.kp / g.outSize[0]) * PANEL, tiles: plan.tiles, step: plan.m, off: 0, pStride: perPoint },
+    true,
+  );
   packed.tensor.release();
   const quads = weightQuads(gpu, pg);
   const v = quads ? null : winogradPlainInput(x, g, plan);
@@ -388,13 +454,19 @@ export function winogradBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeome
   du.release();
 }
 
-
 /**
  * A tensor [C, D, H, W] (one batch entry) transformed along depth (F(m, 3)), height and width (F(2, 3)):
  * windows of `m` (depth) and 2 (in-plane) starting `off` before 0, into
  * [4 (w)][4 (h)][m + 2 (d)][C][tiles][tilesH][tilesW] — the points' [C, tiles] matrices one after another.
  */
-function transform3d(src: GpuTensor, c: number, size: readonly number[], plan: WinogradPlan, names: ['BT' | 'A', 'BT' | 'A'], off: readonly number[]): GpuTensor {
+function transform3d(
+  src: GpuTensor,
+  c: number,
+  size: readonly number[],
+  plan: WinogradPlan,
+  names: ['BT' | 'A', 'BT' | 'A'],
+  off: readonly number[],
+): GpuTensor {
   const gpu = src.gpu;
   const { m, points, tiles } = plan;
   const { tilesH, tilesW } = plan.full!;
@@ -413,7 +485,15 @@ function transform3d(src: GpuTensor, c: number, size: readonly number[], plan: W
 }
 
 /** The inverse of transform3d's layout: the points' [C, tiles] matrices folded back into [C, D, H, W] (overlaps added). */
-function gather3d(src: GpuTensor, c: number, size: readonly number[], plan: WinogradPlan, names: ['AT' | 'B', 'AT' | 'B'], off: readonly number[], dst: GpuTensor): void {
+function gather3d(
+  src: GpuTensor,
+  c: number,
+  size: readonly number[],
+  plan: WinogradPlan,
+  names: ['AT' | 'B', 'AT' | 'B'],
+  off: readonly number[],
+  dst: GpuTensor,
+): void {
   const gpu = src.gpu;
   const { m, points, tiles } = plan;
   const { tilesH, tilesW } = plan.full!;
@@ -469,13 +549,25 @@ function fullData(src: GpuTensor, w: GpuTensor, g: ConvGeometry, plan: WinogradP
   const gpu = src.gpu;
   const pts = 16 * plan.points;
   const tiles = plan.tiles * plan.full!.tilesH * plan.full!.tilesW;
-  const from = backward ? { c: g.cout, size: g.outSize, names: ['A', 'A'] as ['A', 'A'], off: [0, 0, 0] } : { c: g.cin, size: g.inSize, names: ['BT', 'BT'] as ['BT', 'BT'], off: g.pad };
-  const to = backward ? { c: g.cin, size: g.inSize, names: ['B', 'B'] as ['B', 'B'], off: g.pad } : { c: g.cout, size: g.outSize, names: ['AT', 'AT'] as ['AT', 'AT'], off: [0, 0, 0] };
+  const from = backward
+    ? { c: g.cout, size: g.outSize, names: ['A', 'A'] as ['A', 'A'], off: [0, 0, 0] }
+    : { c: g.cin, size: g.inSize, names: ['BT', 'BT'] as ['BT', 'BT'], off: g.pad };
+  const to = backward
+    ? { c: g.cin, size: g.inSize, names: ['B', 'B'] as ['B', 'B'], off: g.pad }
+    : { c: g.cout, size: g.outSize, names: ['AT', 'AT'] as ['AT', 'AT'], off: [0, 0, 0] };
   const u = weights3d(w, g, plan, backward);
   for (let n = 0; n < g.n; n++) {
     const v = transform3d(entry(src, n, from.c, from.size), from.c, from.size, plan, from.names, from.off);
     const mm = gpu.empty([pts, to.c, tiles]);
-    gemmBlockedA(u, { batch: pts, m: to.c, k: from.c }, v.view([pts, from.c, tiles]), null, false, mm, backward ? 'conv3dBackwardInput (Winograd)' : 'conv3d (Winograd)');
+    gemmBlockedA(
+      u,
+      { batch: pts, m: to.c, k: from.c },
+      v.view([pts, from.c, tiles]),
+      null,
+      false,
+      mm,
+      backward ? 'conv3dBackwardInput (Winograd)' : 'conv3d (Winograd)',
+    );
     v.release();
     gather3d(mm, to.c, to.size, plan, to.names, to.off, entry(dst, n, to.c, to.size));
     mm.release();
@@ -501,7 +593,12 @@ function fullBackwardWeight(dy: GpuTensor, x: GpuTensor, g: ConvGeometry, plan: 
   if (g.n > 1) {
     sum = gpu.empty([size]);
     const [gx, gy] = elementGrid(gpu, size, elementWg(gpu));
-    gpu.dispatch(convReduceSplitsKernel, { bind: { parts: du, out: sum }, uniforms: { params: { n: size, parts: g.n } }, overrides: { WG: elementWg(gpu) }, workgroups: [gx, gy, 1] });
+    gpu.dispatch(convReduceSplitsKernel, {
+      bind: { parts: du, out: sum },
+      uniforms: { params: { n: size, parts: g.n } },
+      overrides: { WG: elementWg(gpu) },
+      workgroups: [gx, gy, 1],
+    });
     du.release();
   }
   // dU [4 (kw)][4 (kh)][m + 2 (kd)][Cout][Cin] back to taps one axis at a time, Cin innermost (vec4s when

@@ -17,10 +17,18 @@ export interface Conv3dParams {
 }
 
 interface ConvGeom {
-  n: number; ci: number; co: number;
-  d: number; h: number; w: number;
-  kd: number; kh: number; kw: number;
-  od: number; oh: number; ow: number;
+  n: number;
+  ci: number;
+  co: number;
+  d: number;
+  h: number;
+  w: number;
+  kd: number;
+  kh: number;
+  kw: number;
+  od: number;
+  oh: number;
+  ow: number;
   s: [number, number, number];
   p: [number, number, number];
   dl: [number, number, number];
@@ -90,13 +98,7 @@ function forEachTap(g: ConvGeom, cb: (o: number, i: number, t: number) => void):
 }
 
 /** Forward: y[n,co,z,y,x] = Σ_{ci,a,b,c} w[co,ci,a,b,c] · x[n,ci, z·sD−pD+a·dD, y·sH−pH+b·dH, x·sW−pW+c·dW]. */
-export function conv3dRef(
-  x: NumArray,
-  xShape: Shape,
-  w: NumArray,
-  wShape: Shape,
-  params: Conv3dParams = {},
-): { y: Float64Array; yShape: number[] } {
+export function conv3dRef(x: NumArray, xShape: Shape, w: NumArray, wShape: Shape, params: Conv3dParams = {}): { y: Float64Array; yShape: number[] } {
   const g = geometry(xShape, wShape, params);
   checkLength(x, xShape, 'conv3d input');
   checkLength(w, wShape, 'conv3d weight');
@@ -120,13 +122,7 @@ export function conv3dRef(
 }
 
 /** Gradient w.r.t. the input: dx = convᵀ(dy, w), shape xShape. dy has the forward's output shape. */
-export function conv3dBackwardInputRef(
-  dy: NumArray,
-  w: NumArray,
-  wShape: Shape,
-  xShape: Shape,
-  params: Conv3dParams = {},
-): Float64Array {
+export function conv3dBackwardInputRef(dy: NumArray, w: NumArray, wShape: Shape, xShape: Shape, params: Conv3dParams = {}): Float64Array {
   const g = geometry(xShape, wShape, params);
   checkLength(dy, [g.n, g.co, g.od, g.oh, g.ow], 'conv3d output gradient dy');
   checkLength(w, wShape, 'conv3d weight');
@@ -150,13 +146,7 @@ export function conv3dBackwardInputRef(
 }
 
 /** Gradient w.r.t. the weight: dw[co,ci,a,b,c] = Σ_{n, out pos} dy · x at the tap, shape wShape. */
-export function conv3dBackwardWeightRef(
-  dy: NumArray,
-  x: NumArray,
-  xShape: Shape,
-  wShape: Shape,
-  params: Conv3dParams = {},
-): Float64Array {
+export function conv3dBackwardWeightRef(dy: NumArray, x: NumArray, xShape: Shape, wShape: Shape, params: Conv3dParams = {}): Float64Array {
   const g = geometry(xShape, wShape, params);
   checkLength(dy, [g.n, g.co, g.od, g.oh, g.ow], 'conv3d output gradient dy');
   checkLength(x, xShape, 'conv3d input');

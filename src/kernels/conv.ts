@@ -28,7 +28,18 @@ import { defineKernel, elementGrid } from './define.js';
 import { PANEL, type Panels, asF32, blockK, packPanels } from './matmul.js';
 import { bindingLimit, tuningFor, elementWg } from './tuning.js';
 import {
-  type ConvGeometry, backwardInputGemm, backwardInputPanels, backwardWeightGemm, forwardGemm, forwardPanels, inputBlocks, outputBlocks, outputPanels, phases, prod, weightQuads,
+  type ConvGeometry,
+  backwardInputGemm,
+  backwardInputPanels,
+  backwardWeightGemm,
+  forwardGemm,
+  forwardPanels,
+  inputBlocks,
+  outputBlocks,
+  outputPanels,
+  phases,
+  prod,
+  weightQuads,
 } from './conv-gemm.js';
 import { winogradBackwardInput, winogradBackwardWeight, winogradForward, winogradPlan } from './conv-winograd.js';
 
@@ -75,7 +86,10 @@ export function batchChunks(gpu: Gpu, op: string, n: number, viewed: readonly nu
   if (perEntry * n <= limit) return [[0, n]];
   const fit = Math.floor(limit / perEntry);
   if (fit < 1) {
-    throw new GpuError('over-limit', `${op}: one batch entry needs ${fmtBytes(perEntry)} in one binding, more than this adapter's ${fmtBytes(limit)} (maxStorageBufferBindingSize); crop or resize the volume, or use an adapter with larger bindings`);
+    throw new GpuError(
+      'over-limit',
+      `${op}: one batch entry needs ${fmtBytes(perEntry)} in one binding, more than this adapter's ${fmtBytes(limit)} (maxStorageBufferBindingSize); crop or resize the volume, or use an adapter with larger bindings`,
+    );
   }
   // Entries per 256-byte-aligned step of every viewed tensor.
   const step = viewed.reduce((s, e) => {
@@ -83,7 +97,10 @@ export function batchChunks(gpu: Gpu, op: string, n: number, viewed: readonly nu
     return (s * k) / gcd(s, k);
   }, 1);
   if (fit < step) {
-    throw new GpuError('over-limit', `${op}: ${fit} batch entries fit one binding (${fmtBytes(limit)}), but chunks must start on 256-byte boundaries, every ${step} entries here; crop or resize the volume so that a batch entry is a multiple of 64 elements, or use an adapter with larger bindings`);
+    throw new GpuError(
+      'over-limit',
+      `${op}: ${fit} batch entries fit one binding (${fmtBytes(limit)}), but chunks must start on 256-byte boundaries, every ${step} entries here; crop or resize the volume so that a batch entry is a multiple of 64 elements, or use an adapter with larger bindings`,
+    );
   }
   const per = Math.floor(fit / step) * step;
   const out: [number, number][] = [];
@@ -101,7 +118,10 @@ function entries(t: GpuTensor, n0: number, n1: number): F32 {
 export function convGeometry(xShape: readonly number[], wShape: readonly number[], opts: ConvOptions = {}): ConvGeometry {
   if (xShape.length !== 5) throw new GpuError('usage', `conv3d input must be [N, Cin, D, H, W], got [${xShape.join(', ')}]; add size-1 axes for 2D data`);
   if (wShape.length !== 5) throw new GpuError('usage', `conv3d weight must be [Cout, Cin, kD, kH, kW], got [${wShape.join(', ')}]`);
-  for (const [s, what] of [[xShape, 'input'], [wShape, 'weight']] as const) {
+  for (const [s, what] of [
+    [xShape, 'input'],
+    [wShape, 'weight'],
+  ] as const) {
     if (!s.every((e) => Number.isInteger(e) && e >= 1)) throw new GpuError('usage', `conv3d ${what} shape [${s.join(', ')}] has an extent < 1`);
   }
   const stride = triple('conv3d', 'stride', opts.stride, 1, 1);
@@ -127,7 +147,6 @@ export function convOutputShape(xShape: readonly number[], wShape: readonly numb
   const g = convGeometry(xShape, wShape, opts);
   return [g.n, g.cout, ...g.outSize];
 }
-
 
 function checkOut(op: string, out: GpuTensor | undefined, shape: readonly number[], inputs: GpuTensor[]): void {
   if (!out) return;
@@ -183,7 +202,10 @@ function forwardPacked(x: GpuTensor, g: ConvGeometry, wp: Panels, innerKw: boole
   const perEntry = 16 * (innerKw ? g.cin * g.inSize[0] * g.inSize[1] * winLen : groups * plane);
   const limit = bindingLimit(gpu);
   if (perEntry > limit) {
-    throw new GpuError('over-limit', `conv3d: one batch entry of [${g.cin}, ${g.inSize.join(', ')}] needs ${perEntry} bytes of re-laid input, more than this adapter's binding limit ${limit}; crop or resize the volume`);
+    throw new GpuError(
+      'over-limit',
+      `conv3d: one batch entry of [${g.cin}, ${g.inSize.join(', ')}] needs ${perEntry} bytes of re-laid input, more than this adapter's binding limit ${limit}; crop or resize the volume`,
+    );
   }
   const perChunk = Math.max(1, Math.floor(limit / perEntry));
   for (let n0 = 0; n0 < g.n; n0 += perChunk) {
@@ -251,7 +273,17 @@ export function conv3dBackwardInput(dy: GpuTensor, w: GpuTensor, xShape: readonl
       for (let r0 = 0; r0 < tapRows; r0 += rowsPerChunk) {
         const rows = Math.min(rowsPerChunk, tapRows - r0);
         const cols = rows * kw;
-        const colsGeom: ConvGeometry = { n: g.n, cin: g.cout, cout: cols, inSize: g.outSize, kernel: [1, 1, 1], outSize: g.outSize, stride: [1, 1, 1], pad: [0, 0, 0], dilation: [1, 1, 1] };
+        const colsGeom: ConvGeometry = {
+          n: g.n,
+          cin: g.cout,
+          cout: cols,
+          inSize: g.outSize,
+          kernel: [1, 1, 1],
+          outSize: g.outSize,
+          stride: [1, 1, 1],
+          pad: [0, 0, 0],
+          dilation: [1, 1, 1],
+        };
         // Column c of the chunk is tap r0·kW + c of input channel ci: w[co, ci, tap] at co·Cin·taps + ci·taps + tap.
         const wp = packPanels(w, { cols, rows: 1, inner: g.cout, sCol: 1, sRow: 0, sInner: g.cin * taps, base: ci * taps + r0 * kw });
         const products = gpu.empty([g.n, cols, ...g.outSize]);
@@ -309,7 +341,13 @@ export function conv3dBackwardWeight(dy: GpuTensor, x: GpuTensor, wShape: readon
   // dy packed into 16-channel panels with xo padded to 4, and x in channel quads, per batch entry.
   const [od, oh, ow] = g.outSize;
   const packedDy = 4 * Math.ceil(g.cout / PANEL) * PANEL * od * oh * Math.ceil(ow / 4) * 4;
-  const chunks = batchChunks(gpu, 'conv3dBackwardWeight', g.n, [prod(yShape.slice(1)), prod(x.shape.slice(1))], Math.max(packedDy, 16 * Math.ceil(g.cin / 4) * prod(g.inSize)));
+  const chunks = batchChunks(
+    gpu,
+    'conv3dBackwardWeight',
+    g.n,
+    [prod(yShape.slice(1)), prod(x.shape.slice(1))],
+    Math.max(packedDy, 16 * Math.ceil(g.cin / 4) * prod(g.inSize)),
+  );
   if (chunks.length > 1) {
     // Σ over the chunks, in chunk order (deterministic); dw is small next to the activations.
     let acc: F32 | null = null;

@@ -16,7 +16,13 @@ const FEATURE_OF_EXTENSION: Record<string, string> = { f16: 'shader-f16' };
  * `alias` rebinds type aliases declared in the shader (`alias T = f32;`), building a variant of one
  * file — e.g. the same transform on vec4 elements — without a second copy of its code.
  */
-export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: string; bindings: KernelDef['bindings']; alias?: Record<string, string> }): KernelDef {
+export function defineKernel(spec: {
+  name: string;
+  shader: ShaderPath;
+  entry?: string;
+  bindings: KernelDef['bindings'];
+  alias?: Record<string, string>;
+}): KernelDef {
   let source: string = SHADERS[spec.shader];
   for (const [name, type] of Object.entries(spec.alias ?? {})) {
     const re = new RegExp(`^alias ${name} = [^;]+;`, 'm');
@@ -34,7 +40,9 @@ export function defineKernel(spec: { name: string; shader: ShaderPath; entry?: s
   if (!serialized) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl has compute entry points ${names.join(', ')}; name one with 'entry'`);
   def.iface = deserializeInterface(serialized);
   // `enable subgroups;` (and the like) at the top of the shader: the optional features it needs.
-  const features = [...source.matchAll(/^\s*enable\s+([\w\s,]+?)\s*;/gm)].flatMap((m) => m[1]!.split(',').map((f) => FEATURE_OF_EXTENSION[f.trim()] ?? f.trim()));
+  const features = [...source.matchAll(/^\s*enable\s+([\w\s,]+?)\s*;/gm)].flatMap((m) =>
+    m[1]!.split(',').map((f) => FEATURE_OF_EXTENSION[f.trim()] ?? f.trim()),
+  );
   if (features.length) def.features = features;
   const lines = SHADER_LINES[spec.shader];
   if (lines) def.lines = lines;

@@ -17,7 +17,6 @@ import { checkLength, checkShape, type NumArray, type Shape } from './ref-util.j
 import { L2_NORM_EPS } from './activations.js';
 import { l2NormalizeRowsBackwardRef, l2NormalizeRowsRef } from './activations.ref.js';
 
-
 function ncd(shape: Shape, name: string): [number, number, number] {
   checkShape(shape, 3, `${name} shape [N, C, D]`);
   return [shape[0]!, shape[1]!, shape[2]!];
@@ -148,12 +147,7 @@ export function attentionPoolDepthRef(x: NumArray, shape: Shape): AttentionPoolD
  * x feeds both the weights and the values, so ∂g/∂f_d = A_d + Σ_d' f_d' ∂A_d'/∂f_d = A_d (1 + f_d − g):
  * gx[n,c,d] = gy[n,c] · A[n,c,d] · (1 + x[n,c,d] − y[n,c]).
  */
-export function attentionPoolDepthBackwardRef(
-  x: NumArray,
-  saved: AttentionPoolDepthResult,
-  gy: NumArray,
-  shape: Shape,
-): Float64Array {
+export function attentionPoolDepthBackwardRef(x: NumArray, saved: AttentionPoolDepthResult, gy: NumArray, shape: Shape): Float64Array {
   const [n, c, d] = ncd(shape, 'attentionPoolDepthBackwardRef');
   checkLength(x, shape, 'attentionPoolDepthBackwardRef input x');
   checkLength(saved.attn, shape, 'attentionPoolDepthBackwardRef saved attn');
@@ -266,13 +260,7 @@ export function bilinearPoolDepthRef(x: NumArray, shape: Shape, opts: BilinearPo
 }
 
 /** Backward of the whole chain: normalisation, then signed sqrt, then the outer product. */
-export function bilinearPoolDepthBackwardRef(
-  x: NumArray,
-  saved: BilinearPoolResult,
-  gy: NumArray,
-  shape: Shape,
-  opts: BilinearPoolOptions = {},
-): Float64Array {
+export function bilinearPoolDepthBackwardRef(x: NumArray, saved: BilinearPoolResult, gy: NumArray, shape: Shape, opts: BilinearPoolOptions = {}): Float64Array {
   const [n, c] = ncd(shape, 'bilinearPoolDepthBackwardRef');
   const gs = l2NormalizeRowsBackwardRef(saved.y, saved.norm, gy, [n, c * c]);
   const gb = signedSqrtBackwardRef(saved.b, gs, opts.sqrtEps ?? SIGNED_SQRT_EPS);
@@ -299,13 +287,7 @@ export function depthAggRef(kind: DepthAggKind, x: NumArray, shape: Shape, opts:
 }
 
 /** Gradient w.r.t. x of any depth aggregation (recomputes the forward's saved values). */
-export function depthAggBackwardRef(
-  kind: DepthAggKind,
-  x: NumArray,
-  gy: NumArray,
-  shape: Shape,
-  opts: BilinearPoolOptions = {},
-): Float64Array {
+export function depthAggBackwardRef(kind: DepthAggKind, x: NumArray, gy: NumArray, shape: Shape, opts: BilinearPoolOptions = {}): Float64Array {
   switch (kind) {
     case 'avg':
       return avgPoolDepthBackwardRef(gy, shape);

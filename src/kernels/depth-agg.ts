@@ -46,8 +46,16 @@ const BLOCK = 4 * TILE;
 /** Elements per workgroup of the chunked reductions: WG threads × ITEMS each. */
 const ITEMS = 4;
 
-export const depthAvgForwardKernel = defineKernel({ name: 'depth-avg-forward', shader: 'depth-agg/avg-forward', bindings: { params: 'uniform', x: 'read', y: 'read_write' } });
-export const depthAvgBackwardKernel = defineKernel({ name: 'depth-avg-backward-x', shader: 'depth-agg/avg-backward', bindings: { params: 'uniform', gy: 'read', gx: 'read_write' } });
+export const depthAvgForwardKernel = defineKernel({
+  name: 'depth-avg-forward',
+  shader: 'depth-agg/avg-forward',
+  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
+});
+export const depthAvgBackwardKernel = defineKernel({
+  name: 'depth-avg-backward-x',
+  shader: 'depth-agg/avg-backward',
+  bindings: { params: 'uniform', gy: 'read', gx: 'read_write' },
+});
 export const depthMaxForwardKernel = defineKernel({
   name: 'depth-max-forward',
   shader: 'depth-agg/max-forward',
@@ -126,7 +134,12 @@ export function avgPoolDepth(x: GpuTensor, out?: GpuTensor): GpuTensor {
   const [n, c, d] = depthAggDims(x.shape, 'avgPoolDepth');
   checkOut('avgPoolDepth', out, n * c, 'f32', 'out');
   const y = out ?? x.gpu.empty([n, c]);
-  x.gpu.dispatch(depthAvgForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAvgForwardKernel, {
+    bind: { x, y },
+    uniforms: { params: { rows: n * c, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, n * c),
+  });
   return y;
 }
 
@@ -136,7 +149,12 @@ export function avgPoolDepthBackward(gy: GpuTensor, shape: readonly number[], ou
   checkGrad('avgPoolDepthBackward', gy, n * c, '[N, C]');
   checkOut('avgPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? gy.gpu.empty([n, c, d]);
-  gy.gpu.dispatch(depthAvgBackwardKernel, { bind: { gy, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: elementGrid(gy.gpu, n * c * d) });
+  gy.gpu.dispatch(depthAvgBackwardKernel, {
+    bind: { gy, gx },
+    uniforms: { params: { n: n * c * d, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(gy.gpu, n * c * d),
+  });
   return gx;
 }
 
@@ -156,7 +174,12 @@ export function maxPoolDepth(x: GpuTensor, out?: { y?: GpuTensor; argmax?: GpuTe
   checkOut('maxPoolDepth', out?.argmax, n * c, 'i32', 'out.argmax');
   const y = out?.y ?? x.gpu.empty([n, c]);
   const argmax = out?.argmax ?? x.gpu.empty([n, c], 'i32');
-  x.gpu.dispatch(depthMaxForwardKernel, { bind: { x, y, argmax }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
+  x.gpu.dispatch(depthMaxForwardKernel, {
+    bind: { x, y, argmax },
+    uniforms: { params: { rows: n * c, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, n * c),
+  });
   return { y, argmax };
 }
 
@@ -164,10 +187,16 @@ export function maxPoolDepth(x: GpuTensor, out?: { y?: GpuTensor; argmax?: GpuTe
 export function maxPoolDepthBackward(gy: GpuTensor, argmax: GpuTensor<'i32'>, shape: readonly number[], out?: GpuTensor): GpuTensor {
   const [n, c, d] = depthAggDims(shape, 'maxPoolDepthBackward');
   checkGrad('maxPoolDepthBackward', gy, n * c, '[N, C]');
-  if (argmax.size !== n * c || argmax.dtype !== 'i32') throw new GpuError('usage', `maxPoolDepthBackward: argmax ${argmax} must be the i32 [N, C] argmax of maxPoolDepth`);
+  if (argmax.size !== n * c || argmax.dtype !== 'i32')
+    throw new GpuError('usage', `maxPoolDepthBackward: argmax ${argmax} must be the i32 [N, C] argmax of maxPoolDepth`);
   checkOut('maxPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? gy.gpu.empty([n, c, d]);
-  gy.gpu.dispatch(depthMaxBackwardKernel, { bind: { gy, argmax, gx }, uniforms: { params: { n: n * c * d, depth: d } }, overrides: { WG }, workgroups: elementGrid(gy.gpu, n * c * d) });
+  gy.gpu.dispatch(depthMaxBackwardKernel, {
+    bind: { gy, argmax, gx },
+    uniforms: { params: { n: n * c * d, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(gy.gpu, n * c * d),
+  });
   return gx;
 }
 
@@ -178,7 +207,12 @@ export function attentionPoolDepth(x: GpuTensor, out?: GpuTensor): GpuTensor {
   const [n, c, d] = depthAggDims(x.shape, 'attentionPoolDepth');
   checkOut('attentionPoolDepth', out, n * c, 'f32', 'out');
   const y = out ?? x.gpu.empty([n, c]);
-  x.gpu.dispatch(depthAttentionForwardKernel, { bind: { x, y }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAttentionForwardKernel, {
+    bind: { x, y },
+    uniforms: { params: { rows: n * c, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, n * c),
+  });
   return y;
 }
 
@@ -188,7 +222,12 @@ export function attentionPoolDepthBackward(x: GpuTensor, gy: GpuTensor, out?: Gp
   checkGrad('attentionPoolDepthBackward', gy, n * c, '[N, C]');
   checkOut('attentionPoolDepthBackward', out, n * c * d, 'f32', 'out');
   const gx = out ?? x.gpu.empty([n, c, d]);
-  x.gpu.dispatch(depthAttentionBackwardKernel, { bind: { x, gy, gx }, uniforms: { params: { rows: n * c, depth: d } }, overrides: { WG }, workgroups: elementGrid(x.gpu, n * c) });
+  x.gpu.dispatch(depthAttentionBackwardKernel, {
+    bind: { x, gy, gx },
+    uniforms: { params: { rows: n * c, depth: d } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, n * c),
+  });
   return gx;
 }
 
@@ -212,8 +251,12 @@ function epsOf(opts: BilinearPoolOptions): { sqrtEps: number; normEps: number } 
   const sqrtEps = opts.sqrtEps ?? SIGNED_SQRT_EPS;
   const normEps = opts.normEps ?? L2_NORM_EPS;
   // f32 must hold them as positive normal numbers, or the slope bound 1/(2√ε) is lost.
-  for (const [k, v] of [['sqrtEps', sqrtEps], ['normEps', normEps]] as const) {
-    if (!(v >= 1.2e-38) || !Number.isFinite(v)) throw new GpuError('usage', `bilinear pooling ${k} must be a finite number >= 1.2e-38 (a normal f32), got ${v}`);
+  for (const [k, v] of [
+    ['sqrtEps', sqrtEps],
+    ['normEps', normEps],
+  ] as const) {
+    if (!(v >= 1.2e-38) || !Number.isFinite(v))
+      throw new GpuError('usage', `bilinear pooling ${k} must be a finite number >= 1.2e-38 (a normal f32), got ${v}`);
   }
   return { sqrtEps, normEps };
 }
@@ -254,7 +297,10 @@ export function bilinearPoolDepthBackward(x: GpuTensor, saved: BilinearPoolResul
   const m = c * c;
   checkGrad('bilinearPoolDepthBackward', gy, n * m, '[N, C·C]');
   if (saved.y.size !== n * m || saved.norm.size !== n) {
-    throw new GpuError('usage', `bilinearPoolDepthBackward: saved y ${saved.y} / norm ${saved.norm} must be the [N, C·C] / [N] results of bilinearPoolDepth on this x`);
+    throw new GpuError(
+      'usage',
+      `bilinearPoolDepthBackward: saved y ${saved.y} / norm ${saved.norm} must be the [N, C·C] / [N] results of bilinearPoolDepth on this x`,
+    );
   }
   checkOut('bilinearPoolDepthBackward', out, n * c * d, 'f32', 'out');
   checkZ(gpu, 'bilinearPoolDepthBackward', n);

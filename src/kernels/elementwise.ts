@@ -9,7 +9,6 @@ import type { DType, GpuTensor } from '../gpu/tensor.js';
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
-
 export const fillKernel = defineKernel({ name: 'fill', shader: 'elementwise/fill', bindings: { params: 'uniform', out: 'read_write' } });
 export const copyKernel = defineKernel({ name: 'copy', shader: 'elementwise/copy', bindings: { params: 'uniform', src: 'read', out: 'read_write' } });
 export const binaryKernel = defineKernel({

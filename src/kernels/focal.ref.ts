@@ -74,9 +74,9 @@ export function focalLossRef(logits: NumArray, targets: NumArray, opts: FocalLos
     const dce = (1 - t) * sp - t * sn;
     const m = t * sn + (1 - t) * sp;
     const dm = sp * sn * (1 - 2 * t);
-    const mod = gamma === 0 ? 1 : Math.pow(m, gamma);
+    const mod = gamma === 0 ? 1 : m ** gamma;
     // d(m^γ)/dz = γ·m^(γ−1)·dm; skip it when dm = 0 so an underflowed m (|z| > 745) cannot make 0·∞.
-    const dmod = gamma === 0 || dm === 0 ? 0 : gamma * Math.pow(m, gamma - 1) * dm;
+    const dmod = gamma === 0 || dm === 0 ? 0 : gamma * m ** (gamma - 1) * dm;
     const at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1;
     const l = at * mod * ce;
     const wi = w === undefined ? 1 : w[i]!;

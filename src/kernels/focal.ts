@@ -19,7 +19,6 @@ export const focalLossKernel = defineKernel({
   bindings: { params: 'uniform', logits: 'read', targets: 'read', weights: 'read', upstream: 'read', loss: 'read_write', grad: 'read_write' },
 });
 
-
 export interface FocalLossOptions {
   /** Focusing parameter γ ≥ 0 (default 2). */
   gamma?: number;

@@ -20,7 +20,11 @@ export const scatterRowsAddKernel = defineKernel({
   bindings: { params: 'uniform', dy: 'read', idx: 'read', dx: 'read_write' },
 });
 export const sumKernel = defineKernel({ name: 'sum', shader: 'layout/sum', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
-export const broadcastKernel = defineKernel({ name: 'sum-backward', shader: 'layout/broadcast', bindings: { params: 'uniform', x: 'read', out: 'read_write' } });
+export const broadcastKernel = defineKernel({
+  name: 'sum-backward',
+  shader: 'layout/broadcast',
+  bindings: { params: 'uniform', x: 'read', out: 'read_write' },
+});
 
 /** The shape after exchanging axes d0 and d1. */
 export function swappedShape(shape: readonly number[], d0: number, d1: number): number[] {
@@ -48,7 +52,12 @@ export function swapAxes(x: F32, d0: number, d1: number, out?: F32): F32 {
 export function gatherRows(x: F32, idx: GpuTensor<'u32'>, out?: F32): F32 {
   const k = x.size / x.shape[0]!;
   const o = out ?? x.gpu.empty([idx.size, ...x.shape.slice(1)], 'f32');
-  x.gpu.dispatch(gatherRowsKernel, { bind: { x, idx, out: o }, uniforms: { params: { n: o.size, k } }, overrides: { WG }, workgroups: elementGrid(x.gpu, o.size) });
+  x.gpu.dispatch(gatherRowsKernel, {
+    bind: { x, idx, out: o },
+    uniforms: { params: { n: o.size, k } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, o.size),
+  });
   return o;
 }
 
@@ -56,7 +65,12 @@ export function gatherRows(x: F32, idx: GpuTensor<'u32'>, out?: F32): F32 {
 export function gatherRowsBackward(dy: F32, idx: GpuTensor<'u32'>, xShape: readonly number[], out?: F32): F32 {
   const o = out ?? dy.gpu.empty(xShape, 'f32');
   const k = o.size / xShape[0]!;
-  dy.gpu.dispatch(scatterRowsAddKernel, { bind: { dy, idx, dx: o }, uniforms: { params: { n: o.size, k, s: idx.size } }, overrides: { WG }, workgroups: elementGrid(dy.gpu, o.size) });
+  dy.gpu.dispatch(scatterRowsAddKernel, {
+    bind: { dy, idx, dx: o },
+    uniforms: { params: { n: o.size, k, s: idx.size } },
+    overrides: { WG },
+    workgroups: elementGrid(dy.gpu, o.size),
+  });
   return o;
 }
 
@@ -70,6 +84,11 @@ export function sumAll(x: F32, scale = 1, out?: F32): F32 {
 /** out[i] = scale · x[0] for a tensor of `shape`. */
 export function broadcastScalar(x: F32, shape: readonly number[], scale = 1, out?: F32): F32 {
   const o = out ?? x.gpu.empty(shape, 'f32');
-  x.gpu.dispatch(broadcastKernel, { bind: { x, out: o }, uniforms: { params: { n: o.size, scale } }, overrides: { WG }, workgroups: elementGrid(x.gpu, o.size) });
+  x.gpu.dispatch(broadcastKernel, {
+    bind: { x, out: o },
+    uniforms: { params: { n: o.size, scale } },
+    overrides: { WG },
+    workgroups: elementGrid(x.gpu, o.size),
+  });
   return o;
 }

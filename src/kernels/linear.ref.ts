@@ -14,9 +14,7 @@ function dims(xShape: Shape, wShape: Shape): { m: number; k: number; o: number }
 }
 
 /** Forward: y[m, o] = Σ_k x[m, k]·W[o, k] + b[o]; yShape [M, out]. */
-export function linearRef(
-  x: NumArray, xShape: Shape, w: NumArray, wShape: Shape, b: NumArray | null,
-): { y: Float64Array; yShape: number[] } {
+export function linearRef(x: NumArray, xShape: Shape, w: NumArray, wShape: Shape, b: NumArray | null): { y: Float64Array; yShape: number[] } {
   const { m, k, o } = dims(xShape, wShape);
   checkLength(x, xShape, 'linear input');
   checkLength(w, wShape, 'linear weight');
@@ -34,7 +32,11 @@ export function linearRef(
 
 /** Backward: dx = dy·W [M, in], dw = dyᵀ·x [out, in], db = Σ_m dy [out]. */
 export function linearBackwardRef(
-  dy: NumArray, x: NumArray, xShape: Shape, w: NumArray, wShape: Shape,
+  dy: NumArray,
+  x: NumArray,
+  xShape: Shape,
+  w: NumArray,
+  wShape: Shape,
 ): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
   const { m, k, o } = dims(xShape, wShape);
   checkLength(dy, [m, o], 'linear output gradient dy [M, out]');

@@ -41,7 +41,6 @@ export const matmulTiledKernel = defineKernel({
   bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
 });
 
-
 /** Rows of the output one workgroup of a tiled kernel covers: WG/(4/TNQ) invocations per column group × TM. */
 export function tiledRows(t: TiledTile): number {
   return (t.wg / (4 / t.tnq)) * t.tm;
@@ -232,7 +231,15 @@ export function gemm(a: GpuTensor, b: GpuTensor, bias: GpuTensor | null, opts: M
  * (the 3-D Winograd convolution transforms its weights into it). B is [K, N] ([N, K] with transB),
  * optionally batched; c receives [batch, M, N].
  */
-export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: number }, b: GpuTensor, bias: GpuTensor | null, transB: boolean, c: GpuTensor, op: string): void {
+export function gemmBlockedA(
+  ab: GpuTensor,
+  a: { batch: number; m: number; k: number },
+  b: GpuTensor,
+  bias: GpuTensor | null,
+  transB: boolean,
+  c: GpuTensor,
+  op: string,
+): void {
   const gpu = b.gpu;
   const B = operand(b, 'B');
   const { m, k } = a;
@@ -252,7 +259,8 @@ export function gemmBlockedA(ab: GpuTensor, a: { batch: number; m: number; k: nu
     batch: B.batch,
     srcBatchStride: k * n,
   });
-  if (bp.panels > maxDim || batch > maxDim) throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
+  if (bp.panels > maxDim || batch > maxDim)
+    throw new GpuError('over-limit', `${op}: [${m}, ${n}] × batch ${batch} needs more workgroups than this adapter allows per dimension`);
   const shape = { m, n, kp: bp.kp, batchA: a.batch === 1 ? 0 : k4 * m, batchC: m * n, panelBatch: B.batch === 1 ? 0 : bp.panels * bp.kp };
   if (gemmPath(gpu, 'matmul', 'gemm') === 'tiled') {
     const tile = fitTiledTile(tuningFor(gpu).tiled.matmul, m);

@@ -46,7 +46,9 @@ function geometry(xShape: Shape, params: MaxPool3dParams) {
   const oh = convOutSize(h, k[1], s[1], p[1], dl[1]);
   const ow = convOutSize(w, k[2], s[2], p[2], dl[2]);
   if (od < 1 || oh < 1 || ow < 1) {
-    throw new Error(`maxPool3d output would be empty ([${od}, ${oh}, ${ow}]) for input [${d}, ${h}, ${w}] and kernel [${k.join(', ')}]; enlarge the input or the padding`);
+    throw new Error(
+      `maxPool3d output would be empty ([${od}, ${oh}, ${ow}]) for input [${d}, ${h}, ${w}] and kernel [${k.join(', ')}]; enlarge the input or the padding`,
+    );
   }
   return { n, c, d, h, w, k, s, p, dl, od, oh, ow };
 }

@@ -71,13 +71,17 @@ function geometry(op: string, xShape: readonly number[], p: MaxPoolParams): Geom
   const dilation = triple(op, 'dilation', p.dilation, 1, 1);
   for (let a = 0; a < 3; a++) {
     // As PyTorch: keeps at least one real element in every window.
-    if (2 * pad[a]! > kernel[a]!) throw new GpuError('usage', `${op}: pad [${pad.join(', ')}] exceeds half the kernel [${kernel.join(', ')}]; use pad ≤ floor(kernel / 2)`);
+    if (2 * pad[a]! > kernel[a]!)
+      throw new GpuError('usage', `${op}: pad [${pad.join(', ')}] exceeds half the kernel [${kernel.join(', ')}]; use pad ≤ floor(kernel / 2)`);
   }
   const [n, c, d, h, w] = xShape as [number, number, number, number, number];
   const inSize: [number, number, number] = [d, h, w];
   const outSize = inSize.map((s, a) => Math.floor((s + 2 * pad[a]! - dilation[a]! * (kernel[a]! - 1) - 1) / stride[a]!) + 1) as [number, number, number];
   if (outSize.some((o) => o < 1)) {
-    throw new GpuError('usage', `${op}: output would be empty ([${outSize.join(', ')}]) for input [${d}, ${h}, ${w}] and kernel [${kernel.join(', ')}]; enlarge the input or the padding`);
+    throw new GpuError(
+      'usage',
+      `${op}: output would be empty ([${outSize.join(', ')}]) for input [${d}, ${h}, ${w}] and kernel [${kernel.join(', ')}]; enlarge the input or the padding`,
+    );
   }
   return { n, c, inSize, outSize, kernel, stride, pad, dilation };
 }
@@ -106,7 +110,10 @@ export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?
   const gpu = x.gpu;
   const yShape = [g.n, g.c, ...g.outSize];
   const size = yShape.reduce((a, b) => a * b, 1);
-  for (const [name, t, dtype] of [['y', out.y, 'f32'], ['argmax', out.argmax, 'i32']] as const) {
+  for (const [name, t, dtype] of [
+    ['y', out.y, 'f32'],
+    ['argmax', out.argmax, 'i32'],
+  ] as const) {
     if (t && (t.dtype !== dtype || t.size !== size)) throw new GpuError('usage', `${op}: out.${name} ${t} must be ${dtype} of shape [${yShape.join(', ')}]`);
     if (t === x) throw new GpuError('usage', `${op}: out.${name} must not alias the input`);
   }
@@ -132,9 +139,15 @@ export function maxPool3dBackward(dy: F32, argmax: I32, xShape: readonly number[
   const g = geometry(op, xShape, params);
   const gpu = dy.gpu;
   const yShape = [g.n, g.c, ...g.outSize];
-  for (const [name, t, dtype] of [['dy', dy, 'f32'], ['argmax', argmax, 'i32']] as const) {
+  for (const [name, t, dtype] of [
+    ['dy', dy, 'f32'],
+    ['argmax', argmax, 'i32'],
+  ] as const) {
     if (t.dtype !== dtype || t.shape.length !== 5 || t.shape.some((s, i) => s !== yShape[i])) {
-      throw new GpuError('usage', `${op}: ${name} ${t} must be ${dtype} of shape [${yShape.join(', ')}] (the forward's output for input [${xShape.join(', ')}])`);
+      throw new GpuError(
+        'usage',
+        `${op}: ${name} ${t} must be ${dtype} of shape [${yShape.join(', ')}] (the forward's output for input [${xShape.join(', ')}])`,
+      );
     }
   }
   const size = xShape.reduce((a, b) => a * b, 1);

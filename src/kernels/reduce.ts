@@ -129,7 +129,8 @@ export function sumMid(x: F32, view: MidView, opts: ReduceOptions = {}): F32 {
   const ty = Math.min(limY, tune.threads / tx, pow2AtLeast(Math.ceil(mid / tune.minPerThread)));
   const to = Math.min(limZ, tune.threads / (tx * ty), pow2AtLeast(outer));
   const colBlocks = Math.ceil(inner / tx);
-  if (colBlocks > maxDim) throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
+  if (colBlocks > maxDim)
+    throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
   const outerBlocks = Math.min(Math.ceil(outer / to), maxDim);
   const maxChunks = Math.max(1, Math.min(maxDim, Math.ceil(mid / (ty * tune.minPerThread))));
   let chunks = Math.min(maxChunks, Math.max(1, Math.ceil(tune.targetGroups / Math.max(1, colBlocks * outerBlocks))));
@@ -163,7 +164,8 @@ export function broadcastMid(y: F32, view: MidView, opts: ReduceOptions = {}): F
   const ty = Math.min(limY, 256 / tx, pow2AtLeast(mid));
   const to = Math.min(limZ, 256 / (tx * ty), pow2AtLeast(outer));
   const colBlocks = Math.ceil(inner / tx);
-  if (colBlocks > maxDim) throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
+  if (colBlocks > maxDim)
+    throw new GpuError('over-limit', `${op}: inner size ${inner} needs ${colBlocks} workgroups, more than this adapter's ${maxDim} per dimension`);
   gpu.dispatch(broadcastMidKernel, {
     bind: { y, out },
     uniforms: { params: { outer, mid, inner, alpha: opts.alpha ?? 1 } },

@@ -114,11 +114,7 @@ export function randomUniform(rng: Rng, n: number, lo = -1, hi = 1): Float64Arra
  * coordinates (all of them by default). `x` is perturbed in place and restored exactly.
  * Returns a Float64Array of x.length; coordinates not in `coords` are left 0.
  */
-export function finiteDiffGrad(
-  f: (x: Float64Array) => number,
-  x: Float64Array,
-  opts: { h?: number; coords?: readonly number[] } = {},
-): Float64Array {
+export function finiteDiffGrad(f: (x: Float64Array) => number, x: Float64Array, opts: { h?: number; coords?: readonly number[] } = {}): Float64Array {
   const h = opts.h ?? 1e-6;
   const g = new Float64Array(x.length);
   const coords = opts.coords ?? Array.from({ length: x.length }, (_, i) => i);

@@ -46,7 +46,7 @@ export function lrAt(schedule: LrSchedule, epoch: number): number {
       const { stepSize, gamma } = schedule;
       if (!(Number.isInteger(stepSize) && stepSize >= 1)) throw new Error(`lrAt step schedule stepSize must be an integer >= 1, got ${stepSize}`);
       if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new Error(`lrAt step schedule gamma must be a finite number >= 0, got ${gamma}`);
-      return lr * Math.pow(gamma, Math.floor(epoch / stepSize));
+      return lr * gamma ** Math.floor(epoch / stepSize);
     }
     case 'cosine': {
       const { T } = schedule;
@@ -95,7 +95,8 @@ export function planParamArena(sizes: readonly number[]): ParamArenaLayout {
     at += Math.ceil(s / ARENA_ALIGN) * ARENA_ALIGN;
   }
   const blockSegment = new Uint32Array(at / ARENA_ALIGN);
-  for (let t = 0; t < sizes.length; t++) blockSegment.fill(t, offsets[t]! / ARENA_ALIGN, (offsets[t]! + Math.ceil(sizes[t]! / ARENA_ALIGN) * ARENA_ALIGN) / ARENA_ALIGN);
+  for (let t = 0; t < sizes.length; t++)
+    blockSegment.fill(t, offsets[t]! / ARENA_ALIGN, (offsets[t]! + Math.ceil(sizes[t]! / ARENA_ALIGN) * ARENA_ALIGN) / ARENA_ALIGN);
   return { sizes: [...sizes], offsets, total: at, blockSegment };
 }
 
@@ -162,10 +163,14 @@ export class FusedSgd {
     checkNonNeg(wd, 'weightDecay');
     if (!Number.isFinite(this.dampening)) throw new GpuError('usage', `FusedSgd dampening must be finite, got ${this.dampening}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new GpuError('usage', `FusedSgd: Nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${this.momentum}, dampening ${this.dampening})`);
+      throw new GpuError(
+        'usage',
+        `FusedSgd: Nesterov momentum needs momentum > 0 and dampening 0 (got momentum ${this.momentum}, dampening ${this.dampening})`,
+      );
     }
     const s = layout.sizes.length;
-    if (opts.groups && opts.groups.length !== s) throw new GpuError('usage', `FusedSgd: ${opts.groups.length} groups for ${s} tensors; give one entry per tensor`);
+    if (opts.groups && opts.groups.length !== s)
+      throw new GpuError('usage', `FusedSgd: ${opts.groups.length} groups for ${s} tensors; give one entry per tensor`);
     const seg = new Float32Array(2 * s);
     for (let t = 0; t < s; t++) {
       const g = opts.groups?.[t] ?? {};

@@ -70,12 +70,7 @@ export function pairwiseSqDistRef(x: NumArray, shape: Shape): Float64Array {
 }
 
 /** Batch-hard triplet loss of embeddings x [N, E] with integer labels [N]; see the file comment. */
-export function tripletLossBatchHardRef(
-  x: NumArray,
-  shape: Shape,
-  labels: ArrayLike<number>,
-  opts: TripletLossOptions = {},
-): TripletLossResult {
+export function tripletLossBatchHardRef(x: NumArray, shape: Shape, labels: ArrayLike<number>, opts: TripletLossOptions = {}): TripletLossResult {
   checkShape(shape, 2, 'tripletLossBatchHardRef embeddings shape [N, E]');
   checkLength(x, shape, 'tripletLossBatchHardRef embeddings');
   const [n, e] = [shape[0]!, shape[1]!];

@@ -20,7 +20,11 @@ import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
 import { L2_NORM_EPS } from './activations.js';
 import { labelTensor, type Labels } from './center.js';
 
-export const tripletNormsKernel = defineKernel({ name: 'triplet-norms', shader: 'losses/triplet-norms', bindings: { params: 'uniform', x: 'read', norms: 'read_write' } });
+export const tripletNormsKernel = defineKernel({
+  name: 'triplet-norms',
+  shader: 'losses/triplet-norms',
+  bindings: { params: 'uniform', x: 'read', norms: 'read_write' },
+});
 export const tripletDistKernel = defineKernel({
   name: 'triplet-dist',
   shader: 'losses/triplet-dist',
@@ -88,15 +92,18 @@ export interface TripletLossResult {
 /** Batch-hard triplet loss of embeddings x [N, E] with integer labels [N] (host array or i32 tensor). */
 export function tripletLoss(x: GpuTensor, labels: Labels, opts: TripletLossOptions = {}): TripletLossResult {
   const gpu = x.gpu;
-  if (x.shape.length !== 2 || x.shape[0]! < 1 || x.shape[1]! < 1) throw new GpuError('usage', `tripletLoss: embeddings must be [N, E] with N, E >= 1, got ${x}`);
+  if (x.shape.length !== 2 || x.shape[0]! < 1 || x.shape[1]! < 1)
+    throw new GpuError('usage', `tripletLoss: embeddings must be [N, E] with N, E >= 1, got ${x}`);
   const [n, e] = [x.shape[0]!, x.shape[1]!];
   if (n > TRIPLET_MAX_BATCH) throw new GpuError('usage', `tripletLoss: batch ${n} exceeds ${TRIPLET_MAX_BATCH}; split the batch`);
-  if (Math.ceil(e / WG) > gpu.limits.maxComputeWorkgroupsPerDimension!) throw new GpuError('usage', `tripletLoss: embedding dimension ${e} is too large for one dispatch row`);
+  if (Math.ceil(e / WG) > gpu.limits.maxComputeWorkgroupsPerDimension!)
+    throw new GpuError('usage', `tripletLoss: embedding dimension ${e} is too large for one dispatch row`);
   const margin = opts.margin ?? 0.2;
   if (!(margin >= 0) || !Number.isFinite(margin)) throw new GpuError('usage', `tripletLoss margin must be a finite number >= 0, got ${margin}`);
   const normalize = opts.normalize ?? false;
   const normEps = opts.normEps ?? L2_NORM_EPS;
-  if (normalize && (!(normEps >= 1.2e-38) || !Number.isFinite(normEps))) throw new GpuError('usage', `tripletLoss normEps must be a finite number >= 1.2e-38, got ${normEps}`);
+  if (normalize && (!(normEps >= 1.2e-38) || !Number.isFinite(normEps)))
+    throw new GpuError('usage', `tripletLoss normEps must be a finite number >= 1.2e-38, got ${normEps}`);
   const lab = labelTensor(gpu, labels, n, null, 'tripletLoss');
   const NORMALIZE = normalize ? 1 : 0;
   const maxWg = gpu.limits.maxComputeWorkgroupsPerDimension!;
@@ -156,7 +163,8 @@ export function tripletLossBackward(x: GpuTensor, saved: { coef: GpuTensor }, up
   if (x.shape.length !== 2) throw new GpuError('usage', `tripletLossBackward: embeddings must be [N, E], got ${x}`);
   const [n, e] = [x.shape[0]!, x.shape[1]!];
   const np = Math.ceil(n / ROWS) * ROWS;
-  if (saved.coef.size !== n * np) throw new GpuError('usage', `tripletLossBackward: coef ${saved.coef} must be the coefficient matrix of tripletLoss on this x ([${n}, ${np}])`);
+  if (saved.coef.size !== n * np)
+    throw new GpuError('usage', `tripletLossBackward: coef ${saved.coef} must be the coefficient matrix of tripletLoss on this x ([${n}, ${np}])`);
   if (upstream && upstream.size !== 1) throw new GpuError('usage', `tripletLossBackward: upstream ${upstream} must be a [1] tensor`);
   if (out && out.size !== n * e) throw new GpuError('usage', `tripletLossBackward: out ${out} must have ${n * e} elements`);
   const gx = out ?? gpu.empty([n, e]);

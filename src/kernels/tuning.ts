@@ -86,7 +86,15 @@ export interface Tuning {
    * Convolutions under `minMacs` multiply-adds stay direct: the transforms' extra dispatches cost more
    * than they save there.
    */
-  depthWinograd: { tiles: readonly number[]; minChannels: number; maxWork: number; inPlane: boolean; inPlaneMinChannels: number; minTiles: number; minMacs: number };
+  depthWinograd: {
+    tiles: readonly number[];
+    minChannels: number;
+    maxWork: number;
+    inPlane: boolean;
+    inPlaneMinChannels: number;
+    minTiles: number;
+    minMacs: number;
+  };
   /** Tiled-kernel tiles. */
   tiled: Readonly<Record<GemmOp, TiledTile>>;
   /**
@@ -98,8 +106,18 @@ export interface Tuning {
 
 const ALL: readonly LayerClass[] = LAYER_CLASSES;
 /** `broadcast` tables: the subgroup kernels for every op and layer class (where the device has subgroups), or nowhere. */
-export const BROADCAST_EVERYWHERE: Readonly<Record<GemmOp, readonly LayerClass[]>> = { matmul: ALL, convForward: ALL, convBackwardInput: ALL, convBackwardWeight: ALL };
-export const BROADCAST_NOWHERE: Readonly<Record<GemmOp, readonly LayerClass[]>> = { matmul: [], convForward: [], convBackwardInput: [], convBackwardWeight: [] };
+export const BROADCAST_EVERYWHERE: Readonly<Record<GemmOp, readonly LayerClass[]>> = {
+  matmul: ALL,
+  convForward: ALL,
+  convBackwardInput: ALL,
+  convBackwardWeight: ALL,
+};
+export const BROADCAST_NOWHERE: Readonly<Record<GemmOp, readonly LayerClass[]>> = {
+  matmul: [],
+  convForward: [],
+  convBackwardInput: [],
+  convBackwardWeight: [],
+};
 const tiledAll = (t: TiledTile): Record<GemmOp, TiledTile> => ({ matmul: t, convForward: t, convBackwardInput: t, convBackwardWeight: t });
 
 const base: Tuning = {
@@ -285,7 +303,8 @@ export function clampTiledTile(lim: Limits, t: TiledTile): TiledTile {
   if (!Number.isInteger(t.kc) || t.kc < 0) throw new Error(`tuning: tiled kc must be an integer >= 0, got ${t.kc}`);
   let wg = t.wg;
   while (wg > maxInvocations(lim) && wg % 8 === 0) wg /= 2;
-  if (wg > maxInvocations(lim)) throw new Error(`tuning: no tiled workgroup of ${t.wg} invocations or a half of it fits this device's limit of ${maxInvocations(lim)}`);
+  if (wg > maxInvocations(lim))
+    throw new Error(`tuning: no tiled workgroup of ${t.wg} invocations or a half of it fits this device's limit of ${maxInvocations(lim)}`);
   let kc = t.kc;
   const storage = lim.maxComputeWorkgroupStorageSize ?? 16384;
   while (kc > 0 && stageBytes(kc) > storage) kc = kc > 1 ? Math.floor(kc / 2) : 0;

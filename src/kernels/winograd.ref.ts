@@ -62,10 +62,20 @@ export function depthGatherRef(src: readonly NumArray[], dout: number, mat: read
 const transpose = (a: readonly (readonly number[])[]): number[][] => a[0]!.map((_, j) => a.map((row) => row[j]!));
 
 interface WinoGeom {
-  n: number; ci: number; co: number; d: number; od: number; tiles: number; padD: number;
-  hw: number; ohw: number; khw: number;
+  n: number;
+  ci: number;
+  co: number;
+  d: number;
+  od: number;
+  tiles: number;
+  padD: number;
+  hw: number;
+  ohw: number;
+  khw: number;
   plane: Conv3dParams;
-  vShape: number[]; mShape: number[]; uShape: number[];
+  vShape: number[];
+  mShape: number[];
+  uShape: number[];
 }
 
 function winoGeometry(xShape: Shape, wShape: Shape, params: Conv3dParams, m: number): WinoGeom {
@@ -80,9 +90,20 @@ function winoGeometry(xShape: Shape, wShape: Shape, params: Conv3dParams, m: num
   const oh = convOutSize(h, kh, s[1], p[1], dl[1]);
   const ow = convOutSize(w, kw, s[2], p[2], dl[2]);
   return {
-    n, ci, co, d, od, tiles, padD: p[0], hw: h * w, ohw: oh * ow, khw: kh * kw,
+    n,
+    ci,
+    co,
+    d,
+    od,
+    tiles,
+    padD: p[0],
+    hw: h * w,
+    ohw: oh * ow,
+    khw: kh * kw,
     plane: { stride: [1, s[1], s[2]], pad: [0, p[1], p[2]], dilation: [1, dl[1], dl[2]] },
-    vShape: [n, ci, tiles, h, w], mShape: [n, co, tiles, oh, ow], uShape: [co, ci, 1, kh, kw],
+    vShape: [n, ci, tiles, h, w],
+    mShape: [n, co, tiles, oh, ow],
+    uShape: [co, ci, 1, kh, kw],
   };
 }
 

@@ -114,7 +114,11 @@ export function matchModel(
 function parseEpoch(text: string, source: string): number {
   const n = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new InputError('invalid-field', `${source}: metadata 'epoch' is ${JSON.stringify(text.slice(0, 40))}, not a whole number of epochs; the checkpoint is damaged or was not written by voxelgrad`, source);
+    throw new InputError(
+      'invalid-field',
+      `${source}: metadata 'epoch' is ${JSON.stringify(text.slice(0, 40))}, not a whole number of epochs; the checkpoint is damaged or was not written by voxelgrad`,
+      source,
+    );
   }
   return n;
 }
@@ -130,7 +134,11 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
   const { problems, expected, momentum, trainer } = matchModel(tensors, model);
   if (problems.length) {
     const shown = problems.slice(0, 12).join('; ');
-    throw new InputError('unsuitable', `${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`, source);
+    throw new InputError(
+      'unsuitable',
+      `${source} does not match the model (${problems.length} problem(s)): ${shown}${problems.length > 12 ? '; …' : ''}`,
+      source,
+    );
   }
   // Values: decoded once, checked, then written.
   const values = new Map<string, Float32Array>();
@@ -173,13 +181,15 @@ export function loadCheckpoint(gpu: Gpu, model: Module, bytes: Uint8Array, sourc
   if (metadata.epoch !== undefined) state.epoch = parseEpoch(metadata.epoch, source);
   if (metadata.rng !== undefined) {
     const rng = parse('rng');
-    if (!Array.isArray(rng) || !rng.every((x) => Number.isSafeInteger(x))) throw new InputError('invalid-field', `${source}: metadata 'rng' is not a list of integers`, source);
+    if (!Array.isArray(rng) || !rng.every((x) => Number.isSafeInteger(x)))
+      throw new InputError('invalid-field', `${source}: metadata 'rng' is not a list of integers`, source);
     state.rng = rng as number[];
   }
   if (metadata.config !== undefined) state.config = parse('config');
   if (metadata.extra !== undefined) {
     const extra = parse('extra');
-    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new InputError('invalid-field', `${source}: metadata 'extra' is not a JSON object`, source);
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+      throw new InputError('invalid-field', `${source}: metadata 'extra' is not a JSON object`, source);
     state.extra = extra as Record<string, unknown>;
   }
   for (const [n, p] of model.namedParameters()) gpu.write(p.value.data, values.get(n)!);

@@ -7,7 +7,6 @@ import type { Triple } from '../kernels/axes.js';
 import type { Tensor } from '../graph/tensor.js';
 import { type Buffer, Module, type Param } from './module.js';
 
-
 export class Conv3d extends Module {
   readonly weight: Param;
   constructor(

@@ -147,7 +147,10 @@ export class SGD extends ArenaOptimizer implements Optimizer {
   /** Restores momentum from a checkpoint (the next step continues the buffer instead of starting it). */
   loadMomentum(m: Map<string, Float32Array>): void {
     if (m.size === 0 || !this.fused.buffer) return;
-    this.gpu.write(this.fused.buffer, this.pack(m, (n) => n, 'momentum'));
+    this.gpu.write(
+      this.fused.buffer,
+      this.pack(m, (n) => n, 'momentum'),
+    );
     this.fused.markStarted();
   }
 

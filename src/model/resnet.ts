@@ -14,19 +14,7 @@ import type { Tensor } from '../graph/tensor.js';
 import { BasicBlock, BatchNorm, type ConvKind, Conv2Plus1d, Conv3d, Linear } from './layers.js';
 import { Module } from './module.js';
 
-export const MODEL_NAMES = [
-  'f-R2D',
-  'f-R3D',
-  'f-R(2+1)D',
-  'f-MC2',
-  'f-MC3',
-  'f-MC4',
-  'f-MC5',
-  'f-rMC2',
-  'f-rMC3',
-  'f-rMC4',
-  'f-rMC5',
-] as const;
+export const MODEL_NAMES = ['f-R2D', 'f-R3D', 'f-R(2+1)D', 'f-MC2', 'f-MC3', 'f-MC4', 'f-MC5', 'f-rMC2', 'f-rMC3', 'f-rMC4', 'f-rMC5'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export type HeadKind = 'slice' | 'avg' | 'max' | 'attention' | 'bilinear';

@@ -24,7 +24,8 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
   for (const n of names) {
     const t = tensors.get(n)!;
     const expected = t.shape.reduce((a, b) => a * b, 1) * BYTES[t.dtype];
-    if (t.data.byteLength !== expected) throw new Error(`safetensors: '${n}' has ${t.data.byteLength} bytes but ${t.dtype}[${t.shape.join(', ')}] needs ${expected}`);
+    if (t.data.byteLength !== expected)
+      throw new Error(`safetensors: '${n}' has ${t.data.byteLength} bytes but ${t.dtype}[${t.shape.join(', ')}] needs ${expected}`);
     header[n] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
   }
@@ -64,7 +65,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Dec
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlenBig = dv.getBigUint64(0, true);
   if (hlenBig > BigInt(Math.min(MAX_HEADER_BYTES, bytes.byteLength - 8))) {
-    fail(`the header length field says ${hlenBig} bytes, but the file has ${bytes.byteLength} bytes in all${hlenBig > BigInt(MAX_HEADER_BYTES) ? ` and headers are at most ${MAX_HEADER_BYTES}` : ''} (truncated or not safetensors)`);
+    fail(
+      `the header length field says ${hlenBig} bytes, but the file has ${bytes.byteLength} bytes in all${hlenBig > BigInt(MAX_HEADER_BYTES) ? ` and headers are at most ${MAX_HEADER_BYTES}` : ''} (truncated or not safetensors)`,
+    );
   }
   const hlen = Number(hlenBig);
   let header: unknown;
@@ -83,14 +86,22 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Dec
     if (name === '__metadata__') {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('__metadata__ must be an object of strings', 'invalid-field');
       const bad = Object.entries(v as Record<string, unknown>).filter(([, x]) => typeof x !== 'string');
-      if (bad.length) fail(`__metadata__ values must be strings; ${bad.slice(0, 3).map(([k, x]) => `'${k}' is ${x === null ? 'null' : typeof x}`).join(', ')}`, 'invalid-field');
+      if (bad.length)
+        fail(
+          `__metadata__ values must be strings; ${bad
+            .slice(0, 3)
+            .map(([k, x]) => `'${k}' is ${x === null ? 'null' : typeof x}`)
+            .join(', ')}`,
+          'invalid-field',
+        );
       metadata = { ...(v as Record<string, string>) };
       continue;
     }
     if (!name) fail('a tensor has an empty name');
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (!e || typeof e !== 'object') fail(`tensor '${name}' is not described by an object`);
-    if (typeof e!.dtype !== 'string' || !Object.hasOwn(BYTES, e!.dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e!.dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
+    if (typeof e!.dtype !== 'string' || !Object.hasOwn(BYTES, e!.dtype))
+      fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e!.dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
     const dtype = e!.dtype as SafeDType;
     const shape = e!.shape;
     if (!Array.isArray(shape) || shape.length > 8 || !shape.every((x) => Number.isSafeInteger(x) && x >= 0)) {
@@ -103,7 +114,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Dec
       fail(`tensor '${name}' data_offsets [${String(b)}, ${String(en)}] fall outside the ${dataLen} data bytes (truncated file?)`);
     }
     const need = (shape as number[]).reduce((a, c) => a * c, 1) * BYTES[dtype];
-    if ((en as number) - (b as number) !== need) fail(`tensor '${name}' ${dtype}[${(shape as number[]).join(', ')}] needs ${need} bytes, its offsets span ${(en as number) - (b as number)}`);
+    if ((en as number) - (b as number) !== need)
+      fail(`tensor '${name}' ${dtype}[${(shape as number[]).join(', ')}] needs ${need} bytes, its offsets span ${(en as number) - (b as number)}`);
     ranges.push([b as number, en as number, name]);
     tensors.set(name, { dtype, shape: shape as number[], data: bytes.subarray(dataStart + (b as number), dataStart + (en as number)) });
   }

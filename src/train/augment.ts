@@ -35,5 +35,10 @@ export function cpuAugment(size: number, set: AugmentSet = 'paper'): AugmentFn {
 export function gpuAugment(size: number, set: AugmentSet = 'paper'): BatchAugmentFn | null {
   const config = restrictAugmentConfig(augmentConfigForSize(size), set);
   if (config.medianBlur.p > 0 && config.medianBlur.sizes[1] > MAX_MEDIAN_SIZE) return null;
-  return (gpu, batch, rng) => augmentBatchGpu(gpu, batch, Array.from({ length: batch.shape[0]! }, () => sampleAugmentParams(rng, config)));
+  return (gpu, batch, rng) =>
+    augmentBatchGpu(
+      gpu,
+      batch,
+      Array.from({ length: batch.shape[0]! }, () => sampleAugmentParams(rng, config)),
+    );
 }

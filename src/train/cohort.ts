@@ -70,6 +70,8 @@ export function loadCohort(rows: readonly ManifestRow[], readVolume: (row: Manif
 /** A cohort cross-validation can run on: both classes, and at least two subjects per fold. */
 export function checkCohort(samples: readonly Sample[], folds: number, name: string): void {
   const n3 = samples.filter((s) => s.label === 1).length;
-  if (n3 === 0 || n3 === samples.length) throw new InputError('unsuitable', `${name}: all ${samples.length} subjects are ${n3 ? 'T3' : 'T2'}; training needs both classes`);
-  if (samples.length < folds * 2) throw new InputError('unsuitable', `${name}: ${samples.length} subjects are too few for ${folds}-fold cross-validation; lower --folds`);
+  if (n3 === 0 || n3 === samples.length)
+    throw new InputError('unsuitable', `${name}: all ${samples.length} subjects are ${n3 ? 'T3' : 'T2'}; training needs both classes`);
+  if (samples.length < folds * 2)
+    throw new InputError('unsuitable', `${name}: ${samples.length} subjects are too few for ${folds}-fold cross-validation; lower --folds`);
 }

@@ -47,11 +47,7 @@ export interface NumberRange {
   below?: number;
 }
 
-type Field =
-  | ({ kind: 'number' } & NumberRange)
-  | { kind: 'boolean' }
-  | { kind: 'choice'; choices: readonly string[] }
-  | { kind: 'alpha' };
+type Field = ({ kind: 'number' } & NumberRange) | { kind: 'boolean' } | { kind: 'choice'; choices: readonly string[] } | { kind: 'alpha' };
 
 const int = (min: number, max: number): Field => ({ kind: 'number', integer: true, min, max });
 const num = (min: number, max: number): Field => ({ kind: 'number', min, max });
@@ -109,7 +105,16 @@ export function rangeOf(field: ConfigField): NumberRange {
 export function describeRange(r: NumberRange): string {
   const what = r.integer ? 'a whole number' : 'a number';
   const lo = r.min !== undefined ? `from ${r.min}` : r.above !== undefined ? `above ${r.above}` : '';
-  const hi = r.max !== undefined ? (r.above !== undefined ? `and at most ${r.max}` : `to ${r.max}`) : r.below !== undefined ? (lo ? `to below ${r.below}` : `below ${r.below}`) : '';
+  const hi =
+    r.max !== undefined
+      ? r.above !== undefined
+        ? `and at most ${r.max}`
+        : `to ${r.max}`
+      : r.below !== undefined
+        ? lo
+          ? `to below ${r.below}`
+          : `below ${r.below}`
+        : '';
   return [what, lo, hi].filter(Boolean).join(' ');
 }
 
@@ -165,7 +170,11 @@ export function configProblems(value: unknown): string[] {
   const top = new Set(Object.keys(CONFIG_FIELDS).map((k) => k.split('.')[0]!));
   for (const k of Object.keys(v)) if (!top.has(k)) problems.push(`'${k}' is not a configuration field (written by another version?)`);
   if (lossOk) {
-    const lossKeys = new Set(Object.keys(CONFIG_FIELDS).filter((k) => k.startsWith('loss.')).map((k) => k.slice(5)));
+    const lossKeys = new Set(
+      Object.keys(CONFIG_FIELDS)
+        .filter((k) => k.startsWith('loss.'))
+        .map((k) => k.slice(5)),
+    );
     for (const k of Object.keys(loss as object)) if (!lossKeys.has(k)) problems.push(`'loss.${k}' is not a loss field`);
   }
   if (!problems.length && v.head !== 'slice' && (v.sliceEpochs as number) >= (v.epochs as number)) {
@@ -178,7 +187,11 @@ export function configProblems(value: unknown): string[] {
 export function parseExperimentConfig(value: unknown, source: string): ExperimentConfig {
   const problems = configProblems(value);
   if (problems.length) {
-    throw new InputError('invalid-field', `${source}: the run configuration is not valid (${problems.length} problem(s)): ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? '; …' : ''}`, source);
+    throw new InputError(
+      'invalid-field',
+      `${source}: the run configuration is not valid (${problems.length} problem(s)): ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? '; …' : ''}`,
+      source,
+    );
   }
   return value as ExperimentConfig;
 }
@@ -236,7 +249,8 @@ export function validateCheckpointState(state: TrainingState, expect: Checkpoint
     if (p.length) problems.push(`its 'config' is not valid: ${p.slice(0, 5).join('; ')}`);
     else {
       const diff = configDifferences(state.config as ExperimentConfig, cfg);
-      if (diff.length) problems.push(`it was trained with another configuration (checkpoint vs run: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', …' : ''})`);
+      if (diff.length)
+        problems.push(`it was trained with another configuration (checkpoint vs run: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', …' : ''})`);
     }
   }
   const epoch = state.epoch;
@@ -252,7 +266,8 @@ export function validateCheckpointState(state: TrainingState, expect: Checkpoint
     if (expect.kind === 'checkpoint') {
       const h = extra.history;
       if (!Array.isArray(h)) problems.push("'extra.history' is missing or not a list");
-      else if (Number.isSafeInteger(epoch) && h.length !== epoch) problems.push(`'extra.history' has ${h.length} epoch(s), the checkpoint says ${epoch} are done`);
+      else if (Number.isSafeInteger(epoch) && h.length !== epoch)
+        problems.push(`'extra.history' has ${h.length} epoch(s), the checkpoint says ${epoch} are done`);
       else {
         h.forEach((e: unknown, i: number) => {
           const r = e as Record<string, unknown> | null;
@@ -265,7 +280,8 @@ export function validateCheckpointState(state: TrainingState, expect: Checkpoint
             if (!finiteNonNeg(r.seconds)) bad.push(`seconds ${show(r.seconds)}`);
             // A validation set of one class has no AUC: NaN, which JSON writes as null.
             if (r.valLoss !== undefined && r.valLoss !== null && !finiteNonNeg(r.valLoss)) bad.push(`valLoss ${show(r.valLoss)}`);
-            if (r.valAuc !== undefined && r.valAuc !== null && !(typeof r.valAuc === 'number' && r.valAuc >= 0 && r.valAuc <= 1)) bad.push(`valAuc ${show(r.valAuc)}`);
+            if (r.valAuc !== undefined && r.valAuc !== null && !(typeof r.valAuc === 'number' && r.valAuc >= 0 && r.valAuc <= 1))
+              bad.push(`valAuc ${show(r.valAuc)}`);
           }
           if (bad.length && problems.length < 20) problems.push(`'extra.history[${i}]': ${bad.join(', ')}`);
         });
@@ -273,12 +289,15 @@ export function validateCheckpointState(state: TrainingState, expect: Checkpoint
       }
     }
   }
-  if (state.rng !== undefined && !(Array.isArray(state.rng) && state.rng.every((x) => Number.isSafeInteger(x)))) problems.push("'rng' is not a list of integers");
+  if (state.rng !== undefined && !(Array.isArray(state.rng) && state.rng.every((x) => Number.isSafeInteger(x))))
+    problems.push("'rng' is not a list of integers");
   if (problems.length) {
     throw new InputError(
       'invalid-field',
       `${source}: the checkpoint's metadata does not fit this run (${problems.length} problem(s)): ${problems.join('; ')}; ` +
-        (expect.kind === 'checkpoint' ? 'delete the file to restart this fold, or resume with the options it was trained with' : 'retrain the fold or use the run it came from'),
+        (expect.kind === 'checkpoint'
+          ? 'delete the file to restart this fold, or resume with the options it was trained with'
+          : 'retrain the fold or use the run it came from'),
       source,
     );
   }
@@ -290,7 +309,12 @@ export function validateCheckpointState(state: TrainingState, expect: Checkpoint
  * host memory for a preprocessed volume and its working copies, and the largest device buffer — the
  * stem's output [B, width, D, S/2, S/2] — against the adapter's largest binding.
  */
-export function checkConfigFits(cfg: Pick<ExperimentConfig, 'inputSize' | 'depth' | 'width' | 'batchSize'>, budget: MemoryBudget, source: string, batch = 1): void {
+export function checkConfigFits(
+  cfg: Pick<ExperimentConfig, 'inputSize' | 'depth' | 'width' | 'batchSize'>,
+  budget: MemoryBudget,
+  source: string,
+  batch = 1,
+): void {
   const S = cfg.inputSize;
   const half = Math.ceil(S / 2);
   const stem = batch * cfg.width * cfg.depth * half * half * 4;
@@ -305,6 +329,10 @@ export function checkConfigFits(cfg: Pick<ExperimentConfig, 'inputSize' | 'depth
   // A preprocessed volume, its bias-field/resize/normalise copies and the saliency map: ~6 float32 copies.
   const host = 6 * 4 * cfg.depth * S * S * batch;
   if (host > budget.hostBytes) {
-    throw new InputError('too-large', `${source}: inputSize ${S} × depth ${cfg.depth} needs about ${formatBytes(host)} of memory per volume, but ${formatBytes(budget.hostBytes)} is available`, source);
+    throw new InputError(
+      'too-large',
+      `${source}: inputSize ${S} × depth ${cfg.depth} needs about ${formatBytes(host)} of memory per volume, but ${formatBytes(budget.hostBytes)} is available`,
+      source,
+    );
   }
 }

@@ -18,7 +18,12 @@ function alive(pid: number): boolean {
 
 /** Deletes the temporaries a killed run left in the run folder and its fold folders. */
 function removeStaleTemporaries(root: string): void {
-  const dirs = [root, ...readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && /^fold-\d+$/.test(d.name)).map((d) => join(root, d.name))];
+  const dirs = [
+    root,
+    ...readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && /^fold-\d+$/.test(d.name))
+      .map((d) => join(root, d.name)),
+  ];
   for (const dir of dirs) {
     for (const name of readdirSync(dir)) {
       const m = TMP.exec(name);

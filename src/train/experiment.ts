@@ -90,7 +90,9 @@ export async function prepareRun(store: RunStore, config: ExperimentConfig, samp
     const a = JSON.stringify(existing);
     const b = JSON.stringify(config);
     if (a !== b) {
-      const diff = Object.keys(config).filter((k) => JSON.stringify((existing as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]));
+      const diff = Object.keys(config).filter(
+        (k) => JSON.stringify((existing as unknown as Record<string, unknown>)[k]) !== JSON.stringify((config as unknown as Record<string, unknown>)[k]),
+      );
       throw new Error(`the run folder holds a run with a different configuration (differs in: ${diff.join(', ')}); use a new --out folder or the same options`);
     }
   } else await store.write('config.json', json(config));
@@ -175,13 +177,21 @@ export async function runFold(o: {
       let extra: { valLoss?: number; valAuc?: number } = {};
       if (valSamples.length) {
         const preds = await predict(gpu, model, valSamples, { tta: 1, batchSize: cfg.batchSize, seed: cfg.seed });
-        const m = binaryMetrics(preds.map((p) => p.label), preds.map((p) => p.prob));
+        const m = binaryMetrics(
+          preds.map((p) => p.label),
+          preds.map((p) => p.prob),
+        );
         extra = { valAuc: m.auc, valLoss: preds.reduce((a, p) => a + focalValue(p.prob, p.label, cfg.loss.gamma), 0) / preds.length };
       }
       o.events?.onEpoch?.(fold, { ...stats, ...extra });
       curve = [...curve, { ...stats, ...extra }];
       const trainerState = centers ? new Map([['centers', { shape: [...centers.shape], values: await centers.read() }]]) : undefined;
-      const bytes = await saveCheckpoint(model, { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } }, await optimizer.momentumBuffers(), trainerState);
+      const bytes = await saveCheckpoint(
+        model,
+        { epoch: stats.epoch, config: cfg, extra: { fold, history: curve } },
+        await optimizer.momentumBuffers(),
+        trainerState,
+      );
       await store.write(`${dir}/checkpoint.safetensors`, bytes);
     },
   });
@@ -190,14 +200,21 @@ export async function runFold(o: {
     trained.optimizer.release();
     return null;
   }
-  const test = testSamples(split.test.map((i) => samples[i]!), cfg.testInput ?? 'window', cfg.head);
+  const test = testSamples(
+    split.test.map((i) => samples[i]!),
+    cfg.testInput ?? 'window',
+    cfg.head,
+  );
   const predictions = await predict(gpu, trained.model, test, {
     tta: cfg.tta,
     batchSize: cfg.batchSize,
     seed: cfg.seed,
     onProgress: (d, t) => o.events?.onPredict?.(fold, d, t),
   });
-  const metrics = binaryMetrics(predictions.map((p) => p.label), predictions.map((p) => p.prob));
+  const metrics = binaryMetrics(
+    predictions.map((p) => p.label),
+    predictions.map((p) => p.prob),
+  );
   const result: FoldOutcome = {
     fold,
     config: cfg,
@@ -244,7 +261,9 @@ function checkFoldOutcome(r: unknown, fold: number, cfg: ExperimentConfig, where
   const o = r as Partial<FoldOutcome>;
   if (o.fold !== fold) fail(`it says fold ${JSON.stringify(o.fold)}, but it is fold ${fold}'s file`);
   if (!o.config) fail('it does not record the configuration it was trained with (written by an older voxelgrad)');
-  const diff = Object.keys({ ...cfg, ...o.config }).filter((k) => JSON.stringify((o.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify((cfg as unknown as Record<string, unknown>)[k]));
+  const diff = Object.keys({ ...cfg, ...o.config }).filter(
+    (k) => JSON.stringify((o.config as unknown as Record<string, unknown>)[k]) !== JSON.stringify((cfg as unknown as Record<string, unknown>)[k]),
+  );
   if (diff.length) fail(`it was trained with another configuration than the run's config.json (differs in: ${diff.join(', ')})`);
   if (!Array.isArray(o.predictions) || o.predictions.length === 0) fail('it has no predictions');
   for (const [i, p] of o.predictions!.entries()) {
@@ -255,7 +274,8 @@ function checkFoldOutcome(r: unknown, fold: number, cfg: ExperimentConfig, where
       fail(`prediction ${i} (${p.id}) names representative slices outside its ${p.sliceProbs.length} slices`);
     }
   }
-  if (!Array.isArray(o.testIds) || JSON.stringify(o.testIds) !== JSON.stringify(o.predictions!.map((p) => p.id))) fail('its test subjects do not match its predictions');
+  if (!Array.isArray(o.testIds) || JSON.stringify(o.testIds) !== JSON.stringify(o.predictions!.map((p) => p.id)))
+    fail('its test subjects do not match its predictions');
   if (!Array.isArray(o.history)) fail('it has no training history');
   return o as FoldOutcome;
 }

@@ -222,11 +222,7 @@ export function makeFolds(subjects: readonly FoldSubject[], options: FoldOptions
  * the output: pass the fold's training list and the test subjects can never be touched.
  * Call it once per epoch with `mixSeed(runSeed, fold, epoch)` to vary which subjects fill the remainder.
  */
-export function oversampleMinority(
-  indices: readonly number[],
-  labels: ArrayLike<number>,
-  seed: number | Rng,
-): number[] {
+export function oversampleMinority(indices: readonly number[], labels: ArrayLike<number>, seed: number | Rng): number[] {
   const rng = typeof seed === 'number' ? new Rng(seed) : seed;
   const byClass: number[][] = [[], []];
   for (const i of indices) {

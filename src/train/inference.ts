@@ -48,7 +48,13 @@ export interface VolumePrediction {
 }
 
 /** `volume` is [D, H, W] already preprocessed to the model's in-plane size. */
-export async function predictVolume(gpu: Gpu, model: StagingNet, volume: Float32Array, dims: [number, number, number], focusSlices?: readonly number[]): Promise<VolumePrediction> {
+export async function predictVolume(
+  gpu: Gpu,
+  model: StagingNet,
+  volume: Float32Array,
+  dims: [number, number, number],
+  focusSlices?: readonly number[],
+): Promise<VolumePrediction> {
   model.eval();
   try {
     return await gpu.tidy(async () => {

@@ -107,7 +107,11 @@ export function inspectBytes(bytes: Uint8Array, name: string, opts: InspectOptio
   const kind = sniff(bytes);
   if (kind === 'nifti') return inspectNifti(bytes, name, opts);
   if (kind === 'safetensors') return inspectCheckpoint(bytes, name);
-  throw new InputError('corrupt', `${name}: neither a NIfTI volume (.nii, .nii.gz) nor a safetensors checkpoint (the first bytes are ${hex(bytes.subarray(0, 8))})`, name);
+  throw new InputError(
+    'corrupt',
+    `${name}: neither a NIfTI volume (.nii, .nii.gz) nor a safetensors checkpoint (the first bytes are ${hex(bytes.subarray(0, 8))})`,
+    name,
+  );
 }
 
 function hex(b: Uint8Array): string {
@@ -190,7 +194,8 @@ function inspectCheckpoint(bytes: Uint8Array, name: string): CheckpointReport {
     }
   }
   let modelMismatches: string[] | null = null;
-  if (config && problems.length === 0) modelMismatches = matchModel(tensors, new StagingNet({ name: config.model, head: config.head, width: config.width })).problems;
+  if (config && problems.length === 0)
+    modelMismatches = matchModel(tensors, new StagingNet({ name: config.model, head: config.head, width: config.width })).problems;
   let fold: unknown = null;
   if (metadata.extra !== undefined) {
     try {
@@ -245,7 +250,14 @@ export function formatInspectReport(r: InspectReport): string[] {
       : '  model         unknown (no usable configuration)',
     `  epoch         ${r.epoch ?? '—'}${r.fold !== null ? `   fold ${String(r.fold)}` : ''}`,
     `  parameters    ${r.parameters}${r.momentumTensors ? `   (+ ${r.momentumTensors} momentum buffers)` : ''}`,
-    `  finite        ${r.allFinite ? 'every value' : `NO: ${r.tensors.filter((t) => t.nonFinite).map((t) => `${t.name} (${t.nonFinite})`).join(', ')}`}`,
+    `  finite        ${
+      r.allFinite
+        ? 'every value'
+        : `NO: ${r.tensors
+            .filter((t) => t.nonFinite)
+            .map((t) => `${t.name} (${t.nonFinite})`)
+            .join(', ')}`
+    }`,
   ];
   if (r.configProblems.length) lines.push(`  config        ${r.configProblems.length} problem(s): ${r.configProblems.join('; ')}`);
   if (r.modelMismatches?.length) lines.push(`  model match   ${r.modelMismatches.length} mismatch(es): ${r.modelMismatches.slice(0, 8).join('; ')}`);

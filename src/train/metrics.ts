@@ -100,9 +100,7 @@ export interface PooledRoc {
 /** Validates labels/scores and returns them as plain number arrays; throws on malformed input. */
 function checkInputs(labels: ArrayLike<number>, scores: ArrayLike<number>, what: string): void {
   if (labels.length !== scores.length) {
-    throw new Error(
-      `${what}: labels has ${labels.length} entries but scores has ${scores.length}; pass one score per labelled subject`,
-    );
+    throw new Error(`${what}: labels has ${labels.length} entries but scores has ${scores.length}; pass one score per labelled subject`);
   }
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
@@ -110,9 +108,7 @@ function checkInputs(labels: ArrayLike<number>, scores: ArrayLike<number>, what:
       throw new Error(`${what}: label[${i}] is ${y}; labels must be 0 (T2) or 1 (T3)`);
     }
     if (!Number.isFinite(scores[i]!)) {
-      throw new Error(
-        `${what}: score[${i}] is ${scores[i]}; scores must be finite (a NaN probability usually means training diverged)`,
-      );
+      throw new Error(`${what}: score[${i}] is ${scores[i]}; scores must be finite (a NaN probability usually means training diverged)`);
     }
   }
 }
@@ -126,8 +122,7 @@ function countClasses(labels: ArrayLike<number>): { nPos: number; nNeg: number }
 function singleClassMessage(nPos: number, nNeg: number, metric: string): string {
   return nPos === 0 && nNeg === 0
     ? `${metric} is undefined: no subjects`
-    : `${metric} is undefined: the set has only ${nPos === 0 ? 'T2' : 'T3'} subjects (${nPos + nNeg}); ` +
-        `use more subjects per fold or fewer folds`;
+    : `${metric} is undefined: the set has only ${nPos === 0 ? 'T2' : 'T3'} subjects (${nPos + nNeg}); use more subjects per fold or fewer folds`;
 }
 
 /**
@@ -173,11 +168,7 @@ function ascendingOrder(scores: ArrayLike<number>): number[] {
  * as sklearn does; the AUC of the curve is the same either way. With one class missing the
  * corresponding rate is all NaN, as in sklearn.
  */
-export function rocCurve(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  options: { dropIntermediate?: boolean } = {},
-): RocCurve {
+export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>, options: { dropIntermediate?: boolean } = {}): RocCurve {
   checkInputs(labels, scores, 'rocCurve');
   const n = labels.length;
   if (n === 0) return { fpr: [NaN], tpr: [NaN], thresholds: [Infinity] };
@@ -223,11 +214,7 @@ export function rocCurve(
 }
 
 /** Confusion matrix at `threshold` (predict T3 when score >= threshold). */
-export function confusionMatrix(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  threshold = 0.5,
-): ConfusionMatrix {
+export function confusionMatrix(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): ConfusionMatrix {
   checkInputs(labels, scores, 'confusionMatrix');
   if (!Number.isFinite(threshold)) throw new Error(`confusionMatrix: threshold must be finite, got ${threshold}`);
   const cm: ConfusionMatrix = { tn: 0, fp: 0, fn: 0, tp: 0 };
@@ -255,11 +242,7 @@ export function addConfusion(matrices: readonly ConfusionMatrix[]): ConfusionMat
 }
 
 /** AUC, accuracy, recall(T2), recall(T3) and the confusion matrix of one test set (one fold). */
-export function binaryMetrics(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  threshold = 0.5,
-): BinaryMetrics {
+export function binaryMetrics(labels: ArrayLike<number>, scores: ArrayLike<number>, threshold = 0.5): BinaryMetrics {
   const confusion = confusionMatrix(labels, scores, threshold);
   const { tn, fp, fn, tp } = confusion;
   const nT2 = tn + fp;
@@ -339,11 +322,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
  * [(1−level)/2, (1+level)/2] type-7 quantiles of the replicate AUCs; the band is the same quantiles of
  * each replicate curve's TPR interpolated at fixed FPR values.
  */
-export function pooledRoc(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  options: BootstrapOptions = {},
-): PooledRoc {
+export function pooledRoc(labels: ArrayLike<number>, scores: ArrayLike<number>, options: BootstrapOptions = {}): PooledRoc {
   checkInputs(labels, scores, 'pooledRoc');
   const b = options.b ?? 1000;
   const seed = options.seed ?? 0;
@@ -430,12 +409,7 @@ export function pooledRoc(
  * TPR of a ROC curve (points with non-decreasing fpr and tpr) at each grid FPR: linear between
  * neighbouring points, and the highest TPR where the curve is vertical at exactly that FPR.
  */
-export function interpolateRoc(
-  fpr: ArrayLike<number>,
-  tpr: ArrayLike<number>,
-  grid: readonly number[],
-  set: (gridIndex: number, tpr: number) => void,
-): void {
+export function interpolateRoc(fpr: ArrayLike<number>, tpr: ArrayLike<number>, grid: readonly number[], set: (gridIndex: number, tpr: number) => void): void {
   let k = 0;
   const m = fpr.length;
   for (let gi = 0; gi < grid.length; gi++) {

@@ -47,7 +47,13 @@ export async function planWork(gpu: Gpu, cfg: ExperimentConfig, work: Precompile
         const B = cfg.batchSize;
         const D = cfg.depth;
         const shape: [number, number, number, number, number] = [B, 1, D, S, S];
-        const batch = { data: new Float32Array(B * D * S * S), shape, labels: Array.from({ length: B }, (_, i) => (i % 2) as 0 | 1), ids: [], repSlices: Array.from({ length: B }, () => [D >> 1]) };
+        const batch = {
+          data: new Float32Array(B * D * S * S),
+          shape,
+          labels: Array.from({ length: B }, (_, i) => (i % 2) as 0 | 1),
+          ids: [],
+          repSlices: Array.from({ length: B }, () => [D >> 1]),
+        };
         const augment = cfg.augment ? gpuAugment(S, cfg.augmentSet) : null;
         // Several augmentation draws: which optional passes run depends on the random parameters.
         for (const stage of ['slice', 'volume'] as const) {

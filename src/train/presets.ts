@@ -92,7 +92,19 @@ export const PRESETS: Record<PresetName, DemoPreset> = {
   },
   paper: {
     cohort: { n2: 168, n3: 399, size: 256, slices: [20, 30], difficulty: 0.5 },
-    config: { ...base, loss: { ...DEFAULT_LOSS }, width: 32, inputSize: 256, depth: 24, epochs: 30, sliceEpochs: 10, batchSize: 4, tta: 4, folds: 10, valFraction: 0.1 },
+    config: {
+      ...base,
+      loss: { ...DEFAULT_LOSS },
+      width: 32,
+      inputSize: 256,
+      depth: 24,
+      epochs: 30,
+      sliceEpochs: 10,
+      batchSize: 4,
+      tta: 4,
+      folds: 10,
+      valFraction: 0.1,
+    },
     why: 'the paper’s configuration: 567 subjects (168 T2 : 399 T3), 256×256 in-plane, 24 slices, width 32, 10-fold cross-validation',
   },
 };
@@ -149,7 +161,13 @@ export async function measureStep(gpu: Gpu, cfg: ExperimentConfig): Promise<{ st
   const B = cfg.batchSize;
   const shape: [number, number, number, number, number] = [B, 1, cfg.depth, cfg.inputSize, cfg.inputSize];
   const data = rng.normalArray(B * cfg.depth * cfg.inputSize * cfg.inputSize);
-  const batch = { data, shape, labels: Array.from({ length: B }, (_, i) => (i % 2) as 0 | 1), ids: [], repSlices: Array.from({ length: B }, () => [cfg.depth >> 1]) };
+  const batch = {
+    data,
+    shape,
+    labels: Array.from({ length: B }, (_, i) => (i % 2) as 0 | 1),
+    ids: [],
+    repSlices: Array.from({ length: B }, () => [cfg.depth >> 1]),
+  };
   const augment = cfg.augment ? gpuAugment(cfg.inputSize, cfg.augmentSet) : null;
   const augRng = new Rng(2);
   const step = () =>
@@ -199,7 +217,11 @@ export interface BudgetPlan {
  * Measures this adapter's speed on `cfg` and fits the epochs into `budgetS` seconds (of which `spentS`
  * are gone already) for a cohort of `nSubjects` with `nMajority` subjects in the larger class.
  */
-export async function planToBudget(gpu: Gpu, cfg: ExperimentConfig, o: { budgetS: number; spentS: number; nSubjects: number; nMajority: number }): Promise<BudgetPlan> {
+export async function planToBudget(
+  gpu: Gpu,
+  cfg: ExperimentConfig,
+  o: { budgetS: number; spentS: number; nSubjects: number; nMajority: number },
+): Promise<BudgetPlan> {
   const t = await measureStep(gpu, cfg);
   const k = cfg.folds;
   const trainPerFold = Math.round((o.nSubjects * (k - 1)) / k);
@@ -207,6 +229,13 @@ export async function planToBudget(gpu: Gpu, cfg: ExperimentConfig, o: { budgetS
   const predictS = Math.ceil(o.nSubjects / cfg.batchSize) * cfg.tta * t.forward;
   // Whole epochs ran ~10 % slower than the timed steps in the measured demo runs (real batches, CPU-side
   // batching, progress), so the estimate carries that factor.
-  const plan = fitEpochs({ budgetS: o.budgetS, spentS: o.spentS, predictS: 1.1 * predictS, epochS: 1.1 * k * stepsPerEpoch * t.step, epochs: cfg.epochs, sliceEpochs: cfg.sliceEpochs });
+  const plan = fitEpochs({
+    budgetS: o.budgetS,
+    spentS: o.spentS,
+    predictS: 1.1 * predictS,
+    epochS: 1.1 * k * stepsPerEpoch * t.step,
+    epochs: cfg.epochs,
+    sliceEpochs: cfg.sliceEpochs,
+  });
   return { stepS: t.step, forwardS: t.forward, stepsPerEpoch, ...plan };
 }

@@ -28,7 +28,11 @@ export function tableSummary(report: RunReport): FoldSummary {
 }
 
 export function resultsRowsForTable(report: RunReport): ResultRow[] {
-  const own: ResultRow = { name: report.rowName, summary: tableSummary(report), ...(report.model?.params !== undefined ? { params: report.model.params } : {}) };
+  const own: ResultRow = {
+    name: report.rowName,
+    summary: tableSummary(report),
+    ...(report.model?.params !== undefined ? { params: report.model.params } : {}),
+  };
   return [own, ...report.referenceRows];
 }
 
@@ -48,7 +52,15 @@ export const SALIENCY_TRUTH_CAPTION =
 
 export function saliencyTruthRows(t: SaliencyTruth): string[][] {
   return t.classes.flatMap((c) =>
-    c.byRadius.map((r) => [`${c.label} (${c.n})`, `${r.radiusMm}`, fmt(100 * r.mass, 1), fmt(100 * r.volume, 1), fmt(r.enrichment, 2), fmt(100 * r.top, 1), fmt(100 * r.peak, 0)]),
+    c.byRadius.map((r) => [
+      `${c.label} (${c.n})`,
+      `${r.radiusMm}`,
+      fmt(100 * r.mass, 1),
+      fmt(100 * r.volume, 1),
+      fmt(r.enrichment, 2),
+      fmt(100 * r.top, 1),
+      fmt(100 * r.peak, 0),
+    ]),
   );
 }
 

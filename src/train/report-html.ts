@@ -4,7 +4,17 @@
  */
 import { encodePng, pngDataUrl } from '../util/png.js';
 import type { MeanSd } from './metrics.js';
-import { esc, flattenConfig, fmt, levelRows, pct, resultsRowsForTable, SALIENCY_TRUTH_CAPTION, SALIENCY_TRUTH_HEAD, saliencyTruthRows } from './report-format.js';
+import {
+  esc,
+  flattenConfig,
+  fmt,
+  levelRows,
+  pct,
+  resultsRowsForTable,
+  SALIENCY_TRUTH_CAPTION,
+  SALIENCY_TRUTH_HEAD,
+  saliencyTruthRows,
+} from './report-format.js';
 import { checkDataUrl, grayDataUrl, saliencyOnlyRgba, saliencyOverlayRgba } from './report-image.js';
 import { confusionSvg, learningCurveSvg, rocChartSvg, saliencyLegendSvg, sliceBarsSvg, T2_COLOR, T3_COLOR } from './report-svg.js';
 import type { ExampleSlice, ExampleVolume, ReportImage, RunReport } from './report-types.js';
@@ -49,7 +59,9 @@ function saliencyTruthHtml(report: RunReport): string {
   const t = report.saliencyTruth;
   if (!t) return '';
   const rows = saliencyTruthRows(t).map((r) => `<tr>${r.map((c, i) => `<td class="${i ? 'num' : 'name'}">${esc(c)}</td>`).join('')}</tr>`);
-  const tumour = t.classes.map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`).join('; ');
+  const tumour = t.classes
+    .map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`)
+    .join('; ');
   return (
     `<table class="results"><caption>${esc(SALIENCY_TRUTH_CAPTION)} (${t.input} input)</caption>` +
     `<thead><tr>${SALIENCY_TRUTH_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table><p class="note">${esc(tumour)}</p>`
@@ -205,7 +217,9 @@ export function renderReportHtml(report: RunReport): string {
     .filter(Boolean)
     .map(esc)
     .join(' · ');
-  const notes = report.notes.length ? `<div class="warn" style="background:#eef5ff;border-color:#9cc0ef"><b>Notes</b><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>` : '';
+  const notes = report.notes.length
+    ? `<div class="warn" style="background:#eef5ff;border-color:#9cc0ef"><b>Notes</b><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></div>`
+    : '';
   const warns = report.warnings.length ? `<div class="warn"><b>Warnings</b><ul>${report.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : '';
   const loss = learningCurveSvg(report, 'loss');
   const auc = learningCurveSvg(report, 'auc');

@@ -9,10 +9,14 @@ function saliencyTruthMarkdown(t: SaliencyTruth): string[] {
     `**${SALIENCY_TRUTH_CAPTION}** (${t.input} input)`,
     '',
     `| ${SALIENCY_TRUTH_HEAD.join(' | ')} |`,
-    `|:---|${SALIENCY_TRUTH_HEAD.slice(1).map(() => '---:').join('|')}|`,
+    `|:---|${SALIENCY_TRUTH_HEAD.slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
     ...saliencyTruthRows(t).map((r) => `| ${r.join(' | ')} |`),
     '',
-    t.classes.map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`).join('; '),
+    t.classes
+      .map((c) => `${c.label}: ${fmt(100 * c.tumour.mass, 1)} % of the saliency on the tumour (${fmt(100 * c.tumour.volume, 1)} % of the input)`)
+      .join('; '),
   ];
 }
 
@@ -40,7 +44,9 @@ export function renderReportMarkdown(report: RunReport): string {
   if (report.sliceLevel) {
     lines.push('| Scored | Samples | AUC | Pooled AUC | Acc (%) | Recall(T2) (%) | Recall(T3) (%) |', '|:---|---:|---:|---:|---:|---:|---:|');
     for (const r of levelRows(report)) {
-      lines.push(`| ${r.level} | ${r.n} | ${formatMeanSd(r.s.auc, false)} | ${fmt(r.pooled.auc, 3)} | ${[r.s.accuracy, r.s.recallT2, r.s.recallT3].map((m) => formatMeanSd(m, true)).join(' | ')} |`);
+      lines.push(
+        `| ${r.level} | ${r.n} | ${formatMeanSd(r.s.auc, false)} | ${fmt(r.pooled.auc, 3)} | ${[r.s.accuracy, r.s.recallT2, r.s.recallT3].map((m) => formatMeanSd(m, true)).join(' | ')} |`,
+      );
     }
     lines.push('');
   }
@@ -51,7 +57,17 @@ export function renderReportMarkdown(report: RunReport): string {
   );
   lines.push(`### Confusion matrix (all folds, predicted T3 when P(T3) ≥ ${report.threshold})`, '');
   lines.push('| true \\ predicted | T2 | T3 |', '|:---|---:|---:|', `| T2 | ${c.tn} | ${c.fp} |`, `| T3 | ${c.fn} | ${c.tp} |`, '');
-  lines.push('### Per fold', '', formatFoldTable(report.folds.map((f) => f.metrics), 'markdown'), '', 'Acc and recalls in %.', '');
+  lines.push(
+    '### Per fold',
+    '',
+    formatFoldTable(
+      report.folds.map((f) => f.metrics),
+      'markdown',
+    ),
+    '',
+    'Acc and recalls in %.',
+    '',
+  );
   if (report.examples.length) {
     lines.push('## Example volumes', '', '| Subject | True | P(T3) | Predicted | Highest-scoring slices |', '|:---|:---|---:|:---|:---|');
     for (const e of report.examples) {

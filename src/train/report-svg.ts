@@ -88,7 +88,11 @@ function svgLinePlot(p: LinePlot): string {
   const m = { l: 58, r: 16, t: 30, b: 46 };
   const legendH = p.legend.length * 20 + 10;
   // Widen the legend column to fit its longest label (≈ 7 px per character at 12 px).
-  const legendW = Math.max(p.legendW, 44 + 7 * Math.max(0, ...p.legend.map((it) => it.label.length)), 10 + 6.2 * Math.max(0, ...(p.note ?? []).map((n) => n.length)));
+  const legendW = Math.max(
+    p.legendW,
+    44 + 7 * Math.max(0, ...p.legend.map((it) => it.label.length)),
+    10 + 6.2 * Math.max(0, ...(p.note ?? []).map((n) => n.length)),
+  );
   const W = Math.ceil(m.l + p.plotW + m.r + legendW);
   const H = Math.max(m.t + p.plotH + m.b, m.t + legendH);
   const sx = (v: number): number => m.l + ((v - p.x[0]) / (p.x[1] - p.x[0])) * p.plotW;
@@ -163,7 +167,15 @@ export function rocChartSvg(report: RunReport): string {
     }
     legend.push({ label: `Fold ${f.fold + 1} (AUC ${fmt(f.metrics.auc, 3)})`, color, kind: 'line', width: 1.6, opacity: 0.8 });
   });
-  lines.unshift({ points: [[0, 0], [1, 1]], color: '#888', width: 1.2, dash: '5 4' });
+  lines.unshift({
+    points: [
+      [0, 0],
+      [1, 1],
+    ],
+    color: '#888',
+    width: 1.2,
+    dash: '5 4',
+  });
   const p = report.pooled;
   lines.push({ points: p.roc.fpr.map((x, k) => [x, p.roc.tpr[k]!]), color: '#111', width: 3 });
   const level = Math.round(p.level * 100);
@@ -299,7 +311,9 @@ export function confusionSvg(cm: ConfusionMatrix, threshold: number): string {
     `<text x="${x0 + cell}" y="${y0 - 28}" font-size="13" text-anchor="middle" fill="#111">Predicted stage</text>`,
     `<text x="22" y="${y0 + cell}" font-size="13" text-anchor="middle" fill="#111" transform="rotate(-90 22 ${y0 + cell})">True stage</text>`,
   ];
-  ['T2', 'T3'].forEach((l, j) => parts.push(`<text x="${x0 + j * cell + cell / 2}" y="${y0 - 8}" font-size="13" font-weight="600" text-anchor="middle" fill="#111">${l}</text>`));
+  ['T2', 'T3'].forEach((l, j) =>
+    parts.push(`<text x="${x0 + j * cell + cell / 2}" y="${y0 - 8}" font-size="13" font-weight="600" text-anchor="middle" fill="#111">${l}</text>`),
+  );
   rows.forEach(([name, a, b], i) => {
     const total = a + b;
     parts.push(`<text x="${x0 - 12}" y="${y0 + i * cell + cell / 2 + 5}" font-size="13" font-weight="600" text-anchor="end" fill="#111">${name}</text>`);
@@ -314,7 +328,9 @@ export function confusionSvg(cm: ConfusionMatrix, threshold: number): string {
       const x = x0 + j * cell;
       const y = y0 + i * cell;
       parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="rgb(${rgb.join(',')})" stroke="#fff" stroke-width="2"/>`);
-      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2}" font-size="24" font-weight="700" text-anchor="middle" fill="${dark ? '#fff' : '#111'}">${count}</text>`);
+      parts.push(
+        `<text x="${x + cell / 2}" y="${y + cell / 2}" font-size="24" font-weight="700" text-anchor="middle" fill="${dark ? '#fff' : '#111'}">${count}</text>`,
+      );
       parts.push(
         `<text x="${x + cell / 2}" y="${y + cell / 2 + 22}" font-size="12" text-anchor="middle" fill="${dark ? '#fff' : '#333'}">${total > 0 ? (frac * 100).toFixed(1) : 'n/a'}% of ${name}</text>`,
       );

@@ -74,7 +74,9 @@ export function buildRunReport(input: RunReportInput): RunReport {
     if (!row) {
       throw new Error(
         `buildRunReport: paper Table ${input.paperReference.kind} has no row "${input.paperReference.name}"; ` +
-          `rows: ${paperResultRows(input.paperReference.kind).map((r) => r.name).join(', ')}`,
+          `rows: ${paperResultRows(input.paperReference.kind)
+            .map((r) => r.name)
+            .join(', ')}`,
       );
     }
     referenceRows.push({ ...row, name: `paper: ${row.name}`, source: `Table ${input.paperReference.kind} of the paper (567 patients, 10 folds)` });
@@ -104,7 +106,11 @@ export function buildRunReport(input: RunReportInput): RunReport {
     report.sliceLevel = {
       folds: perFold,
       summary: summarizeFolds(perFold),
-      pooled: pooledRoc(sl.flatMap((s) => Array.from(s.labels)), sl.flatMap((s) => Array.from(s.scores)), input.bootstrap),
+      pooled: pooledRoc(
+        sl.flatMap((s) => Array.from(s.labels)),
+        sl.flatMap((s) => Array.from(s.scores)),
+        input.bootstrap,
+      ),
     };
   }
   if (input.model) report.model = input.model;
@@ -129,7 +135,5 @@ export function serializeRunReport(report: RunReport): string {
 
 /** Inverse of serializeRunReport. */
 export function parseRunReport(text: string): RunReport {
-  return JSON.parse(text, (_k, v: unknown) =>
-    v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v,
-  ) as RunReport;
+  return JSON.parse(text, (_k, v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : v)) as RunReport;
 }

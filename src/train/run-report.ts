@@ -20,23 +20,54 @@ export async function writeReport(
   store: RunStore,
   cfg: ExperimentConfig,
   outcomes: FoldOutcome[],
-  extra: { notes?: string[]; totalSeconds?: number; cohortName?: string; gpu?: Gpu; samples?: readonly Sample[]; inputWarnings?: string[]; truth?: TruthSource } = {},
+  extra: {
+    notes?: string[];
+    totalSeconds?: number;
+    cohortName?: string;
+    gpu?: Gpu;
+    samples?: readonly Sample[];
+    inputWarnings?: string[];
+    truth?: TruthSource;
+  } = {},
 ): Promise<RunReport> {
   const params = buildModel(cfg).parameterCount();
   const examples = pickExamples(outcomes);
-  if (extra.gpu && extra.samples) await addSaliency(extra.gpu, store, cfg, examples, testSamples(extra.samples.filter((x) => examples.some((e) => e.id === x.id)), cfg.testInput ?? 'window', cfg.head));
+  if (extra.gpu && extra.samples)
+    await addSaliency(
+      extra.gpu,
+      store,
+      cfg,
+      examples,
+      testSamples(
+        extra.samples.filter((x) => examples.some((e) => e.id === x.id)),
+        cfg.testInput ?? 'window',
+        cfg.head,
+      ),
+    );
   const saliencyTruth = extra.gpu && extra.truth ? await saliencyVsTruth(extra.gpu, store, cfg, outcomes, extra.truth) : null;
   const report = buildRunReport({
     title: `voxelgrad — ${cfg.model} + ${cfg.head}`,
     config: cfg as unknown as Record<string, unknown>,
     model: { name: `${cfg.model}${cfg.head === 'slice' ? '' : ` + ${cfg.head}`}`, params },
-    cohort: { name: extra.cohortName ?? 'cohort', nSubjects: outcomes.reduce((a, o) => a + o.predictions.length, 0), nT2: count(outcomes, 0), nT3: count(outcomes, 1) },
+    cohort: {
+      name: extra.cohortName ?? 'cohort',
+      nSubjects: outcomes.reduce((a, o) => a + o.predictions.length, 0),
+      nT2: count(outcomes, 0),
+      nT3: count(outcomes, 1),
+    },
     folds: outcomes.map((o) => ({
       fold: o.fold,
       subjectIds: o.testIds,
       labels: o.predictions.map((p) => p.label),
       scores: o.predictions.map((p) => p.prob),
-      history: o.history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, lr: h.lr, seconds: h.seconds, ...(h.valLoss !== undefined ? { valLoss: h.valLoss } : {}), ...(h.valAuc !== undefined ? { valAuc: h.valAuc } : {}) })),
+      history: o.history.map((h) => ({
+        epoch: h.epoch,
+        trainLoss: h.trainLoss,
+        lr: h.lr,
+        seconds: h.seconds,
+        ...(h.valLoss !== undefined ? { valLoss: h.valLoss } : {}),
+        ...(h.valAuc !== undefined ? { valAuc: h.valAuc } : {}),
+      })),
       nTrain: o.nTrain,
       nVal: o.nVal,
       seconds: o.seconds,

@@ -46,7 +46,8 @@ export class OpfsStore implements RunStore {
   /** Opens (creating) the folder `name` ("runs/quick-1") under the origin's OPFS root. */
   static async open(name: string): Promise<OpfsStore> {
     const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
-    if (!storage?.getDirectory) throw new Error('this browser has no origin-private file system (navigator.storage.getDirectory); runs cannot be kept across reloads');
+    if (!storage?.getDirectory)
+      throw new Error('this browser has no origin-private file system (navigator.storage.getDirectory); runs cannot be kept across reloads');
     let dir = await storage.getDirectory();
     for (const part of name.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });
     return new OpfsStore(dir, name);

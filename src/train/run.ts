@@ -9,7 +9,15 @@ import { formatWarning } from '../data/volume.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { gpuAugment, cpuAugment } from './augment.js';
 import type { Sample } from './dataset.js';
-import { type ExperimentConfig, type ExperimentEvents, type FoldOutcome, prepareRun, readFoldResults, runFold, validateExperimentConfig } from './experiment.js';
+import {
+  type ExperimentConfig,
+  type ExperimentEvents,
+  type FoldOutcome,
+  prepareRun,
+  readFoldResults,
+  runFold,
+  validateExperimentConfig,
+} from './experiment.js';
 import type { RunReport } from './report.js';
 import type { RunStore } from './run-store.js';
 import { writeReport } from './run-report.js';

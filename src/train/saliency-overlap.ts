@@ -45,7 +45,12 @@ function edt1d(f: Float64Array, n: number, step: number, out: Float64Array, v: I
  * Euclidean distance (mm) from every voxel centre to the nearest voxel with `mask > threshold`, on a
  * [D, H, W] grid with `spacing` = [sD, sH, sW] mm. Infinity everywhere when the mask is empty.
  */
-export function distanceToMask(mask: ArrayLike<number>, dims: readonly [number, number, number], spacing: readonly [number, number, number], threshold = 0.5): Float64Array {
+export function distanceToMask(
+  mask: ArrayLike<number>,
+  dims: readonly [number, number, number],
+  spacing: readonly [number, number, number],
+  threshold = 0.5,
+): Float64Array {
   const [D, H, W] = dims;
   const n = D * H * W;
   if (mask.length !== n) throw new Error(`distanceToMask: mask has ${mask.length} values, dims [${dims.join(', ')}] need ${n}`);

@@ -64,7 +64,12 @@ export async function saliencyVsTruth(
   const radii = opts.radiiMm ?? [0, 3, 6];
   const central = (cfg.testInput ?? 'window') === 'central' && cfg.head !== 'slice';
   const acc = { T2: [] as ReturnType<typeof measure>[], T3: [] as ReturnType<typeof measure>[] };
-  function measure(saliency: Float32Array, masks: { criterion: Float32Array; tumour: Float32Array }, dims: [number, number, number], spacing: [number, number, number]) {
+  function measure(
+    saliency: Float32Array,
+    masks: { criterion: Float32Array; tumour: Float32Array },
+    dims: [number, number, number],
+    spacing: [number, number, number],
+  ) {
     const near = saliencyNearRegion(saliency, { distance: distanceToMask(masks.criterion, dims, spacing) }, dims, spacing, radii);
     const [tumour] = saliencyNearRegion(saliency, { mask: masks.tumour }, dims, spacing, [0]);
     return { near, tumour: tumour! };
@@ -111,7 +116,14 @@ export async function saliencyVsTruth(
         byRadius: radii.map((radiusMm, k) => {
           const mass = mean(list.map((x) => x.near[k]!.mass));
           const volume = mean(list.map((x) => x.near[k]!.volume));
-          return { radiusMm, mass, volume, enrichment: mass / volume, top: mean(list.map((x) => x.near[k]!.top)), peak: mean(list.map((x) => (x.near[k]!.peak ? 1 : 0))) };
+          return {
+            radiusMm,
+            mass,
+            volume,
+            enrichment: mass / volume,
+            top: mean(list.map((x) => x.near[k]!.top)),
+            peak: mean(list.map((x) => (x.near[k]!.peak ? 1 : 0))),
+          };
         }),
         tumour: { mass: mean(list.map((x) => x.tumour.mass)), volume: mean(list.map((x) => x.tumour.volume)) },
       };

@@ -74,7 +74,6 @@ export interface StagedVolume {
   warnings: DataWarning[];
 }
 
-
 /** The training configuration a checkpoint written by voxelgrad carries, checked enough to build its model. */
 export function checkpointConfig(ck: StageCheckpoint): ExperimentConfig {
   let metadata: Record<string, string>;
@@ -83,7 +82,11 @@ export function checkpointConfig(ck: StageCheckpoint): ExperimentConfig {
   } catch (e) {
     throw new InputError('corrupt', `${ck.name} is not a readable safetensors checkpoint: ${(e as Error).message}`);
   }
-  if (!metadata.config) throw new InputError('unsuitable', `${ck.name} has no voxelgrad configuration in its metadata; use a checkpoint written by \`voxelgrad train\` (fold-k/model.safetensors)`);
+  if (!metadata.config)
+    throw new InputError(
+      'unsuitable',
+      `${ck.name} has no voxelgrad configuration in its metadata; use a checkpoint written by \`voxelgrad train\` (fold-k/model.safetensors)`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(metadata.config);
@@ -108,12 +111,16 @@ export async function stageVolume(gpu: Gpu, volume: Volume, checkpoints: readonl
   const cfg = configs[0]!;
   configs.forEach((c, i) => {
     if (preprocessingOf(c) !== preprocessingOf(cfg)) {
-      throw new InputError('unsuitable', `${checkpoints[i]!.name} was trained with ${preprocessingOf(c)}, ${checkpoints[0]!.name} with ${preprocessingOf(cfg)}; an ensemble needs one preprocessing`);
+      throw new InputError(
+        'unsuitable',
+        `${checkpoints[i]!.name} was trained with ${preprocessingOf(c)}, ${checkpoints[0]!.name} with ${preprocessingOf(cfg)}; an ensemble needs one preprocessing`,
+      );
     }
   });
   const D = volume.dims[0];
   const focus = opts.focusSlices;
-  if (focus?.some((s) => !Number.isInteger(s) || s < 0 || s >= D)) throw new InputError('unsuitable', `representative slices must be 0-based indices below ${D}, got ${focus.join(';')}`);
+  if (focus?.some((s) => !Number.isInteger(s) || s < 0 || s >= D))
+    throw new InputError('unsuitable', `representative slices must be 0-based indices below ${D}, got ${focus.join(';')}`);
   const prepared = prepareVolume(volume, { size: cfg.inputSize, biasField: cfg.biasField, ...(opts.roi ? { roi: opts.roi } : {}) });
   // The models' input: the whole stack, or the label-free central crop the run was evaluated on.
   const central = (cfg.testInput ?? 'window') === 'central' && cfg.head !== 'slice';
@@ -143,8 +150,12 @@ export async function stageVolume(gpu: Gpu, volume: Volume, checkpoints: readonl
       if (p.attention) {
         const channels = p.attention.length / depth;
         attention ??= { sum: new Float64Array(p.attention.length), channels, models: 0 };
-        if (attention.channels !== channels) throw new InputError('unsuitable', `${ck.name}: its attention head has ${channels} channels, an earlier model ${attention.channels}; cannot average them`);
-        for (let i = 0; i < p.attention.length; i++) attention.sum[i]! += p.attention[i]!;
+        if (attention.channels !== channels)
+          throw new InputError(
+            'unsuitable',
+            `${ck.name}: its attention head has ${channels} channels, an earlier model ${attention.channels}; cannot average them`,
+          );
+        for (let i = 0; i < p.attention.length; i++) attention.sum[i]! += p.attention[i];
         attention.models++;
       }
     } finally {

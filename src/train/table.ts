@@ -141,7 +141,12 @@ function renderCells(header: string[], rows: string[][], format: TableFormat, al
       ...aligned.map((s) => (alignLeft[c] || pm.length > 0 ? s.padEnd(width) : s.padStart(width))),
     ]);
   }
-  const lines = cols[0]!.map((_, r) => cols.map((col) => col[r]).join('  ').trimEnd());
+  const lines = cols[0]!.map((_, r) =>
+    cols
+      .map((col) => col[r])
+      .join('  ')
+      .trimEnd(),
+  );
   const rule = '-'.repeat(Math.max(...lines.map((l) => l.length)));
   return [lines[0]!, rule, ...lines.slice(1), rule].join('\n');
 }
@@ -179,22 +184,28 @@ export function formatResultsTable(rows: readonly ResultRow[], options: TableOpt
     const title = options.title ?? `${spec.caption} (${foldText}, mean±SD over folds; SD with ddof=1)`;
     out.push(format === 'markdown' ? `**${title}**\n` : title);
   }
-  out.push(renderCells(header, body, format, header.map((_, c) => c === 0)));
+  out.push(
+    renderCells(
+      header,
+      body,
+      format,
+      header.map((_, c) => c === 0),
+    ),
+  );
   const notes: string[] = [];
   if (best >= 0) notes.push(`${format === 'markdown' ? 'bold' : '*'}: highest mean AUC`);
   if (rows.some((r) => [r.summary.auc, r.summary.accuracy, r.summary.recallT2, r.summary.recallT3].some((m) => m.nMissing > 0))) {
     notes.push('†: undefined in some folds (single-class test fold); mean and SD over the other folds');
   }
   notes.push('Acc, Recall in %; Recall(T2) = specificity, Recall(T3) = sensitivity (T3 positive)');
-  out.push(format === 'markdown' ? '\n' + notes.map((n) => `${n}`).join('  \n') : notes.join('\n'));
+  out.push(format === 'markdown' ? `\n${notes.map((n) => `${n}`).join('  \n')}` : notes.join('\n'));
   return out.join('\n');
 }
 
 /** One row per fold: test-set size, the four metrics and the confusion counts. */
 export function formatFoldTable(folds: readonly BinaryMetrics[], format: TableFormat = 'text'): string {
   const header = ['Fold', 'n (T2/T3)', 'AUC', 'Acc', 'Recall(T2)', 'Recall(T3)', 'TN', 'FP', 'FN', 'TP'];
-  const num = (v: number, percent: boolean): string =>
-    Number.isNaN(v) ? 'n/a' : percent ? (v * 100).toFixed(1) : v.toFixed(3);
+  const num = (v: number, percent: boolean): string => (Number.isNaN(v) ? 'n/a' : percent ? (v * 100).toFixed(1) : v.toFixed(3));
   const body = folds.map((m, i) => [
     String(i + 1),
     `${m.n} (${m.nT2}/${m.nT3})`,
@@ -207,5 +218,10 @@ export function formatFoldTable(folds: readonly BinaryMetrics[], format: TableFo
     String(m.confusion.fn),
     String(m.confusion.tp),
   ]);
-  return renderCells(header, body, format, header.map((_, c) => c <= 1));
+  return renderCells(
+    header,
+    body,
+    format,
+    header.map((_, c) => c <= 1),
+  );
 }

@@ -105,7 +105,9 @@ export class NonFiniteLossError extends Error {
     readonly step: number,
     value: number,
   ) {
-    super(`training diverged: the loss became ${value} at epoch ${epoch}, step ${step}; the last good checkpoint is kept. Lower the learning rate (--lr) or check the input volumes`);
+    super(
+      `training diverged: the loss became ${value} at epoch ${epoch}, step ${step}; the last good checkpoint is kept. Lower the learning rate (--lr) or check the input volumes`,
+    );
     this.name = 'NonFiniteLossError';
   }
 }
@@ -248,7 +250,10 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
   const labels = samples.map((s) => s.label);
   const embDim = cfg.head === 'slice' ? model.featureDim : model.embeddingDim;
   if (cfg.loss.center > 0 && o.resume && o.resume.centers?.length !== 2 * embDim) {
-    throw new InputError('unsuitable', `the checkpoint has ${o.resume.centers ? `${o.resume.centers.length} center-loss values` : 'no center-loss centres'}, this run needs [2, ${embDim}]; delete fold-${o.fold}/checkpoint.safetensors to restart the fold`);
+    throw new InputError(
+      'unsuitable',
+      `the checkpoint has ${o.resume.centers ? `${o.resume.centers.length} center-loss values` : 'no center-loss centres'}, this run needs [2, ${embDim}]; delete fold-${o.fold}/checkpoint.safetensors to restart the fold`,
+    );
   }
   // Class centres start at zero (Wen et al.) and, resumed, where the checkpoint left them.
   const centers = cfg.loss.center > 0 ? leaf(gpu.tensor(o.resume?.centers ?? new Float32Array(2 * embDim), [2, embDim]), false, 'centers') : null;
@@ -264,9 +269,22 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainedFold> {
       let sum = 0;
       for (let step = 0; step < batches.length; step++) {
         const onGpu = cfg.augment && o.augmentBatch ? o.augmentBatch : null;
-        const batch = makeBatch(batches[step]!.map((i) => samples[i]!), cfg.augment && !onGpu ? o.augment : undefined, rng);
+        const batch = makeBatch(
+          batches[step]!.map((i) => samples[i]!),
+          cfg.augment && !onGpu ? o.augment : undefined,
+          rng,
+        );
         const stage = epoch <= (cfg.sliceEpochs ?? 0) ? 'slice' : 'volume';
-        const lossValue = await trainStep({ model, optimizer, batch, loss: cfg.loss, lr, stage, centers, augment: onGpu ? (raw) => onGpu(gpu, raw, rng) : undefined });
+        const lossValue = await trainStep({
+          model,
+          optimizer,
+          batch,
+          loss: cfg.loss,
+          lr,
+          stage,
+          centers,
+          augment: onGpu ? (raw) => onGpu(gpu, raw, rng) : undefined,
+        });
         if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(epoch, step + 1, lossValue);
         sum += lossValue;
         o.onStep?.(epoch, step + 1, batches.length, lossValue);
@@ -316,7 +334,12 @@ export function ttaTransform(volume: Float32Array, dims: [number, number, number
 }
 
 /** Probabilities for `samples` in eval mode, averaged over `tta` passes (pass 0 un-augmented). */
-export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sample[], opts: { tta: number; batchSize: number; seed: number; onProgress?: (done: number, total: number) => void }): Promise<Prediction[]> {
+export async function predict(
+  gpu: Gpu,
+  model: StagingNet,
+  samples: readonly Sample[],
+  opts: { tta: number; batchSize: number; seed: number; onProgress?: (done: number, total: number) => void },
+): Promise<Prediction[]> {
   model.eval();
   const passes = Math.max(1, opts.tta);
   const sums = samples.map((s) => ({ prob: 0, slices: new Float64Array(s.dims[0]) }));
@@ -340,7 +363,7 @@ export async function predict(gpu: Gpu, model: StagingNet, samples: readonly Sam
       const D = batch.shape[2];
       chunk.forEach((s, b) => {
         const acc = sums[i + b]!;
-        for (let d = 0; d < D; d++) acc.slices[d]! += slice[b * D + d]!;
+        for (let d = 0; d < D; d++) acc.slices[d]! += slice[b * D + d];
         if (volume) acc.prob += volume[b]!;
         else acc.prob += s.repSlices.reduce((a, r) => a + slice[b * D + r]!, 0) / s.repSlices.length;
       });

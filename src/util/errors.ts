@@ -63,6 +63,10 @@ export const UNLIMITED: MemoryBudget = { hostBytes: Number.POSITIVE_INFINITY };
  */
 export function checkHostBytes(need: number, budget: MemoryBudget, what: string, source: string, fix: string): void {
   if (need > budget.hostBytes) {
-    throw new InputError('too-large', `${source}: ${what} needs about ${formatBytes(need)}, but only ${formatBytes(budget.hostBytes)} of memory is available; ${fix}`, source);
+    throw new InputError(
+      'too-large',
+      `${source}: ${what} needs about ${formatBytes(need)}, but only ${formatBytes(budget.hostBytes)} of memory is available; ${fix}`,
+      source,
+    );
   }
 }

@@ -122,11 +122,7 @@ export function toBase64(bytes: Uint8Array): string {
     const b = i + 1 < bytes.length ? bytes[i + 1]! : 0;
     const c = i + 2 < bytes.length ? bytes[i + 2]! : 0;
     const n = (a << 16) | (b << 8) | c;
-    chunk +=
-      B64[(n >> 18) & 63]! +
-      B64[(n >> 12) & 63]! +
-      (i + 1 < bytes.length ? B64[(n >> 6) & 63]! : '=') +
-      (i + 2 < bytes.length ? B64[n & 63]! : '=');
+    chunk += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + (i + 1 < bytes.length ? B64[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? B64[n & 63]! : '=');
     if (chunk.length >= 8192) {
       parts.push(chunk);
       chunk = '';

@@ -130,7 +130,7 @@ export class Progress {
   /** The bar line as it would be drawn now (without control characters); `width` in columns. */
   render(width = this.stream.columns ?? 80): string {
     const frac = this.total === 0 ? 1 : this.done / this.total;
-    const pct = `${Math.floor(frac * 100)}`.padStart(3) + '%';
+    const pct = `${`${Math.floor(frac * 100)}`.padStart(3)}%`;
     const count = `${this.done}/${this.total}`;
     const elapsed = formatDuration(this.elapsedSeconds());
     const eta = this.done === this.total ? 'done' : `ETA ${formatDuration(this.etaSeconds())}`;

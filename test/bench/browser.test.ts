@@ -5,7 +5,7 @@
  * timestamp queries, and the runner writes the JSON (with the host's load average on the row), the
  * Markdown table and the HTML chart. It checks the harness, not speed.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,7 +59,10 @@ describe('npm run bench:browser', () => {
     expect(await benchCommand(['--help'], (x) => (help += x))).toBe(0);
     expect(help).toMatch(/--browser/);
     const usage = async (argv: string[], re: RegExp) => {
-      const e = await benchCommand(argv, () => {}).then(() => null, (x: unknown) => x);
+      const e = await benchCommand(argv, () => {}).then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e, argv.join(' ')).toBeInstanceOf(UsageError);
       expect(describeError(e).code).toBe(2);
       expect((e as Error).message).toMatch(re);
@@ -73,7 +76,13 @@ describe('npm run bench:browser', () => {
     await usage(['--peers', 'jax-js'], /--peers in Node is tfjs or none/);
     await usage(['--quick=1'], /is a switch/);
     // The runners parse the same tables: what the command would pass on, they read back.
-    expect(parseBrowserArgs(['--quick', '--peers', 'none', '--only', 'conv,matmul', '--timeout-min', '12'])).toMatchObject({ quick: true, peers: [], only: ['conv', 'matmul'], timeoutMin: 12, profile: true });
+    expect(parseBrowserArgs(['--quick', '--peers', 'none', '--only', 'conv,matmul', '--timeout-min', '12'])).toMatchObject({
+      quick: true,
+      peers: [],
+      only: ['conv', 'matmul'],
+      timeoutMin: 12,
+      profile: true,
+    });
     expect(parseBrowserArgs(['--gpu', '--adapter', 'd3d11', '--no-profile'])).toMatchObject({ gpu: true, adapter: 'd3d11', profile: false });
     expect(() => parseBrowserArgs(['--peers', 'torch'])).toThrow(/unknown peer torch/);
     expect(() => parseBrowserArgs(['--only', 'memory'])).toThrow(/unknown bench memory \(benches in the page/);

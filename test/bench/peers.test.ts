@@ -34,8 +34,7 @@ describe('layout conversions', () => {
     const y = permute(x, shape, [2, 0, 3, 1]); // [4, 2, 5, 3]
     for (let a = 0; a < 2; a++)
       for (let b = 0; b < 3; b++)
-        for (let c = 0; c < 4; c++)
-          for (let d = 0; d < 5; d++) expect(y[((c * 2 + a) * 5 + d) * 3 + b]).toBe(x[((a * 3 + b) * 4 + c) * 5 + d]);
+        for (let c = 0; c < 4; c++) for (let d = 0; d < 5; d++) expect(y[((c * 2 + a) * 5 + d) * 3 + b]).toBe(x[((a * 3 + b) * 4 + c) * 5 + d]);
   });
 
   it('channels-last, filter and depth-fold conversions round-trip', () => {
@@ -52,7 +51,14 @@ describe('layout conversions', () => {
 });
 
 describe("tfjs's padding for 3-D layers", () => {
-  const layer = (x: number[], stride: number[], pad: number[]) => ({ name: 'l', x: x as [number, number, number, number, number], w: [8, 8, 3, 3, 3] as [number, number, number, number, number], stride: stride as [number, number, number], pad: pad as [number, number, number], count: 0 });
+  const layer = (x: number[], stride: number[], pad: number[]) => ({
+    name: 'l',
+    x: x as [number, number, number, number, number],
+    w: [8, 8, 3, 3, 3] as [number, number, number, number, number],
+    stride: stride as [number, number, number],
+    pad: pad as [number, number, number],
+    count: 0,
+  });
   it("uses 'same' only where TF pads like PyTorch", () => {
     expect(tfConv3dPadding(layer([1, 8, 6, 8, 8], [1, 1, 1], [1, 1, 1]))).toBe('same');
     // Stride 2 on an even size: TF pads 0 before and 1 after, PyTorch 1 and 1.
@@ -75,8 +81,22 @@ describe('peer checks', () => {
 });
 
 const cfgOf = (model: ModelName, n: number): TrainConfig => ({
-  model, head: 'bilinear', width: 4, epochs: 1, batchSize: n, lr: 0.01, momentum: 0.9, weightDecay: 0.01, schedule: 'constant',
-  loss: { ...DEFAULT_LOSS }, oversample: false, augment: false, tta: 1, headLrScale: 1, sliceEpochs: 0, seed: 0,
+  model,
+  head: 'bilinear',
+  width: 4,
+  epochs: 1,
+  batchSize: n,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'constant',
+  loss: { ...DEFAULT_LOSS },
+  oversample: false,
+  augment: false,
+  tta: 1,
+  headLrScale: 1,
+  sliceEpochs: 0,
+  seed: 0,
 });
 
 /** A fresh model's spec (weights), batch, eval forward and first training step, as the network bench takes them. */
@@ -95,8 +115,19 @@ async function ours(gpu: Gpu, model: ModelName, input: Shape5) {
     shapes.set(k, p.shape);
   }
   const spec: NetSpec = {
-    name: model, kinds: layerKinds(model).map((k) => (k === '3d' ? '3d' : '2d')), width: 4, input, weights, shapes,
-    lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, gamma: cfg.loss.gamma, margin: cfg.loss.margin, sliceLossWeight: cfg.loss.sliceLossWeight, triplet: cfg.loss.triplet,
+    name: model,
+    kinds: layerKinds(model).map((k) => (k === '3d' ? '3d' : '2d')),
+    width: 4,
+    input,
+    weights,
+    shapes,
+    lr: cfg.lr,
+    momentum: cfg.momentum,
+    weightDecay: cfg.weightDecay,
+    gamma: cfg.loss.gamma,
+    margin: cfg.loss.margin,
+    sliceLossWeight: cfg.loss.sliceLossWeight,
+    triplet: cfg.loss.triplet,
   };
   m.eval();
   const fwd = await gpu.tidy(() =>
@@ -134,7 +165,11 @@ describe('ONNX network graph (ONNX Runtime CPU provider in Node) against our for
   it('writes a model ONNX Runtime loads and runs', async () => {
     const g = new OnnxGraph();
     const x = g.input('x', [1, 2, 4, 4]);
-    const w = g.init('w', [3, 2, 3, 3], Float32Array.from({ length: 54 }, (_, i) => i / 54));
+    const w = g.init(
+      'w',
+      [3, 2, 3, 3],
+      Float32Array.from({ length: 54 }, (_, i) => i / 54),
+    );
     g.output(g.op('Relu', [g.op('Conv', [x, w], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] })], undefined, 'y'), [1, 3, 4, 4]);
     const s = await ort.InferenceSession.create(g.encode(), { executionProviders: ['wasm'] });
     const y = (await s.run({ x: new ort.Tensor('float32', new Float32Array(32).fill(1), [1, 2, 4, 4]) })).y!;
@@ -201,13 +236,19 @@ describe('the jax-js network (Node, its Wasm device) against ours on the same we
 describe('report', () => {
   const base = (records: BenchResults['benches'][string]['records'], stem = 'conv'): BenchResults => ({
     adapter: { description: 'SwiftShader', vendor: 'google', architecture: 'swiftshader', device: '', backend: 'chromium' },
-    date: '2026-12-06T10:00:00.000Z', quick: true, node: 'v20', loadavg: { start: [6, 6, 6], end: [7, 6, 6] },
+    date: '2026-12-06T10:00:00.000Z',
+    quick: true,
+    node: 'v20',
+    loadavg: { start: [6, 6, 6], end: [7, 6, 6] },
     browser: { userAgent: 'HeadlessChrome/156.0.0.0', flags: [], engines: { tfjs: '4.22.0', 'jax-js': '0.1.25' }, timestampQuery: true },
     benches: { [stem]: { seconds: 10, records } },
   });
   const conv3d = [1, 32, 16, 64, 64, 32, 32, 3, 3, 3];
   const rec = {
-    name: 'conv3d 3×3×3 fwd+bwd', shape: conv3d, ms: 100, loadavg: { start: [6, 6, 6], end: [7, 6, 6] },
+    name: 'conv3d 3×3×3 fwd+bwd',
+    shape: conv3d,
+    ms: 100,
+    loadavg: { start: [6, 6, 6], end: [7, 6, 6] },
     peers: [
       { name: 'tfjs', ms: 2500, speedup: 25, check: { ok: true, tolerance: 1e-3, errors: { dx: 1e-6, dw: 2e-6 } } },
       { name: 'jax-js', ms: 700, check: { ok: false, tolerance: 1e-3, errors: { dx: 1e-6, dw: 18.9 }, detail: 'wrong: dw relative error 18.9' } },
@@ -228,7 +269,13 @@ describe('report', () => {
   });
 
   it('checks the whole-network goal on speed and memory together', () => {
-    const step = { name: 'f-rMC5+bilinear train step', shape: [4, 1, 6, 64, 64], ms: 1000, ratio: { memoryVsTfjs: 0.3 }, peers: [{ name: 'tfjs-layers', ms: 12000, speedup: 12, check: { ok: true, tolerance: 5e-3, errors: { loss: 1e-6 } } }] };
+    const step = {
+      name: 'f-rMC5+bilinear train step',
+      shape: [4, 1, 6, 64, 64],
+      ms: 1000,
+      ratio: { memoryVsTfjs: 0.3 },
+      peers: [{ name: 'tfjs-layers', ms: 12000, speedup: 12, check: { ok: true, tolerance: 5e-3, errors: { loss: 1e-6 } } }],
+    };
     expect(evaluateGoals(base([step], 'network'))[0]).toMatchObject({ met: false });
     step.ratio.memoryVsTfjs = 0.2;
     expect(evaluateGoals(base([step], 'network'))[0]).toMatchObject({ met: true });

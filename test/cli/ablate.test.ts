@@ -17,7 +17,10 @@ function finishedRow(dir: string, auc: number): void {
   mkdirSync(dir, { recursive: true });
   const input = fakeRunInput(Math.round(auc * 1000));
   // Scores that rank perfectly for auc = 1 and randomly for 0.5: a mix by the wanted AUC.
-  const folds = input.folds.map((f) => ({ ...f, slices: { labels: Array.from(f.labels), scores: Array.from(f.labels, (y, i) => (((i * 7919) % 101) / 101 < 2 * (auc - 0.5) ? y : 0.5)) } }));
+  const folds = input.folds.map((f) => ({
+    ...f,
+    slices: { labels: Array.from(f.labels), scores: Array.from(f.labels, (y, i) => (((i * 7919) % 101) / 101 < 2 * (auc - 0.5) ? y : 0.5)) },
+  }));
   writeFileSync(join(dir, 'metrics.json'), serializeRunReport(buildRunReport({ ...input, folds, tableKind: 2, paperReference: undefined })));
 }
 
@@ -59,7 +62,9 @@ describe('ablate', () => {
     try {
       const out = mkdtempSync(join(tmpdir(), 'vg-ablate4-'));
       expect(await main(['ablate', '--table', '4', '--manifest', join(out, 'nope.csv'), '--out', out, '--epochs', '3', '--slice-epochs', '3'])).toBe(2);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/row AVP: --slice-epochs \(3\) must be below --epochs \(3\), or the avg head is never trained/);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /row AVP: --slice-epochs \(3\) must be below --epochs \(3\), or the avg head is never trained/,
+      );
     } finally {
       err.mockRestore();
     }

@@ -8,7 +8,27 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
-const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--slice-epochs', '0', '--folds', '2', '--batch', '4', '--tta', '2', '--bias-field=false', '--val-fraction', '0'];
+const TINY = [
+  '--size',
+  '16',
+  '--depth',
+  '4',
+  '--width',
+  '1',
+  '--epochs',
+  '1',
+  '--slice-epochs',
+  '0',
+  '--folds',
+  '2',
+  '--batch',
+  '4',
+  '--tta',
+  '2',
+  '--bias-field=false',
+  '--val-fraction',
+  '0',
+];
 
 let out = '';
 let err = '';
@@ -30,7 +50,16 @@ describe('voxelgrad CLI', () => {
     const run = join(dir, 'run');
     expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(0);
     expect(out).toMatch(/AUC\s+Acc\s+Recall\(T2\)\s+Recall\(T3\)/);
-    for (const f of ['config.json', 'folds.json', 'fold-0/checkpoint.safetensors', 'fold-1/model.safetensors', 'fold-1/result.json', 'report.html', 'report.md', 'metrics.json']) {
+    for (const f of [
+      'config.json',
+      'folds.json',
+      'fold-0/checkpoint.safetensors',
+      'fold-1/model.safetensors',
+      'fold-1/result.json',
+      'report.html',
+      'report.md',
+      'metrics.json',
+    ]) {
       expect(existsSync(join(run, f)), f).toBe(true);
     }
     // The report embeds the example volumes' slices with their saliency overlays.
@@ -66,7 +95,18 @@ describe('voxelgrad CLI', () => {
     expect(await main(['train', '--manifest', join(real, 'manifest.csv'), '--out', run, ...TINY]), err).toBe(0);
     expect(existsSync(join(run, 'report.html'))).toBe(true);
     out = '';
-    expect(await main(['predict', '--input', join(real, files[0]!), '--checkpoint', join(run, 'fold-0', 'model.safetensors'), '--out', join(dir, 'real-pred'), '--json'])).toBe(0);
+    expect(
+      await main([
+        'predict',
+        '--input',
+        join(real, files[0]!),
+        '--checkpoint',
+        join(run, 'fold-0', 'model.safetensors'),
+        '--out',
+        join(dir, 'real-pred'),
+        '--json',
+      ]),
+    ).toBe(0);
     expect(JSON.parse(out).predicted).toMatch(/^T[23]$/);
   });
 

@@ -57,7 +57,29 @@ describe('voxelgrad inspect', () => {
 
   it('a checkpoint: configuration, tensors, finiteness; NaN weights and a bad configuration give exit 4 with the report', async () => {
     const gpu = await testGpu();
-    const cfg = { model: 'f-rMC5', head: 'bilinear', width: 1, epochs: 2, sliceEpochs: 0, batchSize: 4, lr: 0.01, momentum: 0.9, weightDecay: 0.01, schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: false, tta: 1, headLrScale: 10, seed: 1, inputSize: 16, depth: 4, biasField: false, folds: 2, valFraction: 0 };
+    const cfg = {
+      model: 'f-rMC5',
+      head: 'bilinear',
+      width: 1,
+      epochs: 2,
+      sliceEpochs: 0,
+      batchSize: 4,
+      lr: 0.01,
+      momentum: 0.9,
+      weightDecay: 0.01,
+      schedule: 'cosine',
+      loss: { ...DEFAULT_LOSS },
+      oversample: true,
+      augment: false,
+      tta: 1,
+      headLrScale: 10,
+      seed: 1,
+      inputSize: 16,
+      depth: 4,
+      biasField: false,
+      folds: 2,
+      valFraction: 0,
+    };
     const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: 1 }).materialize(gpu, new Rng(2));
     const bytes = await saveCheckpoint(model, { epoch: 2, config: cfg, extra: { fold: 1 } });
     model.release();
@@ -74,7 +96,13 @@ describe('voxelgrad inspect', () => {
     const v = new Float32Array(t.data.slice().buffer);
     v[3] = Number.NEGATIVE_INFINITY;
     const bad = join(dir, 'bad.safetensors');
-    writeFileSync(bad, encodeSafetensors(new Map([...d.tensors, ['fc.weight', { ...t, data: new Uint8Array(v.buffer) }]]), { ...d.metadata, config: JSON.stringify({ ...cfg, inputSize: 6000 }) }));
+    writeFileSync(
+      bad,
+      encodeSafetensors(new Map([...d.tensors, ['fc.weight', { ...t, data: new Uint8Array(v.buffer) }]]), {
+        ...d.metadata,
+        config: JSON.stringify({ ...cfg, inputSize: 6000 }),
+      }),
+    );
     out = '';
     err = '';
     expect(await main(['inspect', bad, '--json'])).toBe(4);

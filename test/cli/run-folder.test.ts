@@ -12,7 +12,27 @@ import { main } from '../../src/cli/main.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { DirStore } from '../../src/train/dir-store.node.js';
 
-const TINY = ['--size', '16', '--depth', '4', '--width', '1', '--epochs', '1', '--slice-epochs', '0', '--folds', '2', '--batch', '4', '--tta', '1', '--no-bias-field', '--val-fraction', '0'];
+const TINY = [
+  '--size',
+  '16',
+  '--depth',
+  '4',
+  '--width',
+  '1',
+  '--epochs',
+  '1',
+  '--slice-epochs',
+  '0',
+  '--folds',
+  '2',
+  '--batch',
+  '4',
+  '--tta',
+  '1',
+  '--no-bias-field',
+  '--val-fraction',
+  '0',
+];
 const dir = mkdtempSync(join(tmpdir(), 'vg-runfolder-'));
 const cohort = join(dir, 'cohort');
 const run = join(dir, 'run');
@@ -65,12 +85,22 @@ describe('eval refuses what it cannot trust', () => {
   });
 
   it.each([
-    ['absurd folds', 'config.json', (t: string) => t.replace(/"folds": 2/, '"folds": 1000000000'), /'folds' is 1000000000: must be a whole number from 2 to 1000/],
+    [
+      'absurd folds',
+      'config.json',
+      (t: string) => t.replace(/"folds": 2/, '"folds": 1000000000'),
+      /'folds' is 1000000000: must be a whole number from 2 to 1000/,
+    ],
     ['config not an object', 'config.json', () => 'null', /not a JSON object/],
     ['config not JSON', 'config.json', () => '{"model": ', /is not valid JSON/],
     ['unknown field', 'config.json', (t: string) => t.replace(/"lr":/, '"lrr": 1, "lr":'), /'lrr' is not a configuration field/],
     ['probability 2.5', 'fold-0/result.json', (t: string) => t.replace(/"prob": [0-9.e-]+/, '"prob": 2.5'), /P\(T3\) = 2\.5, not a probability/],
-    ['another configuration', 'fold-1/result.json', (t: string) => t.replace(/"lr": 0\.01/, '"lr": 0.02'), /trained with another configuration .*differs in: lr/],
+    [
+      'another configuration',
+      'fold-1/result.json',
+      (t: string) => t.replace(/"lr": 0\.01/, '"lr": 0.02'),
+      /trained with another configuration .*differs in: lr/,
+    ],
     ['another fold', 'fold-1/result.json', (t: string) => t.replace(/"fold": 1,/, '"fold": 0,'), /it says fold 0, but it is fold 1's file/],
   ])('%s → exit 4 with a message', async (name, file, edit, message) => {
     const copy = tampered(name.replace(/\W+/g, '-'), file, edit);
@@ -98,7 +128,10 @@ describe('--resume trusts no checkpoint metadata', () => {
     mkdirSync(join(copy, 'fold-1'), { recursive: true });
     for (const f of ['config.json', 'folds.json', 'fold-0/result.json', 'fold-0/model.safetensors']) writeFileSync(join(copy, f), readFileSync(join(run, f)));
     const ck = decodeSafetensors(new Uint8Array(readFileSync(join(run, 'fold-1/checkpoint.safetensors'))));
-    writeFileSync(join(copy, 'fold-1/checkpoint.safetensors'), encodeSafetensors(ck.tensors, { ...ck.metadata, epoch: JSON.parse(JSON.stringify(epoch)).replace(/"/g, '') }));
+    writeFileSync(
+      join(copy, 'fold-1/checkpoint.safetensors'),
+      encodeSafetensors(ck.tensors, { ...ck.metadata, epoch: JSON.parse(JSON.stringify(epoch)).replace(/"/g, '') }),
+    );
     expect(await main(['train', '--resume', '--manifest', join(cohort, 'manifest.csv'), '--out', copy, ...TINY])).toBe(4);
     expect(err).toMatch(message);
     expect(existsSync(join(copy, 'fold-1/result.json'))).toBe(false);

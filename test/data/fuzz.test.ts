@@ -31,8 +31,20 @@ import { buildNifti } from './helpers/nifti-builder.js';
 const SEED = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0;
 /** A hang shows as seconds; the slowest real case is ~0.1–0.3 ms per KB on a loaded 2-core host. */
 const CASE_MS = 3000;
-const RAW = /TypeError|RangeError|SyntaxError|ReferenceError|Cannot read propert|is not a function|is not iterable|undefined is not|Invalid typed array length|Array buffer allocation failed|Maximum call stack|\[object Object\]/;
-const KNOWN_WARNINGS = new Set(['first-volume-only', 'nan-voxels', 'inf-voxels', 'gzip-trailing-data', 'vox-offset-assumed', 'scaling-ignored', 'orientation-fallback', 'precision-loss', 'short-file', 'constant-intensities']);
+const RAW =
+  /TypeError|RangeError|SyntaxError|ReferenceError|Cannot read propert|is not a function|is not iterable|undefined is not|Invalid typed array length|Array buffer allocation failed|Maximum call stack|\[object Object\]/;
+const KNOWN_WARNINGS = new Set([
+  'first-volume-only',
+  'nan-voxels',
+  'inf-voxels',
+  'gzip-trailing-data',
+  'vox-offset-assumed',
+  'scaling-ignored',
+  'orientation-fallback',
+  'precision-loss',
+  'short-file',
+  'constant-intensities',
+]);
 
 interface Tally {
   accepted: number;
@@ -77,7 +89,9 @@ function runCase<T>(t: Tally, label: string, name: string, memBound: number, fn:
 }
 
 function report(family: string, t: Tally): void {
-  console.log(`${family}: ${t.accepted} accepted, ${t.refused} refused, slowest ${t.slowest.toFixed(1)} ms, largest array-buffer growth of a refusal ${(t.maxRefusedGrowth / 1024).toFixed(0)} KiB (seed ${SEED})`);
+  console.log(
+    `${family}: ${t.accepted} accepted, ${t.refused} refused, slowest ${t.slowest.toFixed(1)} ms, largest array-buffer growth of a refusal ${(t.maxRefusedGrowth / 1024).toFixed(0)} KiB (seed ${SEED})`,
+  );
   expect(t.failures, `seed ${SEED} (VOXELGRAD_SEED=${SEED} replays)`).toEqual([]);
 }
 
@@ -133,7 +147,19 @@ function randomNifti(r: Rng): NiftiCase {
   }
   const pix = [1, r.uniform(0.3, 2), r.uniform(0.3, 2), r.uniform(0.3, 6)].map(Math.fround);
   const ext = r.next() < 0.2 ? [{ esize: 16 * r.int(1, 4), ecode: r.int(0, 40) }] : [];
-  let bytes = buildNifti({ version, littleEndian: r.next() < 0.6, dim, datatype: dt.code, values: values as number[] | bigint[], pixdim: pix, slope, inter, extensions: ext, sformCode: r.int(0, 3), qformCode: r.int(0, 3) });
+  let bytes = buildNifti({
+    version,
+    littleEndian: r.next() < 0.6,
+    dim,
+    datatype: dt.code,
+    values: values as number[] | bigint[],
+    pixdim: pix,
+    slope,
+    inter,
+    extensions: ext,
+    sformCode: r.int(0, 3),
+    qformCode: r.int(0, 3),
+  });
   const gz = r.next() < 0.5;
   if (gz) {
     if (r.next() < 0.3) {
@@ -151,7 +177,8 @@ function randomNifti(r: Rng): NiftiCase {
 function volumeFieldsWrong(v: Volume): string | null {
   if (!Array.isArray(v.dims) || v.dims.length !== 3 || v.dims.some((n) => !Number.isInteger(n) || n < 1)) return `dims ${JSON.stringify(v.dims)}`;
   if (!(v.data instanceof Float32Array) || v.data.length !== voxelCount(v.dims)) return `data of ${v.data?.length} values for dims ${v.dims}`;
-  if (!Array.isArray(v.spacing) || v.spacing.length !== 3 || v.spacing.some((s) => !(s > 0) || !Number.isFinite(s))) return `spacing ${JSON.stringify(v.spacing)}`;
+  if (!Array.isArray(v.spacing) || v.spacing.length !== 3 || v.spacing.some((s) => !(s > 0) || !Number.isFinite(s)))
+    return `spacing ${JSON.stringify(v.spacing)}`;
   if (!Array.isArray(v.affine) || v.affine.length !== 16 || v.affine.some((a) => !Number.isFinite(a))) return `affine ${JSON.stringify(v.affine)}`;
   return null;
 }
@@ -174,7 +201,8 @@ function niftiWrong(name: string, c: NiftiCase | null, v: ReturnType<typeof read
     for (let h = 0; h < dims[1]!; h++)
       for (let w = 0; w < dims[2]!; w++) {
         const fi = d * stride[order[0]]! + h * stride[order[1]]! + w * stride[order[2]]!;
-        if (!Object.is(v.data[o], c.expected[fi]) && !(v.data[o] === 0 && c.expected[fi] === 0)) return `voxel (${d}, ${h}, ${w}) is ${v.data[o]}, the file holds ${c.expected[fi]}`;
+        if (!Object.is(v.data[o], c.expected[fi]) && !(v.data[o] === 0 && c.expected[fi] === 0))
+          return `voxel (${d}, ${h}, ${w}) is ${v.data[o]}, the file holds ${c.expected[fi]}`;
         o++;
       }
   return null;
@@ -298,14 +326,44 @@ function mutateSafetensors(r: Rng, bytes: Uint8Array): { bytes: Uint8Array; what
     if (!m.length) return { bytes: rebuild(`${header.slice(0, -1)}}`), what: 'no values' };
     const pick = m[r.int(0, m.length)]!;
     const key = pick[0].slice(0, pick[0].indexOf(':') + 1);
-    const repl = ['null', '-1', '1e400', '"F16"', '[1.5]', '[-2,3]', '[9007199254740993]', '{}', '[[1]]', '"x"', '[0,99999999]', '[5,2]', 'true', `[${'1,'.repeat(20)}1]`][r.int(0, 14)]!;
+    const repl = [
+      'null',
+      '-1',
+      '1e400',
+      '"F16"',
+      '[1.5]',
+      '[-2,3]',
+      '[9007199254740993]',
+      '{}',
+      '[[1]]',
+      '"x"',
+      '[0,99999999]',
+      '[5,2]',
+      'true',
+      `[${'1,'.repeat(20)}1]`,
+    ][r.int(0, 14)]!;
     return { bytes: rebuild(header.replace(pick[0], key + repl)), what: `${key}${repl}` };
   }
   if (kind === 3) {
     const at = r.int(0, header.length);
     return { bytes: rebuild(header.slice(0, at) + String.fromCharCode(r.int(0, 128)) + header.slice(at + 1)), what: 'JSON character' };
   }
-  if (kind === 4) return { bytes: rebuild(['[]', '"x"', '1', 'null', '{"a":1}', '{"__metadata__":[1]}', '{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}'][r.int(0, 7)]!, new Uint8Array(16)), what: 'odd header' };
+  if (kind === 4)
+    return {
+      bytes: rebuild(
+        [
+          '[]',
+          '"x"',
+          '1',
+          'null',
+          '{"a":1}',
+          '{"__metadata__":[1]}',
+          '{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}',
+        ][r.int(0, 7)]!,
+        new Uint8Array(16),
+      ),
+      what: 'odd header',
+    };
   if (kind === 5) return { bytes: rebuild(header, data.subarray(0, r.int(0, data.length + 1))), what: 'data cut' };
   if (kind === 6) {
     const b = bytes.slice();
@@ -319,7 +377,8 @@ function safetensorsWrong(d: ReturnType<typeof decodeSafetensors>, file: Uint8Ar
   for (const [n, t] of d.tensors) {
     const need = t.shape.reduce((a, b) => a * b, 1) * ST_BYTES[t.dtype];
     if (t.data.byteLength !== need) return `${n}: ${t.data.byteLength} bytes for ${t.dtype}[${t.shape}]`;
-    if (t.data.buffer !== file.buffer || t.data.byteOffset < file.byteOffset || t.data.byteOffset + t.data.byteLength > file.byteOffset + file.byteLength) return `${n}: data outside the file`;
+    if (t.data.buffer !== file.buffer || t.data.byteOffset < file.byteOffset || t.data.byteOffset + t.data.byteLength > file.byteOffset + file.byteLength)
+      return `${n}: data outside the file`;
   }
   for (const [k, v] of Object.entries(d.metadata)) if (typeof v !== 'string') return `metadata ${k} is ${typeof v}`;
   return null;
@@ -352,6 +411,7 @@ const CFG: ExperimentConfig = {
   valFraction: 0.1,
 };
 
+// biome-ignore lint/correctness/noPrecisionLoss: 1e400 is meant to overflow to ±Infinity, as a hand-edited file's number would
 const ODD_VALUES: unknown[] = [null, 'abc', '', '12', -1, 0, 0.5, 1, 2.5, 99, 1e400, -1e400, Number.NaN, 2 ** 53, true, [], {}, [1, 2], 1e9];
 
 function mutateValue(r: Rng, v: unknown): unknown {
@@ -361,10 +421,12 @@ function mutateValue(r: Rng, v: unknown): unknown {
 /** An independent reading of the README's option ranges, for accepted configurations. */
 function configWrong(c: ExperimentConfig): string | null {
   const posInt = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 1;
-  if (!posInt(c.width) || !posInt(c.epochs) || !posInt(c.batchSize) || !posInt(c.tta) || !posInt(c.depth) || !posInt(c.inputSize)) return 'a size is not a positive whole number';
+  if (!posInt(c.width) || !posInt(c.epochs) || !posInt(c.batchSize) || !posInt(c.tta) || !posInt(c.depth) || !posInt(c.inputSize))
+    return 'a size is not a positive whole number';
   if (!(Number.isSafeInteger(c.folds) && c.folds >= 2 && c.folds <= 1000)) return `folds ${c.folds}`;
   if (!(c.inputSize <= 1024)) return `inputSize ${c.inputSize}`;
-  if (!(c.lr > 0 && Number.isFinite(c.lr)) || !(c.momentum >= 0 && c.momentum < 1) || !(c.valFraction >= 0 && c.valFraction < 1)) return 'lr/momentum/valFraction';
+  if (!(c.lr > 0 && Number.isFinite(c.lr)) || !(c.momentum >= 0 && c.momentum < 1) || !(c.valFraction >= 0 && c.valFraction < 1))
+    return 'lr/momentum/valFraction';
   if (!(Number.isSafeInteger(c.sliceEpochs) && c.sliceEpochs >= 0 && c.sliceEpochs <= c.epochs)) return `sliceEpochs ${c.sliceEpochs}`;
   for (const [k, x] of Object.entries(c.loss)) if (typeof x !== 'boolean' && !Number.isFinite(x)) return `loss.${k} ${x}`;
   return null;
@@ -378,13 +440,27 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
     const t = tally();
     for (let i = 0; i < 300; i++) {
       const c = randomNifti(r);
-      runCase(t, `valid #${i}`, `v${i}.nii`, jobNeed(c.bytes.length) * 2, () => readNifti(c.bytes, { name: `v${i}.nii`, ...JOB }), (v) => niftiWrong(`v${i}.nii`, c, v));
+      runCase(
+        t,
+        `valid #${i}`,
+        `v${i}.nii`,
+        jobNeed(c.bytes.length) * 2,
+        () => readNifti(c.bytes, { name: `v${i}.nii`, ...JOB }),
+        (v) => niftiWrong(`v${i}.nii`, c, v),
+      );
     }
     for (let i = 0; i < 900; i++) {
       const c = randomNifti(r);
       const m = mutateNifti(r, c);
       const name = `m${i}.nii`;
-      runCase(t, `mutated #${i} (${m.what})`, name, jobNeed(m.bytes.length) * 2, () => readNifti(m.bytes, { name, ...JOB }), (v) => niftiWrong(name, m.dataOnly ? c : null, v));
+      runCase(
+        t,
+        `mutated #${i} (${m.what})`,
+        name,
+        jobNeed(m.bytes.length) * 2,
+        () => readNifti(m.bytes, { name, ...JOB }),
+        (v) => niftiWrong(name, m.dataOnly ? c : null, v),
+      );
     }
     report('NIfTI', t);
     expect(t.refused).toBeGreaterThan(300);
@@ -400,7 +476,14 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
       const head = buildNifti({ dim: [3, ...dims], datatype: [2, 4, 16, 64][r.int(0, 4)]!, values: [] });
       // As a gzip stream whose first member is the header and whose rest is zeros (inflates large).
       const bytes = r.next() < 0.5 ? head : new Uint8Array([...gzipSync(head), ...zeroMember]);
-      runCase(t, `declared ${dims.join('×')}`, `big${i}.nii`, 2 * jobNeed(bytes.length), () => readNifti(bytes, { name: `big${i}.nii`, ...JOB }), () => 'accepted a volume beyond maxVoxels');
+      runCase(
+        t,
+        `declared ${dims.join('×')}`,
+        `big${i}.nii`,
+        2 * jobNeed(bytes.length),
+        () => readNifti(bytes, { name: `big${i}.nii`, ...JOB }),
+        () => 'accepted a volume beyond maxVoxels',
+      );
     }
     report('NIfTI declared sizes', t);
     expect(t.refused).toBe(60);
@@ -412,20 +495,34 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
     const t = tally();
     for (let i = 0; i < 200; i++) {
       const s = randomSafetensors(r);
-      runCase(t, `valid #${i}`, `c${i}`, 2 * s.bytes.length, () => decodeSafetensors(s.bytes, `c${i}`), (d) => {
-        if ([...d.tensors.keys()].sort().join() !== [...s.tensors.keys()].sort().join()) return 'tensor names differ';
-        for (const [n, x] of s.tensors) {
-          const y = d.tensors.get(n)!;
-          if (y.dtype !== x.dtype || y.shape.join() !== x.shape.join() || y.data.join() !== x.data.join()) return `${n} differs`;
-        }
-        if (JSON.stringify(d.metadata) !== JSON.stringify(s.metadata)) return 'metadata differs';
-        return null;
-      });
+      runCase(
+        t,
+        `valid #${i}`,
+        `c${i}`,
+        2 * s.bytes.length,
+        () => decodeSafetensors(s.bytes, `c${i}`),
+        (d) => {
+          if ([...d.tensors.keys()].sort().join() !== [...s.tensors.keys()].sort().join()) return 'tensor names differ';
+          for (const [n, x] of s.tensors) {
+            const y = d.tensors.get(n)!;
+            if (y.dtype !== x.dtype || y.shape.join() !== x.shape.join() || y.data.join() !== x.data.join()) return `${n} differs`;
+          }
+          if (JSON.stringify(d.metadata) !== JSON.stringify(s.metadata)) return 'metadata differs';
+          return null;
+        },
+      );
     }
     for (let i = 0; i < 600; i++) {
       const s = randomSafetensors(r);
       const m = mutateSafetensors(r, s.bytes);
-      runCase(t, `mutated #${i} (${m.what})`, `m${i}`, 2 * m.bytes.length + 65536, () => decodeSafetensors(m.bytes, `m${i}`), (d) => safetensorsWrong(d, m.bytes));
+      runCase(
+        t,
+        `mutated #${i} (${m.what})`,
+        `m${i}`,
+        2 * m.bytes.length + 65536,
+        () => decodeSafetensors(m.bytes, `m${i}`),
+        (d) => safetensorsWrong(d, m.bytes),
+      );
     }
     report('safetensors', t);
     expect(t.refused).toBeGreaterThan(200);
@@ -437,9 +534,19 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
     const good = () => ({
       epoch: 3,
       config: structuredClone(CFG) as unknown,
-      extra: { fold: 1, history: Array.from({ length: 3 }, (_, i) => ({ epoch: i + 1, trainLoss: 0.5, lr: 0.03, seconds: 2, valAuc: 0.7, valLoss: 0.6 })) } as Record<string, unknown>,
+      extra: {
+        fold: 1,
+        history: Array.from({ length: 3 }, (_, i) => ({ epoch: i + 1, trainLoss: 0.5, lr: 0.03, seconds: 2, valAuc: 0.7, valLoss: 0.6 })),
+      } as Record<string, unknown>,
     });
-    runCase(t, 'unchanged', 'ck', 1e6, () => validateCheckpointState(good(), { config: CFG, fold: 1, kind: 'checkpoint' }, 'ck'), (s) => (s.epoch === 3 && s.history.length === 3 ? null : 'changed'));
+    runCase(
+      t,
+      'unchanged',
+      'ck',
+      1e6,
+      () => validateCheckpointState(good(), { config: CFG, fold: 1, kind: 'checkpoint' }, 'ck'),
+      (s) => (s.epoch === 3 && s.history.length === 3 ? null : 'changed'),
+    );
     for (let i = 0; i < 400; i++) {
       const s = good() as { epoch: unknown; config: Record<string, unknown>; extra: Record<string, unknown> };
       const what: string[] = [];
@@ -461,14 +568,22 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
           what.push(`config.${f}=${String(s.config[f])}`);
         } else (s.extra.history = r.next() < 0.5 ? 'x' : (s.extra.history as unknown[]).slice(0, r.int(0, 3))), what.push('history replaced');
       }
-      runCase(t, `mutated #${i} (${what.join(', ')})`, 'fold-1/checkpoint.safetensors', 1e6, () => validateCheckpointState(s as never, { config: CFG, fold: 1, kind: 'checkpoint' }, 'fold-1/checkpoint.safetensors'), (v) => {
-        if (!(Number.isSafeInteger(v.epoch) && v.epoch >= 1 && v.epoch <= CFG.epochs)) return `epoch ${v.epoch} accepted`;
-        if (v.history.length !== v.epoch) return `history of ${v.history.length} for epoch ${v.epoch}`;
-        if (JSON.stringify(s.config) !== JSON.stringify(CFG)) return 'another configuration accepted';
-        if (s.extra.fold !== 1) return `fold ${String(s.extra.fold)} accepted`;
-        for (const e of v.history) if (![e.trainLoss, e.lr, e.seconds].every((x) => Number.isFinite(x) && x >= 0)) return `history entry ${JSON.stringify(e)} accepted`;
-        return null;
-      });
+      runCase(
+        t,
+        `mutated #${i} (${what.join(', ')})`,
+        'fold-1/checkpoint.safetensors',
+        1e6,
+        () => validateCheckpointState(s as never, { config: CFG, fold: 1, kind: 'checkpoint' }, 'fold-1/checkpoint.safetensors'),
+        (v) => {
+          if (!(Number.isSafeInteger(v.epoch) && v.epoch >= 1 && v.epoch <= CFG.epochs)) return `epoch ${v.epoch} accepted`;
+          if (v.history.length !== v.epoch) return `history of ${v.history.length} for epoch ${v.epoch}`;
+          if (JSON.stringify(s.config) !== JSON.stringify(CFG)) return 'another configuration accepted';
+          if (s.extra.fold !== 1) return `fold ${String(s.extra.fold)} accepted`;
+          for (const e of v.history)
+            if (![e.trainLoss, e.lr, e.seconds].every((x) => Number.isFinite(x) && x >= 0)) return `history entry ${JSON.stringify(e)} accepted`;
+          return null;
+        },
+      );
     }
     report('checkpoint state', t);
     expect(t.refused).toBeGreaterThan(300);
@@ -483,7 +598,14 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
       const f = keys[r.int(0, keys.length)]!;
       if (f.startsWith('loss.')) (c.loss as Record<string, unknown>)[f.slice(5)] = mutateValue(r, 1);
       else c[f] = mutateValue(r, c[f]);
-      runCase(t, `#${i} (${f})`, 'run/config.json', 1e6, () => parseExperimentConfig(c, 'run/config.json'), (v) => configWrong(v));
+      runCase(
+        t,
+        `#${i} (${f})`,
+        'run/config.json',
+        1e6,
+        () => parseExperimentConfig(c, 'run/config.json'),
+        (v) => configWrong(v),
+      );
     }
     expect(configProblems(CFG)).toEqual([]);
     report('run configuration', t);
@@ -503,18 +625,26 @@ describe(`fuzzed inputs (seed ${SEED})`, () => {
         lines[li] = s.slice(0, at) + bits[r.int(0, bits.length)]! + s.slice(at + r.int(0, 3));
       }
       const text = lines.join(r.next() < 0.2 ? '\r\n' : '\n');
-      runCase(t, `#${i} ${JSON.stringify(text).slice(0, 80)}`, 'm.csv', 1e6, () => parseManifest(text, { name: 'm.csv' }), (rows) => {
-        const ids = new Set<string>();
-        for (const row of rows) {
-          if (!row.subject || ids.has(row.subject)) return `subject ${row.subject}`;
-          ids.add(row.subject);
-          if (row.label !== 'T2' && row.label !== 'T3') return `label ${row.label}`;
-          if (!(row.slices.length >= 1 && row.slices.length <= 3 && row.slices.every((s) => Number.isSafeInteger(s) && s >= 0))) return `slices ${row.slices}`;
-          if (row.fold !== undefined && !(Number.isSafeInteger(row.fold) && row.fold >= 0)) return `fold ${row.fold}`;
-          if (!row.path) return 'empty path';
-        }
-        return rows.length ? null : 'no rows';
-      });
+      runCase(
+        t,
+        `#${i} ${JSON.stringify(text).slice(0, 80)}`,
+        'm.csv',
+        1e6,
+        () => parseManifest(text, { name: 'm.csv' }),
+        (rows) => {
+          const ids = new Set<string>();
+          for (const row of rows) {
+            if (!row.subject || ids.has(row.subject)) return `subject ${row.subject}`;
+            ids.add(row.subject);
+            if (row.label !== 'T2' && row.label !== 'T3') return `label ${row.label}`;
+            if (!(row.slices.length >= 1 && row.slices.length <= 3 && row.slices.every((s) => Number.isSafeInteger(s) && s >= 0)))
+              return `slices ${row.slices}`;
+            if (row.fold !== undefined && !(Number.isSafeInteger(row.fold) && row.fold >= 0)) return `fold ${row.fold}`;
+            if (!row.path) return 'empty path';
+          }
+          return rows.length ? null : 'no rows';
+        },
+      );
     }
     report('manifest', t);
   });

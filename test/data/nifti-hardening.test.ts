@@ -36,6 +36,7 @@ describe('datatypes and byte order', () => {
     { code: 16, values: [-1.5, 0, 3.25, 1e20] },
     { code: 64, values: [-2.5, 0.125, 1e-3, 12345.5] },
     { code: 1024, values: [-5n, 0n, 9007199254740993n, 42n], expectValues: [-5, 0, 9007199254740992, 42] },
+    // biome-ignore lint/correctness/noPrecisionLoss: 2^64 − 1 as uint64 reads back as the nearest double, 2^64 (written out)
     { code: 1280, values: [0n, 1n, 18446744073709551615n, 7n], expectValues: [0, 1, 18446744073709551616, 7] },
   ];
   for (const c of cases) {
@@ -93,17 +94,34 @@ describe('scaling and non-finite voxels', () => {
 
 describe('orientation policy', () => {
   it('sform_code > 0 wins over qform', () => {
-    const vol = readNifti(buildNifti(base({
-      sformCode: 1, srow: [0, 0, 5, 1, 0, 2, 0, 2, 3, 0, 0, 3], qformCode: 1, quatern: [0, 0, 1], qoffset: [9, 9, 9],
-    })), { name: 'x', reorient: false });
+    const vol = readNifti(
+      buildNifti(
+        base({
+          sformCode: 1,
+          srow: [0, 0, 5, 1, 0, 2, 0, 2, 3, 0, 0, 3],
+          qformCode: 1,
+          quatern: [0, 0, 1],
+          qoffset: [9, 9, 9],
+        }),
+      ),
+      { name: 'x', reorient: false },
+    );
     expect(vol.nifti.affineSource).toBe('sform');
     // reorient: false keeps (d,h,w) = (k,j,i): affine columns are srow's columns reversed.
     expect(vol.affine).toEqual([5, 0, 0, 1, 0, 2, 0, 2, 0, 0, 3, 3, 0, 0, 0, 1]);
   });
   it('qform when sform_code is 0: a 180-degree rotation about z with qfac -1', () => {
-    const vol = readNifti(buildNifti(base({
-      qformCode: 1, quatern: [0, 0, 1], qoffset: [10, 20, 30], pixdim: [-1, 2, 3, 4],
-    })), { name: 'q', reorient: false });
+    const vol = readNifti(
+      buildNifti(
+        base({
+          qformCode: 1,
+          quatern: [0, 0, 1],
+          qoffset: [10, 20, 30],
+          pixdim: [-1, 2, 3, 4],
+        }),
+      ),
+      { name: 'q', reorient: false },
+    );
     expect(vol.nifti.affineSource).toBe('qform');
     // R = diag(-1,-1,1) (rotation by pi about z), scaled by (2,3,-4) because qfac = -1.
     // File columns (i,j,k) -> ours (d,h,w) = (k,j,i).
@@ -139,9 +157,11 @@ describe('orientation policy', () => {
     const vol = readNifti(buildNifti(base({ values: vals, pixdim: [1, 5, 1, 2] })), { name: 'r' });
     expect(vol.nifti.axisOrder).toEqual([0, 2, 1]);
     expect(vol.dims).toEqual([4, 2, 3]);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 2; k++) {
-      expect(vol.data[(i * 2 + k) * 3 + j]).toBe(i + 4 * (j + 3 * k));
-    }
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 3; j++)
+        for (let k = 0; k < 2; k++) {
+          expect(vol.data[(i * 2 + k) * 3 + j]).toBe(i + 4 * (j + 3 * k));
+        }
   });
 });
 
@@ -209,8 +229,21 @@ describe('malformed files fail with a clear error naming the file', () => {
     expectError(buildNifti(base({ version: 2, extensions: [{ esize: -32, ecode: 4 }] })), /esize -32/);
   });
   it('valid extensions, a zero esize terminator and a flag without room are accepted', () => {
-    const ok = readNifti(buildNifti(base({ extensions: [{ esize: 32, ecode: 6 }, { esize: 16, ecode: 4 }] })), { name: 'e' });
-    expect(ok.nifti.extensions).toEqual([{ code: 6, size: 32 }, { code: 4, size: 16 }]);
+    const ok = readNifti(
+      buildNifti(
+        base({
+          extensions: [
+            { esize: 32, ecode: 6 },
+            { esize: 16, ecode: 4 },
+          ],
+        }),
+      ),
+      { name: 'e' },
+    );
+    expect(ok.nifti.extensions).toEqual([
+      { code: 6, size: 32 },
+      { code: 4, size: 16 },
+    ]);
     const zero = readNifti(buildNifti(base({ extensions: [{ esize: 0, ecode: 0 }] })), { name: 'z' });
     expect(zero.nifti.extensions).toEqual([]);
     const noRoom = readNifti(buildNifti(base({ version: 2, extFlag: 1 })), { name: 'n' });

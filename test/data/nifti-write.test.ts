@@ -79,7 +79,10 @@ describe('writeNifti / readNifti round trip', () => {
     let min = Infinity;
     let max = -Infinity;
     for (const x of vol.data) [min, max] = [Math.min(min, x), Math.max(max, x)];
-    for (const [dt, levels] of [['int16', 65535], ['uint8', 255]] as const) {
+    for (const [dt, levels] of [
+      ['int16', 65535],
+      ['uint8', 255],
+    ] as const) {
       const back = readNifti(writeNifti(vol, { datatype: dt }), { name: dt });
       const step = (max - min) / levels;
       let worst = 0;

@@ -35,22 +35,30 @@ function rawHeader(b: Uint8Array): RawHeader {
   const version = v.getInt32(0, le) === 348 ? 1 : 2;
   if (version === 1) {
     return {
-      version, le,
+      version,
+      le,
       dim: [...Array(8).keys()].map((i) => v.getInt16(40 + 2 * i, le)),
-      datatype: v.getInt16(70, le), bitpix: v.getInt16(72, le),
+      datatype: v.getInt16(70, le),
+      bitpix: v.getInt16(72, le),
       pixdim: [...Array(8).keys()].map((i) => v.getFloat32(76 + 4 * i, le)),
-      voxOffset: v.getFloat32(108, le), slope: v.getFloat32(112, le), inter: v.getFloat32(116, le),
+      voxOffset: v.getFloat32(108, le),
+      slope: v.getFloat32(112, le),
+      inter: v.getFloat32(116, le),
       sformCode: v.getInt16(254, le),
       srow: [...Array(12).keys()].map((i) => v.getFloat32(280 + 4 * i, le)),
       sliceDim: (b[39]! >> 4) & 3,
     };
   }
   return {
-    version, le,
+    version,
+    le,
     dim: [...Array(8).keys()].map((i) => Number(v.getBigInt64(16 + 8 * i, le))),
-    datatype: v.getInt16(12, le), bitpix: v.getInt16(14, le),
+    datatype: v.getInt16(12, le),
+    bitpix: v.getInt16(14, le),
     pixdim: [...Array(8).keys()].map((i) => v.getFloat64(104 + 8 * i, le)),
-    voxOffset: Number(v.getBigInt64(168, le)), slope: v.getFloat64(176, le), inter: v.getFloat64(184, le),
+    voxOffset: Number(v.getBigInt64(168, le)),
+    slope: v.getFloat64(176, le),
+    inter: v.getFloat64(184, le),
     sformCode: v.getInt32(348, le),
     srow: [...Array(12).keys()].map((i) => v.getFloat64(400 + 8 * i, le)),
     sliceDim: (b[524]! >> 4) & 3,
@@ -62,20 +70,18 @@ function rawVoxel(b: Uint8Array, h: RawHeader, index: number): number {
   const bpv = h.bitpix / 8;
   const off = h.voxOffset + index * bpv;
   switch (h.datatype) {
-    case 2: return v.getUint8(off);
-    case 4: return v.getInt16(off, h.le);
-    case 16: return v.getFloat32(off, h.le);
-    default: throw new Error(`test decoder lacks datatype ${h.datatype}`);
+    case 2:
+      return v.getUint8(off);
+    case 4:
+      return v.getInt16(off, h.le);
+    case 16:
+      return v.getFloat32(off, h.le);
+    default:
+      throw new Error(`test decoder lacks datatype ${h.datatype}`);
   }
 }
 
-const FILES = [
-  'KmeansTest_T1UCharRaw.nii.gz',
-  'functional.nii',
-  'resampled_anat_moved.nii',
-  'example_nifti2.nii.gz',
-  'standard.nii.gz',
-];
+const FILES = ['KmeansTest_T1UCharRaw.nii.gz', 'functional.nii', 'resampled_anat_moved.nii', 'example_nifti2.nii.gz', 'standard.nii.gz'];
 
 describe('readNifti on the five real fixtures', () => {
   for (const f of FILES) {
@@ -166,7 +172,10 @@ describe('readNifti on the five real fixtures', () => {
   it('example_nifti2.nii.gz: NIfTI-2 header, two extensions, 4D', () => {
     const vol = readNifti(load('example_nifti2.nii.gz'), { name: 'n2' });
     expect(vol.nifti.version).toBe(2);
-    expect(vol.nifti.extensions).toEqual([{ code: 6, size: 32 }, { code: 6, size: 32 }]);
+    expect(vol.nifti.extensions).toEqual([
+      { code: 6, size: 32 },
+      { code: 6, size: 32 },
+    ]);
     expect(vol.nifti.volumes).toBe(2);
     expect(vol.dims).toEqual([12, 20, 32]);
     expect(vol.spacing[0]).toBeCloseTo(2.2, 5);

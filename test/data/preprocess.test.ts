@@ -1,13 +1,6 @@
 import { formatWarning } from '../../src/data/volume.js';
 import { describe, expect, it } from 'vitest';
-import {
-  centredCrop,
-  correctBiasField,
-  cropToRoi,
-  normalizeIntensity,
-  preprocessVolume,
-  resizeInPlane,
-} from '../../src/data/preprocess.js';
+import { centredCrop, correctBiasField, cropToRoi, normalizeIntensity, preprocessVolume, resizeInPlane } from '../../src/data/preprocess.js';
 import { percentiles } from '../../src/data/image-ops.js';
 import { diagonalAffine, type Volume } from '../../src/data/volume.js';
 import { generateSubject } from '../../src/data/synth.js';
@@ -119,8 +112,10 @@ function biasPhantom(logField: (d: number, h: number, w: number) => number): { v
         const i = (d * H + h) * W + w;
         const r = Math.hypot(h - 30 - d, w - 34);
         let t = 100; // "muscle"
-        if (r < 12) t = 220; // "fat" disc
-        else if (r < 16) t = 40; // dark "wall" ring
+        if (r < 12)
+          t = 220; // "fat" disc
+        else if (r < 16)
+          t = 40; // dark "wall" ring
         else if (r > 19) uniform[i] = 1;
         const field = Math.exp(logField(d / D, h / H, w / W));
         truth[i] = field;
@@ -132,12 +127,20 @@ function biasPhantom(logField: (d: number, h: number, w: number) => number): { v
 }
 
 function logCorrelation(a: Float32Array, b: Float32Array): number {
-  let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  let sx = 0,
+    sy = 0,
+    sxx = 0,
+    syy = 0,
+    sxy = 0;
   const n = a.length;
   for (let i = 0; i < n; i++) {
     const x = Math.log(a[i]!);
     const y = Math.log(b[i]!);
-    sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
   }
   return (sxy - (sx * sy) / n) / Math.sqrt((sxx - (sx * sx) / n) * (syy - (sy * sy) / n));
 }
@@ -174,7 +177,7 @@ describe('bias-field correction (N4-like approximation)', () => {
     });
   }
 
-  it('on synthetic rectal MR volumes it removes most of the generator\'s bias field', () => {
+  it("on synthetic rectal MR volumes it removes most of the generator's bias field", () => {
     const lines: string[] = [];
     for (let seed = 0; seed < 3; seed++) {
       const s = generateSubject(new Rng(seed), { label: 'T3', size: 48, slices: 10, difficulty: 0.2 });
@@ -209,9 +212,11 @@ describe('bias-field correction (N4-like approximation)', () => {
   });
 
   it('leaves an unbiased piecewise-constant volume nearly unchanged', () => {
-    const D = 6, H = 32, W = 32;
+    const D = 6,
+      H = 32,
+      W = 32;
     const data = new Float32Array(D * H * W);
-    for (let i = 0; i < data.length; i++) data[i] = (i % W) < 16 ? 80 : 160;
+    for (let i = 0; i < data.length; i++) data[i] = i % W < 16 ? 80 : 160;
     const vol: Volume = { data, dims: [D, H, W], spacing: [3, 1, 1], affine: diagonalAffine([3, 1, 1]), warnings: [] };
     const res = correctBiasField(vol);
     let worst = 0;

@@ -54,14 +54,18 @@ describe('sizes from a file are checked before allocating', () => {
     expect(ms).toBeLessThan(500);
     expect(grew).toBeLessThan(8 * 2 ** 20);
     expect(e.code).toBe('too-large');
-    expect(e.message).toMatch(/^big\.nii\.gz: the header declares 1024×1024×480 int16 voxels = 503,316,480 voxels \(960\.0 MiB to read, 1\.9 GiB as float32\); the loader takes at most 134,217,728/);
+    expect(e.message).toMatch(
+      /^big\.nii\.gz: the header declares 1024×1024×480 int16 voxels = 503,316,480 voxels \(960\.0 MiB to read, 1\.9 GiB as float32\); the loader takes at most 134,217,728/,
+    );
   });
 
   it('a volume under maxVoxels that needs more memory than the budget is refused before inflating', () => {
     const file = gzipSync(buildNifti({ dim: [3, 64, 64, 16], datatype: 16, values: new Float32Array(64 * 64 * 16) }));
     const e = catchErr(() => readNifti(file, { name: 'v.nii.gz', budget: { hostBytes: 300_000 } }));
     expect(e.code).toBe('too-large');
-    expect(e.message).toMatch(/^v\.nii\.gz: loading 64×64×16 float32 voxels \(256\.3 KiB inflated from .*\) needs about .* but only 293\.0 KiB of memory is available/);
+    expect(e.message).toMatch(
+      /^v\.nii\.gz: loading 64×64×16 float32 voxels \(256\.3 KiB inflated from .*\) needs about .* but only 293\.0 KiB of memory is available/,
+    );
     // The same file with room: loads.
     expect(readNifti(file, { name: 'v.nii.gz', budget: { hostBytes: 10e6 } }).dims).toEqual([16, 64, 64]);
   });
@@ -73,14 +77,18 @@ describe('what is not a volume is refused where a volume is needed', () => {
     expect(Math.min(...twoD.dims)).toBe(1);
     const e = catchErr(() => preprocessVolume(twoD, { size: 16 }));
     expect(e.code).toBe('unsuitable');
-    expect(e.message).toMatch(/^slice\.nii: a single slice \(32×32 pixels, 1 slice\) is not a volume; the networks need at least 2 slices — export the whole series as one 3-D NIfTI/);
+    expect(e.message).toMatch(
+      /^slice\.nii: a single slice \(32×32 pixels, 1 slice\) is not a volume; the networks need at least 2 slices — export the whole series as one 3-D NIfTI/,
+    );
   });
 
   it('a 4-D series of one slice (cut to its first volume) is a single slice too; a strip is not an image', () => {
     const series = readNifti(buildNifti({ dim: [4, 32, 32, 1, 5], datatype: 2, values: new Uint8Array(32 * 32 * 5).fill(9) }), { name: 'series.nii' });
     expect(series.warnings.map((w) => w.code)).toContain('first-volume-only');
     expect(catchErr(() => preprocessVolume(series, { size: 16 })).message).toMatch(/single slice/);
-    const strip = readNifti(buildNifti({ dim: [3, 64, 1, 12], datatype: 2, values: new Uint8Array(64 * 12).fill(1), pixdim: [1, 1, 1, 3] }), { name: 'strip.nii' });
+    const strip = readNifti(buildNifti({ dim: [3, 64, 1, 12], datatype: 2, values: new Uint8Array(64 * 12).fill(1), pixdim: [1, 1, 1, 3] }), {
+      name: 'strip.nii',
+    });
     expect(strip.dims[1] < MIN_VOLUME_DIMS[1] || strip.dims[2] < MIN_VOLUME_DIMS[2]).toBe(true);
     expect(catchErr(() => preprocessVolume(strip, { size: 16 })).message).toMatch(/^strip\.nii: .* is not an image volume/);
   });

@@ -69,7 +69,15 @@ function sizeAucs(difficulty: number, sizeMatched: boolean, n: number): Record<s
       labels.push(label === 'T3' ? 1 : 0);
     }
   }
-  return Object.fromEntries(SIZE_FEATURES.map((f) => [f, rocAuc(labels, sizes.map((s) => s[f]))]));
+  return Object.fromEntries(
+    SIZE_FEATURES.map((f) => [
+      f,
+      rocAuc(
+        labels,
+        sizes.map((s) => s[f]),
+      ),
+    ]),
+  );
 }
 
 /** The best a size measure does in either direction. */
@@ -96,7 +104,12 @@ describe('synthetic cohort calibration: breach cue and size alone, per difficult
         }
         result[`d=${difficulty}`] = auc(t2, t3);
       }
-      rows.push(`breach cue (band darkness, S=${S}, ${n}+${n}${sizeMatched ? ', size-matched' : ''}): ` + Object.entries(result).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+      rows.push(
+        `breach cue (band darkness, S=${S}, ${n}+${n}${sizeMatched ? ', size-matched' : ''}): ` +
+          Object.entries(result)
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(', '),
+      );
       // 40 + 40 subjects (an AUC's standard error here is ~0.03). Measured after T2's muscularis was made
       // to cover the outgrowth's sides (src/data/synth.ts wallRadii): d = 0 0.873 (default sizes); with
       // 16 + 16 before that change 0.957 / 0.926, after it 0.910 / 0.883 — within the noise of 16 + 16.
@@ -117,7 +130,9 @@ describe('synthetic cohort calibration: breach cue and size alone, per difficult
         const worst = Math.max(...Object.values(a).map(twoSided));
         rows.push(
           `size alone (${n}+${n}, ${sizeMatched ? 'size-matched' : 'default'}) d=${difficulty}: best ${worst.toFixed(3)} — ` +
-            Object.entries(a).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),
+            Object.entries(a)
+              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+              .join(', '),
         );
         for (const [k, v] of Object.entries(a)) expect(twoSided(v), `${k} at d=${difficulty}${sizeMatched ? ', size-matched' : ''}`).toBeLessThanOrEqual(bound);
         // The default keeps the real-world direction: T3 tumours are larger on average.

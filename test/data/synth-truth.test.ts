@@ -34,7 +34,8 @@ describe('synthetic ground truth on a voxel grid', () => {
     const [D, H, W] = t3.volume.dims;
     const px2 = t3.volume.spacing[1] * t3.volume.spacing[2];
     let exact = 0;
-    for (let d = 0; d < D; d++) for (let k = 0; k < 3; k++) exact += tumourCrossSection(a, sliceZ(d, D, a.sliceMm) + ((k + 0.5) / 3 - 0.5) * a.sliceMm).extramural / 3;
+    for (let d = 0; d < D; d++)
+      for (let k = 0; k < 3; k++) exact += tumourCrossSection(a, sliceZ(d, D, a.sliceMm) + ((k + 0.5) / 3 - 0.5) * a.sliceMm).extramural / 3;
     expect(Math.abs((sum(m3.criterion) * px2) / exact - 1)).toBeLessThan(0.08);
     void H;
     void W;
@@ -44,7 +45,10 @@ describe('synthetic ground truth on a voxel grid', () => {
     const pre = preprocessVolume(t3.volume, { biasField: false, roi: { d: null, h: [4, 44], w: [6, 42] }, size: 32, normalize: false });
     const onPre = truthMasks(t3.anatomy, pre);
     const onOrig = truthMasks(t3.anatomy, t3.volume);
-    const moved = preprocessVolume({ ...t3.volume, data: onOrig.tumour }, { biasField: false, roi: { d: null, h: [4, 44], w: [6, 42] }, size: 32, normalize: false });
+    const moved = preprocessVolume(
+      { ...t3.volume, data: onOrig.tumour },
+      { biasField: false, roi: { d: null, h: [4, 44], w: [6, 42] }, size: 32, normalize: false },
+    );
     let diff = 0;
     for (let i = 0; i < onPre.tumour.length; i++) diff += Math.abs(onPre.tumour[i]! - moved.data[i]!);
     expect(diff / sum(moved.data)).toBeLessThan(0.2);

@@ -12,7 +12,8 @@ describe('shader compilation on the device', async () => {
     const results = await gpu.compileAll(registeredKernels());
     const messages = results.flatMap((r) => r.messages.map((m, i) => `${r.at[i]} ${m.type}: ${m.message}`));
     expect(messages).toEqual([]);
-    for (const r of results) expect(Boolean(r.skipped), `${r.kernel} skipped?`).toBe(gpu.missingFeatures(registeredKernels().find((d) => d.name === r.kernel)!).length > 0);
+    for (const r of results)
+      expect(Boolean(r.skipped), `${r.kernel} skipped?`).toBe(gpu.missingFeatures(registeredKernels().find((d) => d.name === r.kernel)!).length > 0);
     // Default pipelines too (override-specialised compilation can fail separately).
     for (const d of registeredKernels()) if (!gpu.missingFeatures(d).length) gpu.kernel(d).pipeline();
     await gpu.sync();
@@ -41,7 +42,11 @@ fn f() -> u32 { let v: u32 = 1.5; return v; }
 @group(0) @binding(0) var<storage, read_write> y: array<u32>;
 @compute @workgroup_size(1) fn main() { y[0] = f(); }`,
       bindings: { y: 'read_write' },
-      lines: [[1, 'test/outer.wgsl', 1], [2, 'test/piece.part.wgsl', 1], [4, 'test/outer.wgsl', 3]],
+      lines: [
+        [1, 'test/outer.wgsl', 1],
+        [2, 'test/piece.part.wgsl', 1],
+        [4, 'test/outer.wgsl', 3],
+      ],
     };
     const [r] = await gpu.compileAll([bad]);
     const error = r!.messages.findIndex((m) => m.type === 'error');

@@ -37,7 +37,9 @@ describe('device acquisition', async () => {
     } finally {
       masked.destroy();
     }
-    expect(() => parseFeatureList('subgroups, shader_f16', 'VOXELGRAD_DISABLE_FEATURES')).toThrow(/VOXELGRAD_DISABLE_FEATURES: unknown feature 'shader_f16'; .*subgroups, shader-f16/);
+    expect(() => parseFeatureList('subgroups, shader_f16', 'VOXELGRAD_DISABLE_FEATURES')).toThrow(
+      /VOXELGRAD_DISABLE_FEATURES: unknown feature 'shader_f16'; .*subgroups, shader-f16/,
+    );
     expect(parseFeatureList(' subgroups ,, shader-f16', 'x')).toEqual(['subgroups', 'shader-f16']);
     expect(() => parseLimitsMode('low', 'VOXELGRAD_LIMITS')).toThrow(/'low' is not a limits mode/);
     await expect(acquireNodeGpu({ disableFeatures: ['wide-lines'] })).rejects.toThrow(/unknown feature 'wide-lines'/);

@@ -41,8 +41,18 @@ describe('limits below the adapter', async () => {
     for (const tile of [t.matmul, t.convForward, t.convBackwardInput, t.convBackwardWeight, ...Object.values(t.tiled)]) expect(tile.wg).toBeLessThanOrEqual(64);
     for (const tile of Object.values(t.tiled)) expect(stageBytes(tile.kc)).toBeLessThanOrEqual(LOW_WORKGROUP.maxComputeWorkgroupStorageSize);
     // The clamps on their own: halve WG to fit the invocations, halve KC until the stage fits (0: no stage).
-    expect(clampTiledTile({ maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 }, { wg: 1024, tm: 4, tnq: 4, kc: 64 })).toEqual({ wg: 256, tm: 4, tnq: 4, kc: 32 });
-    expect(clampTiledTile({ maxComputeInvocationsPerWorkgroup: 64, maxComputeWorkgroupStorageSize: 256 }, { wg: 128, tm: 8, tnq: 1, kc: 8 })).toEqual({ wg: 64, tm: 8, tnq: 1, kc: 0 });
+    expect(clampTiledTile({ maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 }, { wg: 1024, tm: 4, tnq: 4, kc: 64 })).toEqual({
+      wg: 256,
+      tm: 4,
+      tnq: 4,
+      kc: 32,
+    });
+    expect(clampTiledTile({ maxComputeInvocationsPerWorkgroup: 64, maxComputeWorkgroupStorageSize: 256 }, { wg: 128, tm: 8, tnq: 1, kc: 8 })).toEqual({
+      wg: 64,
+      tm: 8,
+      tnq: 1,
+      kc: 0,
+    });
     expect(clampGemmTile({ maxComputeInvocationsPerWorkgroup: 48 }, { wg: 128, tm: 2 })).toEqual({ wg: 32, tm: 2 });
     expect(() => clampTiledTile({}, { wg: 6, tm: 8, tnq: 1, kc: 0 })).toThrow(/multiple of 4/);
     expect(() => clampTiledTile({}, { wg: 64, tm: 3 as 1, tnq: 1, kc: 0 })).toThrow(/tm must be 1, 2, 4 or 8/);
@@ -61,17 +71,41 @@ describe('limits below the adapter', async () => {
         try {
           const wShape = [c.cout, c.x[1], ...c.k];
           const yShape = convOutputShape(c.x, wShape, c.opts);
-          expect(4 * Math.max(c.x.reduce((a, b) => a * b, 1), yShape.reduce((a, b) => a * b, 1))).toBeGreaterThan(LOW_BINDING.maxStorageBufferBindingSize);
-          const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
-          const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
-          const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+          expect(
+            4 *
+              Math.max(
+                c.x.reduce((a, b) => a * b, 1),
+                yShape.reduce((a, b) => a * b, 1),
+              ),
+          ).toBeGreaterThan(LOW_BINDING.maxStorageBufferBindingSize);
+          const x = rng.uniformArray(
+            c.x.reduce((a, b) => a * b, 1),
+            -1,
+            1,
+          );
+          const w = rng.uniformArray(
+            wShape.reduce((a, b) => a * b, 1),
+            -1,
+            1,
+          );
+          const dy = rng.uniformArray(
+            yShape.reduce((a, b) => a * b, 1),
+            -1,
+            1,
+          );
           await gpu.tidy(async () => {
             const tx = gpu.tensor(x, c.x);
             const tw = gpu.tensor(w, wShape);
             const tdy = gpu.tensor(dy, yShape);
             expect(relErr(await conv3d(tx, tw, c.opts, nanOut(gpu, yShape)).read(), conv3dRef(x, c.x, w, wShape, c.opts).y), 'forward').toBeLessThan(1e-4);
-            expect(relErr(await conv3dBackwardInput(tdy, tw, c.x, c.opts, nanOut(gpu, c.x)).read(), conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)), 'dx').toBeLessThan(1e-4);
-            expect(relErr(await conv3dBackwardWeight(tdy, tx, wShape, c.opts, nanOut(gpu, wShape)).read(), conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)), 'dw').toBeLessThan(1e-4);
+            expect(
+              relErr(await conv3dBackwardInput(tdy, tw, c.x, c.opts, nanOut(gpu, c.x)).read(), conv3dBackwardInputRef(dy, w, wShape, c.x, c.opts)),
+              'dx',
+            ).toBeLessThan(1e-4);
+            expect(
+              relErr(await conv3dBackwardWeight(tdy, tx, wShape, c.opts, nanOut(gpu, wShape)).read(), conv3dBackwardWeightRef(dy, x, c.x, wShape, c.opts)),
+              'dw',
+            ).toBeLessThan(1e-4);
           });
         } finally {
           if (saved) setTuning(gpu, saved);
@@ -90,12 +124,27 @@ describe('limits below the adapter', async () => {
     const wShape = [c.cout, c.x[1], ...c.k];
     const xs: [number, number, number, number, number] = [2, c.x[1], 2, 9, 7];
     const yShape = convOutputShape(xs, wShape, c.opts);
-    const x = rng.uniformArray(xs.reduce((p, q) => p * q, 1), -1, 1);
-    const w = rng.uniformArray(wShape.reduce((p, q) => p * q, 1), -1, 1);
-    const dy = rng.uniformArray(yShape.reduce((p, q) => p * q, 1), -1, 1);
+    const x = rng.uniformArray(
+      xs.reduce((p, q) => p * q, 1),
+      -1,
+      1,
+    );
+    const w = rng.uniformArray(
+      wShape.reduce((p, q) => p * q, 1),
+      -1,
+      1,
+    );
+    const dy = rng.uniformArray(
+      yShape.reduce((p, q) => p * q, 1),
+      -1,
+      1,
+    );
     // Asked for more than fits: 256 invocations and 8 KiB stages; the clamp halves both.
     const tiled = { wg: 256, tm: 4 as const, tnq: 4 as const, kc: 16 };
-    for (const patch of [{}, { broadcast: BROADCAST_NOWHERE, tiled: { matmul: tiled, convForward: tiled, convBackwardInput: tiled, convBackwardWeight: tiled } }]) {
+    for (const patch of [
+      {},
+      { broadcast: BROADCAST_NOWHERE, tiled: { matmul: tiled, convForward: tiled, convBackwardInput: tiled, convBackwardWeight: tiled } },
+    ]) {
       const saved = setTuning(small, patch);
       try {
         for (const tile of Object.values(tuningFor(small).tiled)) expect(tile.wg <= 64 && stageBytes(tile.kc) <= 2 * KiB).toBe(true);
@@ -106,8 +155,14 @@ describe('limits below the adapter', async () => {
           const tw = small.tensor(w, wShape);
           const tdy = small.tensor(dy, yShape);
           expect(relErr(await conv3d(tx, tw, c.opts, nanOut(small, yShape)).read(), conv3dRef(x, xs, w, wShape, c.opts).y), 'forward').toBeLessThan(1e-4);
-          expect(relErr(await conv3dBackwardInput(tdy, tw, xs, c.opts, nanOut(small, xs)).read(), conv3dBackwardInputRef(dy, w, wShape, xs, c.opts)), 'dx').toBeLessThan(1e-4);
-          expect(relErr(await conv3dBackwardWeight(tdy, tx, wShape, c.opts, nanOut(small, wShape)).read(), conv3dBackwardWeightRef(dy, x, xs, wShape, c.opts)), 'dw').toBeLessThan(1e-4);
+          expect(
+            relErr(await conv3dBackwardInput(tdy, tw, xs, c.opts, nanOut(small, xs)).read(), conv3dBackwardInputRef(dy, w, wShape, xs, c.opts)),
+            'dx',
+          ).toBeLessThan(1e-4);
+          expect(
+            relErr(await conv3dBackwardWeight(tdy, tx, wShape, c.opts, nanOut(small, wShape)).read(), conv3dBackwardWeightRef(dy, x, xs, wShape, c.opts)),
+            'dw',
+          ).toBeLessThan(1e-4);
         });
       } finally {
         setTuning(small, saved);
@@ -140,7 +195,10 @@ describe('limits below the adapter', async () => {
   });
 
   it('VOXELGRAD_LIMITS: a mode and caps, checked', () => {
-    expect(parseLimitsSpec('core,maxStorageBufferBindingSize=1048576', 'VOXELGRAD_LIMITS')).toEqual({ mode: 'core', lower: { maxStorageBufferBindingSize: 1048576 } });
+    expect(parseLimitsSpec('core,maxStorageBufferBindingSize=1048576', 'VOXELGRAD_LIMITS')).toEqual({
+      mode: 'core',
+      lower: { maxStorageBufferBindingSize: 1048576 },
+    });
     expect(() => parseLimitsSpec('maxFoo=3', 'VOXELGRAD_LIMITS')).toThrow(/'maxFoo' is not a limit voxelgrad reads/);
     expect(() => parseLimitsSpec('maxBufferSize=-1', 'VOXELGRAD_LIMITS')).toThrow(/must be a positive integer/);
   });

@@ -13,9 +13,28 @@ import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 
 const cfg: ExperimentConfig = {
-  model: 'f-rMC5', head: 'attention', width: 2, epochs: 2, sliceEpochs: 1, batchSize: 2, lr: 0.01, momentum: 0.9, weightDecay: 0.01,
-  schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: true, augmentSet: 'light', tta: 1, headLrScale: 10, seed: 0,
-  inputSize: 16, depth: 4, biasField: false, folds: 2, valFraction: 0,
+  model: 'f-rMC5',
+  head: 'attention',
+  width: 2,
+  epochs: 2,
+  sliceEpochs: 1,
+  batchSize: 2,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: true,
+  augmentSet: 'light',
+  tta: 1,
+  headLrScale: 10,
+  seed: 0,
+  inputSize: 16,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
 };
 
 /** Counts synchronous and asynchronous pipeline creations on a device. */

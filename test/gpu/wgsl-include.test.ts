@@ -23,7 +23,10 @@ describe('#include expansion of WGSL', () => {
     const { text, lines, included } = expandIncludes(root, 'a/main.wgsl');
     expect(text).toBe('// main 1\n// tile 1\n// common 1\nconst C: u32 = 1u;\nfn t() -> u32 { return C; }\nfn m() -> u32 { return t(); }\n');
     expect(included).toEqual(['a/tile.part.wgsl', 'a/common.part.wgsl']);
-    const where = text.trimEnd().split('\n').map((_, i) => sourceLine(lines, i + 1));
+    const where = text
+      .trimEnd()
+      .split('\n')
+      .map((_, i) => sourceLine(lines, i + 1));
     expect(where).toEqual([
       'shaders/a/main.wgsl:1',
       'shaders/a/tile.part.wgsl:1',
@@ -41,7 +44,9 @@ describe('#include expansion of WGSL', () => {
     file('b/x.part.wgsl', '#include "b/y.part.wgsl"\n');
     file('b/y.part.wgsl', '// y\n#include "b/x.part.wgsl"\n');
     file('b/cycle.wgsl', '#include "b/x.part.wgsl"\n');
-    expect(() => expandIncludes(root, 'b/cycle.wgsl')).toThrow(/shaders\/b\/y\.part\.wgsl:2: #include cycle: b\/cycle\.wgsl → b\/x\.part\.wgsl → b\/y\.part\.wgsl → b\/x\.part\.wgsl/);
+    expect(() => expandIncludes(root, 'b/cycle.wgsl')).toThrow(
+      /shaders\/b\/y\.part\.wgsl:2: #include cycle: b\/cycle\.wgsl → b\/x\.part\.wgsl → b\/y\.part\.wgsl → b\/x\.part\.wgsl/,
+    );
     file('b/missing.wgsl', '// m\n#include "b/nope.part.wgsl"\n');
     expect(() => expandIncludes(root, 'b/missing.wgsl')).toThrow(/shaders\/b\/missing\.wgsl:2: #include "b\/nope\.part\.wgsl": no such file/);
     file('b/bad.wgsl', '#include b/x.part.wgsl\n');
@@ -56,7 +61,15 @@ describe('#include expansion of WGSL', () => {
       expect(path.endsWith('.part')).toBe(false);
     }
     expect(Object.keys(SHADER_LINES).sort()).toEqual(
-      ['conv/backward-input', 'conv/backward-input-tiled', 'conv/backward-weight', 'conv/backward-weight-tiled', 'conv/forward', 'conv/forward-tiled', 'matmul/matmul-tiled'].sort(),
+      [
+        'conv/backward-input',
+        'conv/backward-input-tiled',
+        'conv/backward-weight',
+        'conv/backward-weight-tiled',
+        'conv/forward',
+        'conv/forward-tiled',
+        'matmul/matmul-tiled',
+      ].sort(),
     );
   });
 });

@@ -79,7 +79,11 @@ export function refLoss(model: StagingNet, p: P, batch: Batch, loss: LossConfig,
   const rows: number[] = [];
   const rowLabels: number[] = [];
   batch.repSlices.forEach((rs, b) => rs.forEach((r) => (rows.push(b * d + r), rowLabels.push(batch.labels[b]!))));
-  let total = focalLossRef(rows.map((r) => sliceLogits[r]!), rowLabels, { gamma: loss.gamma, alpha: loss.alpha }).loss;
+  let total = focalLossRef(
+    rows.map((r) => sliceLogits[r]!),
+    rowLabels,
+    { gamma: loss.gamma, alpha: loss.alpha },
+  ).loss;
   let emb: Float64Array;
   let embShape: number[];
   let embLabels: number[];
@@ -95,6 +99,7 @@ export function refLoss(model: StagingNet, p: P, batch: Batch, loss: LossConfig,
     embShape = [rows.length, c];
     embLabels = rowLabels;
   }
-  if (loss.triplet > 0) total += loss.triplet * tripletLossBatchHardRef(emb, embShape, embLabels, { margin: loss.margin, normalize: loss.tripletNormalize }).loss;
+  if (loss.triplet > 0)
+    total += loss.triplet * tripletLossBatchHardRef(emb, embShape, embLabels, { margin: loss.margin, normalize: loss.tripletNormalize }).loss;
   return total;
 }

@@ -28,9 +28,7 @@ interface ActivationsGolden {
   elementwise: ElementwiseGolden;
   softmax: { shape: number[]; x: number[]; upstream: number[]; y: number[]; gradX: number[] };
 }
-const golden = JSON.parse(
-  readFileSync(new URL('../fixtures/golden/losses/activations.json', import.meta.url), 'utf8'),
-) as ActivationsGolden;
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/activations.json', import.meta.url), 'utf8')) as ActivationsGolden;
 
 const GOLDEN_TOL = 1e-9;
 const FD_TOL = 1e-7;
@@ -106,11 +104,24 @@ describe('softmax over the last axis', () => {
     expect(y[0]! + y[1]! + y[2]!).toBeCloseTo(1, 15);
     expect(y[0]! / y[1]!).toBeCloseTo(Math.E, 12);
     expect(y[2]).toBe(0);
-    const shifted = softmaxRef([0, 2, 3].map((v) => v + 700), [1, 3]);
+    const shifted = softmaxRef(
+      [0, 2, 3].map((v) => v + 700),
+      [1, 3],
+    );
     const naive = [Math.exp(0), Math.exp(2), Math.exp(3)];
     const z = naive[0]! + naive[1]! + naive[2]!;
-    expect(relErr(shifted, naive.map((v) => v / z))).toBeLessThan(1e-15);
-    expect(relErr(y.subarray(3), naive.map((v) => v / z))).toBeLessThan(1e-15);
+    expect(
+      relErr(
+        shifted,
+        naive.map((v) => v / z),
+      ),
+    ).toBeLessThan(1e-15);
+    expect(
+      relErr(
+        y.subarray(3),
+        naive.map((v) => v / z),
+      ),
+    ).toBeLessThan(1e-15);
   });
 
   it('matches the PyTorch golden', () => {

@@ -32,7 +32,13 @@ describe('row softmax on the GPU vs float64 reference', async () => {
   const rng = new Rng(seed);
 
   // cols 1 / 2 (binary) / 33 (crosses a 32-thread group) / 300 (> 256 threads, looped); rows 1 and many
-  for (const [rows, cols] of [[1, 1], [5, 2], [3, 33], [2, 300], [700, 7]]) {
+  for (const [rows, cols] of [
+    [1, 1],
+    [5, 2],
+    [3, 33],
+    [2, 300],
+    [700, 7],
+  ]) {
     it(`[${rows}, ${cols}] seed=${seed}`, async () => {
       const x = randomNormal(rng, rows * cols, 0, 3);
       const gy = randomNormal(rng, rows * cols);

@@ -4,6 +4,7 @@ import { adamStepRef, type AdamState } from '../../src/kernels/adam.ref.js';
 import { randomNormal, relErr } from '../../src/kernels/ref-util.js';
 import { Rng } from '../../src/util/rng.js';
 
+// biome-ignore lint/suspicious/noExportsInTest: the golden's case type, shared with adam.test.ts (the GPU test reads the same file)
 export interface AdamCase {
   name: string;
   lrs: number[];
@@ -48,7 +49,14 @@ describe('Adam step (float64 reference)', () => {
       let p: Float64Array = Float64Array.from(c.param0);
       let s: AdamState | null = null;
       c.grads.forEach((g, k) => {
-        ({ param: p, state: s } = adamStepRef(p, g, s, { lr: c.lrs[k]!, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay, decoupled: c.decoupled }));
+        ({ param: p, state: s } = adamStepRef(p, g, s, {
+          lr: c.lrs[k]!,
+          beta1: c.beta1,
+          beta2: c.beta2,
+          eps: c.eps,
+          weightDecay: c.weightDecay,
+          decoupled: c.decoupled,
+        }));
         expect(relErr(p, c.params[k]!), `after step ${k + 1}`).toBeLessThan(1e-12);
       });
       expect(relErr(s!.m, c.finalM)).toBeLessThan(1e-12);

@@ -21,7 +21,12 @@ describe('fused Adam on the GPU vs float64 reference', async () => {
   const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0; // fresh each run; VOXELGRAD_SEED=<seed> replays a failure
   const rng = new Rng(seed);
 
-  const configs: FusedAdamOptions[] = [{}, { weightDecay: 0.01 }, { weightDecay: 0.05, decoupled: false }, { beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 }];
+  const configs: FusedAdamOptions[] = [
+    {},
+    { weightDecay: 0.01 },
+    { weightDecay: 0.05, decoupled: false },
+    { beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 },
+  ];
   for (const cfg of configs) {
     it(`5 steps over 5 tensors (odd sizes, per-tensor groups) ${JSON.stringify(cfg)} seed=${seed}`, async () => {
       const sizes = [7, 1024, 3000, 1, 2049];
@@ -39,7 +44,14 @@ describe('fused Adam on the GPU vs float64 reference', async () => {
         grad.release();
         const next = ref.map((p, t) => {
           const gr = groups[t] as { lrScale?: number; weightDecay?: number };
-          return adamStepRef(p, g[t]!, states[t]!, { lr: lr * (gr.lrScale ?? 1), beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: gr.weightDecay ?? cfg.weightDecay ?? 0, decoupled: cfg.decoupled });
+          return adamStepRef(p, g[t]!, states[t]!, {
+            lr: lr * (gr.lrScale ?? 1),
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            eps: cfg.eps,
+            weightDecay: gr.weightDecay ?? cfg.weightDecay ?? 0,
+            decoupled: cfg.decoupled,
+          });
         });
         ref = next.map((r) => r.param);
         states = next.map((r) => r.state);

@@ -64,7 +64,9 @@ function randomOp(name: AugmentationName, rng: Rng): Partial<AugmentParams> {
       return { optical: { k: rng.uniform(-0.6, 0.6), dy: rng.uniform(-0.05, 0.05), dx: rng.uniform(-0.05, 0.05) } };
     case 'grid': {
       const steps = rng.int(2, 7);
-      return { grid: { steps, xs: Array.from({ length: steps }, () => rng.uniform(0.7, 1.3)), ys: Array.from({ length: steps }, () => rng.uniform(0.7, 1.3)) } };
+      return {
+        grid: { steps, xs: Array.from({ length: steps }, () => rng.uniform(0.7, 1.3)), ys: Array.from({ length: steps }, () => rng.uniform(0.7, 1.3)) },
+      };
     }
     case 'shift':
       return { shift: { dy: rng.uniform(-0.1, 0.1), dx: rng.uniform(-0.1, 0.1) } };
@@ -173,10 +175,18 @@ describe('GPU augmentation vs applyAugmentCpu', async () => {
         const params = vols.map(() => sampleAugmentParams(rng, config));
         const got = await gpuAugment(gpu, vols, params);
         // Geometric part alone, on the same volumes, in one batch.
-        const geoGot = await gpuAugment(gpu, vols, params.map((p) => split(p)[0]));
+        const geoGot = await gpuAugment(
+          gpu,
+          vols,
+          params.map((p) => split(p)[0]),
+        );
         // The rest alone on the GPU's geometric output: the one call above must equal the two stages
         // bit for bit (same kernels on the same data), which checks the composition inside one call.
-        const staged = await gpuAugment(gpu, geoGot.map((d, i) => ({ ...vols[i]!, data: d })), params.map((p) => split(p)[1]));
+        const staged = await gpuAugment(
+          gpu,
+          geoGot.map((d, i) => ({ ...vols[i]!, data: d })),
+          params.map((p) => split(p)[1]),
+        );
         for (let b = 0; b < 3; b++) {
           const what = JSON.stringify(params[b]);
           expect(Array.from(got[b]!), what).toEqual(Array.from(staged[b]!));
@@ -255,9 +265,13 @@ describe('defining properties on the GPU path', async () => {
       { medianBlur: { size: 1 } },
       { gaussianBlur: { size: 1, sigma: 0 } },
     ];
-    const got = await gpuAugment(gpu, zero.map(() => v), zero.map(withOp));
+    const got = await gpuAugment(
+      gpu,
+      zero.map(() => v),
+      zero.map(withOp),
+    );
     zero.forEach((z, i) => expect(relErr(got[i]!, v.data), JSON.stringify(z)).toBeLessThan(1e-6));
-    const all = zero.reduce((a, b) => ({ ...a, ...b }), {});
+    const all = Object.assign({}, ...zero);
     const [together] = await gpuAugment(gpu, [v], [withOp(all)]);
     expect(relErr(together!, v.data)).toBeLessThan(1e-6);
   });
@@ -270,11 +284,19 @@ describe('defining properties on the GPU path', async () => {
       { gaussianBlur: { size: 7, sigma: 0 } },
       { clahe: { clipLimit: 2, tiles: [4, 4] } },
     ];
-    const got = await gpuAugment(gpu, ops.map(() => flat), ops.map(withOp));
+    const got = await gpuAugment(
+      gpu,
+      ops.map(() => flat),
+      ops.map(withOp),
+    );
     ops.forEach((op, i) => expect(maxAbsDiff(got[i]!, flat.data), JSON.stringify(op)).toBeLessThan(1e-4));
     const v = volume(new Rng(seed + 1));
     const blurs = ops.slice(0, 3);
-    const out = await gpuAugment(gpu, blurs.map(() => v), blurs.map(withOp));
+    const out = await gpuAugment(
+      gpu,
+      blurs.map(() => v),
+      blurs.map(withOp),
+    );
     blurs.forEach((op, i) => expect(Math.abs(mean(out[i]!) - mean(v.data)) / mean(v.data), JSON.stringify(op)).toBeLessThan(5e-3));
   });
 

@@ -23,9 +23,13 @@ describe('triple: the one check of per-axis (depth, height, width) parameters', 
       }
       expect(err, String(v)).toBeInstanceOf(GpuError);
       expect((err as GpuError).kind).toBe('usage');
-      expect((err as GpuError).message).toMatch(/^maxPool3d: kernel size must be three integers >= 1 in \(depth, height, width\) order, or one integer for all three, got /);
+      expect((err as GpuError).message).toMatch(
+        /^maxPool3d: kernel size must be three integers >= 1 in \(depth, height, width\) order, or one integer for all three, got /,
+      );
     }
-    expect(() => triple('conv3d', 'pad', [0, -1, 0], 0, 0)).toThrow('conv3d: pad must be three integers >= 0 in (depth, height, width) order, or one integer for all three, got [0, -1, 0]');
+    expect(() => triple('conv3d', 'pad', [0, -1, 0], 0, 0)).toThrow(
+      'conv3d: pad must be three integers >= 0 in (depth, height, width) order, or one integer for all three, got [0, -1, 0]',
+    );
     expect(() => triple('conv3d', 'stride', '2' as never, 1, 1)).toThrow(/got "2"$/);
   });
 });

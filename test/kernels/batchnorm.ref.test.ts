@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import {
-  batchNormBackwardRef, batchNormEvalRef, batchNormReluBackwardRef, batchNormReluEvalRef, batchNormReluTrainRef,
-  batchNormTrainRef, batchStatsRef,
+  batchNormBackwardRef,
+  batchNormEvalRef,
+  batchNormReluBackwardRef,
+  batchNormReluEvalRef,
+  batchNormReluTrainRef,
+  batchNormTrainRef,
+  batchStatsRef,
 } from '../../src/kernels/batchnorm.ref.js';
 import { dot, gradCheck, numel, randomNormal, randomUniform, relErr } from '../../src/kernels/ref-util.js';
 import { listGoldens, loadGolden } from '../golden.js';
@@ -52,7 +57,7 @@ describe('batch norm reference', () => {
           const zm = z.reduce((a, b) => a + b, 0) / z.length;
           const zv = z.reduce((a, b) => a + (b - zm) ** 2, 0) / z.length;
           expect(Math.abs(zm)).toBeLessThan(1e-12);
-          expect(zv).toBeCloseTo((ss / v.length) / (ss / v.length + 1e-5), 12);
+          expect(zv).toBeCloseTo(ss / v.length / (ss / v.length + 1e-5), 12);
         }
       });
 
@@ -85,7 +90,7 @@ describe('batch norm reference', () => {
         const plane = numel(shape.slice(2));
         for (let i = 0; i < x.length; i++) {
           const ch = Math.floor(i / plane) % c;
-          const want = gamma[ch]! * (x[i]! - rm[ch]!) / Math.sqrt(rv[ch]! + 1e-5) + beta[ch]!;
+          const want = (gamma[ch]! * (x[i]! - rm[ch]!)) / Math.sqrt(rv[ch]! + 1e-5) + beta[ch]!;
           expect(y[i]).toBeCloseTo(want, 13);
           expect(yr[i]).toBe(Math.max(y[i]!, 0));
         }
@@ -99,7 +104,10 @@ describe('batch norm reference', () => {
     const noise = randomNormal(rng, numel(shape));
     const x = noise.map((v) => 1e8 + v);
     // x − 1e8 is exact in float64 here (Sterbenz), so these are the true statistics of the stored x.
-    const shifted = batchStatsRef(x.map((v) => v - 1e8), shape);
+    const shifted = batchStatsRef(
+      x.map((v) => v - 1e8),
+      shape,
+    );
     const s = batchStatsRef(x, shape);
     expect(relErr(s.variance, shifted.variance)).toBeLessThan(1e-7);
     const naive = Array.from({ length: 2 }, (_, ch) => {

@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
 import { batchNormBackward, batchNormEval, batchNormEvalBackward, batchNormTrain } from '../../src/kernels/batchnorm.js';
 import {
-  batchNormBackwardRef, batchNormEvalRef, batchNormReluBackwardRef, batchNormReluEvalRef, batchNormReluTrainRef,
-  batchNormTrainRef, batchStatsRef,
+  batchNormBackwardRef,
+  batchNormEvalRef,
+  batchNormReluBackwardRef,
+  batchNormReluEvalRef,
+  batchNormReluTrainRef,
+  batchNormTrainRef,
+  batchStatsRef,
 } from '../../src/kernels/batchnorm.ref.js';
 import { finiteDiffGrad } from '../../src/kernels/ref-util.js';
 import { CPU_TUNING, forceReductionTuning, GPU_TUNING } from '../../src/kernels/reduce.js';
@@ -40,8 +45,17 @@ function f32Uniform(rng: Rng, n: number, lo: number, hi: number): Float64Array {
 }
 
 /** Independent eval-mode backward: BN is affine with the running statistics as constants. */
-function evalBackwardLoops(dy: ArrayLike<number>, x: ArrayLike<number>, shape: number[], gamma: ArrayLike<number>, beta: ArrayLike<number>,
-  rm: ArrayLike<number>, rv: ArrayLike<number>, relu: boolean, eps = 1e-5) {
+function evalBackwardLoops(
+  dy: ArrayLike<number>,
+  x: ArrayLike<number>,
+  shape: number[],
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  rm: ArrayLike<number>,
+  rv: ArrayLike<number>,
+  relu: boolean,
+  eps = 1e-5,
+) {
   const c = shape[1]!;
   const plane = numel(shape.slice(2));
   const dx = new Float64Array(x.length);
@@ -112,7 +126,10 @@ describe('batch norm on the GPU vs float64 reference', async () => {
   }
 
   // The reductions are shaped per adapter: run the multi-segment shapes with both shapings here.
-  for (const [label, tuning] of [['GPU', GPU_TUNING], ['CPU', CPU_TUNING]] as const) {
+  for (const [label, tuning] of [
+    ['GPU', GPU_TUNING],
+    ['CPU', CPU_TUNING],
+  ] as const) {
     for (const shape of SHAPES.filter((s) => s.length === 5 && s[3]! > 30)) {
       it(`train forward + backward (fused ReLU) with the ${label} reduction shaping [${shape.join(', ')}] seed=${seed}`, async () => {
         forceReductionTuning(tuning);
@@ -129,9 +146,19 @@ describe('batch norm on the GPU vs float64 reference', async () => {
   // Many planes of a few values (the deep stages of a batch-8 network): reduction workgroups span
   // several planes of one channel, segments start mid-plane, and a thread's (n, s) or channel steps
   // cross planes. NARROW forces tiny workgroups and few of them, so every stepping and wrap path runs.
-  const SMALL_PLANES = [[8, 64, 8, 2, 2], [3, 40, 3, 3, 1], [40, 2, 7, 5, 1], [6, 5, 4, 3]];
+  const SMALL_PLANES = [
+    [8, 64, 8, 2, 2],
+    [3, 40, 3, 3, 1],
+    [40, 2, 7, 5, 1],
+    [6, 5, 4, 3],
+  ];
   const NARROW = { threads: 16, targetGroups: 2, minPerThread: 64, minThreads: 4 };
-  for (const [label, tuning] of [['adapter', null], ['GPU', GPU_TUNING], ['CPU', CPU_TUNING], ['narrow', NARROW]] as const) {
+  for (const [label, tuning] of [
+    ['adapter', null],
+    ['GPU', GPU_TUNING],
+    ['CPU', CPU_TUNING],
+    ['narrow', NARROW],
+  ] as const) {
     for (const shape of SMALL_PLANES) {
       it(`train forward + backward, small planes, ${label} shaping [${shape.join(', ')}] seed=${seed}`, async () => {
         forceReductionTuning(tuning);
@@ -145,7 +172,13 @@ describe('batch norm on the GPU vs float64 reference', async () => {
     }
   }
 
-  for (const shape of [[2, 3, 3, 4, 5], [1, 3, 5, 7], [4, 5], [3, 40, 3, 3, 1], [8, 64, 8, 2, 2]]) {
+  for (const shape of [
+    [2, 3, 3, 4, 5],
+    [1, 3, 5, 7],
+    [4, 5],
+    [3, 40, 3, 3, 1],
+    [8, 64, 8, 2, 2],
+  ]) {
     for (const relu of [false, true]) {
       it(`eval forward + backward${relu ? ' (fused ReLU)' : ''} [${shape.join(', ')}] seed=${seed}`, async () => {
         const c = shape[1]!;
@@ -159,7 +192,14 @@ describe('batch norm on the GPU vs float64 reference', async () => {
         const wantY = (relu ? batchNormReluEvalRef : batchNormEvalRef)(x, shape, gamma, beta, rm, rv);
         const wantG = evalBackwardLoops(dy, x, shape, gamma, beta, rm, rv, relu);
         await gpu.tidy(async () => {
-          const [tx, tg, tb, trm, trv, tdy] = [gpu.tensor(x, shape), gpu.tensor(gamma, [c]), gpu.tensor(beta, [c]), gpu.tensor(rm, [c]), gpu.tensor(rv, [c]), gpu.tensor(dy, shape)];
+          const [tx, tg, tb, trm, trv, tdy] = [
+            gpu.tensor(x, shape),
+            gpu.tensor(gamma, [c]),
+            gpu.tensor(beta, [c]),
+            gpu.tensor(rm, [c]),
+            gpu.tensor(rv, [c]),
+            gpu.tensor(dy, shape),
+          ];
           const y = batchNormEval(tx, tg, tb, trm, trv, { relu, out: poisoned(gpu, shape) });
           expect(relErr(await y.read(), wantY), 'y').toBeLessThan(TOL);
           const out = { dx: poisoned(gpu, shape), dgamma: poisoned(gpu, [c]), dbeta: poisoned(gpu, [c]) };
@@ -187,9 +227,24 @@ describe('batch norm on the GPU vs float64 reference', async () => {
       const f = (xx: ArrayLike<number>, gg: ArrayLike<number>, bb: ArrayLike<number>) =>
         (relu ? batchNormReluEvalRef : batchNormEvalRef)(xx, shape, gg, bb, rm, rv).reduce((s, v, i) => s + v * dy[i]!, 0);
       const g = evalBackwardLoops(dy, x, shape, gamma, beta, rm, rv, relu);
-      expect(relErr(g.dx, finiteDiffGrad((v) => f(v, gamma, beta), x))).toBeLessThan(1e-6);
-      expect(relErr(g.dgamma, finiteDiffGrad((v) => f(x, v, beta), Float64Array.from(gamma)))).toBeLessThan(1e-6);
-      expect(relErr(g.dbeta, finiteDiffGrad((v) => f(x, gamma, v), Float64Array.from(beta)))).toBeLessThan(1e-6);
+      expect(
+        relErr(
+          g.dx,
+          finiteDiffGrad((v) => f(v, gamma, beta), x),
+        ),
+      ).toBeLessThan(1e-6);
+      expect(
+        relErr(
+          g.dgamma,
+          finiteDiffGrad((v) => f(x, v, beta), Float64Array.from(gamma)),
+        ),
+      ).toBeLessThan(1e-6);
+      expect(
+        relErr(
+          g.dbeta,
+          finiteDiffGrad((v) => f(x, gamma, v), Float64Array.from(beta)),
+        ),
+      ).toBeLessThan(1e-6);
     }
     expect(c).toBe(2);
   });

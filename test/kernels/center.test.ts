@@ -28,7 +28,17 @@ const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/center
 
 const TOL = 1e-4;
 
-async function runGpu(gpu: Gpu, x: ArrayLike<number>, shape: [number, number], labels: number[], centers: ArrayLike<number>, k: number, opts: RefOptions, alpha: number, gpuLabels = false) {
+async function runGpu(
+  gpu: Gpu,
+  x: ArrayLike<number>,
+  shape: [number, number],
+  labels: number[],
+  centers: ArrayLike<number>,
+  k: number,
+  opts: RefOptions,
+  alpha: number,
+  gpuLabels = false,
+) {
   return gpu.tidy(async () => {
     const tx = gpu.tensor(x, shape);
     const tc = gpu.tensor(centers, [k, shape[1]]);
@@ -105,7 +115,12 @@ describe('center loss on the GPU vs float64 reference', async () => {
       return { loss: (await r.loss.read())[0]!, grad: await r.grad.read() };
     });
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(TOL);
-    expect(relErr(got.grad, Array.from(want.grad, (g) => 4 * g))).toBeLessThan(TOL);
+    expect(
+      relErr(
+        got.grad,
+        Array.from(want.grad, (g) => 4 * g),
+      ),
+    ).toBeLessThan(TOL);
   });
 
   it('releases every temporary (only the returned tensors stay alive)', async () => {

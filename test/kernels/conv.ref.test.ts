@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/util/rng.js';
-import {
-  conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dOutputShape, conv3dRef, convOutSize, type Conv3dParams,
-} from '../../src/kernels/conv.ref.js';
+import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dOutputShape, conv3dRef, convOutSize, type Conv3dParams } from '../../src/kernels/conv.ref.js';
 import { dot, gradCheck, numel, randomNormal, relErr, type Triple } from '../../src/kernels/ref-util.js';
 import { listGoldens, loadGolden } from '../golden.js';
 
@@ -51,8 +49,7 @@ function convByPadding(x: Float64Array, xs: number[], w: Float64Array, ws: numbe
   for (let b = 0; b < n * ci; b++)
     for (let z = 0; z < d; z++)
       for (let y = 0; y < h; y++)
-        for (let q = 0; q < wd; q++)
-          padded[((b * D + z + pd[0]) * H + y + pd[1]) * W + q + pd[2]] = x[((b * d + z) * h + y) * wd + q]!;
+        for (let q = 0; q < wd; q++) padded[((b * D + z + pd[0]) * H + y + pd[1]) * W + q + pd[2]] = x[((b * d + z) * h + y) * wd + q]!;
   const od = Math.floor((D - dl[0] * (kd - 1) - 1) / s[0]) + 1;
   const oh = Math.floor((H - dl[1] * (kh - 1) - 1) / s[1]) + 1;
   const ow = Math.floor((W - dl[2] * (kw - 1) - 1) / s[2]) + 1;

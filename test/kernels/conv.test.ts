@@ -31,7 +31,13 @@ const CASES: Case[] = [
   { name: '1×1×1 downsample stride (1,2,2), 20 → 33 channels', x: [1, 20, 2, 5, 8], cout: 33, k: [1, 1, 1], opts: { stride: [1, 2, 2] } },
   { name: '3×3×3 dilation (1,2,2)', x: [1, 3, 5, 9, 9], cout: 4, k: [3, 3, 3], opts: { pad: [1, 2, 2], dilation: [1, 2, 2] } },
   { name: '3×3×3 depth stride 2, no padding', x: [2, 2, 7, 5, 6], cout: 3, k: [3, 3, 3], opts: { stride: [2, 1, 1] } },
-  { name: '2×3×2 stride (2,1,3) pad (1,0,2) dilation (1,2,3)', x: [1, 5, 5, 6, 11], cout: 2, k: [2, 3, 2], opts: { stride: [2, 1, 3], pad: [1, 0, 2], dilation: [1, 2, 3] } },
+  {
+    name: '2×3×2 stride (2,1,3) pad (1,0,2) dilation (1,2,3)',
+    x: [1, 5, 5, 6, 11],
+    cout: 2,
+    k: [2, 3, 2],
+    opts: { stride: [2, 1, 3], pad: [1, 0, 2], dilation: [1, 2, 3] },
+  },
 ];
 
 const TOL = 1e-4;
@@ -40,10 +46,22 @@ const TOL = 1e-4;
 async function checkAll(gpu: Gpu, rng: Rng, c: Case): Promise<{ fwd: number; dx: number; dxPanels: number; dw: number }> {
   const [n, cin] = c.x;
   const wShape = [c.cout, cin, ...c.k];
-  const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
-  const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
+  const x = rng.uniformArray(
+    c.x.reduce((a, b) => a * b, 1),
+    -1,
+    1,
+  );
+  const w = rng.uniformArray(
+    wShape.reduce((a, b) => a * b, 1),
+    -1,
+    1,
+  );
   const yShape = convOutputShape(c.x, wShape, c.opts);
-  const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+  const dy = rng.uniformArray(
+    yShape.reduce((a, b) => a * b, 1),
+    -1,
+    1,
+  );
   expect(yShape[0]).toBe(n);
   return gpu.tidy(async () => {
     const tx = gpu.tensor(x, c.x);
@@ -91,9 +109,21 @@ describe('conv3d kernels vs float64 reference', async () => {
       const c: Case = { name: 'tiles', x: [2, 5, 3, 7, 9], cout: 18, k: [1, 3, 3], opts: { stride: [1, 2, 2], pad: [0, 1, 1] } };
       // On 8-lane subgroups the 4-lane panel sharing is exercised too (sg8 off for one shape); the weight
       // gradient runs both with single rows and with channel quads.
-      for (const [tm, wg, sg8, quads] of [[1, 32, saved.sg8, false], [2, 16, false, true], [4, 64, saved.sg8, false]] as const) {
+      for (const [tm, wg, sg8, quads] of [
+        [1, 32, saved.sg8, false],
+        [2, 16, false, true],
+        [4, 64, saved.sg8, false],
+      ] as const) {
         const tile = { wg, tm };
-        setTuning(gpu, { convForward: tile, convBackwardInput: tile, convBackwardWeight: tile, convBackwardWeightQuads: quads, minWorkgroups: 1000, minRowsPerSplit: 1, sg8 });
+        setTuning(gpu, {
+          convForward: tile,
+          convBackwardInput: tile,
+          convBackwardWeight: tile,
+          convBackwardWeightQuads: quads,
+          minWorkgroups: 1000,
+          minRowsPerSplit: 1,
+          sg8,
+        });
         const e = await checkAll(gpu, rng, c);
         expect(e.fwd, `forward tm=${tm}`).toBeLessThan(TOL);
         expect(e.dx, `dx tm=${tm}`).toBeLessThan(TOL);
@@ -111,9 +141,18 @@ describe('conv3d kernels vs float64 reference', async () => {
       // Stride 2 (phases), 19 → 18 channels (5 input groups, ragged panels), batch 2: every index path.
       const c: Case = { name: 'tiled', x: [2, 19, 3, 7, 9], cout: 18, k: [1, 3, 3], opts: { stride: [1, 2, 2], pad: [0, 1, 1] } };
       const stem: Case = { name: 'tiled stem', x: [1, 1, 3, 13, 12], cout: 5, k: [1, 7, 7], opts: { stride: [1, 2, 2], pad: [0, 3, 3] } };
-      for (const [wg, tm, tnq, kc] of [[16, 1, 1, 0], [32, 2, 2, 3], [64, 8, 4, 8]] as const) {
+      for (const [wg, tm, tnq, kc] of [
+        [16, 1, 1, 0],
+        [32, 2, 2, 3],
+        [64, 8, 4, 8],
+      ] as const) {
         const tile = { wg, tm, tnq, kc };
-        setTuning(gpu, { broadcast: BROADCAST_NOWHERE, tiled: { matmul: tile, convForward: tile, convBackwardInput: tile, convBackwardWeight: tile }, minWorkgroups: 1000, minRowsPerSplit: 1 });
+        setTuning(gpu, {
+          broadcast: BROADCAST_NOWHERE,
+          tiled: { matmul: tile, convForward: tile, convBackwardInput: tile, convBackwardWeight: tile },
+          minWorkgroups: 1000,
+          minRowsPerSplit: 1,
+        });
         for (const k of [c, stem]) {
           const e = await checkAll(gpu, rng, k);
           const at = `${k.name} WG ${wg} TM ${tm} TNQ ${tnq} KC ${kc}`;
@@ -177,7 +216,11 @@ describe('conv3d kernels vs float64 reference', async () => {
     const w = gpu.tensor(rng.uniformArray(4 * 3 * 9), [4, 3, 1, 3, 3]);
     const dy = gpu.tensor(rng.uniformArray(2 * 4 * 2 * 6 * 6), [2, 4, 2, 6, 6]);
     const before = gpu.memory().liveTensors;
-    const outs = [conv3d(x, w, { pad: [0, 1, 1] }), conv3dBackwardInput(dy, w, x.shape, { pad: [0, 1, 1] }), conv3dBackwardWeight(dy, x, w.shape, { pad: [0, 1, 1] })];
+    const outs = [
+      conv3d(x, w, { pad: [0, 1, 1] }),
+      conv3dBackwardInput(dy, w, x.shape, { pad: [0, 1, 1] }),
+      conv3dBackwardWeight(dy, x, w.shape, { pad: [0, 1, 1] }),
+    ];
     await gpu.sync();
     expect(gpu.memory().liveTensors).toBe(before + 3);
     for (const t of [x, w, dy, ...outs]) t.release();

@@ -26,9 +26,11 @@ interface AggCase {
   y: number[];
   gradX: number[];
 }
-const golden = JSON.parse(
-  readFileSync(new URL('../fixtures/golden/losses/depth-agg.json', import.meta.url), 'utf8'),
-) as { torch: string; sqrtEps: number; cases: AggCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/depth-agg.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  sqrtEps: number;
+  cases: AggCase[];
+};
 
 const KINDS: DepthAggKind[] = ['avg', 'max', 'attention', 'bilinear'];
 const FD_TOL = 1e-6;
@@ -40,7 +42,11 @@ function probe(kind: DepthAggKind, shape: number[], up: Float64Array, opts = {})
 
 describe('depth aggregation: gradients by finite differences', () => {
   for (const kind of KINDS) {
-    for (const shape of [[2, 3, 5], [2, 4, 1], [1, 2, 24]]) {
+    for (const shape of [
+      [2, 3, 5],
+      [2, 4, 1],
+      [1, 2, 24],
+    ]) {
       it(`${kind} [${shape.join(', ')}]`, () => {
         const rng = new Rng(100 + shape[2]!);
         const x = randomNormal(rng, numel(shape));

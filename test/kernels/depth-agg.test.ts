@@ -55,7 +55,14 @@ describe('depth aggregation on the GPU vs float64 reference', async () => {
   const rng = new Rng(seed);
   // Odd extents: partial tiles (C = 17, 33; C = 70 spans two 64-channel blocks; D = 24 spans two
   // 16-slice chunks), D = 1, batch 1 and 2.
-  const shapes = [[1, 3, 1], [2, 5, 7], [2, 17, 24], [1, 33, 3], [2, 4, 1], [1, 70, 17]];
+  const shapes = [
+    [1, 3, 1],
+    [2, 5, 7],
+    [2, 17, 24],
+    [1, 33, 3],
+    [2, 4, 1],
+    [1, 70, 17],
+  ];
 
   for (const kind of KINDS) {
     for (const shape of shapes) {
@@ -77,7 +84,12 @@ describe('depth aggregation on the GPU vs float64 reference', async () => {
   // to 1e−4 end to end. Each kernel is still checked at 1e−4: the forward against the reference, the
   // backward against the reference backward evaluated at the forward's own saved state (y, norm; b
   // recovered exactly from s = y·norm by inverting the shifted signed sqrt).
-  for (const shape of [[2, 17, 24], [1, 33, 3], [1, 70, 17], [2, 256, 24]]) {
+  for (const shape of [
+    [2, 17, 24],
+    [1, 33, 3],
+    [1, 70, 17],
+    [2, 256, 24],
+  ]) {
     it(`bilinear with signed features [${shape.join(', ')}]: forward, and backward from the saved state, seed=${seed}`, async () => {
       const x = randomNormal(rng, numel(shape));
       const gy = randomNormal(rng, numel(depthAggOutputShape('bilinear', shape)));

@@ -16,9 +16,7 @@ interface FocalCase {
   perSample: number[];
   grad: number[];
 }
-const golden = JSON.parse(
-  readFileSync(new URL('../fixtures/golden/losses/focal.json', import.meta.url), 'utf8'),
-) as { torch: string; cases: FocalCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/focal.json', import.meta.url), 'utf8')) as { torch: string; cases: FocalCase[] };
 
 /** The textbook formula with p = 1/(1 + e^−z), fine for moderate logits; independent of the reference. */
 function naiveFocal(z: number, t: number, gamma: number, alpha: number): number {
@@ -26,7 +24,7 @@ function naiveFocal(z: number, t: number, gamma: number, alpha: number): number 
   const ce = -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
   const pt = p * t + (1 - p) * (1 - t);
   const at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1;
-  return at * Math.pow(1 - pt, gamma) * ce;
+  return at * (1 - pt) ** gamma * ce;
 }
 
 function hardTargets(rng: Rng, n: number): Float64Array {
@@ -70,7 +68,12 @@ describe('focal loss: values', () => {
     const rng = new Rng(22);
     const z = randomNormal(rng, 10, 0, 2);
     const t = hardTargets(rng, 10);
-    for (const [gamma, alpha] of [[2, -1], [2, 0.25], [0, -1], [1.5, 0.6]] as const) {
+    for (const [gamma, alpha] of [
+      [2, -1],
+      [2, 0.25],
+      [0, -1],
+      [1.5, 0.6],
+    ] as const) {
       const r = focalLossRef(z, t, { gamma, alpha });
       const want = Array.from(z, (v, i) => naiveFocal(v, t[i]!, gamma, alpha));
       expect(relErr(r.perSample, want)).toBeLessThan(1e-13);

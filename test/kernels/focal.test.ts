@@ -50,14 +50,7 @@ describe('focal loss on the GPU vs float64 reference', async () => {
   const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0; // fresh each run; VOXELGRAD_SEED=<seed> replays a failure
   const rng = new Rng(seed);
 
-  const configs: RefOptions[] = [
-    {},
-    { alpha: 0.25 },
-    { gamma: 0 },
-    { gamma: 1.5, alpha: 0.75, reduction: 'sum' },
-    { gamma: 3, alpha: 0.5 },
-    { gamma: 0.5 },
-  ];
+  const configs: RefOptions[] = [{}, { alpha: 0.25 }, { gamma: 0 }, { gamma: 1.5, alpha: 0.75, reduction: 'sum' }, { gamma: 3, alpha: 0.5 }, { gamma: 0.5 }];
   // 1, 7: one partial workgroup; 300, 1000: several samples per thread (the kernel is one workgroup).
   for (const n of [1, 7, 300, 1000]) {
     it(`random logits n=${n}, γ/α/reduction/weights variants, seed=${seed}`, async () => {
@@ -102,7 +95,12 @@ describe('focal loss on the GPU vs float64 reference', async () => {
     const want = focalLossRef(logits, targets, { alpha: 0.25 });
     const got = await runGpu(gpu, logits, targets, { alpha: 0.25 }, -0.3);
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(TOL);
-    expect(relErr(got.grad, Array.from(want.grad, (g) => -0.3 * g))).toBeLessThan(TOL);
+    expect(
+      relErr(
+        got.grad,
+        Array.from(want.grad, (g) => -0.3 * g),
+      ),
+    ).toBeLessThan(TOL);
   });
 
   it('allocates only its two outputs', async () => {

@@ -6,7 +6,12 @@ import { dot, gradCheck, randomNormal, relErr } from '../../src/kernels/ref-util
 import { listGoldens, loadGolden } from '../golden.js';
 
 describe('linear reference', () => {
-  for (const [m, k, o] of [[1, 1, 1], [1, 5, 2], [6, 7, 3], [4, 9, 10]] as const) {
+  for (const [m, k, o] of [
+    [1, 1, 1],
+    [1, 5, 2],
+    [6, 7, 3],
+    [4, 9, 10],
+  ] as const) {
     describe(`M=${m} in=${k} out=${o}`, () => {
       const rng = new Rng(m * 100 + k * 10 + o);
       const x = randomNormal(rng, m * k);
@@ -24,7 +29,12 @@ describe('linear reference', () => {
         const { y, yShape } = linearRef(x, [m, k], w, [o, k], b);
         expect(yShape).toEqual([m, o]);
         expect(relErr(y, want)).toBeLessThan(1e-15);
-        expect(relErr(linearRef(x, [m, k], w, [o, k], null).y, want.map((v, i) => v - b[i % o]!))).toBeLessThan(1e-14);
+        expect(
+          relErr(
+            linearRef(x, [m, k], w, [o, k], null).y,
+            want.map((v, i) => v - b[i % o]!),
+          ),
+        ).toBeLessThan(1e-14);
       });
 
       it('backward (dx, dw, db) matches finite differences', () => {

@@ -68,7 +68,11 @@ describe('matmul vs float64 reference', async () => {
     try {
       // Each shape compiles a pipeline (seconds on CPU drivers), so WG varies along with TM.
       // On 8-lane subgroups the 4-lane panel sharing is exercised too (sg8 off for one shape).
-      for (const [tm, wg, sg8] of [[1, 32, saved.sg8], [2, 16, false], [4, 64, saved.sg8]] as const) {
+      for (const [tm, wg, sg8] of [
+        [1, 32, saved.sg8],
+        [2, 16, false],
+        [4, 64, saved.sg8],
+      ] as const) {
         setTuning(gpu, { matmul: { wg, tm }, sg8 });
         const out = poisoned(gpu, [m, n]);
         matmul(ta, tb, {}, out);
@@ -86,7 +90,11 @@ describe('matmul vs float64 reference', async () => {
     const saved = tuningFor(gpu);
     try {
       setTuning(gpu, { broadcast: BROADCAST_NOWHERE });
-      for (const [m, n, k, transA, transB] of [[1, 1, 1, false, false], [70, 65, 19, false, true], [33, 130, 66, true, false]] as const) {
+      for (const [m, n, k, transA, transB] of [
+        [1, 1, 1, false, false],
+        [70, 65, 19, false, true],
+        [33, 130, 66, true, false],
+      ] as const) {
         const a = rng.uniformArray(m * k, -1, 1);
         const b = rng.uniformArray(k * n, -1, 1);
         const ta = gpu.tensor(transA ? transpose(a, m, k) : a, transA ? [k, m] : [m, k]);
@@ -121,9 +129,21 @@ describe('matmul vs float64 reference', async () => {
     const tb2 = gpu.tensor(b.subarray(0, k * n), [k, n]);
     const ta2 = gpu.tensor(a.subarray(0, m * k), [m, k]);
     const cases: [string, () => Float32Array | Promise<Float32Array>, (i: number) => Float64Array][] = [
-      ['both batched', () => matmul(ta, tb, {}, poisoned(gpu, [bs, m, n])).read(), (i) => refMatmul(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(i * k * n, (i + 1) * k * n), m, n, k, false, false)],
-      ['shared B', () => matmul(ta, tb2, {}, poisoned(gpu, [bs, m, n])).read(), (i) => refMatmul(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(0, k * n), m, n, k, false, false)],
-      ['shared A', () => matmul(ta2, tb, {}, poisoned(gpu, [bs, m, n])).read(), (i) => refMatmul(a.subarray(0, m * k), b.subarray(i * k * n, (i + 1) * k * n), m, n, k, false, false)],
+      [
+        'both batched',
+        () => matmul(ta, tb, {}, poisoned(gpu, [bs, m, n])).read(),
+        (i) => refMatmul(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(i * k * n, (i + 1) * k * n), m, n, k, false, false),
+      ],
+      [
+        'shared B',
+        () => matmul(ta, tb2, {}, poisoned(gpu, [bs, m, n])).read(),
+        (i) => refMatmul(a.subarray(i * m * k, (i + 1) * m * k), b.subarray(0, k * n), m, n, k, false, false),
+      ],
+      [
+        'shared A',
+        () => matmul(ta2, tb, {}, poisoned(gpu, [bs, m, n])).read(),
+        (i) => refMatmul(a.subarray(0, m * k), b.subarray(i * k * n, (i + 1) * k * n), m, n, k, false, false),
+      ],
     ];
     for (const [name, run, ref] of cases) {
       const got = await gpu.tidy(run);

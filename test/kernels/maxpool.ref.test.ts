@@ -10,7 +10,11 @@ const CASES: { name: string; x: number[]; p: MaxPool3dParams }[] = [
   { name: 'stem, N=2 even plane', x: [2, 2, 2, 6, 8], p: STEM },
   { name: 'stem, N=1 odd plane', x: [1, 3, 3, 7, 5], p: STEM },
   { name: 'kernel 2x2x2 default stride', x: [1, 2, 4, 4, 6], p: { kernel: [2, 2, 2] } },
-  { name: 'overlapping 3x3x3 stride 1 pad 1 dilation 1x1x2', x: [2, 1, 3, 4, 5], p: { kernel: [3, 3, 3], stride: [1, 1, 1], pad: [1, 1, 1], dilation: [1, 1, 2] } },
+  {
+    name: 'overlapping 3x3x3 stride 1 pad 1 dilation 1x1x2',
+    x: [2, 1, 3, 4, 5],
+    p: { kernel: [3, 3, 3], stride: [1, 1, 1], pad: [1, 1, 1], dilation: [1, 1, 2] },
+  },
 ];
 
 /** Independent forward: pad with −∞ explicitly, take Math.max and the first index reaching it. */
@@ -34,8 +38,7 @@ function poolByPadding(x: Float64Array, xs: number[], p: MaxPool3dParams): { y: 
         for (let q = 0; q + dl[2] * (k[2] - 1) < W; q += s[2]) {
           const win: [number, number][] = [];
           for (let a = 0; a < k[0]; a++)
-            for (let b = 0; b < k[1]; b++)
-              for (let e = 0; e < k[2]; e++) win.push(val(nc, z + a * dl[0], y + b * dl[1], q + e * dl[2]));
+            for (let b = 0; b < k[1]; b++) for (let e = 0; e < k[2]; e++) win.push(val(nc, z + a * dl[0], y + b * dl[1], q + e * dl[2]));
           const m = Math.max(...win.map((v) => v[0]));
           ys.push(m);
           idx.push(win.find((v) => v[0] === m && v[1] >= 0)![1]);

@@ -12,7 +12,11 @@ const CASES: { name: string; shape: number[]; params: MaxPoolParams }[] = [
   { name: 'stem, 2D map (D = 1)', shape: [1, 4, 1, 13, 10], params: STEM },
   { name: 'stem, plane wider than a workgroup tile', shape: [1, 1, 2, 37, 41], params: STEM },
   // The golden's general configuration (one pipeline less to compile): overlapping 3D windows, dilation.
-  { name: 'overlapping 3D window with dilation', shape: [2, 2, 4, 6, 9], params: { kernel: [2, 3, 3], stride: [1, 2, 1], pad: [1, 1, 1], dilation: [1, 1, 2] } },
+  {
+    name: 'overlapping 3D window with dilation',
+    shape: [2, 2, 4, 6, 9],
+    params: { kernel: [2, 3, 3], stride: [1, 2, 1], pad: [1, 1, 1], dilation: [1, 1, 2] },
+  },
   { name: 'default stride = kernel, strided depth, odd sizes', shape: [2, 1, 5, 7, 9], params: { kernel: [2, 2, 3] } },
 ];
 
@@ -36,7 +40,13 @@ describe('max pooling on the GPU vs float64 reference', async () => {
       const nans = want.y.filter(Number.isNaN).length;
       if (nans) {
         expect(Array.from(y, Number.isNaN), `${label}: NaN positions`).toEqual(Array.from(want.y, Number.isNaN));
-        expect(relErr(y.map((v) => (Number.isNaN(v) ? 0 : v)), want.y.map((v) => (Number.isNaN(v) ? 0 : v))), `${label}: y`).toBeLessThan(1e-6);
+        expect(
+          relErr(
+            y.map((v) => (Number.isNaN(v) ? 0 : v)),
+            want.y.map((v) => (Number.isNaN(v) ? 0 : v)),
+          ),
+          `${label}: y`,
+        ).toBeLessThan(1e-6);
       } else {
         expect(relErr(y, want.y), `${label}: y`).toBeLessThan(1e-6);
       }

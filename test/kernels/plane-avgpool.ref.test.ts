@@ -5,7 +5,11 @@ import { dot, gradCheck, numel, randomNormal, relErr } from '../../src/kernels/r
 import { listGoldens, loadGolden } from '../golden.js';
 
 describe('in-plane global average pooling reference', () => {
-  for (const shape of [[1, 1, 1, 1, 1], [1, 2, 3, 5, 7], [2, 3, 4, 4, 3]]) {
+  for (const shape of [
+    [1, 1, 1, 1, 1],
+    [1, 2, 3, 5, 7],
+    [2, 3, 4, 4, 3],
+  ]) {
     it(`[${shape.join(', ')}]: forward is the slice mean, backward matches finite differences`, () => {
       const rng = new Rng(numel(shape));
       const x = randomNormal(rng, numel(shape));

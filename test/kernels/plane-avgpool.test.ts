@@ -22,7 +22,11 @@ describe('in-plane global average pooling on the GPU vs float64 reference', asyn
     it(`forward and backward [${shape.join(', ')}] seed=${seed}`, async () => {
       const live = gpu.memory().liveTensors;
       const [n, c, d] = shape as [number, number, number];
-      const x = rng.normalArray(shape.reduce((a, b) => a * b, 1), 0.5, 1);
+      const x = rng.normalArray(
+        shape.reduce((a, b) => a * b, 1),
+        0.5,
+        1,
+      );
       const dy = rng.normalArray(n * c * d);
       await gpu.tidy(async () => {
         const y = planeAvgPool(gpu.tensor(x, shape), poisoned(gpu, [n, c, d]));

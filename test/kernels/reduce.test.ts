@@ -44,25 +44,30 @@ describe('generic middle-axis reduction on the GPU vs float64 loops', async () =
 
   // The reduction is shaped per adapter; both shapings run here whatever the adapter.
   for (const v of VIEWS) {
-    for (const [label, tuning] of [['GPU', GPU_TUNING], ['CPU', CPU_TUNING]] as const) {
+    for (const [label, tuning] of [
+      ['GPU', GPU_TUNING],
+      ['CPU', CPU_TUNING],
+    ] as const) {
       it(`sumMid and broadcastMid [${v.outer}, ${v.mid}, ${v.inner}], ${label} shaping seed=${seed}`, async () => {
         forceReductionTuning(tuning);
         const live = gpu.memory().liveTensors;
         const n = v.outer * v.mid * v.inner;
         const x = rng.uniformArray(n, -1, 2);
         const alpha = rng.uniform(0.5, 2);
-        await gpu.tidy(async () => {
-          const tx = gpu.tensor(x, [n]);
-          const s = sumMid(tx, v, { alpha, out: poisoned(gpu, [v.outer * v.inner]) });
-          const got = await s.read();
-          const want = sumMidLoops(x, v, alpha);
-          if (v.mid === 0) expect(Array.from(got)).toEqual(Array.from(want));
-          else expect(relErr(got, want)).toBeLessThan(1e-5);
+        await gpu
+          .tidy(async () => {
+            const tx = gpu.tensor(x, [n]);
+            const s = sumMid(tx, v, { alpha, out: poisoned(gpu, [v.outer * v.inner]) });
+            const got = await s.read();
+            const want = sumMidLoops(x, v, alpha);
+            if (v.mid === 0) expect(Array.from(got)).toEqual(Array.from(want));
+            else expect(relErr(got, want)).toBeLessThan(1e-5);
 
-          const y = rng.uniformArray(v.outer * v.inner, -1, 1);
-          const b = broadcastMid(gpu.tensor(y, [v.outer, v.inner]), v, { alpha, out: poisoned(gpu, [n]) });
-          expect(relErr(await b.read(), broadcastMidLoops(y, v, alpha))).toBeLessThan(1e-6);
-        }).finally(() => forceReductionTuning(null));
+            const y = rng.uniformArray(v.outer * v.inner, -1, 1);
+            const b = broadcastMid(gpu.tensor(y, [v.outer, v.inner]), v, { alpha, out: poisoned(gpu, [n]) });
+            expect(relErr(await b.read(), broadcastMidLoops(y, v, alpha))).toBeLessThan(1e-6);
+          })
+          .finally(() => forceReductionTuning(null));
         expect(gpu.memory().liveTensors).toBe(live);
       });
     }

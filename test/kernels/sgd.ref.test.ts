@@ -17,9 +17,11 @@ interface SgdCase {
   params: number[][];
   finalBuf: number[] | null;
 }
-const golden = JSON.parse(
-  readFileSync(new URL('../fixtures/golden/losses/sgd.json', import.meta.url), 'utf8'),
-) as { torch: string; cases: SgdCase[]; schedules: { schedule: LrSchedule; lrs: number[] }[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/sgd.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: SgdCase[];
+  schedules: { schedule: LrSchedule; lrs: number[] }[];
+};
 
 describe('SGD step', () => {
   it('plain step and weight decay, by hand', () => {
@@ -126,7 +128,12 @@ describe('SGD: PyTorch goldens (torch.optim.SGD, StepLR, CosineAnnealingLR)', ()
   }
   for (const s of golden.schedules) {
     it(`schedule ${JSON.stringify(s.schedule)}`, () => {
-      expect(relErr(s.lrs.map((_, e) => lrAt(s.schedule, e)), s.lrs)).toBeLessThan(1e-9);
+      expect(
+        relErr(
+          s.lrs.map((_, e) => lrAt(s.schedule, e)),
+          s.lrs,
+        ),
+      ).toBeLessThan(1e-9);
     });
   }
 });

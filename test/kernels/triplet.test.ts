@@ -98,7 +98,11 @@ describe('batch-hard triplet loss on the GPU vs float64 reference', async () => 
   });
 
   it('a batch of one class only, all singletons, and a batch of one: loss 0, zero gradient, no NaN', async () => {
-    for (const [labels, e] of [[[4, 4, 4, 4, 4], 6], [[0, 1, 2, 3, 4], 6], [[1], 3]] as [number[], number][]) {
+    for (const [labels, e] of [
+      [[4, 4, 4, 4, 4], 6],
+      [[0, 1, 2, 3, 4], 6],
+      [[1], 3],
+    ] as [number[], number][]) {
       const shape: [number, number] = [labels.length, e];
       const x = randomNormal(rng, shape[0] * e);
       for (const normalize of [false, true]) {
@@ -134,7 +138,12 @@ describe('batch-hard triplet loss on the GPU vs float64 reference', async () => 
       const tx = gpu.tensor(x, [6, 4]);
       return tripletLossBackward(tx, tripletLoss(tx, labels, { margin: 2 }), gpu.tensor([0.25], [1])).read();
     });
-    expect(relErr(g, Array.from(want.grad, (v) => 0.25 * v))).toBeLessThan(TOL);
+    expect(
+      relErr(
+        g,
+        Array.from(want.grad, (v) => 0.25 * v),
+      ),
+    ).toBeLessThan(TOL);
   });
 
   it('releases every temporary (only the returned tensors stay alive)', async () => {

@@ -4,7 +4,11 @@ import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dOutputShape, con
 import { numel, randomNormal, relErr } from '../../src/kernels/ref-util.js';
 import { WINOGRAD_TILES, winogradMatrices } from '../../src/kernels/winograd-matrices.js';
 import {
-  conv3dDepthWinogradBackwardInputRef, conv3dDepthWinogradBackwardWeightRef, conv3dDepthWinogradRef, depthGatherRef, depthWindowRef,
+  conv3dDepthWinogradBackwardInputRef,
+  conv3dDepthWinogradBackwardWeightRef,
+  conv3dDepthWinogradRef,
+  depthGatherRef,
+  depthWindowRef,
 } from '../../src/kernels/winograd.ref.js';
 
 const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0;
@@ -39,7 +43,12 @@ describe('Winograd F(m, 3) matrices', () => {
 describe('depth transforms (reference)', () => {
   it('window and gather are transposes of each other: ⟨window(a), b⟩ = ⟨a, gather(b)⟩', () => {
     const rng = new Rng(seed);
-    const mat = [[1, -2, 0.5], [3, 0, -1], [0.25, 1, 1], [2, 2, -3]]; // P = 4 points × J = 3 taps
+    const mat = [
+      [1, -2, 0.5],
+      [3, 0, -1],
+      [0.25, 1, 1],
+      [2, 2, -3],
+    ]; // P = 4 points × J = 3 taps
     const t = { outer: 3, inner: 5, tiles: 3, step: 2, off: 1 };
     const din = 6;
     const a = randomNormal(rng, t.outer * din * t.inner);
@@ -53,7 +62,14 @@ describe('depth transforms (reference)', () => {
   });
 });
 
-interface Case { name: string; x: [number, number, number, number, number]; cout: number; kh: number; kw: number; p: Conv3dParams }
+interface Case {
+  name: string;
+  x: [number, number, number, number, number];
+  cout: number;
+  kh: number;
+  kw: number;
+  p: Conv3dParams;
+}
 const CASES: Case[] = [
   { name: '3×3×3 keep, depth 5 (partial last tile), N=2', x: [2, 3, 5, 4, 5], cout: 2, kh: 3, kw: 3, p: { pad: [1, 1, 1] } },
   { name: '3×3×3 stride (1,2,2), depth 8', x: [1, 2, 8, 7, 6], cout: 3, kh: 3, kw: 3, p: { stride: [1, 2, 2], pad: [1, 1, 1] } },

@@ -42,14 +42,25 @@ describe('depth-Winograd transform kernels vs float64 reference', async () => {
         const packed = new Float32Array(c.points * pStride).fill(Number.NaN); // the padding between points is never read
         pts.forEach((a, p) => packed.set(a, p * pStride));
         const out = poisoned(gpu, [c.outer * c.depth * c.inner]);
-        depthGather(gpu.tensor(packed, [packed.length]), out, gpu.tensor(matT.flat(), [c.taps * c.points]), c.points, c.taps, { ...t, step: gatherStep, depth: c.depth, pStride });
+        depthGather(gpu.tensor(packed, [packed.length]), out, gpu.tensor(matT.flat(), [c.taps * c.points]), c.points, c.taps, {
+          ...t,
+          step: gatherStep,
+          depth: c.depth,
+          pStride,
+        });
         expect(relErr(await out.read(), gat)).toBeLessThan(TOL);
       });
     });
   }
 });
 
-interface Case { name: string; x: [number, number, number, number, number]; cout: number; k: [number, number, number]; opts: ConvOptions }
+interface Case {
+  name: string;
+  x: [number, number, number, number, number];
+  cout: number;
+  k: [number, number, number];
+  opts: ConvOptions;
+}
 const CASES: Case[] = [
   { name: '3×3×3 keep, depth 7, 9 → 11 channels, N=2', x: [2, 9, 7, 6, 5], cout: 11, k: [3, 3, 3], opts: { pad: [1, 1, 1] } },
   { name: '3×3×3 stride (1,2,2) halve, depth 12', x: [1, 12, 12, 9, 8], cout: 17, k: [3, 3, 3], opts: { stride: [1, 2, 2], pad: [1, 1, 1] } },
@@ -64,10 +75,22 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   /** Forward, dx and dw of one case under a tuning patch, each against the direct float64 reference. */
   async function checkCase(c: Case, patch: Partial<Tuning>, expectFull: boolean): Promise<void> {
     const wShape = [c.cout, c.x[1], ...c.k];
-    const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
-    const w = rng.uniformArray(wShape.reduce((a, b) => a * b, 1), -1, 1);
+    const x = rng.uniformArray(
+      c.x.reduce((a, b) => a * b, 1),
+      -1,
+      1,
+    );
+    const w = rng.uniformArray(
+      wShape.reduce((a, b) => a * b, 1),
+      -1,
+      1,
+    );
     const yShape = convOutputShape(c.x, wShape, c.opts);
-    const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
+    const dy = rng.uniformArray(
+      yShape.reduce((a, b) => a * b, 1),
+      -1,
+      1,
+    );
     const saved = setTuning(gpu, patch);
     try {
       const plan = winogradPlan(gpu, convGeometry(c.x, wShape, c.opts));
@@ -105,23 +128,48 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     { name: '3×3×3 no padding', x: [1, 8, 6, 7, 9], cout: 8, k: [3, 3, 3], opts: {} },
     { name: '3×3×3 padding (1, 0, 2)', x: [1, 8, 7, 5, 4], cout: 9, k: [3, 3, 3], opts: { pad: [1, 0, 2] } },
   ];
-  for (const [m, variant] of [[4, 'broadcast'], [6, 'broadcast'], [4, 'tiled']] as const) {
+  for (const [m, variant] of [
+    [4, 'broadcast'],
+    [6, 'broadcast'],
+    [4, 'tiled'],
+  ] as const) {
     for (const c of variant === 'tiled' ? FULL.slice(0, 1) : FULL) {
       it(`F(${m}, 3) × F(2, 3)², ${c.name}, ${variant} matmul — forward, dx, dw; seed=${seed}`, () =>
-        checkCase(c, { depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 }, broadcast: variant === 'tiled' ? BROADCAST_NOWHERE : BROADCAST_EVERYWHERE }, true));
+        checkCase(
+          c,
+          {
+            depthWinograd: { tiles: [m], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 },
+            broadcast: variant === 'tiled' ? BROADCAST_NOWHERE : BROADCAST_EVERYWHERE,
+          },
+          true,
+        ));
     }
   }
 
   it('plans: only 3-tap depth kernels with depth stride and dilation 1, enough channels and depth; the cheapest tile; bindings that fit', () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
+    const saved = setTuning(gpu, {
+      depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 },
+    });
     try {
       const plan = (x: number[], w: number[], o: ConvOptions = {}) => winogradPlan(gpu, convGeometry(x, w, o));
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(6); // 8·4 = 32 < 6·6 = 36 depth slices
       expect(plan([1, 16, 8, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.m).toBe(4); // 6·2 = 12 < 8·2 = 16
       const p31 = plan([1, 16, 12, 8, 8], [16, 16, 3, 1, 1], { pad: [1, 0, 0] })?.plane;
-      expect(p31 && { in: p31.inSize, k: p31.kernel, out: p31.outSize, s: p31.stride, p: p31.pad }).toEqual({ in: [2, 8, 8], k: [1, 1, 1], out: [2, 8, 8], s: [1, 1, 1], p: [0, 0, 0] });
+      expect(p31 && { in: p31.inSize, k: p31.kernel, out: p31.outSize, s: p31.stride, p: p31.pad }).toEqual({
+        in: [2, 8, 8],
+        k: [1, 1, 1],
+        out: [2, 8, 8],
+        s: [1, 1, 1],
+        p: [0, 0, 0],
+      });
       const p333 = plan([2, 16, 24, 16, 16], [32, 16, 3, 3, 3], { pad: [1, 1, 1], stride: [1, 2, 2] })?.plane;
-      expect(p333 && { in: p333.inSize, k: p333.kernel, out: p333.outSize, s: p333.stride, p: p333.pad }).toEqual({ in: [4, 16, 16], k: [1, 3, 3], out: [4, 8, 8], s: [1, 2, 2], p: [0, 1, 1] });
+      expect(p333 && { in: p333.inSize, k: p333.kernel, out: p333.outSize, s: p333.stride, p: p333.pad }).toEqual({
+        in: [4, 16, 16],
+        k: [1, 3, 3],
+        out: [4, 8, 8],
+        s: [1, 2, 2],
+        p: [0, 1, 1],
+      });
       expect(plan([1, 16, 2, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull(); // Do = 2: 6 slices ≥ ¾ of 3·2
       setTuning(gpu, { depthWinograd: { tiles: [4, 6], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 1e9 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'under minMacs').toBeNull();
@@ -141,7 +189,10 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })?.full, 'fewer channels than inPlaneMinChannels').toBeNull();
       setTuning(gpu, { depthWinograd: { tiles: [], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] })).toBeNull();
-      setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 }, bindingLimit: 4096 });
+      setTuning(gpu, {
+        depthWinograd: { tiles: [4], minChannels: 8, maxWork: 0.75, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 },
+        bindingLimit: 4096,
+      });
       expect(plan([1, 16, 24, 8, 8], [16, 16, 3, 3, 3], { pad: [1, 1, 1] }), 'transformed tensors over one binding').toBeNull();
     } finally {
       restoreTuning(gpu, saved);
@@ -152,10 +203,21 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     it(`weight gradient with ${quads ? 'channel-quad rows (blocked points)' : 'one row at a time (plain points)'}, F(4, 3), seed=${seed}`, async () => {
       const c = CASES[1]!;
       const wShape = [c.cout, c.x[1], ...c.k];
-      const x = rng.uniformArray(c.x.reduce((a, b) => a * b, 1), -1, 1);
+      const x = rng.uniformArray(
+        c.x.reduce((a, b) => a * b, 1),
+        -1,
+        1,
+      );
       const yShape = convOutputShape(c.x, wShape, c.opts);
-      const dy = rng.uniformArray(yShape.reduce((a, b) => a * b, 1), -1, 1);
-      const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 }, convBackwardWeightQuads: quads });
+      const dy = rng.uniformArray(
+        yShape.reduce((a, b) => a * b, 1),
+        -1,
+        1,
+      );
+      const saved = setTuning(gpu, {
+        depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 },
+        convBackwardWeightQuads: quads,
+      });
       try {
         await gpu.tidy(async () => {
           const dw = await conv3dBackwardWeight(gpu.tensor(dy, yShape), gpu.tensor(x, c.x), wShape, c.opts, poisoned(gpu, wShape)).read();
@@ -168,7 +230,9 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
   }
 
   it('releases its temporaries (transformed points, packed panels)', async () => {
-    const saved = setTuning(gpu, { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 } });
+    const saved = setTuning(gpu, {
+      depthWinograd: { tiles: [4], minChannels: 1, maxWork: 1, inPlane: false, inPlaneMinChannels: 8, minTiles: 32, minMacs: 0 },
+    });
     try {
       const opts: ConvOptions = { pad: [1, 1, 1] };
       const x = gpu.tensor(rng.uniformArray(2 * 8 * 6 * 5 * 5), [2, 8, 6, 5, 5]);
@@ -184,7 +248,7 @@ describe('conv3d through depth Winograd vs the direct float64 reference', async 
     }
   });
 
-  it('the default tuning routes the paper\'s stage-5 3×3×3 convolutions through it', () => {
+  it("the default tuning routes the paper's stage-5 3×3×3 convolutions through it", () => {
     const t = tuningFor(gpu);
     expect(t.depthWinograd.tiles.length).toBeGreaterThan(0);
     expect(winogradPlan(gpu, convGeometry([1, 256, 24, 8, 8], [256, 256, 3, 3, 3], { pad: [1, 1, 1] }))).not.toBeNull();

@@ -61,7 +61,8 @@ function withTensor(bytes: Uint8Array, name: string, edit: (v: Float32Array) => 
   return encodeSafetensors(tensors, metadata ?? d.metadata);
 }
 
-const history = (n: number) => Array.from({ length: n }, (_, i) => ({ epoch: i + 1, trainLoss: 0.7 - 0.1 * i, lr: 0.01, seconds: 1.5, valAuc: 0.6, valLoss: 0.5 }));
+const history = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ epoch: i + 1, trainLoss: 0.7 - 0.1 * i, lr: 0.01, seconds: 1.5, valAuc: 0.6, valLoss: 0.5 }));
 
 describe('checkpoints are validated before they are trusted', async () => {
   const gpu = await testGpu();
@@ -121,18 +122,31 @@ describe('checkpoints are validated before they are trusted', async () => {
     expect(bad((s) => delete s.epoch)).toMatch(/no 'epoch'/);
     expect(bad((s) => (s.config = { ...cfg, folds: 1e9 }))).toMatch(/'folds' is 1000000000: must be a whole number from 2 to 1000/);
     expect(() => validateCheckpointState({ ...state, epoch: 4 }, { config: cfg, fold: 1, kind: 'model' }, 'm')).not.toThrow();
-    expect(inputError(() => validateCheckpointState(state, { config: cfg, fold: 1, kind: 'model' }, 'm')).message).toMatch(/'epoch' is 2 but a finished fold of this run has 4/);
+    expect(inputError(() => validateCheckpointState(state, { config: cfg, fold: 1, kind: 'model' }, 'm')).message).toMatch(
+      /'epoch' is 2 but a finished fold of this run has 4/,
+    );
   });
 
   it('a configuration is checked field by field, and its sizes against the machine before anything is allocated', () => {
     expect(configProblems(cfg)).toEqual([]);
     const e = inputError(() => parseExperimentConfig({ ...cfg, inputSize: 6000, folds: 1e9, lr: -1, model: 'f-X', extraField: 1 }, 'run/config.json'));
     expect(e.message).toMatch(/^run\/config\.json: the run configuration is not valid \(5 problem\(s\)\)/);
-    for (const p of [/'model' is "f-X": must be one of/, /'lr' is -1/, /'inputSize' is 6000: must be a whole number from 8 to 1024/, /'folds' is 1000000000/, /'extraField' is not a configuration field/]) expect(e.message).toMatch(p);
+    for (const p of [
+      /'model' is "f-X": must be one of/,
+      /'lr' is -1/,
+      /'inputSize' is 6000: must be a whole number from 8 to 1024/,
+      /'folds' is 1000000000/,
+      /'extraField' is not a configuration field/,
+    ])
+      expect(e.message).toMatch(p);
     expect(inputError(() => parseExperimentConfig(null, 'x')).message).toMatch(/not a JSON object/);
     const big = { ...cfg, inputSize: 1024, depth: 512, width: 32 };
-    expect(inputError(() => checkConfigFits(big, { hostBytes: 64e9, deviceBufferBytes: 2 ** 31 }, 'ckpt')).message).toMatch(/need a 16\.0 GiB buffer for the first layer's output \[1, 32, 512, 512, 512\], more than this adapter's largest binding \(2\.0 GiB\)/);
-    expect(inputError(() => checkConfigFits(big, { hostBytes: 1e9 }, 'ckpt')).message).toMatch(/needs about 12\.0 GiB of memory per volume, but 953\.7 MiB is available/);
+    expect(inputError(() => checkConfigFits(big, { hostBytes: 64e9, deviceBufferBytes: 2 ** 31 }, 'ckpt')).message).toMatch(
+      /need a 16\.0 GiB buffer for the first layer's output \[1, 32, 512, 512, 512\], more than this adapter's largest binding \(2\.0 GiB\)/,
+    );
+    expect(inputError(() => checkConfigFits(big, { hostBytes: 1e9 }, 'ckpt')).message).toMatch(
+      /needs about 12\.0 GiB of memory per volume, but 953\.7 MiB is available/,
+    );
     expect(() => checkConfigFits(cfg, { hostBytes: 1e9, deviceBufferBytes: 2 ** 28 }, 'ckpt')).not.toThrow();
   });
 
@@ -142,9 +156,13 @@ describe('checkpoints are validated before they are trusted', async () => {
     gpu.write(w.value.data, new Float32Array(w.size).fill(Number.NaN));
     const vol = new Rng(1).normalArray(4 * 16 * 16);
     await expect(predictVolume(gpu, broken, Float32Array.from(vol), [4, 16, 16])).rejects.toThrow(NonFiniteOutputError);
-    await expect(predictVolume(gpu, broken, Float32Array.from(vol), [4, 16, 16])).rejects.toThrow(/volume probability is not a number \(NaN\); no probability can be given/);
+    await expect(predictVolume(gpu, broken, Float32Array.from(vol), [4, 16, 16])).rejects.toThrow(
+      /volume probability is not a number \(NaN\); no probability can be given/,
+    );
     const sample = { id: 's1', label: 1 as const, volume: Float32Array.from(vol), dims: [4, 16, 16] as [number, number, number], repSlices: [1] };
-    await expect(predict(gpu, broken, [sample], { tta: 1, batchSize: 1, seed: 0 })).rejects.toThrow(/volume probability \(TTA pass 0, volumes s1\) is not a number/);
+    await expect(predict(gpu, broken, [sample], { tta: 1, batchSize: 1, seed: 0 })).rejects.toThrow(
+      /volume probability \(TTA pass 0, volumes s1\) is not a number/,
+    );
     // The same model with finite weights gives a probability.
     const ok = await predictVolume(gpu, model, Float32Array.from(vol), [4, 16, 16]);
     expect(ok.prob).toBeGreaterThan(0);
@@ -164,7 +182,10 @@ describe('checkpoints are validated before they are trusted', async () => {
     expect(r.parameters).toBe(model.parameterCount());
     expect(r.momentumTensors).toBe(momentum.size);
     expect(r.tensors.find((t) => t.name === 'conv1.weight')).toEqual({ name: 'conv1.weight', dtype: 'F32', shape: [1, 1, 1, 7, 7], nonFinite: 0 });
-    const nan = inspectBytes(withTensor(good, 'fc.bias', (v) => (v[0] = Number.NaN)), 'nan.safetensors');
+    const nan = inspectBytes(
+      withTensor(good, 'fc.bias', (v) => (v[0] = Number.NaN)),
+      'nan.safetensors',
+    );
     expect(nan.kind === 'checkpoint' && nan.allFinite).toBe(false);
     expect(nan.kind === 'checkpoint' && nan.tensors.find((t) => t.name === 'fc.bias')!.nonFinite).toBe(1);
     const d = decodeSafetensors(good);

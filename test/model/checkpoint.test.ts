@@ -46,7 +46,9 @@ describe('safetensors checkpoints', async () => {
     const b = new StagingNet({ name: 'f-rMC5', width: 1 }).materialize(gpu, new Rng(2));
     const before = await [...b.namedParameters()][0]![1].value.read();
     const bytes = await saveCheckpoint(a);
-    expect(() => loadCheckpoint(gpu, b, bytes, 'a.safetensors')).toThrow(/a\.safetensors does not match the model .*layer4\.0\.conv1\.weight' has shape \[8, 4, 1, 3, 3\], the model needs \[8, 4, 3, 3, 3\]/);
+    expect(() => loadCheckpoint(gpu, b, bytes, 'a.safetensors')).toThrow(
+      /a\.safetensors does not match the model .*layer4\.0\.conv1\.weight' has shape \[8, 4, 1, 3, 3\], the model needs \[8, 4, 3, 3, 3\]/,
+    );
     expect(Array.from(await [...b.namedParameters()][0]![1].value.read())).toEqual(Array.from(before));
     a.release();
     b.release();
@@ -54,7 +56,9 @@ describe('safetensors checkpoints', async () => {
 
   it('truncated, corrupt and non-safetensors files give clear errors', () => {
     const good = encodeSafetensors(new Map([['w', { dtype: 'F32', shape: [2], data: new Uint8Array(8) }]]), { a: 'b' });
-    expect(() => decodeSafetensors(good.subarray(0, good.length - 3), 'x.safetensors')).toThrow(/x\.safetensors: .*outside the 5 data bytes \(truncated file\?\)/);
+    expect(() => decodeSafetensors(good.subarray(0, good.length - 3), 'x.safetensors')).toThrow(
+      /x\.safetensors: .*outside the 5 data bytes \(truncated file\?\)/,
+    );
     expect(() => decodeSafetensors(new Uint8Array(4), 'x')).toThrow(/only 4 bytes/);
     expect(() => decodeSafetensors(new TextEncoder().encode('PK\u0003\u0004 this is a zip file....'), 'x')).toThrow(/header length/);
     const badJson = new Uint8Array(16);

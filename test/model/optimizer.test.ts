@@ -56,7 +56,8 @@ describe('model optimizers over a whole network', async () => {
     expect(state.size).toBe(1 + 2 * [...b.namedParameters()].length);
     // B's weights and state move to a fresh optimizer C (as a resume would), then both take step 3.
     const c = net(4);
-    for (const [[, pb], [, pc]] of [...b.namedParameters()].map((x, i) => [x, [...c.namedParameters()][i]!] as const)) gpu.write(pc.value.data, await pb.value.read());
+    for (const [[, pb], [, pc]] of [...b.namedParameters()].map((x, i) => [x, [...c.namedParameters()][i]!] as const))
+      gpu.write(pc.value.data, await pb.value.read());
     const optC = new Adam(gpu, [...c.namedParameters()], { lr: 2e-3, weightDecay: 0.01 });
     optC.loadMomentum(state);
     setGrads(a, 2);
@@ -94,16 +95,37 @@ describe('model optimizers over a whole network', async () => {
     const first = [...a.namedParameters()][0]![0];
     const bad = new Map(state).set(ADAM_STATE_KEYS.m(first), new Float32Array(3));
     const c = net(7);
-    await expect(saveCheckpoint(a, { epoch: 2 }, bad).then((x) => loadCheckpoint(gpu, c, x, 'bad.safetensors'))).rejects.toThrow(/bad\.safetensors .*optimizer state 'adam\.exp_avg\..*' has the wrong size/);
+    await expect(saveCheckpoint(a, { epoch: 2 }, bad).then((x) => loadCheckpoint(gpu, c, x, 'bad.safetensors'))).rejects.toThrow(
+      /bad\.safetensors .*optimizer state 'adam\.exp_avg\..*' has the wrong size/,
+    );
     const alien = new Map(state).set(ADAM_STATE_KEYS.v('no_such.weight'), new Float32Array(3));
-    await expect(saveCheckpoint(a, { epoch: 2 }, alien).then((x) => loadCheckpoint(gpu, c, x, 'alien.safetensors'))).rejects.toThrow(/unknown parameter 'no_such\.weight'/);
+    await expect(saveCheckpoint(a, { epoch: 2 }, alien).then((x) => loadCheckpoint(gpu, c, x, 'alien.safetensors'))).rejects.toThrow(
+      /unknown parameter 'no_such\.weight'/,
+    );
     for (const o of [optA, optB]) o.release();
     for (const m of [a, b, c]) m.release();
   });
 
   it('makeOptimizer picks SGD by default and AdamW for optimizer: adam', () => {
     const m = net(7);
-    const cfg = { model: 'f-rMC5', head: 'bilinear', width: 1, epochs: 1, batchSize: 2, lr: 1e-3, momentum: 0.9, weightDecay: 0.01, schedule: 'cosine', loss: DEFAULT_LOSS, oversample: false, augment: false, tta: 1, headLrScale: 10, sliceEpochs: 0, seed: 0 } as const;
+    const cfg = {
+      model: 'f-rMC5',
+      head: 'bilinear',
+      width: 1,
+      epochs: 1,
+      batchSize: 2,
+      lr: 1e-3,
+      momentum: 0.9,
+      weightDecay: 0.01,
+      schedule: 'cosine',
+      loss: DEFAULT_LOSS,
+      oversample: false,
+      augment: false,
+      tta: 1,
+      headLrScale: 10,
+      sliceEpochs: 0,
+      seed: 0,
+    } as const;
     const sgd = makeOptimizer(gpu, m, cfg);
     expect(sgd).toBeInstanceOf(SGD);
     sgd.release();

@@ -36,46 +36,57 @@ describe('full network on the GPU', async () => {
 
   // Once as tuned (this small network's convolutions all take the direct kernels), once with every 3-tap
   // depth convolution forced through Winograd (depth F(4,3), and 3×3×3 ones also F(2,3) in-plane).
-  const winograd: Partial<Tuning> = { depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 } };
-  for (const [label, patch] of [['direct convolutions', {}], ['Winograd convolutions', winograd]] as const) {
-  it(`one f-rMC5 + bilinear + focal + triplet step matches PyTorch (loss, every gradient, SGD update, BN stats) — ${label}`, async () => {
-    const saved = setTuning(gpu, patch);
-    try {
-    const g = JSON.parse(readFileSync(new URL('../fixtures/golden/model/frmc5-bilinear-step.json', import.meta.url), 'utf8')) as Golden;
-    const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: g.width }).materialize(gpu, new Rng(0));
-    for (const [name, p] of model.namedParameters()) gpu.write(p.value.data, g.init[name]!.data);
-    for (const [name, b] of model.namedBuffers()) if (b.dtype === 'f32') gpu.write(b.value, g.init[name]!.data);
-    const batch: Batch = { data: Float32Array.from(g.input.data), shape: g.input.shape as Batch['shape'], labels: g.labels, ids: g.labels.map((_, i) => String(i)), repSlices: g.repSlices };
-    const opt = new SGD(gpu, [...model.namedParameters()], { lr: 0.01, momentum: 0.9, weightDecay: 0.01 });
-    const lossValue = await gpu.tidy(async () => {
-      const x = leaf(gpu.tensor(batch.data, batch.shape), false);
-      const { total } = batchLoss(model, x, batch, LOSS, null);
-      total.retain();
-      backward(total);
-      return (await total.read())[0]!;
+  const winograd: Partial<Tuning> = {
+    depthWinograd: { tiles: [4], minChannels: 1, maxWork: 2, inPlane: true, inPlaneMinChannels: 1, minTiles: 1, minMacs: 0 },
+  };
+  for (const [label, patch] of [
+    ['direct convolutions', {}],
+    ['Winograd convolutions', winograd],
+  ] as const) {
+    it(`one f-rMC5 + bilinear + focal + triplet step matches PyTorch (loss, every gradient, SGD update, BN stats) — ${label}`, async () => {
+      const saved = setTuning(gpu, patch);
+      try {
+        const g = JSON.parse(readFileSync(new URL('../fixtures/golden/model/frmc5-bilinear-step.json', import.meta.url), 'utf8')) as Golden;
+        const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: g.width }).materialize(gpu, new Rng(0));
+        for (const [name, p] of model.namedParameters()) gpu.write(p.value.data, g.init[name]!.data);
+        for (const [name, b] of model.namedBuffers()) if (b.dtype === 'f32') gpu.write(b.value, g.init[name]!.data);
+        const batch: Batch = {
+          data: Float32Array.from(g.input.data),
+          shape: g.input.shape as Batch['shape'],
+          labels: g.labels,
+          ids: g.labels.map((_, i) => String(i)),
+          repSlices: g.repSlices,
+        };
+        const opt = new SGD(gpu, [...model.namedParameters()], { lr: 0.01, momentum: 0.9, weightDecay: 0.01 });
+        const lossValue = await gpu.tidy(async () => {
+          const x = leaf(gpu.tensor(batch.data, batch.shape), false);
+          const { total } = batchLoss(model, x, batch, LOSS, null);
+          total.retain();
+          backward(total);
+          return (await total.read())[0]!;
+        });
+        expect(Math.abs(lossValue - g.loss) / Math.abs(g.loss)).toBeLessThan(1e-3);
+        const worst: [string, number][] = [];
+        for (const [name, p] of model.namedParameters()) {
+          const e = relErr(await p.value.grad!.read(), g.grads[name]!.data);
+          worst.push([name, e]);
+        }
+        worst.sort((a, b) => b[1] - a[1]);
+        expect(worst[0]![1], `worst gradient: ${worst[0]![0]}`).toBeLessThan(1e-3);
+        opt.step(0.01);
+        model.zeroGrad();
+        for (const [name, p] of model.namedParameters()) {
+          expect(relErr(await p.value.read(), g.after[name]!.data), `${name} after SGD`).toBeLessThan(1e-3);
+        }
+        for (const [name, b] of model.namedBuffers()) {
+          if (b.dtype === 'f32') expect(relErr(await b.value.read(), g.after[name]!.data), `${name} after step`).toBeLessThan(1e-3);
+        }
+        opt.release();
+        model.release();
+      } finally {
+        restoreTuning(gpu, saved);
+      }
     });
-    expect(Math.abs(lossValue - g.loss) / Math.abs(g.loss)).toBeLessThan(1e-3);
-    const worst: [string, number][] = [];
-    for (const [name, p] of model.namedParameters()) {
-      const e = relErr(await p.value.grad!.read(), g.grads[name]!.data);
-      worst.push([name, e]);
-    }
-    worst.sort((a, b) => b[1] - a[1]);
-    expect(worst[0]![1], `worst gradient: ${worst[0]![0]}`).toBeLessThan(1e-3);
-    opt.step(0.01);
-    model.zeroGrad();
-    for (const [name, p] of model.namedParameters()) {
-      expect(relErr(await p.value.read(), g.after[name]!.data), `${name} after SGD`).toBeLessThan(1e-3);
-    }
-    for (const [name, b] of model.namedBuffers()) {
-      if (b.dtype === 'f32') expect(relErr(await b.value.read(), g.after[name]!.data), `${name} after step`).toBeLessThan(1e-3);
-    }
-    opt.release();
-    model.release();
-    } finally {
-      restoreTuning(gpu, saved);
-    }
-  });
   }
 
   /**
@@ -141,7 +152,10 @@ describe('full network on the GPU', async () => {
       let analytic = 0;
       for (let i = 0; i < v.length; i++) analytic += (grad[i]! * v[i]!) / vn;
       const along = (opts: RefLossOptions) => (t: number) => {
-        params.set(name, Float64Array.from(w0, (z, i) => z + (t * v[i]!) / vn));
+        params.set(
+          name,
+          Float64Array.from(w0, (z, i) => z + (t * v[i]!) / vn),
+        );
         return refLoss(model, params, batch, LOSS, opts);
       };
       const plain = centralDiff(along({}));
@@ -158,7 +172,15 @@ describe('full network on the GPU', async () => {
     if (dumpDir) {
       mkdirSync(dumpDir, { recursive: true });
       const numeric = Object.fromEntries(rows.map((r) => [r.name, r.numeric]));
-      const file = { seed, loss: LOSS, input: { shape, data: Array.from(batch.data) }, labels: batch.labels, repSlices: batch.repSlices, params: dump, numeric };
+      const file = {
+        seed,
+        loss: LOSS,
+        input: { shape, data: Array.from(batch.data) },
+        labels: batch.labels,
+        repSlices: batch.repSlices,
+        params: dump,
+        numeric,
+      };
       writeFileSync(`${dumpDir}/seed-${seed}.json`, JSON.stringify(file));
     }
     const positive = refF.filter((z) => z > 0);
@@ -166,7 +188,8 @@ describe('full network on the GPU', async () => {
     return { rows, featureError, smallestFeature: Math.min(...positive), kinks };
   }
 
-  const show = (r: FdRow) => `${r.name}: fd ${r.numeric.toExponential(4)} (at the GPU's f32 features ${r.atDeviceFeatures.toExponential(4)}) vs autograd ${r.analytic.toExponential(4)}`;
+  const show = (r: FdRow) =>
+    `${r.name}: fd ${r.numeric.toExponential(4)} (at the GPU's f32 features ${r.atDeviceFeatures.toExponential(4)}) vs autograd ${r.analytic.toExponential(4)}`;
 
   // Fixed seeds, so CI is deterministic; VOXELGRAD_SEED=<seed>[,<seed>…] checks others
   // (VOXELGRAD_FD_DUMP=<dir> also writes each seed's weights, batch and gradients for the PyTorch twin).
@@ -178,7 +201,8 @@ describe('full network on the GPU', async () => {
       const r = await fdCompare(seed);
       expect(r.rows.length).toBeGreaterThan(40);
       if (r.kinks.length) problems.push(`seed ${seed}: a kink within 1e-8 of the point along ${r.kinks.join(', ')}`);
-      if (!(r.featureError < 1e-4)) problems.push(`seed ${seed}: GPU slice features differ from float64 by ${r.featureError.toExponential(2)} (relative to the largest)`);
+      if (!(r.featureError < 1e-4))
+        problems.push(`seed ${seed}: GPU slice features differ from float64 by ${r.featureError.toExponential(2)} (relative to the largest)`);
       for (const x of r.rows.filter((y) => y.verdict === 'disagrees')) problems.push(`seed ${seed}: ${show(x)}`);
       const conditioned = r.rows.filter((x) => x.verdict === 'f32-conditioning');
       if (conditioned.length) {
@@ -210,7 +234,7 @@ describe('full network on the GPU', async () => {
     [677576323, ['layer2.0.bn2.bias']],
     [106, ['bn1.weight']],
   ];
-  it('seeds 677576323 and 106: the gap on a few tensors is float32 conditioning at a tiny slice feature, and the f64 gradient at the GPU\'s features agrees', async () => {
+  it("seeds 677576323 and 106: the gap on a few tensors is float32 conditioning at a tiny slice feature, and the f64 gradient at the GPU's features agrees", async () => {
     for (const [seed, tensors] of conditionedSeeds) {
       const r = await fdCompare(seed);
       expect(r.kinks, `seed ${seed}`).toEqual([]);

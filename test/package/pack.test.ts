@@ -21,12 +21,36 @@ import { relErr, testGpu } from '../helpers/gpu.js';
 const repo = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'voxelgrad-pack-'));
 const app = join(work, 'app');
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
 
 const cfg: ExperimentConfig = {
-  model: 'f-rMC5', head: 'bilinear', width: 2, epochs: 2, sliceEpochs: 1, batchSize: 2, lr: 0.01, momentum: 0.9, weightDecay: 0.01,
-  schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: false, tta: 1, headLrScale: 10, seed: 0,
-  inputSize: 16, depth: 4, biasField: false, folds: 2, valFraction: 0,
+  model: 'f-rMC5',
+  head: 'bilinear',
+  width: 2,
+  epochs: 2,
+  sliceEpochs: 1,
+  batchSize: 2,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: false,
+  tta: 1,
+  headLrScale: 10,
+  seed: 0,
+  inputSize: 16,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
 };
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -38,7 +62,18 @@ describe('the npm package', () => {
     const out = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repo)) as { filename: string; files: { path: string }[] }[];
     tarball = join(work, out[0]!.filename);
     const files = out[0]!.files.map((f) => f.path);
-    for (const f of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/reflect.js', 'dist/src/kernels/shaders.gen.js', 'dist/src/cli/main.js', 'bin/voxelgrad.js', 'package.json', 'README.md']) {
+    for (const f of [
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/node.js',
+      'dist/src/node.d.ts',
+      'dist/src/reflect.js',
+      'dist/src/kernels/shaders.gen.js',
+      'dist/src/cli/main.js',
+      'bin/voxelgrad.js',
+      'package.json',
+      'README.md',
+    ]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/') || f.includes('.test.'))).toEqual([]);
@@ -50,7 +85,9 @@ describe('the npm package', () => {
     npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
     const cli = join(app, 'node_modules/.bin/voxelgrad');
     expect(execFileSync(cli, ['--help'], { encoding: 'utf8' })).toMatch(/voxelgrad — volumetric T-staging networks/);
-    const info = JSON.parse(execFileSync(cli, ['info', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { adapter: { description: string } };
+    const info = JSON.parse(execFileSync(cli, ['info', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as {
+      adapter: { description: string };
+    };
     expect(info.adapter).toBeDefined();
     const script = `
       import { acquireGpu, F, leaf, backward } from 'voxelgrad';
@@ -62,7 +99,12 @@ describe('the npm package', () => {
       backward(F.sum(y));
       console.log(JSON.stringify({ y: Array.from(await y.read()), dx: Array.from(await x.grad.read()), readManifest: typeof readManifest }));
       gpu.destroy();`;
-    const r = JSON.parse(execFileSync('node', ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!);
+    const r = JSON.parse(
+      execFileSync('node', ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim()
+        .split('\n')
+        .pop()!,
+    );
     expect(r).toEqual({ y: [36], dx: [1, 1, 1, 1, 1, 1, 1, 1], readManifest: 'function' });
   }, 300_000);
 
@@ -71,9 +113,22 @@ describe('the npm package', () => {
     mkdirSync(join(ts, 'src'), { recursive: true });
     // Vite's vanilla-ts template tsconfig (strict, bundler resolution, erasableSyntaxOnly, …).
     const compilerOptions = {
-      target: 'ES2022', useDefineForClassFields: true, module: 'ESNext', lib: ['ES2022', 'DOM', 'DOM.Iterable'], skipLibCheck: true,
-      moduleResolution: 'bundler', allowImportingTsExtensions: true, verbatimModuleSyntax: true, moduleDetection: 'force', noEmit: true,
-      strict: true, noUnusedLocals: true, noUnusedParameters: true, erasableSyntaxOnly: true, noFallthroughCasesInSwitch: true, noUncheckedSideEffectImports: true,
+      target: 'ES2022',
+      useDefineForClassFields: true,
+      module: 'ESNext',
+      lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+      skipLibCheck: true,
+      moduleResolution: 'bundler',
+      allowImportingTsExtensions: true,
+      verbatimModuleSyntax: true,
+      moduleDetection: 'force',
+      noEmit: true,
+      strict: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      erasableSyntaxOnly: true,
+      noFallthroughCasesInSwitch: true,
+      noUncheckedSideEffectImports: true,
     };
     writeFileSync(join(ts, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
     writeFileSync(

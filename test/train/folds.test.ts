@@ -97,16 +97,9 @@ describe('makeFolds', () => {
     expect(() => makeFolds(ok, { k: 7 })).toThrow(/6 patients cannot fill 7 folds/);
     expect(() => makeFolds([...ok, { id: 's0', label: 0 }], { k: 2 })).toThrow(/"s0" appears twice/);
     expect(() => makeFolds([{ ...ok[0]!, fold: 3 }, ...ok.slice(1)], { k: 3 })).toThrow(/fixed fold 3.*below k = 3/);
-    expect(() =>
-      makeFolds(
-        [
-          { id: 'a', group: 'p', label: 0, fold: 0 },
-          { id: 'b', group: 'p', label: 0, fold: 1 },
-          ...ok,
-        ],
-        { k: 2 },
-      ),
-    ).toThrow(/patient "p" has volumes fixed to folds 0 and 1/);
+    expect(() => makeFolds([{ id: 'a', group: 'p', label: 0, fold: 0 }, { id: 'b', group: 'p', label: 0, fold: 1 }, ...ok], { k: 2 })).toThrow(
+      /patient "p" has volumes fixed to folds 0 and 1/,
+    );
     expect(() => makeFolds([{ id: 'x', label: 2 as 0 }, ...ok], { k: 2 })).toThrow(/label 2/);
   });
 });

@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  addConfusion,
-  binaryMetrics,
-  confusionMatrix,
-  meanSd,
-  pooledRoc,
-  quantileSorted,
-  rocAuc,
-  rocCurve,
-  summarizeFolds,
-} from '../../src/train/metrics.js';
+import { addConfusion, binaryMetrics, confusionMatrix, meanSd, pooledRoc, quantileSorted, rocAuc, rocCurve, summarizeFolds } from '../../src/train/metrics.js';
 import { Rng } from '../../src/util/rng.js';
 
 interface SkCurve {
@@ -30,9 +20,7 @@ interface SkCase {
   roc_curve: SkCurve;
   roc_curve_drop: SkCurve;
 }
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/sklearn/metrics.json', import.meta.url), 'utf8'),
-) as { sklearn_version: string; cases: SkCase[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/sklearn/metrics.json', import.meta.url), 'utf8')) as { sklearn_version: string; cases: SkCase[] };
 
 function expectClose(a: number[], b: number[], tol = 1e-12): void {
   expect(a.length).toBe(b.length);
@@ -192,7 +180,12 @@ describe('pooledRoc bootstrap', () => {
     const aucs: number[] = [];
     for (let k = 0; k < b; k++) {
       const idx = [...pos.map(() => pos[r.int(0, pos.length)]!), ...neg.map(() => neg[r.int(0, neg.length)]!)];
-      aucs.push(pairAuc(idx.map((i) => labels[i]!), idx.map((i) => scores[i]!)));
+      aucs.push(
+        pairAuc(
+          idx.map((i) => labels[i]!),
+          idx.map((i) => scores[i]!),
+        ),
+      );
     }
     aucs.sort((a, c) => a - c);
     expect(Math.abs(p.ci[0] - quantileSorted(aucs, 0.025))).toBeLessThan(1e-12);

@@ -82,7 +82,13 @@ describe('buildRunReport', () => {
     const perFold = folds.map((f) => pairAuc(f.slices.labels, f.slices.scores));
     expect(r.sliceLevel!.summary.auc.mean).toBeCloseTo(perFold.reduce((a, b) => a + b) / perFold.length, 12);
     expect(r.sliceLevel!.pooled.n).toBe(600);
-    expect(r.sliceLevel!.pooled.auc).toBeCloseTo(pairAuc(folds.flatMap((f) => f.slices.labels), folds.flatMap((f) => f.slices.scores)), 12);
+    expect(r.sliceLevel!.pooled.auc).toBeCloseTo(
+      pairAuc(
+        folds.flatMap((f) => f.slices.labels),
+        folds.flatMap((f) => f.slices.scores),
+      ),
+      12,
+    );
     expect(tableSummary(r)).toBe(r.sliceLevel!.summary);
     expect(tableSummary({ ...r, tableKind: 4 })).toBe(r.summary);
     expect(r.summary.auc.mean).toBeCloseTo(report.summary.auc.mean, 12); // per-volume metrics unchanged
@@ -185,7 +191,7 @@ describe('renderReportHtml', () => {
     if (!out) return;
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, html);
-    writeFileSync(out.replace(/\.html$/, '') + '.md', renderReportMarkdown(report));
+    writeFileSync(`${out.replace(/\.html$/, '')}.md`, renderReportMarkdown(report));
   });
 });
 
@@ -243,8 +249,18 @@ describe('image helpers', () => {
       input: 'central' as const,
       perVolumeLimit: 10,
       classes: [
-        { label: 'T3' as const, n: 10, byRadius: [{ radiusMm: 3, mass: 0.081, volume: 0.02, enrichment: 4.05, top: 0.3, peak: 0.4 }], tumour: { mass: 0.2, volume: 0.05 } },
-        { label: 'T2' as const, n: 9, byRadius: [{ radiusMm: 3, mass: 0.03, volume: 0.02, enrichment: 1.5, top: 0.1, peak: 0 }], tumour: { mass: 0.1, volume: 0.05 } },
+        {
+          label: 'T3' as const,
+          n: 10,
+          byRadius: [{ radiusMm: 3, mass: 0.081, volume: 0.02, enrichment: 4.05, top: 0.3, peak: 0.4 }],
+          tumour: { mass: 0.2, volume: 0.05 },
+        },
+        {
+          label: 'T2' as const,
+          n: 9,
+          byRadius: [{ radiusMm: 3, mass: 0.03, volume: 0.02, enrichment: 1.5, top: 0.1, peak: 0 }],
+          tumour: { mass: 0.1, volume: 0.05 },
+        },
       ],
     };
     const r = buildRunReport({ ...input, saliencyTruth });

@@ -9,7 +9,6 @@ import { type Sample, fitDepth } from '../../src/train/dataset.js';
 import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
 
-
 const cfg: ExperimentConfig = {
   model: 'f-rMC5',
   head: 'bilinear',
@@ -55,7 +54,12 @@ describe('resume', async () => {
     const planB = await prepareRun(b, cfg, samples);
     let epochs = 0;
     const stopped = await runFold({
-      gpu, store: b, config: cfg, samples, plan: planB, fold: 0,
+      gpu,
+      store: b,
+      config: cfg,
+      samples,
+      plan: planB,
+      fold: 0,
       shouldStop: () => epochs >= 1,
       events: { onEpoch: () => void epochs++ },
     });
@@ -65,7 +69,9 @@ describe('resume', async () => {
     let resumedFrom = -1;
     const resumed = [];
     for (let f = 0; f < cfg.folds; f++) {
-      resumed.push((await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: f, events: { onFoldStart: (_f, done) => f === 0 && (resumedFrom = done) } }))!);
+      resumed.push(
+        (await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: f, events: { onFoldStart: (_f, done) => f === 0 && (resumedFrom = done) } }))!,
+      );
     }
     expect(resumedFrom).toBe(1);
     for (let f = 0; f < cfg.folds; f++) {
@@ -74,7 +80,19 @@ describe('resume', async () => {
       expect(resumed[f]!.history.map((h) => h.trainLoss)).toEqual(full[f]!.history.map((h) => h.trainLoss));
     }
     // A finished fold is not recomputed.
-    const again = await runFold({ gpu, store: b, config: cfg, samples, plan: planB, fold: 0, events: { onFoldStart: () => { throw new Error('recomputed'); } } });
+    const again = await runFold({
+      gpu,
+      store: b,
+      config: cfg,
+      samples,
+      plan: planB,
+      fold: 0,
+      events: {
+        onFoldStart: () => {
+          throw new Error('recomputed');
+        },
+      },
+    });
     expect(again!.metrics).toEqual(full[0]!.metrics);
   });
 
@@ -87,7 +105,9 @@ describe('resume', async () => {
     const planB = await prepareRun(b, c, samples);
     let epochs = 0;
     // Epoch 1 is slice-level (no supplementary loss); stop after epoch 2, when the centres have moved.
-    expect(await runFold({ gpu, store: b, config: c, samples, plan: planB, fold: 0, shouldStop: () => epochs >= 2, events: { onEpoch: () => void epochs++ } })).toBeNull();
+    expect(
+      await runFold({ gpu, store: b, config: c, samples, plan: planB, fold: 0, shouldStop: () => epochs >= 2, events: { onEpoch: () => void epochs++ } }),
+    ).toBeNull();
     const ck = decodeSafetensors(b.files.get('fold-0/checkpoint.safetensors')!);
     const centres = ck.tensors.get('trainer.centers')!;
     expect(centres.shape[0]).toBe(2);

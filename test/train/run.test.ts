@@ -10,9 +10,28 @@ import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
 
 const cfg: ExperimentConfig = {
-  model: 'f-rMC5', head: 'bilinear', width: 1, epochs: 2, sliceEpochs: 1, batchSize: 4, lr: 0.01, momentum: 0.9,
-  weightDecay: 0.01, schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: true, augmentSet: 'light',
-  tta: 1, headLrScale: 10, seed: 5, inputSize: 16, depth: 4, biasField: false, folds: 2, valFraction: 0,
+  model: 'f-rMC5',
+  head: 'bilinear',
+  width: 1,
+  epochs: 2,
+  sliceEpochs: 1,
+  batchSize: 4,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: true,
+  augmentSet: 'light',
+  tta: 1,
+  headLrScale: 10,
+  seed: 5,
+  inputSize: 16,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
 };
 
 function cohort(): Sample[] {

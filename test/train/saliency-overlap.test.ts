@@ -6,7 +6,8 @@ import { Rng } from '../../src/util/rng.js';
 function bruteDistance(mask: ArrayLike<number>, dims: [number, number, number], sp: [number, number, number]): Float64Array {
   const [D, H, W] = dims;
   const pts: [number, number, number][] = [];
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) if (mask[(d * H + h) * W + w]! > 0.5) pts.push([d * sp[0], h * sp[1], w * sp[2]]);
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) if (mask[(d * H + h) * W + w]! > 0.5) pts.push([d * sp[0], h * sp[1], w * sp[2]]);
   const out = new Float64Array(D * H * W);
   for (let d = 0; d < D; d++) {
     for (let h = 0; h < H; h++) {

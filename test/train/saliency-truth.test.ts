@@ -19,9 +19,28 @@ import { Rng } from '../../src/util/rng.js';
 import { testGpu } from '../helpers/gpu.js';
 
 const cfg: ExperimentConfig = {
-  model: 'f-rMC5', head: 'bilinear', width: 1, epochs: 2, sliceEpochs: 1, batchSize: 2, lr: 0.01, momentum: 0.9, weightDecay: 0.01,
-  schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: false, tta: 1, headLrScale: 10, seed: 0,
-  inputSize: 24, depth: 4, biasField: false, folds: 2, valFraction: 0, testInput: 'central',
+  model: 'f-rMC5',
+  head: 'bilinear',
+  width: 1,
+  epochs: 2,
+  sliceEpochs: 1,
+  batchSize: 2,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: false,
+  tta: 1,
+  headLrScale: 10,
+  seed: 0,
+  inputSize: 24,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
+  testInput: 'central',
 };
 
 describe('saliencyVsTruth', async () => {
@@ -30,12 +49,20 @@ describe('saliencyVsTruth', async () => {
   const subjects = new Map<string, TruthSubject & { label: 0 | 1 }>();
   for (const e of planCohort(settings)) {
     const s = generateCohortSubject(e, settings);
-    subjects.set(e.subject, { anatomy: s.anatomy, prepared: prepareVolume(s.volume, { size: 24, biasField: false }), repSlices: s.representativeSlices, label: e.label === 'T3' ? 1 : 0 });
+    subjects.set(e.subject, {
+      anatomy: s.anatomy,
+      prepared: prepareVolume(s.volume, { size: 24, biasField: false }),
+      repSlices: s.representativeSlices,
+      label: e.label === 'T3' ? 1 : 0,
+    });
   }
   const model = buildModel(cfg).materialize(gpu, new Rng(5));
   const store = new MemoryStore();
   await store.write('fold-0/model.safetensors', await saveCheckpoint(model, { config: cfg }));
-  const outcome = { fold: 0, predictions: [...subjects].map(([id, s]) => ({ id, label: s.label, prob: 0.5, sliceProbs: [], repSlices: [] })) } as unknown as FoldOutcome;
+  const outcome = {
+    fold: 0,
+    predictions: [...subjects].map(([id, s]) => ({ id, label: s.label, prob: 0.5, sliceProbs: [], repSlices: [] })),
+  } as unknown as FoldOutcome;
 
   async function byHand(s: TruthSubject, c: ExperimentConfig) {
     const [D, H, W] = s.prepared.dims;
@@ -52,7 +79,10 @@ describe('saliencyVsTruth', async () => {
       const c = { ...cfg, testInput: input };
       const t = (await saliencyVsTruth(gpu, store, c, [outcome], (id) => subjects.get(id) ?? null, { radiiMm: [0, 3] }))!;
       expect(t.input).toBe(input);
-      expect(t.classes.map((k) => [k.label, k.n])).toEqual([['T3', 1], ['T2', 1]]);
+      expect(t.classes.map((k) => [k.label, k.n])).toEqual([
+        ['T3', 1],
+        ['T2', 1],
+      ]);
       for (const k of t.classes) {
         const s = [...subjects.values()].find((x) => (x.label === 1 ? 'T3' : 'T2') === k.label)!;
         const want = await byHand(s, c);

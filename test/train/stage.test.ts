@@ -18,9 +18,27 @@ import { Rng } from '../../src/util/rng.js';
 import { testGpu } from '../helpers/gpu.js';
 
 const base: ExperimentConfig = {
-  model: 'f-rMC5', head: 'attention', width: 2, epochs: 2, sliceEpochs: 1, batchSize: 2, lr: 0.01, momentum: 0.9, weightDecay: 0.01,
-  schedule: 'cosine', loss: { ...DEFAULT_LOSS }, oversample: true, augment: false, tta: 1, headLrScale: 10, seed: 0,
-  inputSize: 16, depth: 4, biasField: false, folds: 2, valFraction: 0,
+  model: 'f-rMC5',
+  head: 'attention',
+  width: 2,
+  epochs: 2,
+  sliceEpochs: 1,
+  batchSize: 2,
+  lr: 0.01,
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  loss: { ...DEFAULT_LOSS },
+  oversample: true,
+  augment: false,
+  tta: 1,
+  headLrScale: 10,
+  seed: 0,
+  inputSize: 16,
+  depth: 4,
+  biasField: false,
+  folds: 2,
+  valFraction: 0,
 };
 
 function volume(): Volume {
@@ -95,7 +113,11 @@ describe('stageVolume', () => {
   });
   it('a volume-level model tested on central crops sees the same central crop here, mapped back onto the stack', async () => {
     const gpu = await testGpu();
-    for (const [D, depth] of [[5, 3], [4, 4], [3, 5]] as const) {
+    for (const [D, depth] of [
+      [5, 3],
+      [4, 4],
+      [3, 5],
+    ] as const) {
       const cfg: ExperimentConfig = { ...base, depth, testInput: 'central' };
       const m = buildModel(cfg).materialize(gpu, new Rng(31));
       const ck = { name: 'central', bytes: await saveCheckpoint(m, { config: cfg }) };
@@ -118,7 +140,11 @@ describe('stageVolume', () => {
       const plane = 256;
       for (let d = 0; d < D; d++) {
         const got = staged.saliency.subarray(d * plane, (d + 1) * plane);
-        if (d < start || d >= start + depth) expect(got.every((x) => x === 0), `slice ${d}`).toBe(true);
+        if (d < start || d >= start + depth)
+          expect(
+            got.every((x) => x === 0),
+            `slice ${d}`,
+          ).toBe(true);
         else expect(Array.from(got)).toEqual(Array.from(p.saliency.subarray((d - start) * plane, (d - start + 1) * plane)));
       }
       // Attention is a distribution over the stack's slices (repeated edge slices add to their slice).
@@ -130,7 +156,10 @@ describe('stageVolume', () => {
       }
     }
     // A window-tested or slice-head model still sees the whole stack.
-    for (const cfg of [{ ...base, depth: 3 }, { ...base, depth: 3, head: 'slice' as const, testInput: 'central' as const }]) {
+    for (const cfg of [
+      { ...base, depth: 3 },
+      { ...base, depth: 3, head: 'slice' as const, testInput: 'central' as const },
+    ]) {
       const m = buildModel(cfg).materialize(gpu, new Rng(32));
       const staged = await stageVolume(gpu, volume(), [{ name: 'w', bytes: await saveCheckpoint(m, { config: cfg }) }]);
       m.release();

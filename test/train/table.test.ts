@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { binaryMetrics, summarizeFolds } from '../../src/train/metrics.js';
-import {
-  formatFoldTable,
-  formatMeanSd,
-  formatResultsTable,
-  PAPER_RESULTS,
-  paperResultRows,
-  type ResultRow,
-} from '../../src/train/table.js';
+import { formatFoldTable, formatMeanSd, formatResultsTable, PAPER_RESULTS, paperResultRows, type ResultRow } from '../../src/train/table.js';
 import { Rng } from '../../src/util/rng.js';
 
 function fakeRow(name: string, seed: number, params?: number): ResultRow {
@@ -39,7 +32,7 @@ describe('formatResultsTable', () => {
     const body = lines.filter((l) => l.startsWith('f-'));
     expect(body).toHaveLength(PAPER_RESULTS[2].length);
     for (const r of PAPER_RESULTS[2]) {
-      const line = body.find((l) => l.startsWith(r.name + ' '))!;
+      const line = body.find((l) => l.startsWith(`${r.name} `))!;
       expect(line).toContain(`${r.auc[0].toFixed(3)}±${r.auc[1].toFixed(3)}`);
       expect(line).toContain(`${r.acc[0].toFixed(1)}±${r.acc[1].toFixed(1)}`);
       expect(line).toContain(`${r.recallT3[0].toFixed(1)}±${r.recallT3[1].toFixed(1)}`);
@@ -62,7 +55,9 @@ describe('formatResultsTable', () => {
     let bestAuc = -1;
     for (const r of rows) bestAuc = Math.max(bestAuc, r.summary.auc.mean);
     rows.forEach((r, i) => {
-      const cells = tableLines[i + 2]!.split('|').map((s) => s.trim()).slice(1, -1);
+      const cells = tableLines[i + 2]!.split('|')
+        .map((s) => s.trim())
+        .slice(1, -1);
       const isBest = r.summary.auc.mean === bestAuc;
       expect(cells[0]).toBe(isBest ? `**${r.name}**` : r.name);
       const [m, s] = cells[1]!.split('±').map(Number);

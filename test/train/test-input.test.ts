@@ -35,7 +35,13 @@ describe('central test input', () => {
   });
 
   it('the loader keeps it when asked; testSamples swaps it in for volume heads only', () => {
-    const vol: Volume = { data: Float32Array.from({ length: 12 * 8 * 8 }, (_, i) => Math.floor(i / 64) + (i % 7) * 0.01), dims: [12, 8, 8], spacing: [3, 1, 1], affine: diagonalAffine([3, 1, 1]), warnings: [] };
+    const vol: Volume = {
+      data: Float32Array.from({ length: 12 * 8 * 8 }, (_, i) => Math.floor(i / 64) + (i % 7) * 0.01),
+      dims: [12, 8, 8],
+      spacing: [3, 1, 1],
+      affine: diagonalAffine([3, 1, 1]),
+      warnings: [],
+    };
     const row: ManifestRow = { subject: 's1', path: 'v.nii', file: 'v.nii', label: 'T3', slices: [1, 2], line: 2 };
     const plain = sampleFromVolume(row, vol, { size: 8, depth: 4, biasField: false });
     expect(plain.central).toBeUndefined();

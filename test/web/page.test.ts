@@ -46,16 +46,38 @@ interface TrainSpec {
 
 /** A tiny run (seconds on SwiftShader) with the quick preset's recipe: 3 training steps per epoch. */
 function tinySpec(name: string, epochs: number): TrainSpec {
-  const config: ExperimentConfig = { ...PRESETS.quick.config, loss: { ...PRESETS.quick.config.loss }, width: 2, inputSize: 16, depth: 4, batchSize: 4, epochs, sliceEpochs: 1, folds: 2, valFraction: 0 };
+  const config: ExperimentConfig = {
+    ...PRESETS.quick.config,
+    loss: { ...PRESETS.quick.config.loss },
+    width: 2,
+    inputSize: 16,
+    depth: 4,
+    batchSize: 4,
+    epochs,
+    sliceEpochs: 1,
+    folds: 2,
+    valFraction: 0,
+  };
   return { name, cohort: { n2: 6, n3: 10, size: 32, fovMm: 64, slices: [6, 8], difficulty: 0, seed: 3 }, config };
 }
 
 /** The first epoch of the same run's fold 0 in Node (Dawn: lavapipe or SwiftShader): losses keyed fold/epoch/step. */
 async function nodeRun(spec: TrainSpec): Promise<{ losses: Map<string, number> }> {
   const gpu = await testGpu();
-  const samples = syntheticSamples({ ...spec.cohort, seed: spec.cohort.seed ?? spec.config.seed }, { size: spec.config.inputSize, depth: spec.config.depth, biasField: spec.config.biasField });
+  const samples = syntheticSamples(
+    { ...spec.cohort, seed: spec.cohort.seed ?? spec.config.seed },
+    { size: spec.config.inputSize, depth: spec.config.depth, biasField: spec.config.biasField },
+  );
   const losses = new Map<string, number>();
-  await runExperiment({ gpu, store: new MemoryStore(), cfg: spec.config, samples, folds: [0], shouldStop: () => losses.size >= 3, events: { onStep: (f, e, s, _n, l) => losses.set(`${f}/${e}/${s}`, l) } });
+  await runExperiment({
+    gpu,
+    store: new MemoryStore(),
+    cfg: spec.config,
+    samples,
+    folds: [0],
+    shouldStop: () => losses.size >= 3,
+    events: { onStep: (f, e, s, _n, l) => losses.set(`${f}/${e}/${s}`, l) },
+  });
   return { losses };
 }
 
@@ -88,7 +110,10 @@ async function stagedProbability(page: Page, name: string): Promise<{ prob: numb
     { timeout: 240_000 },
     name,
   );
-  return page.evaluate(() => ({ prob: Number(document.querySelector<HTMLElement>('#result')!.dataset.probability), status: document.querySelector('#stage-status')!.textContent! }));
+  return page.evaluate(() => ({
+    prob: Number(document.querySelector<HTMLElement>('#result')!.dataset.probability),
+    status: document.querySelector('#stage-status')!.textContent!,
+  }));
 }
 
 async function upload(page: Page, selector: string, file: string): Promise<void> {
@@ -96,7 +121,10 @@ async function upload(page: Page, selector: string, file: string): Promise<void>
   await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
 }
 
-async function cliPredict(input: string, checkpoint: string): Promise<{ probabilityT3: number; sliceProbabilities: (number | null)[]; attentionPerSlice?: number[] }> {
+async function cliPredict(
+  input: string,
+  checkpoint: string,
+): Promise<{ probabilityT3: number; sliceProbabilities: (number | null)[]; attentionPerSlice?: number[] }> {
   const out = join(work, 'pred');
   expect(await main(['predict', '--input', input, '--checkpoint', checkpoint, '--out', out])).toBe(0);
   return JSON.parse(readFileSync(join(out, 'prediction.json'), 'utf8'));
@@ -135,7 +163,8 @@ describe('the page', () => {
     expect(withShaders[0]).toMatch(/^worker-/);
     const mainJs = js.find((f) => /^index-/.test(f))!;
     const mainSrc = readFileSync(join(assets, mainJs), 'utf8');
-    for (const engineMark of ['@compute', 'createComputePipeline', 'requestDevice', 'createBindGroupLayout']) expect(mainSrc, engineMark).not.toContain(engineMark);
+    for (const engineMark of ['@compute', 'createComputePipeline', 'requestDevice', 'createBindGroupLayout'])
+      expect(mainSrc, engineMark).not.toContain(engineMark);
     expect(statSync(join(assets, mainJs)).size).toBeLessThan(80_000);
   });
 
@@ -182,7 +211,10 @@ describe('the page', () => {
       const att = await stagedProbability(page, 'example_nifti2.nii.gz');
       const cliAtt = await cliPredict(fixture, picked);
       expect(Math.abs(att.prob - cliAtt.probabilityT3)).toBeLessThan(1e-4);
-      const pageState = (await page.evaluate('window.voxelgradPage.state().staged')) as { sliceProbabilities: (number | null)[]; attention: { perSlice: number[] } };
+      const pageState = (await page.evaluate('window.voxelgradPage.state().staged')) as {
+        sliceProbabilities: (number | null)[];
+        attention: { perSlice: number[] };
+      };
       // Slices outside the central crop the model was tested on: NaN in the page (null once puppeteer has
       // serialised it), null in predict's JSON; the same slices on both sides.
       expect(pageState.sliceProbabilities.map((p) => p === null || Number.isNaN(p))).toEqual(cliAtt.sliceProbabilities.map((c) => c === null));
@@ -226,7 +258,10 @@ describe('the page', () => {
     const spec = tinySpec('steps', 2);
     const { page, con } = await openPage();
     try {
-      await page.evaluate((s) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(s, true), spec as never);
+      await page.evaluate(
+        (s) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(s, true),
+        spec as never,
+      );
       await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector<HTMLElement>('#train-status')!.dataset.status!), { timeout: 300_000 });
       const t = (await trainState(page))!;
       expect(t.error).toBeUndefined();
@@ -246,7 +281,8 @@ describe('the page', () => {
         writeFileSync(join(unzipped, path), data);
       }
       const run = join(unzipped, readdirSync(unzipped)[0]!);
-      for (const f of ['config.json', 'folds.json', 'report.html', 'metrics.json', 'fold-0/model.safetensors', 'fold-1/result.json']) expect(readdirSync(dirname(join(run, f))), f).toContain(f.split('/').pop());
+      for (const f of ['config.json', 'folds.json', 'report.html', 'metrics.json', 'fold-0/model.safetensors', 'fold-1/result.json'])
+        expect(readdirSync(dirname(join(run, f))), f).toContain(f.split('/').pop());
       expect(await main(['eval', '--run', run])).toBe(0);
       expect(await main(['predict', '--input', join(repo, 'web/public/volumes/synthetic-t2.nii.gz'), '--run', run, '--out', join(work, 'pred-run')])).toBe(0);
       expect(JSON.parse(readFileSync(join(work, 'pred-run/prediction.json'), 'utf8')).models).toHaveLength(2);
@@ -262,8 +298,13 @@ describe('the page', () => {
     // three steps, 1e-2 after ten at this tiny size), so Node cannot be the reference here.
     const spec = tinySpec('resume', 4);
     const { page, con } = await openPage();
-    const train = (s: TrainSpec) => page.evaluate((x) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(x, true), s as never);
-    const finished = () => page.waitForFunction(() => ['done', 'error'].includes(document.querySelector<HTMLElement>('#train-status')!.dataset.status!), { timeout: 300_000 });
+    const train = (s: TrainSpec) =>
+      page.evaluate(
+        (x) => (window as unknown as { voxelgradPage: { train(s: unknown, fresh: boolean): Promise<string> } }).voxelgradPage.train(x, true),
+        s as never,
+      );
+    const finished = () =>
+      page.waitForFunction(() => ['done', 'error'].includes(document.querySelector<HTMLElement>('#train-status')!.dataset.status!), { timeout: 300_000 });
     try {
       await train(spec);
       await page.waitForFunction('(window.voxelgradPage.state().train?.checkpoints.length ?? 0) >= 1', { timeout: 300_000 });

@@ -24,7 +24,7 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : +v.toPrecision(3) + '');
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : `${+v.toPrecision(3)}`);
 
 export function lineChart(o: {
   series: Series[];
@@ -42,7 +42,8 @@ export function lineChart(o: {
   const H = o.height ?? 220;
   const m = { l: 46, r: 12, t: 10, b: 34 };
   const pts = o.series.flatMap((s) => s.points);
-  if (!pts.length) return `<svg viewBox="0 0 ${W} ${H}" class="chart" role="img"><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted">${esc(o.empty ?? 'no data yet')}</text></svg>`;
+  if (!pts.length)
+    return `<svg viewBox="0 0 ${W} ${H}" class="chart" role="img"><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted">${esc(o.empty ?? 'no data yet')}</text></svg>`;
   let [x0, x1] = o.x ?? [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
   let [y0, y1] = o.y ?? [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
   if (x1 === x0) x1 = x0 + 1;
@@ -55,7 +56,10 @@ export function lineChart(o: {
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
-  for (const t of ticks(y0, y1)) parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  for (const t of ticks(y0, y1))
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`,
+    );
   for (const t of ticks(x0, x1, 6)) parts.push(`<text x="${sx(t)}" y="${H - m.b + 15}" text-anchor="middle">${fmt(t)}</text>`);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" class="axis"/>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 4}" text-anchor="middle" class="label">${esc(o.xLabel)}</text>`);
@@ -63,7 +67,8 @@ export function lineChart(o: {
   for (const s of o.series) {
     if (!s.points.length) continue;
     if (s.dots) {
-      for (const [x, y] of s.points) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="4" fill="${s.color}"><title>${esc(s.name)}: ${fmt(y)}</title></circle>`);
+      for (const [x, y] of s.points)
+        parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="4" fill="${s.color}"><title>${esc(s.name)}: ${fmt(y)}</title></circle>`);
     } else {
       const d = s.points.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
       parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
@@ -90,13 +95,19 @@ export function sliceBars(probs: number[], attention: number[] | null, current: 
   const bw = (width - m.l - m.r) / D;
   const sy = (p: number) => height - m.b - p * (height - m.t - m.b);
   const parts: string[] = [];
-  for (const t of [0, 0.5, 1]) parts.push(`<line x1="${m.l}" x2="${width - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="${t === 0.5 ? 'threshold' : 'grid'}"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`);
+  for (const t of [0, 0.5, 1])
+    parts.push(
+      `<line x1="${m.l}" x2="${width - m.r}" y1="${sy(t)}" y2="${sy(t)}" class="${t === 0.5 ? 'threshold' : 'grid'}"/><text x="${m.l - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`,
+    );
   probs.forEach((p, d) => {
     const x = m.l + d * bw;
     if (!Number.isFinite(p)) {
       // A slice the model did not see (outside the central crop a volume-level model is tested on).
-      parts.push(`<g class="slice unseen" data-slice="${d}"><rect x="${x}" y="${m.t}" width="${bw}" height="${height - m.t - m.b}" class="hit"/><title>slice ${d}: not in the model's input</title></g>`);
-      if (D <= 40 || d % Math.ceil(D / 20) === 0) parts.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${height - m.b + 14}" text-anchor="middle" class="unseen">${d}</text>`);
+      parts.push(
+        `<g class="slice unseen" data-slice="${d}"><rect x="${x}" y="${m.t}" width="${bw}" height="${height - m.t - m.b}" class="hit"/><title>slice ${d}: not in the model's input</title></g>`,
+      );
+      if (D <= 40 || d % Math.ceil(D / 20) === 0)
+        parts.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${height - m.b + 14}" text-anchor="middle" class="unseen">${d}</text>`);
       return;
     }
     const col = p >= 0.5 ? 'var(--t3)' : 'var(--t2)';
@@ -113,7 +124,9 @@ export function sliceBars(probs: number[], attention: number[] | null, current: 
     const d = attention.map((a, i) => `${i ? 'L' : 'M'}${(m.l + (i + 0.5) * bw).toFixed(1)},${ay(a).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="var(--attention)" stroke-width="2"/>`);
     attention.forEach((a, i) => parts.push(`<circle cx="${(m.l + (i + 0.5) * bw).toFixed(1)}" cy="${ay(a).toFixed(1)}" r="2.5" fill="var(--attention)"/>`));
-    parts.push(`<text x="${width - m.r + 6}" y="${m.t + 8}" class="attention-label">attention</text><text x="${width - m.r + 6}" y="${m.t + 20}" class="attention-label">max ${amax.toFixed(2)}</text>`);
+    parts.push(
+      `<text x="${width - m.r + 6}" y="${m.t + 8}" class="attention-label">attention</text><text x="${width - m.r + 6}" y="${m.t + 20}" class="attention-label">max ${amax.toFixed(2)}</text>`,
+    );
   }
   parts.push(`<text x="${m.l}" y="${height - 2}" class="label">slice</text>`);
   return `<svg viewBox="0 0 ${width} ${height}" class="chart slices" role="img" aria-label="per-slice P(T3)">${parts.join('')}</svg>`;

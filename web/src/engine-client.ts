@@ -5,7 +5,10 @@
 import type { Request, Response, WorkerError, WorkerEvent } from './protocol.js';
 
 export class EngineError extends Error {
-  constructor(readonly kind: string, message: string) {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'EngineError';
   }

@@ -11,7 +11,12 @@ import { SliceViewer } from './viewer.js';
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const fmtS = (s: number) => (s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`);
+const fmtS = (s: number) =>
+  s < 60
+    ? `${s.toFixed(s < 10 ? 1 : 0)} s`
+    : s < 3600
+      ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`
+      : `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 
 // ------------------------------------------------------------------------------------------ tabs
 
@@ -50,7 +55,11 @@ function explainEngineError(e: unknown): void {
   const err = e instanceof EngineError ? e : new EngineError('error', String((e as Error)?.message ?? e));
   if (err.kind === 'no-webgpu') showBanner('error', 'WebGPU is not available', NO_WEBGPU);
   else if (err.kind === 'no-adapter')
-    showBanner('error', 'No WebGPU adapter', `<p>${esc(err.message)}</p><p>The browser has WebGPU but offered no adapter: it is disabled or blocklisted for this GPU. In Chrome, <code>chrome://gpu</code> says why; <code>chrome://flags/#enable-unsafe-webgpu</code> lifts the blocklist.</p>`);
+    showBanner(
+      'error',
+      'No WebGPU adapter',
+      `<p>${esc(err.message)}</p><p>The browser has WebGPU but offered no adapter: it is disabled or blocklisted for this GPU. In Chrome, <code>chrome://gpu</code> says why; <code>chrome://flags/#enable-unsafe-webgpu</code> lifts the blocklist.</p>`,
+    );
   else showBanner('error', 'The GPU device could not be started', `<p>${esc(err.message)}</p>`);
   const pill = $('adapter');
   pill.textContent = 'no WebGPU';
@@ -81,7 +90,10 @@ function deviceInfo(init: InitResult): void {
   const lim = (k: string) => (a.limits[k] !== undefined ? `${(a.limits[k]! / 2 ** 20).toFixed(0)} MiB` : '?');
   const pre = state.precompile
     .filter((e): e is Extract<WorkerEvent, { type: 'precompiled' }> => e.type === 'precompiled')
-    .map((e) => `<li>${esc(e.result.work)}: ${e.result.pipelines} pipelines (${e.result.compiled} compiled now) in ${fmtS((e.result.planMs + e.result.compileMs) / 1000)}</li>`)
+    .map(
+      (e) =>
+        `<li>${esc(e.result.work)}: ${e.result.pipelines} pipelines (${e.result.compiled} compiled now) in ${fmtS((e.result.planMs + e.result.compileMs) / 1000)}</li>`,
+    )
     .join('');
   $('device-info').classList.remove('muted');
   $('device-info').innerHTML = `<p><b>${esc(a.description)}</b>${a.isFallbackAdapter ? ' (a software adapter: expect CPU speed)' : ''}</p>
@@ -116,7 +128,12 @@ async function start(): Promise<void> {
   pill.className = 'pill ok';
   deviceInfo(state.init);
   const missing = state.init.features.filter((f) => !f.present && f.name === 'subgroups');
-  if (missing.length) showBanner('warn', 'This adapter lacks a feature the engine uses when it can', `<p><code>subgroups</code> is not available: ${esc(missing[0]!.note)}. Everything works; training is slower.</p>`);
+  if (missing.length)
+    showBanner(
+      'warn',
+      'This adapter lacks a feature the engine uses when it can',
+      `<p><code>subgroups</code> is not available: ${esc(missing[0]!.note)}. Everything works; training is slower.</p>`,
+    );
   state.ready = true;
   showPresets(state.init.presets);
   await loadDemoModel();
@@ -185,7 +202,10 @@ $<HTMLInputElement>('ckpt-input').onchange = async (ev) => {
   setStatus($('stage-status'), `reading ${files.length} checkpoint(s)…`, 'busy');
   try {
     const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-    const ms = await engine.request<ModelSummary[]>({ type: 'models-files', files: payload }, payload.map((p) => p.bytes.buffer));
+    const ms = await engine.request<ModelSummary[]>(
+      { type: 'models-files', files: payload },
+      payload.map((p) => p.bytes.buffer),
+    );
     showModels(ms, files.map((f) => f.name).join(', '));
     setStatus($('stage-status'), `loaded ${files.length} checkpoint${files.length > 1 ? 's' : ''}.`);
   } catch (e) {
@@ -285,7 +305,9 @@ function showResult(r: StageResult): void {
     const ta = a.indexOf(Math.max(...a));
     lines.push(`attention: most weight on slice ${ta} (${a[ta]!.toFixed(3)} of 1; uniform would be ${(1 / a.length).toFixed(3)})`);
   }
-  lines.push(`model input ${[r.inputSlices[1] - r.inputSlices[0], r.preparedDims[1], r.preparedDims[2]].join('×')} (of the preprocessed ${r.preparedDims.join('×')}); read ${fmtS(r.ms.read / 1000)}, staged ${fmtS(r.ms.stage / 1000)}${r.precompiled ? ' (pipelines compiled ahead)' : ''}`);
+  lines.push(
+    `model input ${[r.inputSlices[1] - r.inputSlices[0], r.preparedDims[1], r.preparedDims[2]].join('×')} (of the preprocessed ${r.preparedDims.join('×')}); read ${fmtS(r.ms.read / 1000)}, staged ${fmtS(r.ms.stage / 1000)}${r.precompiled ? ' (pipelines compiled ahead)' : ''}`,
+  );
   for (const w of r.warnings) lines.push(`<span class="warn">⚠ ${esc(w)}</span>`);
   $('result-detail').innerHTML = lines.join('<br>');
 }
@@ -407,8 +429,14 @@ function newView(runId: string, spec: TrainSpec, info: RunInfo | null): TrainVie
   };
   for (const f of info?.folds ?? []) {
     v.done.set(f.fold, f.epochsDone);
-    v.epochLoss.set(f.fold, f.history.map((h) => [h.epoch, h.trainLoss]));
-    v.valAuc.set(f.fold, f.history.filter((h) => h.valAuc !== undefined && Number.isFinite(h.valAuc)).map((h) => [h.epoch, h.valAuc!]));
+    v.epochLoss.set(
+      f.fold,
+      f.history.map((h) => [h.epoch, h.trainLoss]),
+    );
+    v.valAuc.set(
+      f.fold,
+      f.history.filter((h) => h.valAuc !== undefined && Number.isFinite(h.valAuc)).map((h) => [h.epoch, h.valAuc!]),
+    );
     if (f.auc !== undefined) v.foldAuc.push({ fold: f.fold, auc: f.auc });
   }
   return v;
@@ -434,7 +462,12 @@ function onTrainEvent(e: WorkerEvent): void {
   const v = tv;
   switch (e.type) {
     case 'train-phase':
-      v.phase = e.phase === 'synthesising' ? `synthesising the cohort ${e.done ?? 0}/${e.total ?? '?'}` : e.phase === 'testing' ? `testing the hold-out fold (batch ${e.done}/${e.total})` : e.phase;
+      v.phase =
+        e.phase === 'synthesising'
+          ? `synthesising the cohort ${e.done ?? 0}/${e.total ?? '?'}`
+          : e.phase === 'testing'
+            ? `testing the hold-out fold (batch ${e.done}/${e.total})`
+            : e.phase;
       if (e.phase === 'training') {
         v.status = 'running';
         v.trainingAt ??= performance.now();
@@ -522,11 +555,16 @@ function drawTraining(): void {
   const status = $('train-status');
   if (v.status === 'error') setStatus(status, `Training stopped: ${v.error}`, 'error');
   else if (v.status === 'done') setStatus(status, `Done: ${v.folds} folds trained and tested; the report is below.`);
-  else if (v.status === 'paused') setStatus(status, `Paused after epoch ${[...v.done.values()].join('/')} — the checkpoint is kept; Resume continues from it (also after a reload).`);
+  else if (v.status === 'paused')
+    setStatus(status, `Paused after epoch ${[...v.done.values()].join('/')} — the checkpoint is kept; Resume continues from it (also after a reload).`);
   else {
     const ck = v.checkpoints.at(-1);
     const eta = etaS !== null ? ` · about ${fmtS(etaS)} left` : '';
-    setStatus(status, `${v.status === 'pausing' ? 'pausing after this epoch… ' : ''}${v.phase} · ${(100 * frac).toFixed(0)} %${eta}${ck ? ` · checkpoint: fold ${ck.fold + 1} epoch ${ck.epoch}` : ''}`, 'busy');
+    setStatus(
+      status,
+      `${v.status === 'pausing' ? 'pausing after this epoch… ' : ''}${v.phase} · ${(100 * frac).toFixed(0)} %${eta}${ck ? ` · checkpoint: fold ${ck.fold + 1} epoch ${ck.epoch}` : ''}`,
+      'busy',
+    );
   }
   status.dataset.status = v.status;
   const lossSeries: Series[] = [];
@@ -537,7 +575,10 @@ function drawTraining(): void {
     if (ep.length) lossSeries.push({ name: `fold ${f + 1} epoch mean`, color: FOLD_COLORS[f % 10]!, points: ep });
   }
   const foldsSeen = [...new Set([...v.steps.map((s) => s.fold), ...[...v.epochLoss.entries()].filter(([, l]) => l.length).map(([f]) => f)])].sort();
-  const legend = [...foldsSeen.map((f) => ({ name: `fold ${f + 1}`, color: FOLD_COLORS[f % 10]! })), ...(foldsSeen.length ? [{ name: 'faint: each step; bold: epoch mean', color: '#ffffff00' }] : [])];
+  const legend = [
+    ...foldsSeen.map((f) => ({ name: `fold ${f + 1}`, color: FOLD_COLORS[f % 10]! })),
+    ...(foldsSeen.length ? [{ name: 'faint: each step; bold: epoch mean', color: '#ffffff00' }] : []),
+  ];
   $('loss-chart').innerHTML = lineChart({ series: lossSeries, xLabel: 'epoch', yLabel: 'loss', x: [0, v.epochs], empty: v.phase, legend });
   const aucSeries: Series[] = [];
   for (let f = 0; f < v.folds; f++) {
@@ -545,7 +586,15 @@ function drawTraining(): void {
     if (a.length) aucSeries.push({ name: `fold ${f + 1} validation`, color: FOLD_COLORS[f % 10]!, points: a });
   }
   if (v.foldAuc.length) aucSeries.push({ name: 'hold-out fold (test)', color: '#1d2430', dots: true, points: v.foldAuc.map((a) => [v.epochs, a.auc]) });
-  aucSeries.push({ name: 'chance', color: '#b8c0cc', dashed: true, points: [[0, 0.5], [v.epochs, 0.5]] });
+  aucSeries.push({
+    name: 'chance',
+    color: '#b8c0cc',
+    dashed: true,
+    points: [
+      [0, 0.5],
+      [v.epochs, 0.5],
+    ],
+  });
   $('auc-chart').innerHTML = lineChart({
     series: aucSeries,
     xLabel: 'epoch',
@@ -636,7 +685,13 @@ async function refreshRuns(): Promise<void> {
     ? runs
         .map((r) => {
           const finished = r.folds.every((f) => f.done);
-          const folds = r.folds.map((f) => (f.done ? `fold ${f.fold + 1} done${f.auc !== undefined ? ` (AUC ${f.auc.toFixed(3)})` : ''}` : `fold ${f.fold + 1} ${f.epochsDone}/${r.config.epochs} epochs`)).join(' · ');
+          const folds = r.folds
+            .map((f) =>
+              f.done
+                ? `fold ${f.fold + 1} done${f.auc !== undefined ? ` (AUC ${f.auc.toFixed(3)})` : ''}`
+                : `fold ${f.fold + 1} ${f.epochsDone}/${r.config.epochs} epochs`,
+            )
+            .join(' · ');
           const actions = finished
             ? `<button class="small" data-act="report">report</button><button class="small" data-act="stage">stage with it</button><button class="small" data-act="zip">.zip</button>`
             : `<button class="small" data-act="resume"${busy ? ' disabled' : ''}>${r.folds.some((f) => f.epochsDone > 0) ? 'Resume' : 'Start'}</button>`;
@@ -685,7 +740,10 @@ $('runs').onclick = async (ev) => {
 /** For scripts and tests (puppeteer): the same functions the buttons call, and the page's state. */
 const api = {
   ready: null as Promise<void> | null,
-  state: () => ({ ...state, train: tv ? { ...tv, done: Object.fromEntries(tv.done), epochLoss: Object.fromEntries(tv.epochLoss), valAuc: Object.fromEntries(tv.valAuc) } : null }),
+  state: () => ({
+    ...state,
+    train: tv ? { ...tv, done: Object.fromEntries(tv.done), epochLoss: Object.fromEntries(tv.epochLoss), valAuc: Object.fromEntries(tv.valAuc) } : null,
+  }),
   stage: (name: string, bytes: Uint8Array) => stageBytes(name, bytes),
   train: (spec: TrainSpec, fresh = false) => startTraining(spec, fresh),
   presetSpec: (name: PresetChoice) => specOf(name),

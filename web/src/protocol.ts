@@ -70,7 +70,7 @@ export interface RunInfo {
 }
 
 export type Request =
-  | { type: 'init'; precompile: boolean; /** The page's base URL (bundled models and volumes live under it). */ base: string }
+  | { type: 'init'; precompile: boolean /** The page's base URL (bundled models and volumes live under it). */; base: string }
   | { type: 'models-demo' }
   | { type: 'models-files'; files: { name: string; bytes: Uint8Array }[] }
   | { type: 'models-run'; runId: string }
@@ -124,4 +124,3 @@ export type WorkerEvent =
   | { type: 'train-fold-end'; runId: string; fold: number; auc: number; accuracy: number; seconds: number }
   | { type: 'train-done'; result: TrainDone }
   | { type: 'train-error'; runId: string; error: WorkerError };
-

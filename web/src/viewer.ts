@@ -17,7 +17,20 @@ type NiivueModule = typeof import('@niivue/niivue');
 
 /** Inverse of a 4×4 row-major affine (only its 3×4 part matters). */
 function invertAffine(a: number[]): number[] {
-  const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = a as [number, number, number, number, number, number, number, number, number, number, number, number];
+  const [m00, m01, m02, t0, m10, m11, m12, t1, m20, m21, m22, t2] = a as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const det = m00 * (m11 * m22 - m12 * m21) - m01 * (m10 * m22 - m12 * m20) + m02 * (m10 * m21 - m11 * m20);
   const i00 = (m11 * m22 - m12 * m21) / det;
   const i01 = (m02 * m21 - m01 * m22) / det;
@@ -28,10 +41,28 @@ function invertAffine(a: number[]): number[] {
   const i20 = (m10 * m21 - m11 * m20) / det;
   const i21 = (m01 * m20 - m00 * m21) / det;
   const i22 = (m00 * m11 - m01 * m10) / det;
-  return [i00, i01, i02, -(i00 * t0 + i01 * t1 + i02 * t2), i10, i11, i12, -(i10 * t0 + i11 * t1 + i12 * t2), i20, i21, i22, -(i20 * t0 + i21 * t1 + i22 * t2), 0, 0, 0, 1];
+  return [
+    i00,
+    i01,
+    i02,
+    -(i00 * t0 + i01 * t1 + i02 * t2),
+    i10,
+    i11,
+    i12,
+    -(i10 * t0 + i11 * t1 + i12 * t2),
+    i20,
+    i21,
+    i22,
+    -(i20 * t0 + i21 * t1 + i22 * t2),
+    0,
+    0,
+    0,
+    1,
+  ];
 }
 
-const apply = (a: number[], v: number[]): [number, number, number] => [0, 1, 2].map((r) => a[4 * r]! * v[0]! + a[4 * r + 1]! * v[1]! + a[4 * r + 2]! * v[2]! + a[4 * r + 3]!) as [number, number, number];
+const apply = (a: number[], v: number[]): [number, number, number] =>
+  [0, 1, 2].map((r) => a[4 * r]! * v[0]! + a[4 * r + 1]! * v[1]! + a[4 * r + 2]! * v[2]! + a[4 * r + 3]!) as [number, number, number];
 
 /** The affine stored in a NIfTI-1 header's srow_x/y/z (file axes i, j, k = W, H, D). */
 function niftiAffine(bytes: Uint8Array): number[] {
@@ -100,7 +131,14 @@ export class SliceViewer {
     this.current = -1;
     await nv.loadVolumes([
       { url: vol, name: 'volume.nii', colormap: 'gray', cal_min: r.window[0], cal_max: r.window[1] },
-      { url: sal, name: 'saliency.nii', colormap: 'warm', opacity: overlay.visible ? overlay.opacity : 0, cal_min: r.saliencyRange[0], cal_max: r.saliencyRange[1] },
+      {
+        url: sal,
+        name: 'saliency.nii',
+        colormap: 'warm',
+        opacity: overlay.visible ? overlay.opacity : 0,
+        cal_min: r.saliencyRange[0],
+        cal_max: r.saliencyRange[1],
+      },
     ]);
     // NiiVue picks its own robust range on load; set the ones the worker computed from the data.
     const [back, sal2] = [nv.volumes[0]!, nv.volumes[1]!];

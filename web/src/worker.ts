@@ -46,7 +46,8 @@ let lostByUs = false;
 
 /** What each optional feature buys the engine, for the page's adapter panel. */
 const FEATURE_NOTES: Record<string, string> = {
-  subgroups: 'register-blocked matrix and convolution kernels that share values across a subgroup; without it the workgroup-memory tiles run (slower on CPU drivers, fine on GPUs)',
+  subgroups:
+    'register-blocked matrix and convolution kernels that share values across a subgroup; without it the workgroup-memory tiles run (slower on CPU drivers, fine on GPUs)',
   'timestamp-query': 'exact per-kernel GPU timings for profiling; without it profiles use wall-clock time',
   'shader-f16': 'not used by the current kernels (all f32)',
 };
@@ -114,7 +115,10 @@ async function setModels(cks: StageCheckpoint[]): Promise<ModelSummary[]> {
   const first = out[0]!;
   for (const s of out) {
     if (s.inputSize !== first.inputSize || s.biasField !== first.biasField) {
-      throw new InputError('unsuitable', `${s.name} was trained on ${s.inputSize}×${s.inputSize} inputs${s.biasField ? ' with' : ' without'} bias-field correction, ${first.name} on ${first.inputSize}×${first.inputSize}${first.biasField ? ' with' : ' without'}: pick checkpoints of one run`);
+      throw new InputError(
+        'unsuitable',
+        `${s.name} was trained on ${s.inputSize}×${s.inputSize} inputs${s.biasField ? ' with' : ' without'} bias-field correction, ${first.name} on ${first.inputSize}×${first.inputSize}${first.biasField ? ' with' : ' without'}: pick checkpoints of one run`,
+      );
     }
   }
   models = cks;
@@ -149,7 +153,10 @@ async function stage(name: string, bytes: Uint8Array): Promise<{ result: StageRe
   try {
     vol = readNifti(bytes, { name });
   } catch (e) {
-    throw new InputError('unsuitable', `${(e as Error).message.startsWith(name) ? '' : `${name}: `}${(e as Error).message} — not a NIfTI volume this page can read (.nii or .nii.gz, NIfTI-1 or NIfTI-2)`);
+    throw new InputError(
+      'unsuitable',
+      `${(e as Error).message.startsWith(name) ? '' : `${name}: `}${(e as Error).message} — not a NIfTI volume this page can read (.nii or .nii.gz, NIfTI-1 or NIfTI-2)`,
+    );
   }
   const t1 = performance.now();
   const precompiled = precompileEnabled;
@@ -249,7 +256,15 @@ async function runInfo(id: string): Promise<RunInfo | null> {
     }
     folds.push({ fold: f, epochsDone, done: false, history });
   }
-  return { id, name: page?.name ?? id, config, cohort: page?.cohort ?? null, folds, hasReport: (await store.read('report.html')) !== null, ...(page?.why ? { why: page.why } : {}) };
+  return {
+    id,
+    name: page?.name ?? id,
+    config,
+    cohort: page?.cohort ?? null,
+    folds,
+    hasReport: (await store.read('report.html')) !== null,
+    ...(page?.why ? { why: page.why } : {}),
+  };
 }
 
 async function listRuns(): Promise<RunInfo[]> {
@@ -340,11 +355,25 @@ async function train(spec: TrainSpec, fresh: boolean): Promise<TrainDone> {
       events: {
         onFoldStart: (fold, epochsDone) => emit({ type: 'train-fold-start', runId, fold, epochsDone }),
         onStep: (fold, epoch, step, steps, loss) => emit({ type: 'train-step', runId, fold, epoch, step, steps, loss }),
-        onEpoch: (fold, s) => emit({ type: 'train-epoch', runId, fold, epoch: s.epoch, trainLoss: s.trainLoss, lr: s.lr, seconds: s.seconds, ...(s.valAuc !== undefined ? { valAuc: s.valAuc } : {}) }),
+        onEpoch: (fold, s) =>
+          emit({
+            type: 'train-epoch',
+            runId,
+            fold,
+            epoch: s.epoch,
+            trainLoss: s.trainLoss,
+            lr: s.lr,
+            seconds: s.seconds,
+            ...(s.valAuc !== undefined ? { valAuc: s.valAuc } : {}),
+          }),
         onPredict: (_fold, done, total) => emit({ type: 'train-phase', runId, phase: 'testing', done, total }),
         onFoldEnd: (o) => emit({ type: 'train-fold-end', runId, fold: o.fold, auc: o.metrics.auc, accuracy: o.metrics.accuracy, seconds: o.seconds }),
       },
-      report: { cohortName: `synthetic (difficulty ${spec.cohort.difficulty ?? 0}), generated in the page`, startedAt: t0, notes: [`trained in the browser (voxelgrad page, ${g.adapter.description})${spec.why ? `; preset '${spec.name}': ${spec.why}` : ''}`] },
+      report: {
+        cohortName: `synthetic (difficulty ${spec.cohort.difficulty ?? 0}), generated in the page`,
+        startedAt: t0,
+        notes: [`trained in the browser (voxelgrad page, ${g.adapter.description})${spec.why ? `; preset '${spec.name}': ${spec.why}` : ''}`],
+      },
     });
     const html = run.report ? renderReportHtml(run.report) : null;
     return { runId, stopped: run.stopped, report: run.report, reportHtml: html, table: run.report ? summaryTable(run.report, cfg) : null };
@@ -403,7 +432,9 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       return { result: true };
     }
     case 'models-demo':
-      return { result: await setModels([{ name: 'demo model (cpu preset, fold 0)', bytes: await fetchBytes(new URL('models/demo-cpu.safetensors', base).href) }]) };
+      return {
+        result: await setModels([{ name: 'demo model (cpu preset, fold 0)', bytes: await fetchBytes(new URL('models/demo-cpu.safetensors', base).href) }]),
+      };
     case 'models-files':
       return { result: await setModels(req.files) };
     case 'models-run': {

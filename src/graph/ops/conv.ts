@@ -10,7 +10,14 @@ import type { F32, Node, Tensor } from '../tensor.js';
  * conv3d(input [N, Cin, D, H, W], weight [Cout, Cin, kD, kH, kW], bias = null, stride = 1,
  * padding = 0, dilation = 1). Bias is not supported (the networks have none: BN follows every conv).
  */
-export function conv3d(input: Tensor, weight: Tensor, bias: Tensor | null = null, stride: number | Triple = 1, padding: number | Triple = 0, dilation: number | Triple = 1): Tensor {
+export function conv3d(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  stride: number | Triple = 1,
+  padding: number | Triple = 0,
+  dilation: number | Triple = 1,
+): Tensor {
   if (bias) throw new GpuError('usage', 'conv3d: bias is not supported (every convolution of these networks is followed by batch norm); add it separately');
   const attrs = {
     stride: triple('conv3d', 'stride', stride, 1, 1),
@@ -29,4 +36,3 @@ export const convRules = {
     return [() => conv3dBackwardInput(gy, n.saved.w, n.attrs.xShape, p), () => conv3dBackwardWeight(gy, n.saved.x, n.attrs.wShape, p)];
   },
 };
-

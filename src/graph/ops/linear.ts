@@ -13,7 +13,10 @@ import type { F32, Node, Tensor } from '../tensor.js';
 export function linear(input: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   if (input.shape.length !== 2) throw new GpuError('usage', `linear: input must be [M, in], got [${input.shape.join(', ')}] (reshape first)`);
   if (weight.shape.length !== 2 || weight.shape[1] !== input.shape[1]) {
-    throw new GpuError('usage', `linear: weight [${weight.shape.join(', ')}] does not match input [${input.shape.join(', ')}]; expected [out, ${input.shape[1]}]`);
+    throw new GpuError(
+      'usage',
+      `linear: weight [${weight.shape.join(', ')}] does not match input [${input.shape.join(', ')}]; expected [out, ${input.shape[1]}]`,
+    );
   }
   if (bias && bias.size !== weight.shape[0]) throw new GpuError('usage', `linear: bias has ${bias.size} elements, expected ${weight.shape[0]}`);
   const y = gemm(input.data, weight.data, bias?.data ?? null, { transB: true }, undefined, 'linear') as F32;

@@ -10,7 +10,6 @@ import { record } from '../record.js';
 import type { Thunks } from '../grad-rule.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
-
 function batchNormImpl(
   relu: boolean,
   input: Tensor,
@@ -69,7 +68,13 @@ export function batchNormRelu(
 }
 
 /** torch.nn.functional.max_pool3d(input, kernel_size, stride=kernel_size, padding=0, dilation=1). */
-export function maxPool3d(input: Tensor, kernelSize: number | Triple, stride?: number | Triple, padding: number | Triple = 0, dilation: number | Triple = 1): Tensor {
+export function maxPool3d(
+  input: Tensor,
+  kernelSize: number | Triple,
+  stride?: number | Triple,
+  padding: number | Triple = 0,
+  dilation: number | Triple = 1,
+): Tensor {
   const kernel = triple('maxPool3d', 'kernel size', kernelSize, 1, 1);
   const params: MaxPoolParams = {
     kernel,
@@ -108,11 +113,7 @@ function bnRule(n: Node<'batchNorm'>, gy: F32): Thunks {
     }
     return grads;
   };
-  const thunks: Thunks = [
-    () => ((taken[0] = true), get().dx),
-    () => ((taken[1] = true), get().dgamma),
-    () => ((taken[2] = true), get().dbeta),
-  ];
+  const thunks: Thunks = [() => ((taken[0] = true), get().dx), () => ((taken[1] = true), get().dgamma), () => ((taken[2] = true), get().dbeta)];
   thunks.dispose = () => {
     if (!grads) return;
     if (!taken[0]) grads.dx.release();

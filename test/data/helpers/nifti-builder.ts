@@ -99,17 +99,38 @@ export function buildNifti(o: BuildOptions): Uint8Array {
     if (off + bpv > out.length) break;
     const x = o.values[i]!;
     switch (o.datatype) {
-      case 2: v.setUint8(off, Number(x)); break;
-      case 256: v.setInt8(off, Number(x)); break;
-      case 4: v.setInt16(off, Number(x), le); break;
-      case 512: v.setUint16(off, Number(x), le); break;
-      case 8: v.setInt32(off, Number(x), le); break;
-      case 768: v.setUint32(off, Number(x), le); break;
-      case 16: v.setFloat32(off, Number(x), le); break;
-      case 64: v.setFloat64(off, Number(x), le); break;
-      case 1024: v.setBigInt64(off, BigInt(x), le); break;
-      case 1280: v.setBigUint64(off, BigInt(x), le); break;
-      default: break;
+      case 2:
+        v.setUint8(off, Number(x));
+        break;
+      case 256:
+        v.setInt8(off, Number(x));
+        break;
+      case 4:
+        v.setInt16(off, Number(x), le);
+        break;
+      case 512:
+        v.setUint16(off, Number(x), le);
+        break;
+      case 8:
+        v.setInt32(off, Number(x), le);
+        break;
+      case 768:
+        v.setUint32(off, Number(x), le);
+        break;
+      case 16:
+        v.setFloat32(off, Number(x), le);
+        break;
+      case 64:
+        v.setFloat64(off, Number(x), le);
+        break;
+      case 1024:
+        v.setBigInt64(off, BigInt(x), le);
+        break;
+      case 1280:
+        v.setBigUint64(off, BigInt(x), le);
+        break;
+      default:
+        break;
     }
   }
   return out;
