@@ -52,6 +52,6 @@ export function record<K extends OpName>(
     for (const t of opts.owned ?? []) t.release();
     return new Tensor(output, false);
   }
-  const node: Node<K> = { op, inputs, attrs, saved, owned: opts.owned ?? [], readsInputs: inputs, readsOutput: true };
+  const node: Node<K> = { op, inputs, attrs, saved, owned: opts.owned ?? [] };
   return new Tensor(output, true, node as unknown as Node);
 }

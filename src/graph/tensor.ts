@@ -19,10 +19,6 @@ export interface Node<K extends OpName = OpName> {
   readonly saved: OpSpecs[K]['saved'];
   /** Extras this node allocated and must release when its backward is done (or it is discarded). */
   readonly owned: GpuTensor[];
-  /** Input data this node's backward reads (kept alive until the node has run). */
-  readonly readsInputs: readonly Tensor[];
-  /** Whether the backward reads this node's own output data. */
-  readonly readsOutput: boolean;
 }
 
 let nextId = 1;

@@ -50,12 +50,6 @@ export function checkTriple(t: Triple | undefined, fallback: Triple, min: number
   return [v[0], v[1], v[2]];
 }
 
-/** Converts any numeric array to a fresh Float64Array. */
-export function toFloat64(a: NumArray): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
-  return out;
-}
 
 /** Sum of a[i]·b[i] in float64. */
 export function dot(a: NumArray, b: NumArray): number {
