@@ -50,7 +50,6 @@ export function checkTriple(t: Triple | undefined, fallback: Triple, min: number
   return [v[0], v[1], v[2]];
 }
 
-
 /** Sum of a[i]·b[i] in float64. */
 export function dot(a: NumArray, b: NumArray): number {
   if (a.length !== b.length) throw new Error(`dot of arrays of different lengths ${a.length} and ${b.length}`);
