@@ -68,6 +68,7 @@ describe('#include expansion of WGSL', () => {
         'conv/backward-weight-tiled',
         'conv/forward',
         'conv/forward-tiled',
+        'matmul/matmul',
         'matmul/matmul-tiled',
       ].sort(),
     );
