@@ -5,7 +5,12 @@
  */
 export { add, mul, relu, reshape, scale, sigmoid, sub } from './ops/elementwise.js';
 export { indexSelect, mean, sum, transpose } from './ops/layout.js';
-export { batchNorm, batchNormRelu, depthAggregate, maxPool3d, planeAvgPool } from './ops/nn.js';
+export { batchNorm, batchNormRelu } from './ops/batchnorm.js';
+export { depthAggregate } from './ops/depth-agg.js';
+export { maxPool3d } from './ops/maxpool.js';
+export { planeAvgPool } from './ops/plane-avgpool.js';
 export { conv3d } from './ops/conv.js';
 export { linear } from './ops/linear.js';
-export { batchHardTripletLoss, centerLoss, sigmoidFocalLoss } from './ops/losses.js';
+export { centerLoss } from './ops/center.js';
+export { sigmoidFocalLoss } from './ops/focal.js';
+export { batchHardTripletLoss } from './ops/triplet.js';

@@ -9,16 +9,26 @@ import { elementwiseRules } from './ops/elementwise.js';
 import { convRules } from './ops/conv.js';
 import { layoutRules } from './ops/layout.js';
 import { linearRules } from './ops/linear.js';
-import { lossRules } from './ops/losses.js';
-import { nnRules } from './ops/nn.js';
+import { centerRules } from './ops/center.js';
+import { focalRules } from './ops/focal.js';
+import { tripletRules } from './ops/triplet.js';
+import { batchNormRules } from './ops/batchnorm.js';
+import { depthAggRules } from './ops/depth-agg.js';
+import { maxPoolRules } from './ops/maxpool.js';
+import { planeAvgPoolRules } from './ops/plane-avgpool.js';
 
 export type { GradRule, Thunks } from './grad-rule.js';
 
 export const RULES: { [K in OpName]: GradRule<K> } = {
   ...elementwiseRules,
   ...layoutRules,
-  ...nnRules,
-  ...lossRules,
+  ...batchNormRules,
+  ...maxPoolRules,
+  ...planeAvgPoolRules,
+  ...depthAggRules,
+  ...focalRules,
+  ...centerRules,
+  ...tripletRules,
   ...convRules,
   ...linearRules,
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { leaf } from '../../src/graph/autograd.js';
 import { conv3d } from '../../src/graph/ops/conv.js';
-import { maxPool3d } from '../../src/graph/ops/nn.js';
+import { maxPool3d } from '../../src/graph/ops/maxpool.js';
 import type { Triple } from '../../src/kernels/axes.js';
 import { testGpu } from '../helpers/gpu.js';
 

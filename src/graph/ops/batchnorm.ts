@@ -1,13 +1,8 @@
-/** Differentiable network ops: batch norm (+ fused ReLU), max pooling, in-plane average pooling, depth aggregation. */
+/** Batch norm as a graph op (+ the fused ReLU variant): torch.nn.functional.batch_norm semantics. */
 import { GpuError } from '../../gpu/errors.js';
-import type { GpuTensor } from '../../gpu/tensor.js';
-import { type Triple, triple } from '../../kernels/axes.js';
 import * as bn from '../../kernels/batchnorm.js';
-import { type DepthAggKind, depthAgg, depthAggBackward } from '../../kernels/depth-agg.js';
-import { type MaxPoolParams, maxPool3d as maxPoolKernel, maxPool3dBackward } from '../../kernels/maxpool.js';
-import { planeAvgPool as planeAvgPoolKernel, planeAvgPoolBackward } from '../../kernels/plane-avgpool.js';
-import { record } from '../record.js';
 import type { Thunks } from '../grad-rule.js';
+import { record } from '../record.js';
 import type { F32, Node, Tensor } from '../tensor.js';
 
 function batchNormImpl(
@@ -67,39 +62,6 @@ export function batchNormRelu(
   return batchNormImpl(true, input, runningMean, runningVar, weight, bias, training, momentum, eps);
 }
 
-/** torch.nn.functional.max_pool3d(input, kernel_size, stride=kernel_size, padding=0, dilation=1). */
-export function maxPool3d(
-  input: Tensor,
-  kernelSize: number | Triple,
-  stride?: number | Triple,
-  padding: number | Triple = 0,
-  dilation: number | Triple = 1,
-): Tensor {
-  const kernel = triple('maxPool3d', 'kernel size', kernelSize, 1, 1);
-  const params: MaxPoolParams = {
-    kernel,
-    stride: triple('maxPool3d', 'stride', stride, kernel, 1),
-    pad: triple('maxPool3d', 'padding', padding, 0, 0),
-    dilation: triple('maxPool3d', 'dilation', dilation, 1, 1),
-  };
-  const r = maxPoolKernel(input.data, params);
-  return record('maxPool3d', [input], r.y, { xShape: input.shape, params }, { argmax: r.argmax }, { owned: [r.argmax] });
-}
-
-/** In-plane global average pooling [N, C, D, H, W] → [N, C, D] (torch: x.mean(dim=(3, 4))). */
-export function planeAvgPool(input: Tensor): Tensor {
-  return record('planeAvgPool', [input], planeAvgPoolKernel(input.data), { xShape: input.shape }, {});
-}
-
-/** Depth aggregation over the slice axis, [N, C, D] → [N, C] (avg, max, attention) or [N, C²] (bilinear). */
-export function depthAggregate(input: Tensor, kind: DepthAggKind): Tensor {
-  const r = depthAgg(kind, input.data);
-  const owned: GpuTensor[] = [];
-  if (r.saved.kind === 'max') owned.push(r.saved.argmax);
-  if (r.saved.kind === 'bilinear') owned.push(r.saved.norm);
-  return record('depthAggregate', [input], r.y as F32, {}, { x: input.data, aux: r.saved }, { owned });
-}
-
 function bnRule(n: Node<'batchNorm'>, gy: F32): Thunks {
   const s = n.saved;
   let grads: bn.BatchNormGrads | null = null;
@@ -123,9 +85,6 @@ function bnRule(n: Node<'batchNorm'>, gy: F32): Thunks {
   return thunks;
 }
 
-export const nnRules = {
+export const batchNormRules = {
   batchNorm: bnRule,
-  maxPool3d: (n: Node<'maxPool3d'>, gy: F32): Thunks => [() => maxPool3dBackward(gy, n.saved.argmax, n.attrs.xShape, n.attrs.params)],
-  planeAvgPool: (n: Node<'planeAvgPool'>, gy: F32): Thunks => [() => planeAvgPoolBackward(gy, n.attrs.xShape)],
-  depthAggregate: (n: Node<'depthAggregate'>, gy: F32): Thunks => [() => depthAggBackward(n.saved.x, n.saved.aux, gy) as F32],
 };
