@@ -29,7 +29,7 @@ export const demoFlags: Record<string, FlagSpec> = {
   fresh: { type: 'boolean', help: 'start a new run even if one with the same settings is in --out' },
   'budget-minutes': {
     type: 'number',
-    help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only; the cpu recipe needs ~20 min on 2 cores with lavapipe, and fewer epochs cost AUC: 8 instead of 12 gave 0.68 instead of 0.93)',
+    help: 'time budget: fewer epochs when the measured speed would overrun it (0 = no limit; cpu preset only; the cpu recipe needs ~20 min on 2 cores with lavapipe, and fewer epochs cost AUC: 8 instead of 12 gave 0.64 instead of 0.94)',
     default: 25,
     min: 0,
     max: 100_000,
