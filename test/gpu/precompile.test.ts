@@ -9,33 +9,11 @@ import type { Gpu } from '../../src/gpu/gpu.js';
 import type { ExperimentConfig } from '../../src/train/experiment.js';
 import { predictVolume } from '../../src/train/inference.js';
 import { planWork, precompileWork } from '../../src/train/precompile.js';
-import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
+import { buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
+import { smallConfig } from '../helpers/config.js';
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'attention',
-  width: 2,
-  epochs: 2,
-  sliceEpochs: 1,
-  batchSize: 2,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: true,
-  augmentSet: 'light',
-  tta: 1,
-  headLrScale: 10,
-  seed: 0,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const cfg: ExperimentConfig = smallConfig({ augment: true, augmentSet: 'light' });
 
 /** Counts synchronous and asynchronous pipeline creations on a device. */
 function countCreations(gpu: Gpu): { sync: number; async: number } {

@@ -6,32 +6,10 @@ import { type ExperimentConfig, prepareRun, runFold } from '../../src/train/expe
 import { MemoryStore as MemStore } from '../../src/train/run-store.js';
 import { bytesToF32, decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { type Sample, fitDepth } from '../../src/train/dataset.js';
-import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
+import { smallConfig } from '../helpers/config.js';
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'bilinear',
-  width: 1,
-  epochs: 3,
-  sliceEpochs: 1,
-  batchSize: 4,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: false,
-  tta: 2,
-  headLrScale: 10,
-  seed: 3,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const cfg: ExperimentConfig = smallConfig({ head: 'bilinear', width: 1, epochs: 3, batchSize: 4, tta: 2, seed: 3 });
 
 function cohort(): Sample[] {
   return generateCohort({ n2: 5, n3: 7, size: 16, slices: 5, seed: 1 }).map((s) => {

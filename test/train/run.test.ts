@@ -6,33 +6,10 @@ import { type Sample, fitDepth } from '../../src/train/dataset.js';
 import { ConfigError, type ExperimentConfig } from '../../src/train/experiment.js';
 import { runExperiment } from '../../src/train/run.js';
 import { MemoryStore } from '../../src/train/run-store.js';
-import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { testGpu } from '../helpers/gpu.js';
+import { smallConfig } from '../helpers/config.js';
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'bilinear',
-  width: 1,
-  epochs: 2,
-  sliceEpochs: 1,
-  batchSize: 4,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: true,
-  augmentSet: 'light',
-  tta: 1,
-  headLrScale: 10,
-  seed: 5,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const cfg: ExperimentConfig = smallConfig({ head: 'bilinear', width: 1, batchSize: 4, augment: true, augmentSet: 'light', seed: 5 });
 
 function cohort(): Sample[] {
   return generateCohort({ n2: 4, n3: 6, size: 16, slices: 5, seed: 2 }).map((s) => {

@@ -14,34 +14,12 @@ import { predictVolume } from '../../src/train/inference.js';
 import { MemoryStore } from '../../src/train/run-store.js';
 import { distanceToMask, saliencyNearRegion } from '../../src/train/saliency-overlap.js';
 import { type TruthSubject, saliencyVsTruth } from '../../src/train/saliency-truth.js';
-import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
+import { buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { testGpu } from '../helpers/gpu.js';
+import { smallConfig } from '../helpers/config.js';
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'bilinear',
-  width: 1,
-  epochs: 2,
-  sliceEpochs: 1,
-  batchSize: 2,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: false,
-  tta: 1,
-  headLrScale: 10,
-  seed: 0,
-  inputSize: 24,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-  testInput: 'central',
-};
+const cfg: ExperimentConfig = smallConfig({ head: 'bilinear', width: 1, inputSize: 24, testInput: 'central' });
 
 describe('saliencyVsTruth', async () => {
   const gpu = await testGpu();

@@ -13,33 +13,12 @@ import type { ExperimentConfig } from '../../src/train/experiment.js';
 import { centralStart, depthWindow } from '../../src/train/dataset.js';
 import { predictVolume } from '../../src/train/inference.js';
 import { type StagedVolume, checkpointConfig, stageVolume } from '../../src/train/stage.js';
-import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
+import { buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { testGpu } from '../helpers/gpu.js';
+import { smallConfig } from '../helpers/config.js';
 
-const base: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'attention',
-  width: 2,
-  epochs: 2,
-  sliceEpochs: 1,
-  batchSize: 2,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: false,
-  tta: 1,
-  headLrScale: 10,
-  seed: 0,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const base: ExperimentConfig = smallConfig();
 
 function volume(): Volume {
   const dims: [number, number, number] = [5, 20, 24];
