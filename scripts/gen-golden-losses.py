@@ -5,7 +5,7 @@ Run with /usr/bin/python3 (torch 1.13, float64 throughout):
 
     /usr/bin/python3 scripts/gen-golden-losses.py [name ...]      # all, or e.g. `adam` only
 
-Writes compact JSON files to test/fixtures/golden/losses/ (activations, focal, depth-agg, center,
+Writes compact JSON files to test/fixtures/golden/kernels/<name>/<name>.json, one folder per op as the kernel goldens (activations, focal, depth-agg, center,
 triplet, sgd, adam). Every file records "torch": torch.__version__ and "generator": this script; every
 array is flat, row-major, with its shape given beside it. Gradients come from autograd.
 
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'golden', 'losses')
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'golden', 'kernels')
 SQRT_EPS = 1e-10  # must equal SIGNED_SQRT_EPS in src/kernels/depth-agg.ref.ts
 GEN = torch.Generator().manual_seed(20220904)
 
@@ -41,7 +41,8 @@ def rand(*shape):
 
 def write(name, obj):
     obj = {'torch': torch.__version__, 'generator': 'scripts/gen-golden-losses.py', **obj}
-    path = os.path.join(OUT, name + '.json')
+    os.makedirs(os.path.join(OUT, name), exist_ok=True)
+    path = os.path.join(OUT, name, name + '.json')
     with open(path, 'w') as f:
         json.dump(obj, f, separators=(',', ':'))
         f.write('\n')

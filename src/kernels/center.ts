@@ -17,17 +17,17 @@ import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
 export const centerForwardKernel = defineKernel({
   name: 'center-loss-forward',
-  shader: 'losses/center-forward',
+  shader: 'center/forward',
   bindings: { params: 'uniform', x: 'read', labels: 'read', centers: 'read', upstream: 'read', grad: 'read_write', partial: 'read_write' },
 });
 export const centerSumKernel = defineKernel({
   name: 'center-loss-sum',
-  shader: 'losses/center-sum',
+  shader: 'center/sum',
   bindings: { params: 'uniform', partial: 'read', loss: 'read_write' },
 });
 export const centerUpdateKernel = defineKernel({
   name: 'center-update',
-  shader: 'losses/center-update',
+  shader: 'center/update',
   bindings: { params: 'uniform', x: 'read', labels: 'read', centers: 'read_write' },
 });
 

@@ -15,7 +15,7 @@ import { defineKernel, ELEMENT_WG as WG } from './define.js';
 
 export const focalLossKernel = defineKernel({
   name: 'focal-loss',
-  shader: 'losses/focal',
+  shader: 'focal/focal',
   bindings: { params: 'uniform', logits: 'read', targets: 'read', weights: 'read', upstream: 'read', loss: 'read_write', grad: 'read_write' },
 });
 

@@ -19,12 +19,12 @@ type I32 = GpuTensor<'i32'>;
 
 export const maxPoolForwardKernel = defineKernel({
   name: 'maxpool-forward',
-  shader: 'pool/maxpool-forward',
+  shader: 'maxpool/forward',
   bindings: { params: 'uniform', x: 'read', y: 'read_write', argmax: 'read_write' },
 });
 export const maxPoolBackwardInputKernel = defineKernel({
   name: 'maxpool-backward-input',
-  shader: 'pool/maxpool-backward-input',
+  shader: 'maxpool/backward-input',
   bindings: { params: 'uniform', dy: 'read', argmax: 'read', dx: 'read_write' },
 });
 

@@ -22,22 +22,22 @@ import { labelTensor, type Labels } from './center.js';
 
 export const tripletNormsKernel = defineKernel({
   name: 'triplet-norms',
-  shader: 'losses/triplet-norms',
+  shader: 'triplet/norms',
   bindings: { params: 'uniform', x: 'read', norms: 'read_write' },
 });
 export const tripletDistKernel = defineKernel({
   name: 'triplet-dist',
-  shader: 'losses/triplet-dist',
+  shader: 'triplet/dist',
   bindings: { params: 'uniform', x: 'read', norms: 'read', partial: 'read_write' },
 });
 export const tripletDistReduceKernel = defineKernel({
   name: 'triplet-dist-reduce',
-  shader: 'losses/triplet-dist-reduce',
+  shader: 'triplet/dist-reduce',
   bindings: { params: 'uniform', partial: 'read', norms: 'read', dist: 'read_write', gram: 'read_write' },
 });
 export const tripletMineKernel = defineKernel({
   name: 'triplet-mine',
-  shader: 'losses/triplet-mine',
+  shader: 'triplet/mine',
   bindings: {
     params: 'uniform',
     labels: 'read',
@@ -52,7 +52,7 @@ export const tripletMineKernel = defineKernel({
 });
 export const tripletBackwardKernel = defineKernel({
   name: 'triplet-backward-x',
-  shader: 'losses/triplet-backward',
+  shader: 'triplet/backward',
   bindings: { params: 'uniform', x: 'read', coef: 'read', upstream: 'read', gx: 'read_write' },
 });
 

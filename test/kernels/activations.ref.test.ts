@@ -28,7 +28,7 @@ interface ActivationsGolden {
   elementwise: ElementwiseGolden;
   softmax: { shape: number[]; x: number[]; upstream: number[]; y: number[]; gradX: number[] };
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/activations.json', import.meta.url), 'utf8')) as ActivationsGolden;
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/activations/activations.json', import.meta.url), 'utf8')) as ActivationsGolden;
 
 const GOLDEN_TOL = 1e-9;
 const FD_TOL = 1e-7;

@@ -10,7 +10,7 @@ import { poisoned, relErr, testGpu } from '../helpers/gpu.js';
 /** Random normals rounded to f32, so the float64 reference sees exactly the values the GPU gets. */
 const randomNormal = (rng: Rng, n: number, mean = 0, std = 1) => Float64Array.from(randomNormal64(rng, n, mean, std), Math.fround);
 
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/activations.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/activations/activations.json', import.meta.url), 'utf8')) as {
   torch: string;
   elementwise: { x: number[]; sigmoid: { y: number[] } };
   softmax: { shape: [number, number]; x: number[]; upstream: number[]; y: number[]; gradX: number[] };

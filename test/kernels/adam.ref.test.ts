@@ -20,7 +20,7 @@ export interface AdamCase {
   finalV: number[];
   steps: number;
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/adam.json', import.meta.url), 'utf8')) as { torch: string; cases: AdamCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/adam/adam.json', import.meta.url), 'utf8')) as { torch: string; cases: AdamCase[] };
 
 describe('Adam step (float64 reference)', () => {
   it('first step by hand: the bias-corrected update is lr·sign(g) up to ε, and AdamW decays first', () => {

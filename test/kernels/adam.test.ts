@@ -9,7 +9,7 @@ import { relErr, testGpu } from '../helpers/gpu.js';
 import type { AdamCase } from './adam.ref.test.js';
 
 const randomNormal = (rng: Rng, n: number) => Float64Array.from(randomNormal64(rng, n), Math.fround);
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/adam.json', import.meta.url), 'utf8')) as { torch: string; cases: AdamCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/adam/adam.json', import.meta.url), 'utf8')) as { torch: string; cases: AdamCase[] };
 const TOL = 1e-4;
 
 function unpack(arena: ArrayLike<number>, offsets: readonly number[], sizes: readonly number[]): number[][] {

@@ -19,7 +19,10 @@ interface CenterCase {
   gradCenters: number[];
   updatedCenters: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/center.json', import.meta.url), 'utf8')) as { torch: string; cases: CenterCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/center/center.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: CenterCase[];
+};
 
 describe('center loss', () => {
   const rng = new Rng(31);

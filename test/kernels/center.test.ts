@@ -24,7 +24,10 @@ interface CenterCase {
   gradX: number[];
   updatedCenters: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/center.json', import.meta.url), 'utf8')) as { torch: string; cases: CenterCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/center/center.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: CenterCase[];
+};
 
 const TOL = 1e-4;
 

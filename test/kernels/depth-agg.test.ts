@@ -29,7 +29,7 @@ interface AggCase {
   y: number[];
   gradX: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/depth-agg.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/depth-agg/depth-agg.json', import.meta.url), 'utf8')) as {
   torch: string;
   cases: AggCase[];
 };

@@ -16,7 +16,10 @@ interface FocalCase {
   perSample: number[];
   grad: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/focal.json', import.meta.url), 'utf8')) as { torch: string; cases: FocalCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/focal/focal.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: FocalCase[];
+};
 
 /** The textbook formula with p = 1/(1 + e^−z), fine for moderate logits; independent of the reference. */
 function naiveFocal(z: number, t: number, gamma: number, alpha: number): number {

@@ -17,7 +17,10 @@ interface FocalCase {
   loss: number;
   grad: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/focal.json', import.meta.url), 'utf8')) as { torch: string; cases: FocalCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/focal/focal.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: FocalCase[];
+};
 
 const TOL = 1e-4;
 

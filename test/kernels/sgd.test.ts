@@ -21,7 +21,7 @@ interface SgdCase {
   params: number[][];
   finalBuf: number[] | null;
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/sgd.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/sgd/sgd.json', import.meta.url), 'utf8')) as {
   torch: string;
   cases: SgdCase[];
   schedules: { schedule: LrSchedule; lrs: number[] }[];

@@ -23,7 +23,10 @@ interface TripletCase {
   hardNegative: number[];
   validAnchors: number;
 }
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/losses/triplet.json', import.meta.url), 'utf8')) as { torch: string; cases: TripletCase[] };
+const golden = JSON.parse(readFileSync(new URL('../fixtures/golden/kernels/triplet/triplet.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: TripletCase[];
+};
 
 const TOL = 1e-4;
 
