@@ -9,30 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { TINY_TRAIN_FLAGS } from '../helpers/cli.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { DirStore } from '../../src/train/dir-store.node.js';
 
-const TINY = [
-  '--size',
-  '16',
-  '--depth',
-  '4',
-  '--width',
-  '1',
-  '--epochs',
-  '1',
-  '--slice-epochs',
-  '0',
-  '--folds',
-  '2',
-  '--batch',
-  '4',
-  '--tta',
-  '1',
-  '--no-bias-field',
-  '--val-fraction',
-  '0',
-];
+const TINY = TINY_TRAIN_FLAGS;
 const dir = mkdtempSync(join(tmpdir(), 'vg-runfolder-'));
 const cohort = join(dir, 'cohort');
 const run = join(dir, 'run');

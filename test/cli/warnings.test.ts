@@ -8,28 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readVolumeFile, writeVolumeFile } from '../../src/data/io.node.js';
 import { main } from '../../src/cli/main.js';
+import { TINY_TRAIN_FLAGS } from '../helpers/cli.js';
 
-const TINY = [
-  '--size',
-  '16',
-  '--depth',
-  '4',
-  '--width',
-  '1',
-  '--epochs',
-  '1',
-  '--slice-epochs',
-  '0',
-  '--folds',
-  '2',
-  '--batch',
-  '4',
-  '--tta',
-  '1',
-  '--no-bias-field',
-  '--val-fraction',
-  '0',
-];
+const TINY = TINY_TRAIN_FLAGS;
 let out = '';
 let err = '';
 beforeEach(() => {
