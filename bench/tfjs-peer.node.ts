@@ -8,6 +8,7 @@
  */
 import { createRequire, register } from 'node:module';
 import { type TfRuntime, startTfjs } from './tfjs-peer.js';
+import { quietDawnStartup } from '../src/gpu/dawn-stderr.node.js';
 
 let runtime: Promise<TfRuntime | null> | null = null;
 /** Why tfjs is unavailable, when it is. */
@@ -28,6 +29,8 @@ async function start(): Promise<TfRuntime> {
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const gpu = dawn.create([]);
   keepAlive.push(gpu); // Dawn's instance must outlive its devices
+  // Dawn prints its limit notice at an instance's first requestAdapter: take that one here, quietly.
+  await quietDawnStartup(() => gpu.requestAdapter());
   const g = globalThis as { navigator?: { gpu?: GPU } };
   if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { quietDawnStartup } from './dawn-stderr.node.js';
 import { GpuError } from './errors.js';
 import { Gpu, type GpuOptions, parseFeatureList, parseLimitsSpec } from './gpu.js';
 
@@ -84,7 +85,8 @@ async function tryAdapter(extra: string[]): Promise<GPUAdapter | null> {
   const gpu = loadDawn().create(extra);
   instances.push(gpu);
   try {
-    return await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    // Dawn prints its limit notice to fd 2 inside this call (see dawn-stderr.node.ts).
+    return await quietDawnStartup(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   } catch {
     return null;
   }
