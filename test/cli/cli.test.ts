@@ -5,7 +5,8 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 
 const TINY = [
@@ -30,15 +31,7 @@ const TINY = [
   '0',
 ];
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 describe('voxelgrad CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vg-cli-'));
@@ -46,10 +39,10 @@ describe('voxelgrad CLI', () => {
   it('synth → train → eval → predict', async () => {
     const cohort = join(dir, 'cohort');
     expect(await main(['synth', '--out', cohort, '--n2', '4', '--n3', '6', '--size', '16', '--slices', '5', '--json'])).toBe(0);
-    expect(JSON.parse(out).subjects).toBe(10);
+    expect(JSON.parse(io.out).subjects).toBe(10);
     const run = join(dir, 'run');
     expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(0);
-    expect(out).toMatch(/AUC\s+Acc\s+Recall\(T2\)\s+Recall\(T3\)/);
+    expect(io.out).toMatch(/AUC\s+Acc\s+Recall\(T2\)\s+Recall\(T3\)/);
     for (const f of [
       'config.json',
       'folds.json',
@@ -64,14 +57,14 @@ describe('voxelgrad CLI', () => {
     }
     // The report embeds the example volumes' slices with their saliency overlays.
     expect(readFileSync(join(run, 'report.html'), 'utf8')).toMatch(/data:image\/png;base64,/);
-    out = '';
+    io.out = '';
     expect(await main(['eval', '--run', run])).toBe(0);
-    expect(out).toMatch(/pooled AUC \d\.\d{3} \(95 % bootstrap CI/);
-    out = '';
+    expect(io.out).toMatch(/pooled AUC \d\.\d{3} \(95 % bootstrap CI/);
+    io.out = '';
     const vol = join(cohort, 'volumes', readFileSync(join(cohort, 'manifest.csv'), 'utf8').split('\n')[1]!.split(',')[1]!.split('/')[1]!);
     const pred = join(dir, 'pred');
     expect(await main(['predict', '--input', vol, '--run', run, '--out', pred, '--json'])).toBe(0);
-    const r = JSON.parse(out);
+    const r = JSON.parse(io.out);
     expect(r.probabilityT3).toBeGreaterThanOrEqual(0);
     expect(r.probabilityT3).toBeLessThanOrEqual(1);
     expect(r.models).toHaveLength(2);
@@ -79,7 +72,7 @@ describe('voxelgrad CLI', () => {
     for (const f of ['saliency.nii.gz', 'saliency.png', 'preprocessed.nii.gz', 'prediction.json']) expect(existsSync(join(pred, f)), f).toBe(true);
     // A second train into the same folder without --resume is refused.
     expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(2);
-    expect(err).toMatch(/already holds a run; pass --resume/);
+    expect(io.err).toMatch(/already holds a run; pass --resume/);
   });
 
   it('trains and predicts on a manifest of real NIfTI files', async () => {
@@ -92,9 +85,9 @@ describe('voxelgrad CLI', () => {
     const rows = files.map((f, i) => `s${i},${f},${i % 2 ? 'T3' : 'T2'},0,,`);
     writeFileSync(join(real, 'manifest.csv'), `subject,path,label,slices,roi,fold\n${rows.join('\n')}\n`);
     const run = join(dir, 'real-run');
-    expect(await main(['train', '--manifest', join(real, 'manifest.csv'), '--out', run, ...TINY]), err).toBe(0);
+    expect(await main(['train', '--manifest', join(real, 'manifest.csv'), '--out', run, ...TINY]), io.err).toBe(0);
     expect(existsSync(join(run, 'report.html'))).toBe(true);
-    out = '';
+    io.out = '';
     expect(
       await main([
         'predict',
@@ -107,22 +100,22 @@ describe('voxelgrad CLI', () => {
         '--json',
       ]),
     ).toBe(0);
-    expect(JSON.parse(out).predicted).toMatch(/^T[23]$/);
+    expect(JSON.parse(io.out).predicted).toMatch(/^T[23]$/);
   });
 
   it('exit codes: usage 2, bad input 4, and clear messages', async () => {
     expect(await main(['train', '--bogus'])).toBe(2);
-    expect(err).toMatch(/Unknown option '--bogus'/);
+    expect(io.err).toMatch(/Unknown option '--bogus'/);
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'subject,path,label,slices\na,missing.nii,T5,0\n');
     expect(await main(['train', '--manifest', bad, '--out', join(dir, 'x'), ...TINY])).toBe(4);
-    expect(err).toMatch(/line 2/);
+    expect(io.err).toMatch(/line 2/);
     expect(await main(['train', '--manifest', bad, '--out', join(dir, 'y'), ...TINY, '--augment-set', 'heavy'])).toBe(2);
-    expect(err).toMatch(/--augment-set must be one of paper, light, got 'heavy'/);
+    expect(io.err).toMatch(/--augment-set must be one of paper, light, got 'heavy'/);
     expect(await main(['synth', '--out', join(dir, 'z'), '--fov-mm', '5'])).toBe(2);
-    expect(err).toMatch(/--fov-mm must be a number from 20 to 400/);
+    expect(io.err).toMatch(/--fov-mm must be a number from 20 to 400/);
     expect(await main(['predict', '--input', join(dir, 'nope.nii'), '--checkpoint', join(dir, 'nope.safetensors')])).toBe(2);
     expect(await main(['info', '--model', 'f-rMC5', '--json'])).toBe(0);
-    expect(JSON.parse(out.slice(out.indexOf('{')))).toMatchObject({ model: 'f-rMC5', parameters: 6924769 });
+    expect(JSON.parse(io.out.slice(io.out.indexOf('{')))).toMatchObject({ model: 'f-rMC5', parameters: 6924769 });
   });
 });

@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { StagingNet } from '../../src/model/resnet.js';
@@ -16,15 +17,7 @@ import { Rng } from '../../src/util/rng.js';
 import { buildNifti } from '../data/helpers/nifti-builder.js';
 import { testGpu } from '../helpers/gpu.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 describe('voxelgrad inspect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vg-inspect-'));
@@ -34,25 +27,25 @@ describe('voxelgrad inspect', () => {
     const vol = join(dir, 'v.nii.gz');
     writeFileSync(vol, gzipSync(buildNifti({ dim: [3, 8, 6, 3], datatype: 16, values, pixdim: [1, 0.5, 0.5, 3], slope: 2, inter: 1, sformCode: 1 })));
     expect(await main(['inspect', vol])).toBe(0);
-    expect(out).toMatch(/v\.nii\.gz: NIfTI-1 volume \(gzip\)/);
-    expect(out).toMatch(/loaded as {5}D×H×W = 3 × 6 × 8/);
-    expect(out).toMatch(/spacing {7}3 × 0\.5 × 0\.5 mm/);
-    expect(out).toMatch(/orientation {3}from sform/);
-    expect(out).toMatch(/scaling {7}value × 2 \+ 1/);
-    expect(out).toMatch(/\[nan-voxels\] 1 NaN voxels replaced with 0/);
-    expect(out).toMatch(/intensity {5}min 0, max 287/);
-    out = '';
+    expect(io.out).toMatch(/v\.nii\.gz: NIfTI-1 volume \(gzip\)/);
+    expect(io.out).toMatch(/loaded as {5}D×H×W = 3 × 6 × 8/);
+    expect(io.out).toMatch(/spacing {7}3 × 0\.5 × 0\.5 mm/);
+    expect(io.out).toMatch(/orientation {3}from sform/);
+    expect(io.out).toMatch(/scaling {7}value × 2 \+ 1/);
+    expect(io.out).toMatch(/\[nan-voxels\] 1 NaN voxels replaced with 0/);
+    expect(io.out).toMatch(/intensity {5}min 0, max 287/);
+    io.out = '';
     expect(await main(['inspect', vol, '--json'])).toBe(0);
-    const j = JSON.parse(out);
+    const j = JSON.parse(io.out);
     expect(j).toMatchObject({ kind: 'nifti', dims: [3, 6, 8], datatype: 'float32', usable: true, refusal: null });
     expect(j.warnings).toEqual([{ code: 'nan-voxels', source: vol, message: '1 NaN voxels replaced with 0', count: 1 }]);
 
     const flat = join(dir, 'slice.nii');
     writeFileSync(flat, buildNifti({ dim: [2, 16, 16], datatype: 2, values: new Array(256).fill(4) }));
-    out = '';
+    io.out = '';
     expect(await main(['inspect', flat])).toBe(4);
-    expect(out).toMatch(/NOT USABLE AS A VOLUME: .*a single slice/);
-    expect(err).toMatch(/voxelgrad inspect: .*slice\.nii: a single slice \(16×16 pixels, 1 slice\) is not a volume/);
+    expect(io.out).toMatch(/NOT USABLE AS A VOLUME: .*a single slice/);
+    expect(io.err).toMatch(/voxelgrad inspect: .*slice\.nii: a single slice \(16×16 pixels, 1 slice\) is not a volume/);
   });
 
   it('a checkpoint: configuration, tensors, finiteness; NaN weights and a bad configuration give exit 4 with the report', async () => {
@@ -86,10 +79,10 @@ describe('voxelgrad inspect', () => {
     const good = join(dir, 'model.safetensors');
     writeFileSync(good, bytes);
     expect(await main(['inspect', good])).toBe(0);
-    expect(out).toMatch(/model {9}f-rMC5 \+ bilinear head, width 1; input 16×16×4/);
-    expect(out).toMatch(/finite {8}every value/);
-    expect(out).toMatch(/model match {3}every tensor matches the configuration/);
-    expect(out).toMatch(/layer4\.1\.conv2\.weight +F32 {2}\[8, 8, 3, 3, 3\]/);
+    expect(io.out).toMatch(/model {9}f-rMC5 \+ bilinear head, width 1; input 16×16×4/);
+    expect(io.out).toMatch(/finite {8}every value/);
+    expect(io.out).toMatch(/model match {3}every tensor matches the configuration/);
+    expect(io.out).toMatch(/layer4\.1\.conv2\.weight +F32 {2}\[8, 8, 3, 3, 3\]/);
 
     const d = decodeSafetensors(bytes);
     const t = d.tensors.get('fc.weight')!;
@@ -103,36 +96,36 @@ describe('voxelgrad inspect', () => {
         config: JSON.stringify({ ...cfg, inputSize: 6000 }),
       }),
     );
-    out = '';
-    err = '';
+    io.out = '';
+    io.err = '';
     expect(await main(['inspect', bad, '--json'])).toBe(4);
-    const j = JSON.parse(out);
+    const j = JSON.parse(io.out);
     expect(j.allFinite).toBe(false);
     expect(j.tensors.find((x: { name: string }) => x.name === 'fc.weight').nonFinite).toBe(1);
     expect(j.configProblems).toEqual(["'inputSize' is 6000: must be a whole number from 8 to 1024"]);
     expect(j.usable).toBe(false);
-    expect(err).toMatch(/bad\.safetensors: 1 tensor\(s\) hold NaN or infinite values/);
+    expect(io.err).toMatch(/bad\.safetensors: 1 tensor\(s\) hold NaN or infinite values/);
   });
 
   it('exit codes: 2 for usage, 4 for what cannot be read', async () => {
     expect(await main(['inspect'])).toBe(2);
     expect(await main(['inspect', 'a', 'b'])).toBe(2);
     expect(await main(['inspect', '--bogus', 'x'])).toBe(2);
-    expect(err).toMatch(/Unknown option '--bogus'/);
-    err = '';
+    expect(io.err).toMatch(/Unknown option '--bogus'/);
+    io.err = '';
     expect(await main(['inspect', join(dir, 'missing.nii')])).toBe(4);
-    expect(err).toMatch(/missing\.nii: cannot read the file \(no such file\)/);
+    expect(io.err).toMatch(/missing\.nii: cannot read the file \(no such file\)/);
     expect(await main(['inspect', dir])).toBe(4);
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'subject,path\n');
-    err = '';
+    io.err = '';
     expect(await main(['inspect', text])).toBe(4);
-    expect(err).toMatch(/notes\.txt: neither a NIfTI volume .* nor a safetensors checkpoint/);
+    expect(io.err).toMatch(/notes\.txt: neither a NIfTI volume .* nor a safetensors checkpoint/);
     const trunc = join(dir, 'trunc.nii');
     writeFileSync(trunc, buildNifti({ dim: [3, 4, 4, 4], datatype: 16, values: new Array(64).fill(1) }).slice(0, 300));
-    err = '';
+    io.err = '';
     expect(await main(['inspect', trunc])).toBe(4);
-    expect(err).toMatch(/trunc\.nii: truncated header/);
-    expect(err).not.toMatch(/Error:|at .*\.ts:/);
+    expect(io.err).toMatch(/trunc\.nii: truncated header/);
+    expect(io.err).not.toMatch(/Error:|at .*\.ts:/);
   });
 });

@@ -7,9 +7,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { TINY_TRAIN_FLAGS } from '../helpers/cli.js';
+import { TINY_TRAIN_FLAGS, captureOutput } from '../helpers/cli.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { DirStore } from '../../src/train/dir-store.node.js';
 
@@ -18,13 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vg-runfolder-'));
 const cohort = join(dir, 'cohort');
 const run = join(dir, 'run');
 
-let err = '';
-beforeEach(() => {
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 beforeAll(async () => {
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -52,8 +46,8 @@ describe('outputs are checked before work', () => {
       const t0 = performance.now();
       expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', out, ...TINY])).toBe(2);
       expect(performance.now() - t0).toBeLessThan(2000);
-      expect(err).toMatch(/cannot be used as an output folder|is a file, not a folder/);
-      expect(err).not.toMatch(/EEXIST|ENOTDIR|EISDIR|loading volumes/);
+      expect(io.err).toMatch(/cannot be used as an output folder|is a file, not a folder/);
+      expect(io.err).not.toMatch(/EEXIST|ENOTDIR|EISDIR|loading volumes/);
     }
     expect(await main(['synth', '--out', file])).toBe(2);
     expect(await main(['demo', '--out', join(file, 'x')])).toBe(2);
@@ -88,13 +82,13 @@ describe('eval refuses what it cannot trust', () => {
     const t0 = performance.now();
     expect(await main(['eval', '--run', copy])).toBe(4);
     expect(performance.now() - t0).toBeLessThan(5000);
-    expect(err).toMatch(message);
-    expect(err).not.toMatch(/TypeError|RangeError|internal error/);
+    expect(io.err).toMatch(message);
+    expect(io.err).not.toMatch(/TypeError|RangeError|internal error/);
   });
 
   it('a folder that is not a run is a usage error', async () => {
     expect(await main(['eval', '--run', cohort])).toBe(2);
-    expect(err).toMatch(/is not a run folder \(no config\.json\)/);
+    expect(io.err).toMatch(/is not a run folder \(no config\.json\)/);
   });
 });
 
@@ -114,7 +108,7 @@ describe('--resume trusts no checkpoint metadata', () => {
       encodeSafetensors(ck.tensors, { ...ck.metadata, epoch: JSON.parse(JSON.stringify(epoch)).replace(/"/g, '') }),
     );
     expect(await main(['train', '--resume', '--manifest', join(cohort, 'manifest.csv'), '--out', copy, ...TINY])).toBe(4);
-    expect(err).toMatch(message);
+    expect(io.err).toMatch(message);
     expect(existsSync(join(copy, 'fold-1/result.json'))).toBe(false);
   });
 });

@@ -5,21 +5,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readVolumeFile, writeVolumeFile } from '../../src/data/io.node.js';
 import { main } from '../../src/cli/main.js';
-import { TINY_TRAIN_FLAGS } from '../helpers/cli.js';
+import { TINY_TRAIN_FLAGS, captureOutput } from '../helpers/cli.js';
 
 const TINY = TINY_TRAIN_FLAGS;
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 describe('loader warnings', () => {
   it('reach stderr, the report and predict --json', async () => {
@@ -33,16 +25,16 @@ describe('loader warnings', () => {
     data[3] = Number.NaN;
     data[40] = Number.POSITIVE_INFINITY;
     writeVolumeFile(file, { ...vol, data }, { datatype: 'float32' });
-    err = '';
+    io.err = '';
     const run = join(dir, 'run');
     expect(await main(['train', '--manifest', join(cohort, 'manifest.csv'), '--out', run, ...TINY])).toBe(0);
-    expect(err).toMatch(new RegExp(`warning: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(NaN|non-finite)`));
+    expect(io.err).toMatch(new RegExp(`warning: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(NaN|non-finite)`));
     expect(readFileSync(join(run, 'report.md'), 'utf8')).toMatch(/- input: .*(NaN|non-finite)/);
-    err = '';
-    out = '';
+    io.err = '';
+    io.out = '';
     expect(await main(['predict', '--input', file, '--run', run, '--out', join(dir, 'pred'), '--json'])).toBe(0);
-    expect(err).toMatch(/warning: .*(NaN|non-finite)/);
-    const json = JSON.parse(out) as { warnings: { code: string; source: string; message: string }[] };
+    expect(io.err).toMatch(/warning: .*(NaN|non-finite)/);
+    const json = JSON.parse(io.out) as { warnings: { code: string; source: string; message: string }[] };
     expect(json.warnings.length).toBeGreaterThan(0);
     expect(json.warnings[0]!.source).toBe(file);
     expect(JSON.parse(readFileSync(join(dir, 'pred/prediction.json'), 'utf8')).warnings).toEqual(json.warnings);
