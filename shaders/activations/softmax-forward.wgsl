@@ -2,16 +2,16 @@
 // Subtracting the row maximum keeps every exp argument ≤ 0, so logits of ±50 or ±1000 never overflow.
 // Bindings: x input; y output (same shape).
 // Mapping: one workgroup per row (2-D grid over rows, linearised); thread t visits columns t, t + WG, …;
-// the max and the sum are tree reductions in workgroup memory (WG a power of two).
+// the max and the sum are tree reductions in workgroup memory (common/workgroup-reduce; WG a power of two).
 override WG: u32 = 64;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { rows: u32, cols: u32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
@@ -25,31 +25,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       m = max(m, x[o + c]);
     }
   }
-  red[li] = m;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] = max(red[li], red[li + h]);
-    }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
+  m = workgroupMax(li, m);
   var s = 0.0;
   if (live) {
     for (var c = li; c < params.cols; c += WG) {
       s += exp(x[o + c] - m);
     }
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  let inv = 1.0 / red[0];
+  let inv = 1.0 / workgroupSum(li, s);
   if (live) {
     for (var c = li; c < params.cols; c += WG) {
       y[o + c] = exp(x[o + c] - m) * inv;
