@@ -1,39 +1,22 @@
 // Backward of the row softmax from its output: gx_r = y_r ⊙ (gy_r − Σ_c gy_rc·y_rc).
-// Bindings: y forward output [rows, cols]; gy upstream gradient; gx input gradient.
-// Mapping: one workgroup per row (2-D grid, linearised); thread t visits columns t, t + WG, …; the dot
-// product is a tree reduction in workgroup memory.
-override WG: u32 = 64;
+// Bindings: params (activations/softmax-rows); y forward output [rows, cols]; gy upstream gradient; gx
+// input gradient.
+// Mapping: one workgroup per row (activations/softmax-rows); thread t visits columns t, t + WG, …; the
+// dot product is a tree reduction in workgroup memory (common/workgroup-reduce).
+#include "activations/softmax-rows.part.wgsl"
 
-struct Params { rows: u32, cols: u32 }
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gx: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
-        @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = wid.x + wid.y * nwg.x;
-  let live = r < params.rows;
-  let o = r * params.cols;
+fn softmaxRow(li: u32, live: bool, o: u32) {
   var d = 0.0;
   if (live) {
     for (var c = li; c < params.cols; c += WG) {
       d += gy[o + c] * y[o + c];
     }
   }
-  red[li] = d;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  d = red[0];
+  d = workgroupSum(li, d);
   if (live) {
     for (var c = li; c < params.cols; c += WG) {
       gx[o + c] = y[o + c] * (gy[o + c] - d);

@@ -6,10 +6,13 @@
 // A label outside [0, K) cannot be reported from the GPU, so it poisons its row's gradient and the
 // loss with `invalid` (NaN) instead of reading out of bounds or passing silently.
 // Mapping: workgroup g (2-D grid, linearised) covers elements [g·WG·ITEMS, (g+1)·WG·ITEMS) of x, thread t
-// the elements base + t + WG·r (coalesced); tree reduction of its partial sum in workgroup memory.
+// the elements base + t + WG·r (coalesced); tree reduction of its partial sum in workgroup memory
+// (common/workgroup-reduce).
 override WG: u32 = 256;
 override ITEMS: u32 = 4;
 override HAS_UPSTREAM: u32 = 0u;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { total: u32, e: u32, k: u32, scale: f32, invalid: f32 }
 
@@ -20,8 +23,6 @@ struct Params { total: u32, e: u32, k: u32, scale: f32, invalid: f32 }
 @group(0) @binding(4) var<storage, read> upstream: array<f32>;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(6) var<storage, read_write> partial: array<f32>;
-
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
@@ -49,15 +50,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroupSum(li, s);
   if (li == 0u && base < params.total) {
-    partial[g] = red[0];
+    partial[g] = total;
   }
 }

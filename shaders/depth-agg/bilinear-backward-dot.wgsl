@@ -3,9 +3,11 @@
 // Bindings: y [N, M] the forward output (M = C·C), gy [N, M] upstream gradient, partial [N, Q] with
 // Q = num_workgroups.x chunk sums.
 // Mapping: workgroup (wx, n) reduces elements [wx·WG·ITEMS, (wx+1)·WG·ITEMS) of sample n; thread t loads
-// base + t + WG·r (coalesced), then a tree reduction in workgroup memory.
+// base + t + WG·r (coalesced), then a tree reduction in workgroup memory (common/workgroup-reduce).
 override WG: u32 = 256;
 override ITEMS: u32 = 4;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { m: u32 }
 
@@ -13,8 +15,6 @@ struct Params { m: u32 }
 @group(0) @binding(1) var<storage, read> y: array<f32>;
 @group(0) @binding(2) var<storage, read> gy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
-
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
@@ -28,15 +28,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s += y[n * params.m + k] * gy[n * params.m + k];
     }
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroupSum(li, s);
   if (li == 0u) {
-    partial[n * nwg.x + wid.x] = red[0];
+    partial[n * nwg.x + wid.x] = total;
   }
 }

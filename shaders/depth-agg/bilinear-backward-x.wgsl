@@ -11,6 +11,10 @@
 // from global memory along their rows), x rows j0.. in `xs`.
 override TILE: u32 = 16u;
 override BLOCK: u32 = 4u * TILE;
+// Threads per workgroup (the reduction's WG), derived from TILE: the TypeScript side sets TILE only.
+override WG: u32 = TILE * TILE;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { channels: u32, depth: u32, chunks: u32, rootSqrtEps: f32 }
 
@@ -25,7 +29,6 @@ struct Params { channels: u32, depth: u32, chunks: u32, rootSqrtEps: f32 }
 var<workgroup> ga: array<f32, BLOCK * TILE>;
 var<workgroup> gt: array<f32, TILE * BLOCK>;
 var<workgroup> xs: array<f32, TILE * TILE>;
-var<workgroup> red: array<f32, TILE * TILE>;
 
 // gb at (r, col) of sample offset mo, or 0 outside the C×C matrix.
 fn gradB(mo: u32, r: u32, col: u32, dot: f32, nrm: f32) -> f32 {
@@ -45,18 +48,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let n = wid.z;
   // Σ y·gy of this sample from its chunk partials (same order in every workgroup).
   var s = 0.0;
-  for (var t = li; t < params.chunks; t += TILE * TILE) {
+  for (var t = li; t < params.chunks; t += WG) {
     s += partial[n * params.chunks + t];
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = TILE * TILE / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  let dot = red[0];
+  let dot = workgroupSum(li, s);
   let nrm = norm[n];
   let mo = n * c * c;
   let xo = n * c * dd;

@@ -12,6 +12,10 @@
 // B[i, j] and B[j, i] sum the same products in the same order, so B is exactly symmetric.
 override TILE: u32 = 16u;
 override BLOCK: u32 = 4u * TILE;
+// Threads per workgroup (the reduction's WG), derived from TILE: the TypeScript side sets TILE only.
+override WG: u32 = TILE * TILE;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { channels: u32, depth: u32, sqrtEps: f32, rootSqrtEps: f32 }
 
@@ -22,7 +26,6 @@ struct Params { channels: u32, depth: u32, sqrtEps: f32, rootSqrtEps: f32 }
 
 var<workgroup> xa: array<f32, BLOCK * TILE>;
 var<workgroup> xbt: array<f32, TILE * BLOCK>;
-var<workgroup> red: array<f32, TILE * TILE>;
 
 @compute @workgroup_size(TILE, TILE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -78,15 +81,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
-  red[li] = s2;
-  workgroupBarrier();
-  for (var h = TILE * TILE / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroupSum(li, s2);
   if (li == 0u) {
-    partial[n * nwg.x * nwg.y + wid.y * nwg.x + wid.x] = red[0];
+    partial[n * nwg.x * nwg.y + wid.y * nwg.x + wid.x] = total;
   }
 }

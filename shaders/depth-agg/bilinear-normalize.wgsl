@@ -3,9 +3,12 @@
 // with z; norm [N] receives sqrt(‖s‖² + ε_norm), saved for the backward.
 // Mapping: workgroup (wx, n) scales elements [wx·WG·ITEMS, (wx+1)·WG·ITEMS) of sample n, thread t the
 // elements base + t + WG·r (coalesced). Every workgroup first reduces the sample's P partials itself in
-// the same fixed order (no extra dispatch; P is small), so all of them see bit-identical norms.
+// the same fixed order (common/workgroup-reduce; no extra dispatch, P is small), so all of them see
+// bit-identical norms.
 override WG: u32 = 256;
 override ITEMS: u32 = 4;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { m: u32, tiles: u32, normEps: f32 }
 
@@ -14,8 +17,6 @@ struct Params { m: u32, tiles: u32, normEps: f32 }
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> norm: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = wid.y;
@@ -23,15 +24,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var t = li; t < params.tiles; t += WG) {
     s += partial[n * params.tiles + t];
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  let nrm = sqrt(red[0] + params.normEps);
+  let nrm = sqrt(workgroupSum(li, s) + params.normEps);
   if (wid.x == 0u && li == 0u) {
     norm[n] = nrm;
   }

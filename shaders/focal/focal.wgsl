@@ -8,12 +8,14 @@
 // Bindings: logits [N], targets [N] in [0, 1], weights [N] (WEIGHTED = 1; else any read tensor),
 // upstream [1] dLoss_total/dloss (HAS_UPSTREAM = 1; else any read tensor), loss [1], grad [N].
 // Mapping: ONE workgroup; thread t handles samples t, t + WG, …; pass 1 writes the unscaled gradient
-// and reduces (Σ w·l, Σ w) in workgroup memory; pass 2 rescales the thread's own gradients by the
+// and reduces (Σ w·l, Σ w) in workgroup memory (common/workgroup-reduce); pass 2 rescales the thread's own gradients by the
 // reduction's 1/Σw (no cross-thread hazard). N is a batch of logits (hundreds), so one group suffices.
 override WG: u32 = 256;
 override WEIGHTED: u32 = 0u;
 override HAS_UPSTREAM: u32 = 0u;
 override MEAN: u32 = 1u;
+alias WgValue = vec2<f32>;
+#include "common/workgroup-reduce.part.wgsl"
 
 // gammaInt: γ as an integer when it is one (≤ 64), else −1 (then pow() is used).
 struct Params { n: u32, gamma: f32, alpha: f32, gammaInt: i32 }
@@ -25,8 +27,6 @@ struct Params { n: u32, gamma: f32, alpha: f32, gammaInt: i32 }
 @group(0) @binding(4) var<storage, read> upstream: array<f32>;
 @group(0) @binding(5) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad: array<f32>;
-
-var<workgroup> red: array<vec2<f32>, WG>;
 
 // log(1 + u) for u in [0, 1]: 2·atanh(u / (2 + u)) as a series (error < 1e−11 relative) for small u.
 fn log1p01(u: f32) -> f32 {
@@ -94,15 +94,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
     grad[i] = w * at * (dmd * ce + md * dce);
     acc += vec2<f32>(w * at * md * ce, w);
   }
-  red[li] = acc;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  let total = workgroupSum(li, acc);
   var scale = 1.0;
   if (MEAN != 0u) {
     scale = 1.0 / select(f32(n), total.y, WEIGHTED != 0u);

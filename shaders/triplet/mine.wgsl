@@ -11,9 +11,11 @@
 // perAnchor [N] l_a; coef [N, NP] stored TRANSPOSED, coef[j·NP + i] = coef_ij, NP = N rounded up to 8
 // with zero columns, so the backward loads 8 rows' coefficients for one j as two aligned vec4.
 // Mapping: ONE workgroup (N is a batch). Thread t mines anchors t, t + WG, …; a tree reduction gives V and
-// Σ l; after a storage barrier thread t builds coefficient rows t, t + WG, … from every anchor's choice.
+// Σ l (common/workgroup-reduce); after a storage barrier thread t builds coefficient rows t, t + WG, … from every anchor's choice.
 override WG: u32 = 256;
 override NORMALIZE: u32 = 0u;
+alias WgValue = vec2<f32>;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { n: u32, np: u32, margin: f32 }
 
@@ -26,8 +28,6 @@ struct Params { n: u32, np: u32, margin: f32 }
 @group(0) @binding(6) var<storage, read_write> mined: array<i32>;
 @group(0) @binding(7) var<storage, read_write> perAnchor: array<f32>;
 @group(0) @binding(8) var<storage, read_write> coef: array<f32>;
-
-var<workgroup> red: array<vec2<f32>, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32) {
@@ -64,15 +64,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
     mined[n + a] = q;
     perAnchor[a] = l;
   }
-  red[li] = acc;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  let total = workgroupSum(li, acc);
   let valid = total.y;
   let s = select(0.0, 1.0 / valid, valid > 0.0);
   if (li == 0u) {

@@ -2,16 +2,17 @@
 // n_i = sqrt(‖x_i‖² + ε) (the smooth form of activations.ref's l2NormalizeRowsRef).
 // Bindings: x [N, E] embeddings; norms [N] vec2 (‖x_i‖², n_i).
 // Mapping: one workgroup per row i (2-D grid over rows); thread t sums x[i, t + WG·r]² (coalesced over the
-// long axis, E = 65,536 for bilinear features), then a tree reduction in workgroup memory.
+// long axis, E = 65,536 for bilinear features), then a tree reduction in workgroup memory
+// (common/workgroup-reduce).
 override WG: u32 = 256;
+alias WgValue = f32;
+#include "common/workgroup-reduce.part.wgsl"
 
 struct Params { n: u32, e: u32, normEps: f32 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> norms: array<vec2<f32>>;
-
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
@@ -24,15 +25,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       s += v * v;
     }
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] += red[li + h];
-    }
-    workgroupBarrier();
-  }
+  let ss = workgroupSum(li, s);
   if (li == 0u && i < params.n) {
-    norms[i] = vec2<f32>(red[0], sqrt(red[0] + params.normEps));
+    norms[i] = vec2<f32>(ss, sqrt(ss + params.normEps));
   }
 }
