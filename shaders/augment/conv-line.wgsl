@@ -4,9 +4,7 @@
 // Layout: `size` = (D, H, W) planes of one volume; x starts at src_base, y at dst_base (elements).
 // table holds the `taps` weights (odd count, centred) at w_off. Any tap count: offsets past twice the
 // axis length still reflect correctly (the elastic kernel can be wider than a small image).
-// Threads: one per output voxel; TX × TY workgroups tile (x, y), workgroup z = plane.
-override TX: u32 = 16;
-override TY: u32 = 16;
+// Threads: one per output voxel (augment/per-voxel.part.wgsl); workgroup z = plane.
 override AXIS: u32 = 0;
 
 struct Params { size: vec3<u32>, src_base: u32, dst_base: u32, taps: u32, w_off: u32 }
@@ -16,41 +14,24 @@ struct Params { size: vec3<u32>, src_base: u32, dst_base: u32, taps: u32, w_off:
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-fn reflect_index(i: i32, n: i32) -> i32 {
-  if (i >= 0 && i < n) {
-    return i; // the common case: no integer division
-  }
-  if (n == 1) {
-    return 0;
-  }
-  let period = 2 * (n - 1);
-  var m = i % period;
-  if (m < 0) {
-    m += period;
-  }
-  return select(period - m, m, m < n);
-}
+#include "augment/reflect.part.wgsl"
+#include "augment/per-voxel.part.wgsl"
 
-@compute @workgroup_size(TX, TY, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let D = params.size.x;
+fn voxel(d: u32, h: u32, w: u32) -> f32 {
   let H = params.size.y;
   let W = params.size.z;
-  if (gid.x >= W || gid.y >= H || gid.z >= D) {
-    return;
-  }
-  let plane = params.src_base + gid.z * H * W;
+  let plane = src_plane(d);
   let r = i32(params.taps - 1u) / 2;
   var s = 0.0;
   if (AXIS == 0u) {
-    let row = plane + gid.y * W;
+    let row = plane + h * W;
     for (var k = 0; k < i32(params.taps); k++) {
-      s += table[params.w_off + u32(k)] * x[row + u32(reflect_index(i32(gid.x) + k - r, i32(W)))];
+      s += table[params.w_off + u32(k)] * x[row + u32(reflect_index(i32(w) + k - r, i32(W)))];
     }
   } else {
     for (var k = 0; k < i32(params.taps); k++) {
-      s += table[params.w_off + u32(k)] * x[plane + u32(reflect_index(i32(gid.y) + k - r, i32(H))) * W + gid.x];
+      s += table[params.w_off + u32(k)] * x[plane + u32(reflect_index(i32(h) + k - r, i32(H))) * W + w];
     }
   }
-  y[params.dst_base + (gid.z * H + gid.y) * W + gid.x] = s;
+  return s;
 }

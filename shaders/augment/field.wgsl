@@ -31,37 +31,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> field: array<f32>;
 
-fn reflect_coord(c: f32, n: u32) -> f32 {
-  if (c >= 0.0 && c <= f32(n - 1u)) {
-    return c;
-  }
-  if (n == 1u) {
-    return 0.0;
-  }
-  let period = 2.0 * f32(n - 1u);
-  var m = c % period;
-  if (m < 0.0) {
-    m += period;
-  }
-  return select(period - m, m, m <= f32(n - 1u));
-}
+#include "augment/bilinear.part.wgsl"
 
 fn sample_elastic(base: u32, yc: f32, xc: f32) -> f32 {
-  let H = params.plane.x;
-  let W = params.plane.y;
-  let yy = reflect_coord(yc, H);
-  let xx = reflect_coord(xc, W);
-  let y0 = min(u32(floor(yy)), H - 1u);
-  let x0 = min(u32(floor(xx)), W - 1u);
-  let y1 = min(y0 + 1u, H - 1u);
-  let x1 = min(x0 + 1u, W - 1u);
-  let fy = yy - f32(y0);
-  let fx = xx - f32(x0);
-  let a = elastic[base + y0 * W + x0];
-  let b = elastic[base + y0 * W + x1];
-  let c = elastic[base + y1 * W + x0];
-  let e = elastic[base + y1 * W + x1];
-  return (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + e * fx) * fy;
+  let t = bilinear_taps(yc, xc, params.plane.x, params.plane.y);
+  return bilinear_blend(t, elastic[base + t.o00], elastic[base + t.o01], elastic[base + t.o10], elastic[base + t.o11]);
 }
 
 // Piecewise-linear grid-distortion map of one axis in edge coordinates u ∈ [0, n].

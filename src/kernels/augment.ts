@@ -37,6 +37,7 @@ import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { Rng } from '../util/rng.js';
 import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
+import { copyKernel } from './elementwise.js';
 import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -185,11 +186,6 @@ export const augmentAffineKernel = defineKernel({
   name: 'augment-affine',
   shader: 'augment/affine',
   bindings: { params: 'uniform', x: 'read', stats: 'read', y: 'read_write' },
-});
-export const augmentCopyKernel = defineKernel({
-  name: 'augment-copy',
-  shader: 'augment/copy',
-  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
 });
 
 /** Largest median window the GPU kernel holds in registers ((11² − 1)/2 + 2 = 62 candidates). */
@@ -515,9 +511,11 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
     const mine: Region = { t: o, base: b * V };
     let cur: Region = { t: batch, base: b * V };
     if (stages.length === 0) {
-      gpu.dispatch(augmentCopyKernel, {
-        bind: { x: batch, y: o },
+      // No op fires: the volume goes through unchanged (the generic copy, with word offsets).
+      gpu.dispatch(copyKernel, {
+        bind: { src: batch, out: o },
         uniforms: { params: { n: V, src_base: cur.base, dst_base: mine.base } },
+        overrides: { WG },
         workgroups: grid1d(V, WG, maxDim),
       });
     }
