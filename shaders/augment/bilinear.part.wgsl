@@ -3,7 +3,22 @@
 // and augment/resample.wgsl (the volume). WGSL cannot pass a storage array to a function, so
 // bilinear_taps returns the four in-plane offsets and the weights, the includer loads the four values
 // from its own array and bilinear_blend mixes them. Needs nothing from the includer.
-#include "augment/reflect.part.wgsl"
+
+// Reflect-101 of a continuous coordinate into [0, n − 1] (the integer form: augment/reflect.part.wgsl).
+fn reflect_coord(c: f32, n: u32) -> f32 {
+  if (c >= 0.0 && c <= f32(n - 1u)) {
+    return c;
+  }
+  if (n == 1u) {
+    return 0.0;
+  }
+  let period = 2.0 * f32(n - 1u);
+  var m = c % period;
+  if (m < 0.0) {
+    m += period;
+  }
+  return select(period - m, m, m <= f32(n - 1u));
+}
 
 struct BilinearTaps {
   o00: u32, // (y0, x0)

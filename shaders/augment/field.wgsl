@@ -5,7 +5,7 @@
 // because each op's map says where its output samples its input). `flags` bits say which ops are on:
 // 1 hflip, 2 crop, 4 rotate, 8 scale, 16 shift, 32 grid, 64 optical, 128 elastic.
 // Bindings: table (grid maps: the steps + 1 pinned cell edges of rows at grid_off, then of columns);
-// elastic [2, H, W] smoothed noise (dy, dx) from augment/conv-line.wgsl, scaled here by
+// elastic [2, H, W] smoothed noise (dy, dx) from augment/conv2d.wgsl (AXIS 0, 1), scaled here by
 // elastic_mag / RMS with the RMS from stats[elastic_slot] (mean of squares over both components);
 // field [2, H, W] output. Threads: one per output pixel, TX × TY tiles of the plane.
 override TX: u32 = 16;

@@ -1,7 +1,7 @@
 // The entry point of the augmentation kernels that compute one output voxel of one volume from its
-// slice (conv-line, conv2d, median, clahe-apply, resample): a TX × TY workgroup tiles (w, h) of a
-// slice, workgroup z is the slice; `main` skips threads outside params.size = (D, H, W) and stores
-// voxel(d, h, w) at y[dst_base + (d·H + h)·W + w]. src_plane(d) is where slice d of the input starts.
+// slice (conv2d, median, clahe-apply, resample): a TX × TY workgroup tiles (w, h) of a slice, workgroup
+// z is the slice; `main` skips threads outside params.size = (D, H, W) and stores voxel(d, h, w) at
+// y[dst_base + (d·H + h)·W + w]. src_plane(d) is where slice d of the input starts.
 // Needs from the includer: a uniform `params` with `size: vec3<u32>`, `src_base: u32` and
 // `dst_base: u32` (element offsets of the volume in x and y), the output `y: array<f32>`, and
 // `fn voxel(d: u32, h: u32, w: u32) -> f32`.

@@ -157,9 +157,11 @@ export const augmentStatsFinalKernel = defineKernel({
   shader: 'augment/stats-final',
   bindings: { params: 'uniform', partial: 'read', stats: 'read_write' },
 });
+// One shader, two kernels: the separable passes (AXIS 0/1, set at dispatch) and the dense motion-blur
+// kernel (the shader's default AXIS 2).
 export const augmentConvLineKernel = defineKernel({
   name: 'augment-conv-line',
-  shader: 'augment/conv-line',
+  shader: 'augment/conv2d',
   bindings: { params: 'uniform', table: 'read', x: 'read', y: 'read_write' },
 });
 export const augmentConv2dKernel = defineKernel({
@@ -485,7 +487,7 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
       stages.push((src, dst) =>
         gpu.dispatch(augmentConv2dKernel, {
           bind: { table: tab, x: src.t, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, ksize: n, w_off: off.motion } },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, taps: n, w_off: off.motion } },
           workgroups: planeGrid(D),
         }),
       );

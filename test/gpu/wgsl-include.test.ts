@@ -74,7 +74,6 @@ describe('#include expansion of WGSL', () => {
         'sgd/step',
         'augment/affine',
         'augment/clahe-apply',
-        'augment/conv-line',
         'augment/conv2d',
         'augment/field',
         'augment/median',
