@@ -81,9 +81,10 @@ export async function soak(gpu: Gpu, opts: SoakOptions): Promise<SoakResult> {
     repSlices: [[1], [2], [1, 2], [3]],
   };
   const augConfig = augmentConfigForSize(32);
-  // Which augmentation kernels run depends on the random parameters; a rare one (augment-copy: ~1 step in
-  // 700) would otherwise compile inside the measured window, and a first compilation's JIT memory is not
-  // growth. Compile every augmentation pipeline that has no override constants up front.
+  // Which augmentation kernels run depends on the random parameters; a rare one would otherwise compile
+  // inside the measured window, and a first compilation's JIT memory is not growth. Compile every
+  // augmentation pipeline that has no override constants up front. (A volume no op fires on, ~1 step in
+  // 700, is copied by the generic copy kernel, which every optimizer step has compiled already.)
   for (const def of registeredKernels()) {
     if (!def.name.startsWith('augment-')) continue;
     const k = gpu.kernel(def);

@@ -3,8 +3,7 @@
 // scales about the mean of ITS input, which is mean + that shift (src/data/augment-params.ts
 // applyAugmentCpu applies them one after the other; the shifted mean needs no second reduction).
 // flags: 1 brightness, 2 contrast. Layout: n elements of one volume; x starts at src_base, y at dst_base.
-// Threads: one per element, WG per workgroup on a 2-D grid (x fastest).
-override WG: u32 = 256;
+// Threads: one per element (elementwise/per-element.part.wgsl).
 
 struct Params { n: u32, src_base: u32, dst_base: u32, flags: u32, beta: f32, alpha: f32, slot: u32 }
 
@@ -13,12 +12,9 @@ struct Params { n: u32, src_base: u32, dst_base: u32, flags: u32, beta: f32, alp
 @group(0) @binding(2) var<storage, read> stats: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= params.n) {
-    return;
-  }
+#include "elementwise/per-element.part.wgsl"
+
+fn element(i: u32) {
   let st = stats[params.slot];
   var v = x[params.src_base + i];
   var m = st.z;

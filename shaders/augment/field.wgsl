@@ -5,7 +5,7 @@
 // because each op's map says where its output samples its input). `flags` bits say which ops are on:
 // 1 hflip, 2 crop, 4 rotate, 8 scale, 16 shift, 32 grid, 64 optical, 128 elastic.
 // Bindings: table (grid maps: the steps + 1 pinned cell edges of rows at grid_off, then of columns);
-// elastic [2, H, W] smoothed noise (dy, dx) from augment/conv-line.wgsl, scaled here by
+// elastic [2, H, W] smoothed noise (dy, dx) from augment/conv2d.wgsl (AXIS 0, 1), scaled here by
 // elastic_mag / RMS with the RMS from stats[elastic_slot] (mean of squares over both components);
 // field [2, H, W] output. Threads: one per output pixel, TX × TY tiles of the plane.
 override TX: u32 = 16;
@@ -31,37 +31,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read> stats: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> field: array<f32>;
 
-fn reflect_coord(c: f32, n: u32) -> f32 {
-  if (c >= 0.0 && c <= f32(n - 1u)) {
-    return c;
-  }
-  if (n == 1u) {
-    return 0.0;
-  }
-  let period = 2.0 * f32(n - 1u);
-  var m = c % period;
-  if (m < 0.0) {
-    m += period;
-  }
-  return select(period - m, m, m <= f32(n - 1u));
-}
+#include "augment/bilinear.part.wgsl"
 
 fn sample_elastic(base: u32, yc: f32, xc: f32) -> f32 {
-  let H = params.plane.x;
-  let W = params.plane.y;
-  let yy = reflect_coord(yc, H);
-  let xx = reflect_coord(xc, W);
-  let y0 = min(u32(floor(yy)), H - 1u);
-  let x0 = min(u32(floor(xx)), W - 1u);
-  let y1 = min(y0 + 1u, H - 1u);
-  let x1 = min(x0 + 1u, W - 1u);
-  let fy = yy - f32(y0);
-  let fx = xx - f32(x0);
-  let a = elastic[base + y0 * W + x0];
-  let b = elastic[base + y0 * W + x1];
-  let c = elastic[base + y1 * W + x0];
-  let e = elastic[base + y1 * W + x1];
-  return (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (c * (1.0 - fx) + e * fx) * fy;
+  let t = bilinear_taps(yc, xc, params.plane.x, params.plane.y);
+  return bilinear_blend(t, elastic[base + t.o00], elastic[base + t.o01], elastic[base + t.o10], elastic[base + t.o11]);
 }
 
 // Piecewise-linear grid-distortion map of one axis in edge coordinates u ∈ [0, n].

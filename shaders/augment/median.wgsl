@@ -5,9 +5,7 @@
 // is left. Needs ~K⁴/4 comparisons and (K²+3)/2 registers instead of sorting all K² values.
 // Layout: `size` = (D, H, W) of one volume; x starts at src_base, y at dst_base. K is an override (one
 // pipeline per window size) so the window walk has constant bounds.
-// Threads: one per output voxel; TX × TY workgroups tile (x, y), workgroup z = slice.
-override TX: u32 = 16;
-override TY: u32 = 16;
+// Threads: one per output voxel (augment/per-voxel.part.wgsl); workgroup z = slice.
 override K: u32 = 3;
 
 const MAX_KEEP: u32 = 64u; // (11² − 1)/2 + 2 = 62 candidates at K = 11
@@ -18,20 +16,8 @@ struct Params { size: vec3<u32>, src_base: u32, dst_base: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-fn reflect_index(i: i32, n: i32) -> i32 {
-  if (i >= 0 && i < n) {
-    return i; // the common case: no integer division
-  }
-  if (n == 1) {
-    return 0;
-  }
-  let period = 2 * (n - 1);
-  var m = i % period;
-  if (m < 0) {
-    m += period;
-  }
-  return select(period - m, m, m < n);
-}
+#include "augment/reflect.part.wgsl"
+#include "augment/per-voxel.part.wgsl"
 
 // Window value j (row-major in the K×K window) around (py, px) of the plane starting at `plane`.
 fn window(plane: u32, py: i32, px: i32, j: u32) -> f32 {
@@ -43,17 +29,10 @@ fn window(plane: u32, py: i32, px: i32, j: u32) -> f32 {
   return x[plane + u32(yy * W + xx)];
 }
 
-@compute @workgroup_size(TX, TY, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let D = params.size.x;
-  let H = params.size.y;
-  let W = params.size.z;
-  if (gid.x >= W || gid.y >= H || gid.z >= D) {
-    return;
-  }
-  let plane = params.src_base + gid.z * H * W;
-  let py = i32(gid.y);
-  let px = i32(gid.x);
+fn voxel(d: u32, h: u32, w: u32) -> f32 {
+  let plane = src_plane(d);
+  let py = i32(h);
+  let px = i32(w);
   let n = K * K;
   let keep = min((n - 1u) / 2u + 2u, n);
   var buf: array<f32, MAX_KEEP>;
@@ -90,5 +69,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       next += 1u;
     }
   }
-  y[params.dst_base + (gid.z * H + gid.y) * W + gid.x] = buf[0];
+  return buf[0];
 }

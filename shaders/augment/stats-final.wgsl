@@ -10,29 +10,16 @@ struct Params { groups: u32, inv_n: f32, slot: u32 }
 @group(0) @binding(1) var<storage, read> partial: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> stats: array<vec4<f32>>;
 
-var<workgroup> red: array<vec4<f32>, WG>;
-
-fn combine(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(min(a.x, b.x), max(a.y, b.y), a.z + b.z, a.w + b.w);
-}
+#include "augment/stats-reduce.part.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32) {
-  let big = 3.402823466e38; // the largest f32: the neutral element of min (data are finite)
-  var acc = vec4<f32>(big, -big, 0.0, 0.0);
+  var acc = STATS_EMPTY;
   for (var i = li; i < params.groups; i += WG) {
     acc = combine(acc, partial[i]);
   }
-  red[li] = acc;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      red[li] = combine(red[li], red[li + h]);
-    }
-    workgroupBarrier();
-  }
+  let r = workgroup_combine(li, acc);
   if (li == 0u) {
-    let r = red[0];
     stats[params.slot] = vec4<f32>(r.x, r.y, r.z * params.inv_n, r.w * params.inv_n);
   }
 }

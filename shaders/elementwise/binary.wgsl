@@ -1,8 +1,7 @@
 // Binary elementwise on f32 tensors of equal size: out[i] = a[i] OP b[i].
 // OP (override, compiled away): 0 add, 1 mul, 2 sub, 3 relu-backward (a = upstream grad, b = relu input).
 // `alpha` scales b for add/sub (out = a + alpha·b), which gives axpy and accumulate-into for free.
-// One thread per element on a 2-D grid.
-override WG: u32 = 256;
+// Threads: one per element (elementwise/per-element.part.wgsl).
 override OP: u32 = 0;
 
 struct Params { n: u32, alpha: f32 }
@@ -12,12 +11,9 @@ struct Params { n: u32, alpha: f32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= params.n) {
-    return;
-  }
+#include "elementwise/per-element.part.wgsl"
+
+fn element(i: u32) {
   let x = a[i];
   let y = b[i];
   var r: f32;

@@ -1,6 +1,6 @@
 // gather-rows: out[s, k] = x[idx[s], k] for x [R, K], idx [S] (u32), out [S, K] (torch.index_select
-// along dim 0). Threads: one per output element on a 2-D grid. Indices are validated on the host.
-override WG: u32 = 256;
+// along dim 0). Threads: one per output element (elementwise/per-element.part.wgsl). Indices are
+// validated on the host.
 
 struct Params { n: u32, k: u32 }
 
@@ -9,12 +9,9 @@ struct Params { n: u32, k: u32 }
 @group(0) @binding(2) var<storage, read> idx: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * WG;
-  if (o >= params.n) {
-    return;
-  }
+#include "elementwise/per-element.part.wgsl"
+
+fn element(o: u32) {
   let s = o / params.k;
   let kk = o % params.k;
   out[o] = x[idx[s] * params.k + kk];

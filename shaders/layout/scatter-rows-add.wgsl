@@ -2,7 +2,7 @@
 // dx [R, K], dy [S, K], idx [S]. Written as a gather over s (each thread owns one dx element and loops
 // over the S indices), so repeated indices need no atomics and the result is deterministic.
 // S is small (a few representative slices per volume), so the loop is cheap.
-override WG: u32 = 256;
+// Threads: one per dx element (elementwise/per-element.part.wgsl).
 
 struct Params { n: u32, k: u32, s: u32 }
 
@@ -11,12 +11,9 @@ struct Params { n: u32, k: u32, s: u32 }
 @group(0) @binding(2) var<storage, read> idx: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * WG;
-  if (o >= params.n) {
-    return;
-  }
+#include "elementwise/per-element.part.wgsl"
+
+fn element(o: u32) {
   let r = o / params.k;
   let kk = o % params.k;
   var acc = 0.0;

@@ -1,8 +1,7 @@
 // swap-axes: out = x with two axes exchanged. The tensor is viewed as [A, B, M, C, I] (row-major) and
 // written as [A, C, M, B, I]; any transpose of two axes of a contiguous N-d tensor has this form
 // (A = product of dims before the first axis, M = between them, I = after the second).
-// Threads: one per output element on a 2-D grid (x fastest); each reads its source element.
-override WG: u32 = 256;
+// Threads: one per output element (elementwise/per-element.part.wgsl); each reads its source element.
 
 struct Params { n: u32, a: u32, b: u32, m: u32, c: u32, i: u32 }
 
@@ -10,12 +9,9 @@ struct Params { n: u32, a: u32, b: u32, m: u32, c: u32, i: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = gid.x + gid.y * nwg.x * WG;
-  if (o >= params.n) {
-    return;
-  }
+#include "elementwise/per-element.part.wgsl"
+
+fn element(o: u32) {
   // Decompose the output index over [A, C, M, B, I].
   var r = o;
   let ii = r % params.i; r = r / params.i;

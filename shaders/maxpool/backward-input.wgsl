@@ -5,26 +5,14 @@
 // so one thread owns a block of SD × SH × SW inputs and scans those (R + 1)³ candidate outputs for each
 // of them — an output whose argmax equals the input's index necessarily covers it. For the ResNet stem
 // (kernel 1×3×3, stride 1×2×2) a thread owns 2×2 inputs and reads 2×2 outputs. The window is
-// specialised at pipeline creation (override constants KD..DW as in `maxpool-forward.wgsl`, depth-
-// height-width order), so every loop has a constant trip count and unrolls.
+// specialised at pipeline creation (maxpool/window.part.wgsl), so every loop has a constant trip count.
 // Layout NCDHW. Bindings: params (input and output sizes and block counts as vec3 d-h-w, plane count
 // N·C·blocks_d); dy and argmax (i32) [N, C, Do, Ho, Wo]; dx [N, C, D, H, W].
 // Threads: a WX × WY workgroup covers a tile of (w, h) blocks; grid z walks the N·C·blocks_d block
 // planes (looped with stride num_workgroups.z past the per-dimension limit).
 override WX: u32 = 16;
 override WY: u32 = 16;
-override KD: i32 = 1;
-override KH: i32 = 3;
-override KW: i32 = 3;
-override SD: i32 = 1;
-override SH: i32 = 2;
-override SW: i32 = 2;
-override PD: i32 = 0;
-override PH: i32 = 1;
-override PW: i32 = 1;
-override DD: i32 = 1;
-override DH: i32 = 1;
-override DW: i32 = 1;
+#include "maxpool/window.part.wgsl"
 
 struct Params { inSize: vec3<u32>, outSize: vec3<u32>, blocks: vec3<u32>, planes: u32 }
 

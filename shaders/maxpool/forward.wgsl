@@ -1,7 +1,5 @@
-// Max pooling forward on NCDHW, floor mode, with the window specialised at pipeline creation: kernel
-// (KD, KH, KW), stride (SD, SH, SW), padding (PD, PH, PW) and dilation (DD, DH, DW), depth-height-width
-// order, are override constants, so the window loops unroll and no index divides by a runtime value
-// (the ResNet stem's in-plane pool is kernel (1, 3, 3), stride (1, 2, 2), pad (0, 1, 1)).
+// Max pooling forward on NCDHW, floor mode, with the window — kernel, stride, padding and dilation —
+// specialised at pipeline creation (maxpool/window.part.wgsl), so the window loops unroll.
 // Bindings: params (input and output sizes as vec3 d-h-w, plane count); x [N, C, D, H, W];
 // y [N, C, Do, Ho, Wo]; argmax (i32, shape of y): the flat index (d·H + h)·W + w of the chosen input
 // inside its own (n, c) volume (PyTorch's return_indices).
@@ -11,18 +9,8 @@
 // first maximum; padding never wins (the first in-bounds element seeds the max); NaN wins and propagates.
 override WX: u32 = 16;
 override WY: u32 = 16;
-override KD: i32 = 1;
-override KH: i32 = 3;
-override KW: i32 = 3;
-override SD: i32 = 1;
-override SH: i32 = 2;
-override SW: i32 = 2;
-override PD: i32 = 0;
-override PH: i32 = 1;
-override PW: i32 = 1;
-override DD: i32 = 1;
-override DH: i32 = 1;
-override DW: i32 = 1;
+#include "maxpool/window.part.wgsl"
+#include "common/is-nan.part.wgsl"
 
 struct Params { inSize: vec3<u32>, outSize: vec3<u32>, planes: u32 }
 
@@ -30,11 +18,6 @@ struct Params { inSize: vec3<u32>, outSize: vec3<u32>, planes: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> argmax: array<i32>;
-
-// Bit test, not v != v: compilers may assume floats are never NaN.
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

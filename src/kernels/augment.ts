@@ -37,6 +37,7 @@ import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { Rng } from '../util/rng.js';
 import { defineKernel, ELEMENT_WG as WG, grid1d } from './define.js';
+import { copyKernel } from './elementwise.js';
 import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -156,9 +157,11 @@ export const augmentStatsFinalKernel = defineKernel({
   shader: 'augment/stats-final',
   bindings: { params: 'uniform', partial: 'read', stats: 'read_write' },
 });
+// One shader, two kernels: the separable passes (AXIS 0/1, set at dispatch) and the dense motion-blur
+// kernel (the shader's default AXIS 2).
 export const augmentConvLineKernel = defineKernel({
   name: 'augment-conv-line',
-  shader: 'augment/conv-line',
+  shader: 'augment/conv2d',
   bindings: { params: 'uniform', table: 'read', x: 'read', y: 'read_write' },
 });
 export const augmentConv2dKernel = defineKernel({
@@ -185,11 +188,6 @@ export const augmentAffineKernel = defineKernel({
   name: 'augment-affine',
   shader: 'augment/affine',
   bindings: { params: 'uniform', x: 'read', stats: 'read', y: 'read_write' },
-});
-export const augmentCopyKernel = defineKernel({
-  name: 'augment-copy',
-  shader: 'augment/copy',
-  bindings: { params: 'uniform', x: 'read', y: 'read_write' },
 });
 
 /** Largest median window the GPU kernel holds in registers ((11² − 1)/2 + 2 = 62 candidates). */
@@ -489,7 +487,7 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
       stages.push((src, dst) =>
         gpu.dispatch(augmentConv2dKernel, {
           bind: { table: tab, x: src.t, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, ksize: n, w_off: off.motion } },
+          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, taps: n, w_off: off.motion } },
           workgroups: planeGrid(D),
         }),
       );
@@ -515,9 +513,11 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
     const mine: Region = { t: o, base: b * V };
     let cur: Region = { t: batch, base: b * V };
     if (stages.length === 0) {
-      gpu.dispatch(augmentCopyKernel, {
-        bind: { x: batch, y: o },
+      // No op fires: the volume goes through unchanged (the generic copy, with word offsets).
+      gpu.dispatch(copyKernel, {
+        bind: { src: batch, out: o },
         uniforms: { params: { n: V, src_base: cur.base, dst_base: mine.base } },
+        overrides: { WG },
         workgroups: grid1d(V, WG, maxDim),
       });
     }

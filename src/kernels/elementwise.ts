@@ -39,7 +39,12 @@ export function zeros(gpu: Gpu, shape: readonly number[]): F32 {
 export function copy<D extends DType>(src: GpuTensor<D>, dst?: GpuTensor<D>): GpuTensor<D> {
   const out = dst ?? src.gpu.empty<D>(src.shape, src.dtype);
   sameSize('copy', src, out);
-  src.gpu.dispatch(copyKernel, { bind: { src, out }, uniforms: { params: { n: src.size } }, overrides: { WG }, workgroups: elementGrid(src.gpu, src.size) });
+  src.gpu.dispatch(copyKernel, {
+    bind: { src, out },
+    uniforms: { params: { n: src.size, src_base: 0, dst_base: 0 } },
+    overrides: { WG },
+    workgroups: elementGrid(src.gpu, src.size),
+  });
   return out;
 }
 

@@ -247,6 +247,9 @@ describe('defining properties on the GPU path', async () => {
     expect(Array.from(twice!)).toEqual(Array.from(v.data));
     const [same] = await gpuAugment(gpu, [v], [identityAugmentParams()]);
     expect(Array.from(same!)).toEqual(Array.from(v.data));
+    // An unchanged volume behind an augmented one: the copy lands at its own offset in the batch.
+    const [, second] = await gpuAugment(gpu, [v, v], [withOp({ hflip: true }), identityAugmentParams()]);
+    expect(Array.from(second!)).toEqual(Array.from(v.data));
   });
 
   it(`zero strength of every op is the identity, seed=${seed}`, async () => {
