@@ -1,10 +1,12 @@
 /**
  * What a bench gets from its runner, the same in Node (bench/run.ts) and in the page
  * (bench/browser/main.ts): the mode, the row filter, the peers that started (and why others did not),
- * a log line sink, and `emit`, which the runner uses to stamp each finished row with the host's load
- * average (Node's os.loadavg(), asked over puppeteer from the page).
+ * a log line sink, `emit`, which the runner uses to stamp each finished row with the host's load
+ * average (Node's os.loadavg(), asked over puppeteer from the page), and the device's copy bandwidth,
+ * measured once per run and shared by the memory-bound benches (bench/copy-ceiling.ts).
  */
 import type { Gpu } from '../src/gpu/gpu.js';
+import { type CopyCeiling, sharedCopyCeiling } from './copy-ceiling.js';
 import type { NetPeer } from './net-peer.js';
 import type { OpPeer } from './peer.js';
 import type { BenchRecord, KernelProfile } from './record.js';
@@ -27,13 +29,34 @@ export interface BenchContext {
   /** Record a per-kernel GPU profile of our side of each row (only where the adapter has timestamp queries). */
   profile: boolean;
   log(line: string): void;
-  /** Hands a finished row to the runner (which stamps the load average on it); returns the row. */
+  /**
+   * Hands a finished row to the runner, which stamps the load average over the row's run on it (a row
+   * that already carries one, measured earlier in the run, keeps it); returns the row.
+   */
   emit(r: BenchRecord): Promise<BenchRecord>;
+  /**
+   * The device's copy bandwidth on a tensor of `shape`'s size, measured once per run and size (the first
+   * bench to ask measures it), and its `copy (ceiling)` row, emitted into the asking bench's records.
+   * Make one with sharedCopyCeiling() per run, shared by every bench's context.
+   */
+  copyCeiling(gpu: Gpu, shape: readonly number[]): Promise<CopyCeiling>;
 }
 
 /** A context with no peers, for tests and tools that call one bench directly. */
 export function plainContext(opts: Partial<BenchContext> = {}): BenchContext {
-  return { quick: true, peers: [], tfjs: null, netPeers: [], unavailable: {}, profile: false, log: (s) => console.log(s), emit: async (r) => r, ...opts };
+  const ctx: BenchContext = {
+    quick: true,
+    peers: [],
+    tfjs: null,
+    netPeers: [],
+    unavailable: {},
+    profile: false,
+    log: (s) => console.log(s),
+    emit: async (r) => r,
+    copyCeiling: sharedCopyCeiling(() => ctx),
+    ...opts,
+  };
+  return ctx;
 }
 
 /** Whether a row name passes the context's filter. */

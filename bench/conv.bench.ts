@@ -21,6 +21,7 @@
  * `broadcast` in tuning.ts is made of.
  */
 import type { Gpu } from '../src/gpu/gpu.js';
+import { numel } from '../src/gpu/tensor.js';
 import { conv3d, conv3dBackwardInput, conv3dBackwardWeight, convGeometry } from '../src/kernels/conv.js';
 import { winogradPlan } from '../src/kernels/conv-winograd.js';
 import { BROADCAST_EVERYWHERE, BROADCAST_NOWHERE, type GemmOp, type LayerClass, restoreTuning, setTuning, tuningFor } from '../src/kernels/tuning.js';
@@ -33,7 +34,6 @@ import { type ConvData, type OpPeer, type PeerRun, checkOutputs, firstLine, meas
 import type { BenchRecord, PeerResult } from './record.js';
 import { type ConvShape, FRMC5_CONVS, PEER_CONVS, QUICK_CONVS, STEM_3D, convMacs, outShape, withBatch, withDepth } from './shapes.js';
 
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Longest a peer may take on one layer's forward + backward before it runs on a thinner volume. */
 const PEER_LIMIT_MS = 60_000;
 /** The same in --quick mode (the peers of the issue's comparison, jax-js and ORT, fit at full size). */

@@ -99,7 +99,68 @@ export interface BenchResults {
     cpuSeconds?: number;
   };
   /** Per bench: its wall time and its own run's date (when it finished), mode and load (with `--only`, a file mixes runs). */
-  benches: Record<string, { seconds: number; date?: string; quick?: boolean; loadavg?: { start: number[]; end: number[] }; records: BenchRecord[] }>;
+  benches: Record<string, BenchEntry>;
+}
+
+/** One bench's part of a results file. */
+export interface BenchEntry {
+  /** Wall time of the bench; absent on an entry split out of an old grouped bench (its time was not split). */
+  seconds?: number;
+  date?: string;
+  quick?: boolean;
+  loadavg?: { start: number[]; end: number[] };
+  /** The grouped bench (`norm-pool`, `head-loss`) whose run these rows come from, when split out of an older file. */
+  migratedFrom?: string;
+  records: BenchRecord[];
+}
+
+/**
+ * The grouped benches of older results files and where their rows went when every op got its own bench
+ * (one stem per op, as in shaders/, src/kernels/ and test/): by row-name prefix. Each part also takes the
+ * group's `copy (ceiling)` row, the bandwidth its ratios were divided by.
+ */
+export const SPLIT_GROUPS: Readonly<Record<string, readonly { stem: string; prefix: string }[]>> = {
+  'norm-pool': [
+    { stem: 'batchnorm', prefix: 'batchnorm' },
+    { stem: 'maxpool', prefix: 'maxpool' },
+    { stem: 'plane-avgpool', prefix: 'plane-avgpool' },
+  ],
+  'head-loss': [
+    { stem: 'depth-agg', prefix: 'bilinear' },
+    { stem: 'triplet', prefix: 'triplet' },
+    { stem: 'sgd', prefix: 'sgd' },
+  ],
+};
+
+/** The name of the copy-bandwidth row that the memory-bound benches divide by. */
+export const COPY_CEILING_ROW = 'copy (ceiling)';
+
+/**
+ * A results file's benches with every old grouped entry split into one entry per op (same place in the
+ * order), each marked `migratedFrom`, with the group's date, mode and load and no `seconds`. Rows that
+ * match no part (none did when the groups were split) stay under the old name rather than being dropped.
+ */
+export function splitGroupedBenches(benches: Readonly<Record<string, BenchEntry>>): Record<string, BenchEntry> {
+  const out: Record<string, BenchEntry> = {};
+  for (const [stem, entry] of Object.entries(benches)) {
+    const parts = SPLIT_GROUPS[stem];
+    if (!parts) {
+      out[stem] = entry;
+      continue;
+    }
+    const { seconds: _whole, records, ...meta } = entry;
+    const copyRows = records.filter((r) => r.name === COPY_CEILING_ROW);
+    const claimed = new Set<BenchRecord>(copyRows);
+    for (const { stem: part, prefix } of parts) {
+      const rows = records.filter((r) => r.name.startsWith(prefix));
+      if (!rows.length) continue;
+      for (const r of rows) claimed.add(r);
+      out[part] = { ...meta, migratedFrom: stem, records: [...copyRows, ...rows] };
+    }
+    const left = records.filter((r) => !claimed.has(r));
+    if (left.length) out[stem] = { ...entry, records: [...copyRows, ...left] };
+  }
+  return out;
 }
 
 /** File-name slug of an adapter description ("SwiftShader driver 5.0.0" → "swiftshader-driver-5-0-0"). */
@@ -117,8 +178,11 @@ export function adapterSlug(description: string): string {
 /** Merges a run into an existing results file (`--only` / `--layers` runs). */
 export function mergeResults(old: BenchResults, fresh: BenchResults, partialRows: boolean): BenchResults {
   // Entries from before per-bench metadata take the old file's run date, mode and load.
-  const benches: BenchResults['benches'] = Object.fromEntries(
-    Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]),
+  // Old files' grouped benches (norm-pool, head-loss) become the per-op entries a run writes now.
+  const benches: BenchResults['benches'] = splitGroupedBenches(
+    Object.fromEntries(
+      Object.entries(old.benches ?? {}).map(([k, b]) => [k, { date: old.date, quick: old.quick, ...(old.loadavg ? { loadavg: old.loadavg } : {}), ...b }]),
+    ),
   );
   for (const [stem, b] of Object.entries(fresh.benches)) {
     const prev = benches[stem];

@@ -5,7 +5,7 @@
  * (time per row, per engine). Pure functions: the runner writes the files.
  */
 import { fmtErr } from './peer.js';
-import type { BenchRecord, BenchResults, PeerResult } from './record.js';
+import type { BenchEntry, BenchRecord, BenchResults, PeerResult } from './record.js';
 
 const ENGINE_ORDER = ['voxelgrad', 'tfjs', 'tfjs-layers', 'jax-js', 'ort'];
 const COLORS: Record<string, string> = { voxelgrad: '#0f766e', tfjs: '#ea580c', 'tfjs-layers': '#c2410c', 'jax-js': '#7c3aed', ort: '#2563eb' };
@@ -46,6 +46,22 @@ function thinText(note: string): string {
   const m = /ran on (\d+) of (\d+) (\w+)/.exec(note);
   return m ? `${m[1]}/${m[2]} ${m[3]}` : note;
 }
+
+/** How long a bench ran, or where its rows came from when its time is not known (split out of an old grouped bench). */
+function benchTime(b: BenchEntry): string {
+  const parts = [b.seconds !== undefined ? `${b.seconds.toFixed(0)} s` : '', b.migratedFrom ? `from the ${b.migratedFrom} run (time not split)` : ''];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** The device ceiling a bench's rows are divided by (`ratio.copy` or `ratio.gemm`), if they are. */
+function ceilingKind(records: readonly BenchRecord[]): 'copy' | 'gemm' | undefined {
+  if (records.some((r) => r.ratio?.copy !== undefined)) return 'copy';
+  if (records.some((r) => r.ratio?.gemm !== undefined)) return 'gemm';
+  return undefined;
+}
+
+/** When a row was measured, if not in its bench's run (a shared ceiling, a `--layers` rerun). */
+const measuredAt = (r: BenchRecord) => (r.date ? `measured ${r.date.slice(0, 16).replace('T', ' ')} UTC` : '');
 
 const load1 = (r: BenchRecord) => (r.loadavg ? `${r.loadavg.start[0]!.toFixed(1)}→${r.loadavg.end[0]!.toFixed(1)}` : '');
 
@@ -145,20 +161,26 @@ export function renderMarkdown(res: BenchResults): string {
   const notes: string[] = [];
   for (const [stem, b] of Object.entries(res.benches)) {
     const names = peerNames(b.records);
+    const ceil = ceilingKind(b.records);
+    const time = benchTime(b);
     out.push(
       `## ${stem}`,
       '',
-      `${b.records.length} rows, ${b.seconds.toFixed(0)} s${b.loadavg ? `, load ${b.loadavg.start[0]} → ${b.loadavg.end[0]}` : ''}.`,
+      `${b.records.length} rows${time ? `, ${time}` : ''}${b.loadavg ? `, load ${b.loadavg.start[0]} → ${b.loadavg.end[0]}` : ''}.`,
       '',
     );
-    out.push(`| row | voxelgrad ms (min–max) | GFLOP/s | GB/s | ${names.map((n) => `${n} · × ours`).join(' | ')}${names.length ? ' | ' : ''}load |`);
-    out.push(`|---|---|---|---|${names.map(() => '---|').join('')}---|`);
+    out.push(
+      `| row | voxelgrad ms (min–max) | GFLOP/s | GB/s | ${ceil ? `÷ ${ceil === 'gemm' ? 'GEMM' : 'copy'} | ` : ''}${names.map((n) => `${n} · × ours`).join(' | ')}${names.length ? ' | ' : ''}load |`,
+    );
+    out.push(`|---|---|---|---|${ceil ? '---|' : ''}${names.map(() => '---|').join('')}---|`);
     for (const r of b.records) {
       const spread =
         r.spreadMs && r.spreadMs[0] !== r.spreadMs[1] ? ` (${r.spreadMs[0].toFixed(r.ms < 10 ? 1 : 0)}–${r.spreadMs[1].toFixed(r.ms < 10 ? 1 : 0)})` : '';
       const cells = names.map((n) => describePeer(r.peers?.find((p) => p.name === n)));
+      const ratio = ceil ? r.ratio?.[ceil] : undefined;
+      const when = measuredAt(r);
       out.push(
-        `| ${r.name}${r.algorithm && r.algorithm !== 'direct' ? ` [${r.algorithm}]` : ''} | ${r.ms.toFixed(r.ms < 10 ? 2 : 0)}${spread} | ${r.gflops !== undefined ? r.gflops.toFixed(2) : ''} | ${r.gbps !== undefined ? r.gbps.toFixed(2) : ''} | ${cells.join(' | ')}${names.length ? ' | ' : ''}${load1(r)} |`,
+        `| ${r.name}${r.algorithm && r.algorithm !== 'direct' ? ` [${r.algorithm}]` : ''}${when ? ` (${when})` : ''} | ${r.ms.toFixed(r.ms < 10 ? 2 : 0)}${spread} | ${r.gflops !== undefined ? r.gflops.toFixed(2) : ''} | ${r.gbps !== undefined ? r.gbps.toFixed(2) : ''} | ${ceil ? `${ratio !== undefined ? ratio.toFixed(2) : ''} | ` : ''}${cells.join(' | ')}${names.length ? ' | ' : ''}${load1(r)} |`,
       );
       for (const p of r.peers ?? []) {
         if (p.unavailable) notes.push(`${r.name} — ${p.name}: ${p.unavailable}`);
@@ -213,8 +235,12 @@ export function renderHtml(res: BenchResults): string {
       const meta = [
         r.algorithm && r.algorithm !== 'direct' ? r.algorithm : '',
         r.gflops !== undefined ? `${r.gflops.toFixed(2)} GFLOP/s` : '',
+        // Memory-bound rows: bandwidth and its share of the copy ceiling; compute-bound ones: share of the GEMM ceiling.
+        r.ratio?.copy !== undefined && r.gbps !== undefined ? `${r.gbps.toFixed(2)} GB/s, ${r.ratio.copy.toFixed(2)} of copy` : '',
+        r.ratio?.copy === undefined && r.ratio?.gemm !== undefined ? `${r.ratio.gemm.toFixed(2)} of GEMM` : '',
         r.peakMiB !== undefined ? `peak ${r.peakMiB.toFixed(0)} MiB` : '',
         r.loadavg ? `load ${load1(r)}` : '',
+        measuredAt(r),
       ]
         .filter(Boolean)
         .join(' · ');
@@ -227,7 +253,7 @@ export function renderHtml(res: BenchResults): string {
       return `<div class="row"><div class="name">${esc(r.name)}<div class="meta">${esc(meta)}</div>${prof ? `<div class="meta">${esc(prof)}</div>` : ''}${missing.length ? `<div class="miss">${esc(missing.join('; '))}</div>` : ''}</div><div class="bars">${barHtml}</div></div>`;
     });
     sections.push(
-      `<section><h2>${esc(stem)}</h2><p class="sub">${b.records.length} rows, ${b.seconds.toFixed(0)} s. Bars: time, longer is slower; each row with peers on its own scale, rows without peers on the bench's slowest row.</p>${rows.join('')}</section>`,
+      `<section><h2>${esc(stem)}</h2><p class="sub">${b.records.length} rows${benchTime(b) ? `, ${esc(benchTime(b))}` : ''}. Bars: time, longer is slower; each row with peers on its own scale, rows without peers on the bench's slowest row.</p>${rows.join('')}</section>`,
     );
   }
   const goalHtml = goals.length

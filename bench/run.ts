@@ -5,8 +5,9 @@
  * adapter in the same process (bench/tfjs-peer.node.ts); `npm run bench:browser` runs the same benches in
  * headless Chromium with more peers (bench/browser/). Flags (src/cli/bench.ts, `--help`):
  *   --quick          small iteration counts and fewer shapes (a few minutes on a CPU driver)
- *   --only a,b       only these benches (matmul, conv, head-loss, norm-pool, network, memory); their
- *                    results are merged into the existing JSON
+ *   --only a,b       only these benches (matmul, conv, depth-agg, triplet, sgd, batchnorm, maxpool,
+ *                    plane-avgpool, network, memory; the old groups norm-pool and head-loss still name
+ *                    their parts, with a notice); their results are merged into the existing JSON
  *   --layers a,b     only the rows whose name contains one of these (benches that take it: conv,
  *                    matmul); the rows replace the same-named ones in the JSON, dated, and the others stay
  *   --adapter NAME   auto | lavapipe | swiftshader (also VOXELGRAD_ADAPTER)
@@ -30,8 +31,9 @@ import { adapterFamily, setTuning, type Tuning } from '../src/kernels/tuning.js'
 import { UsageError, formatHelp, parseArgs } from '../src/cli/args.js';
 import { checkBenchFlags, listFlag, nodeBenchFlags } from '../src/cli/bench.js';
 import { describeError } from '../src/cli/main.js';
-import { BENCHES, type BenchModule, selectBenches } from './benches.js';
+import { BENCHES, type BenchModule, expandBenchAliases, selectBenches, unknownBenchMessage } from './benches.js';
 import type { BenchContext } from './context.js';
+import { sharedCopyCeiling } from './copy-ceiling.js';
 import * as memory from './memory.bench.js';
 import { type BenchResults, adapterSlug, mergeResults } from './record.js';
 import { tfjsOpPeer } from './tfjs-peer.js';
@@ -59,9 +61,13 @@ async function main(argv: string[]): Promise<number> {
   const gpuMode = Boolean(flags.gpu);
   const disabled = flags['disable-features'] as string | undefined;
   const nodeOnly = Object.keys(NODE_BENCHES);
-  const unknown = (only ?? []).filter((s) => !BENCHES[s] && !NODE_BENCHES[s]);
-  if (unknown.length) throw new UsageError(`unknown bench ${unknown.join(', ')} (benches: ${[...Object.keys(BENCHES), ...nodeOnly].join(', ')})`);
-  const stems = [...selectBenches(only?.filter((s) => BENCHES[s]) ?? (only ? [] : undefined)), ...nodeOnly.filter((s) => !only || only.includes(s))];
+  // Old group names (norm-pool, head-loss) expand to the per-op benches they became, with a notice.
+  const expanded = only && expandBenchAliases(only);
+  for (const n of expanded?.notices ?? []) console.error(`bench: ${n}`);
+  const names = expanded?.names;
+  const unknown = (names ?? []).filter((s) => !BENCHES[s] && !NODE_BENCHES[s]);
+  if (unknown.length) throw new UsageError(unknownBenchMessage(unknown, [...Object.keys(BENCHES), ...nodeOnly]));
+  const stems = [...selectBenches(names?.filter((s) => BENCHES[s])), ...nodeOnly.filter((s) => !names || names.includes(s))];
   let tuning: Partial<Tuning> | undefined;
   if (tune) {
     try {
@@ -124,10 +130,12 @@ async function main(argv: string[]): Promise<number> {
     log: (s) => console.log(s),
     async emit(r) {
       const end = load();
-      r.loadavg = { start: mark, end };
+      // A shared row (the copy ceiling) keeps the load average of its measurement.
+      r.loadavg ??= { start: mark, end };
       mark = end;
       return r;
     },
+    copyCeiling: sharedCopyCeiling(() => ctx),
   };
   // --gpu: the conv bench a second time with both kernel families side by side; --paths: only that.
   const runs = stems.flatMap((stem) =>

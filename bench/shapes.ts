@@ -87,3 +87,15 @@ export function withBatch(s: ConvShape, n: number): ConvShape {
  * one is the same kind of layer as f-rMC5's most frequent, stage 2's 3×3 32→32).
  */
 export const QUICK_CONVS: ConvShape[] = [FRMC5_CONVS[9]!, ...PEER_CONVS];
+
+/**
+ * Activations of f-rMC5 at 256×256×24, batch 1 (what batch norm, pooling and ReLU see): the stem's
+ * output, then stages 2–5 (stage 5 is the 3-D one).
+ */
+export const FRMC5_ACTIVATIONS: { layer: string; shape: [number, number, number, number, number] }[] = [
+  { layer: 'stem', shape: [1, 32, D, 128, 128] },
+  { layer: 'stage2', shape: [1, 32, D, 64, 64] },
+  { layer: 'stage3', shape: [1, 64, D, 32, 32] },
+  { layer: 'stage4', shape: [1, 128, D, 16, 16] },
+  { layer: 'stage5', shape: [1, 256, D, 8, 8] },
+];

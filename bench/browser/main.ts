@@ -7,6 +7,7 @@
 import { acquireBrowserGpu } from '../../src/gpu/acquire-browser.js';
 import { BENCHES } from '../benches.js';
 import type { BenchContext } from '../context.js';
+import { sharedCopyCeiling } from '../copy-ceiling.js';
 import type { NetPeer } from '../net-peer.js';
 import { firstLine, type OpPeer } from '../peer.js';
 import { type TfRuntime, startTfjs, tfjsOpPeer } from '../tfjs-peer.js';
@@ -72,6 +73,7 @@ async function main(): Promise<PageSummary> {
       r.loadavg = await w.__benchEmit(stem, r);
       return r;
     },
+    copyCeiling: sharedCopyCeiling(() => ctx),
   };
   for (const s of cfg.benches) {
     stem = s;

@@ -9,7 +9,9 @@
  *   bench/results/browser-<adapter>[-quick].html   bar charts, one per bench
  * Options:
  *   --quick            fewer rows and runs (within 10 minutes on a 2-core machine with SwiftShader)
- *   --only a,b         only these benches (matmul, conv, head-loss, norm-pool, network); merged into the JSON
+ *   --only a,b         only these benches (matmul, conv, depth-agg, triplet, sgd, batchnorm, maxpool,
+ *                      plane-avgpool, network; the old groups norm-pool and head-loss still name their
+ *                      parts, with a notice); merged into the JSON
  *   --layers a,b       only rows whose name contains one of these (conv, matmul)
  *   --gpu              the machine's GPU instead of SwiftShader (Chromium flags: scripts/browser.ts)
  *   --adapter NAME     swiftshader (default) | default | d3d11 | opengles (Chromium's --use-webgpu-adapter),
@@ -30,7 +32,7 @@ import { HARDWARE_GPU_FLAGS, SWIFTSHADER_FLAGS, launchChromium, serveDir } from 
 import { UsageError, formatHelp, parseArgs } from '../../src/cli/args.js';
 import { CHROMIUM_ADAPTERS, POWER_PREFERENCES, browserBenchFlags, checkBenchFlags, listFlag } from '../../src/cli/bench.js';
 import { describeError } from '../../src/cli/main.js';
-import { BENCH_NAMES } from '../benches.js';
+import { BENCH_NAMES, expandBenchAliases, unknownBenchMessage } from '../benches.js';
 import { type BenchRecord, type BenchResults, adapterSlug, mergeResults } from '../record.js';
 import { renderHtml, renderMarkdown } from '../report.js';
 import { ALL_PEERS, type PageConfig, type PageSummary, type PeerChoice } from './protocol.js';
@@ -152,8 +154,12 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
   const t0 = performance.now();
   const log = opts.log ?? ((s: string) => console.log(s));
   const root = repoRoot();
-  const unknown = (opts.only ?? []).filter((s) => !BENCH_NAMES.includes(s));
-  if (unknown.length) throw new UsageError(`unknown bench ${unknown.join(', ')} (benches: ${BENCH_NAMES.join(', ')})`);
+  // Old group names (norm-pool, head-loss) expand to the per-op benches they became, with a notice.
+  const expanded = opts.only && expandBenchAliases(opts.only);
+  for (const n of expanded?.notices ?? []) log(n);
+  const only = expanded?.names;
+  const unknown = (only ?? []).filter((s) => !BENCH_NAMES.includes(s));
+  if (unknown.length) throw new UsageError(unknownBenchMessage(unknown));
   const peers = opts.peers ?? [...ALL_PEERS];
   const bad = peers.filter((p) => !ALL_PEERS.includes(p));
   if (bad.length) throw new UsageError(`unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')})`);
@@ -161,7 +167,7 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
   const quick = Boolean(opts.quick);
   const config: PageConfig = {
     quick,
-    benches: BENCH_NAMES.filter((s) => !opts.only || opts.only.includes(s)),
+    benches: BENCH_NAMES.filter((s) => !only || only.includes(s)),
     ...(opts.layers ? { layers: opts.layers } : {}),
     peers,
     profile: opts.profile ?? true,
@@ -215,7 +221,8 @@ export async function runBrowserBench(opts: BrowserBenchOptions = {}): Promise<B
     });
     await page.exposeFunction('__benchEmit', (stem: string, r: BenchRecord) => {
       const end = load();
-      r.loadavg = { start: mark, end };
+      // A shared row (the copy ceiling) keeps the load average of its measurement.
+      r.loadavg ??= { start: mark, end };
       mark = end;
       benches[stem]!.records.push(r);
       return r.loadavg;
@@ -290,8 +297,9 @@ export function parseBrowserArgs(argv: string[]): BrowserBenchOptions & { help?:
   const peers = peerList && (peerList.length === 1 && peerList[0] === 'none' ? [] : (peerList as PeerChoice[]));
   const bad = (peers ?? []).filter((p) => !ALL_PEERS.includes(p));
   if (bad.length) throw new UsageError(`--peers: unknown peer ${bad.join(', ')} (peers: ${ALL_PEERS.join(', ')}, or none)`);
-  const unknown = (listFlag(flags.only) ?? []).filter((s) => !BENCH_NAMES.includes(s));
-  if (unknown.length) throw new UsageError(`--only: unknown bench ${unknown.join(', ')} (benches in the page: ${BENCH_NAMES.join(', ')})`);
+  // The old group names are accepted here and expanded (with their notice) by runBrowserBench.
+  const unknown = expandBenchAliases(listFlag(flags.only) ?? []).names.filter((s) => !BENCH_NAMES.includes(s));
+  if (unknown.length) throw new UsageError(`--only: ${unknownBenchMessage(unknown, BENCH_NAMES, 'benches in the page')}`);
   return {
     quick: Boolean(flags.quick),
     gpu: Boolean(flags.gpu),

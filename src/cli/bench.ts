@@ -15,7 +15,10 @@ export const POWER_PREFERENCES = ['low-power', 'high-performance'] as const;
 
 const common: Record<string, FlagSpec> = {
   quick: { type: 'boolean', help: 'fewer rows and runs (minutes on a CPU driver; --browser: within 10 minutes on 2 cores with SwiftShader)' },
-  only: { type: 'string', help: 'comma-separated bench names: matmul, conv, head-loss, norm-pool, network (Node also: memory); merged into the JSON' },
+  only: {
+    type: 'string',
+    help: 'comma-separated bench names: matmul, conv, depth-agg, triplet, sgd, batchnorm, maxpool, plane-avgpool, network (Node also: memory; the old groups norm-pool and head-loss name their parts); merged into the JSON',
+  },
   layers: { type: 'string', help: 'rows whose name contains one of these (comma-separated), e.g. 3×3×3; they replace those rows in the JSON' },
   out: { type: 'string', help: 'folder for the results (default bench/results)' },
 };

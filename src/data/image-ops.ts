@@ -42,8 +42,12 @@ export function sampleBilinear(img: Float32Array, H: number, W: number, y: numbe
   return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
 }
 
-/** Bilinear resize of every slice of a [D, H, W] stack to [D, outH, outW] (align_corners=false, edge clamp). */
-export function resizeBilinear(src: Float32Array, D: number, H: number, W: number, outH: number, outW: number): Float32Array {
+/**
+ * Bilinear resize of every slice of a [D, H, W] stack to [D, outH, outW] (align_corners=false, edge
+ * clamp). The one bilinear resize of the engine: preprocessing's in-plane resize and the report's
+ * saliency overlays (D = 1) both use it.
+ */
+export function resizeBilinear(src: ArrayLike<number>, D: number, H: number, W: number, outH: number, outW: number): Float32Array {
   const out = new Float32Array(D * outH * outW);
   const sy = H / outH;
   const sx = W / outW;

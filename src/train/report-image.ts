@@ -2,6 +2,7 @@
  * Pixels for the run report and `predict`: the saliency colour map, a saliency map blended over a gray
  * slice (RGBA), a saliency map alone on a transparent background, and images as PNG data URLs.
  */
+import { resizeBilinear } from '../data/image-ops.js';
 import { encodePng, pngDataUrl, toGray8 } from '../util/png.js';
 import type { ReportImage } from './report-types.js';
 
@@ -27,27 +28,6 @@ export function heatColor(t: number): [number, number, number] {
   return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
 }
 
-/** Bilinear resize (half-pixel centres, like align_corners=False) of a row-major float map. */
-function resizeBilinear(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: number): Float64Array {
-  const out = new Float64Array(dw * dh);
-  for (let y = 0; y < dh; y++) {
-    const fy = Math.min(sh - 1, Math.max(0, ((y + 0.5) * sh) / dh - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(sh - 1, y0 + 1);
-    const wy = fy - y0;
-    for (let x = 0; x < dw; x++) {
-      const fx = Math.min(sw - 1, Math.max(0, ((x + 0.5) * sw) / dw - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(sw - 1, x0 + 1);
-      const wx = fx - x0;
-      const top = src[y0 * sw + x0]! * (1 - wx) + src[y0 * sw + x1]! * wx;
-      const bot = src[y1 * sw + x0]! * (1 - wx) + src[y1 * sw + x1]! * wx;
-      out[y * dw + x] = top * (1 - wy) + bot * wy;
-    }
-  }
-  return out;
-}
-
 /**
  * RGBA pixels of a gray image with a saliency heat map blended over it (the CLI's `predict` writes these
  * as PNG). Saliency is normalised to [0, its maximum] (negative values count as 0), resized bilinearly
@@ -65,7 +45,7 @@ export function saliencyOverlayRgba(
   }
   const alphaMax = options.alphaMax ?? 0.65;
   const gray = toGray8(image.data, { ...(image.min !== undefined ? { min: image.min } : {}), ...(image.max !== undefined ? { max: image.max } : {}) });
-  const sal = resizeBilinear(saliency.data, saliency.width, saliency.height, w, h);
+  const sal = resizeBilinear(saliency.data, 1, saliency.height, saliency.width, h, w);
   let smax = 0;
   for (const v of sal) if (Number.isFinite(v) && v > smax) smax = v;
   const out = new Uint8Array(w * h * 4);
@@ -87,7 +67,7 @@ export function saliencyOnlyRgba(sal: Extract<ReportImage, { kind: 'gray' }>, w:
   if (sal.data.length !== sal.width * sal.height) {
     throw new Error(`report image: saliency data has ${sal.data.length} values, expected ${sal.width}×${sal.height}`);
   }
-  const v = resizeBilinear(sal.data, sal.width, sal.height, w, h);
+  const v = resizeBilinear(sal.data, 1, sal.height, sal.width, h, w);
   let smax = 0;
   for (const x of v) if (Number.isFinite(x) && x > smax) smax = x;
   const out = new Uint8Array(w * h * 4);

@@ -86,6 +86,9 @@ describe('npm run bench:browser', () => {
     expect(parseBrowserArgs(['--gpu', '--adapter', 'd3d11', '--no-profile'])).toMatchObject({ gpu: true, adapter: 'd3d11', profile: false });
     expect(() => parseBrowserArgs(['--peers', 'torch'])).toThrow(/unknown peer torch/);
     expect(() => parseBrowserArgs(['--only', 'memory'])).toThrow(/unknown bench memory \(benches in the page/);
+    // The old group names still parse (runBrowserBench expands them, with a notice).
+    expect(parseBrowserArgs(['--only', 'norm-pool,head-loss'])).toMatchObject({ only: ['norm-pool', 'head-loss'] });
+    expect(() => parseBrowserArgs(['--only', 'norm-pool,nope'])).toThrow(/unknown bench nope \(benches in the page: .*batchnorm/);
     expect(() => parseBrowserArgs(['--timeout-min', '0'])).toThrow(UsageError);
   });
 });
