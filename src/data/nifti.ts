@@ -156,6 +156,8 @@ interface Header {
   dim: number[];
   ndim: number;
   shape: [number, number, number];
+  /** Voxels in one 3D volume (the product of `shape`). */
+  voxels: number;
   volumes: number;
   datatypeCode: number;
   dt: DatatypeInfo;
@@ -168,14 +170,39 @@ interface Header {
   notes: DataWarning[];
 }
 
+/** readNifti's options with their defaults filled in. */
+interface ReadSettings {
+  name: string;
+  volume: 'first' | 'error';
+  maxBytes: number;
+  maxVoxels: number;
+  reorient: boolean;
+  budget: MemoryBudget;
+}
+
+/** Fills in the defaults of readNifti's options. */
+function readSettings(opts: NiftiReadOptions): ReadSettings {
+  return {
+    name: opts.name ?? 'NIfTI data',
+    volume: opts.volume ?? 'first',
+    maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxVoxels: opts.maxVoxels ?? DEFAULT_MAX_VOXELS,
+    reorient: opts.reorient ?? true,
+    budget: opts.budget ?? UNLIMITED,
+  };
+}
+
+/** The input as a byte view (no copy). */
 function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   return input instanceof Uint8Array ? input : new Uint8Array(input);
 }
 
+/** A DataView over exactly these bytes. */
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Bytes [start, end) as Latin-1 text (a fixed-width header field). */
 function ascii(b: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]!);
@@ -195,6 +222,7 @@ function detectVersion(b: Uint8Array): { version: 1 | 2; le: boolean } | null {
   return null;
 }
 
+/** A NIfTI-2 int64 field as a number, refused beyond 2^53 (a corrupt header). */
 function int64(v: DataView, off: number, le: boolean, name: string, field: string): number {
   const big = v.getBigInt64(off, le);
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -203,8 +231,40 @@ function int64(v: DataView, off: number, le: boolean, name: string, field: strin
   return Number(big);
 }
 
-/** Decodes and validates the structural header fields from a prefix of the (decompressed) file. */
-function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes' | 'maxVoxels'>>): Header {
+/**
+ * Decodes and validates the structural header fields from a prefix of the (decompressed) file, and
+ * refuses declared sizes beyond the limits before anything of that size is inflated or allocated.
+ */
+function parseStructure(b: Uint8Array, s: ReadSettings): Header {
+  const { version, le, hdrSize } = headerLayout(b, s.name);
+  checkMagic(b, version, s.name);
+  const v = view(b);
+  const dims = readDims(v, version, le, s.name);
+  const type = readDatatype(v, version, le, s.name);
+  const notes: DataWarning[] = [];
+  const voxOffset = readVoxOffset(v, version, le, s.name, notes);
+  if (voxOffset < hdrSize) {
+    throw corrupt(s.name, `${s.name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+  }
+  const h: Header = {
+    version,
+    le,
+    hdrSize,
+    ...dims,
+    voxels: dims.shape[0] * dims.shape[1] * dims.shape[2],
+    ...type,
+    voxOffset,
+    srow: Array.from({ length: 12 }, (_, i) => (version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le))),
+    sliceDim: ((version === 1 ? b[39]! : b[524]!) >> 4) & 3,
+    extensions: [],
+    notes,
+  };
+  checkDeclaredSize(h, s);
+  return h;
+}
+
+/** The version and byte order sizeof_hdr announces, refusing non-NIfTI data and a truncated header. */
+function headerLayout(b: Uint8Array, name: string): { version: 1 | 2; le: boolean; hdrSize: number } {
   const det = detectVersion(b);
   if (!det) {
     throw corrupt(
@@ -213,12 +273,15 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
         `in either byte order${b.length < 4 ? `; the data is only ${b.length} bytes` : ''}); pass a .nii or .nii.gz file`,
     );
   }
-  const { version, le } = det;
-  const hdrSize = version === 1 ? 348 : 540;
+  const hdrSize = det.version === 1 ? 348 : 540;
   if (b.length < hdrSize) {
-    throw corrupt(name, `${name}: truncated header: NIfTI-${version} needs ${hdrSize} header bytes but the data has ${b.length}`);
+    throw corrupt(name, `${name}: truncated header: NIfTI-${det.version} needs ${hdrSize} header bytes but the data has ${b.length}`);
   }
-  const v = view(b);
+  return { ...det, hdrSize };
+}
+
+/** Refuses a wrong magic, naming the likely cause (a .hdr/.img pair, ANALYZE, a text-mode transfer). */
+function checkMagic(b: Uint8Array, version: 1 | 2, name: string): void {
   if (version === 1) {
     const magic = ascii(b, 344, 348);
     if (magic === 'ni1\0') {
@@ -244,7 +307,10 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
       );
     }
   }
+}
 
+/** dim[0..7], refused unless there are 1..7 dimensions of positive size; shape and volume count from them. */
+function readDims(v: DataView, version: 1 | 2, le: boolean, name: string): Pick<Header, 'dim' | 'ndim' | 'shape' | 'volumes'> {
   const dim: number[] = [];
   for (let i = 0; i < 8; i++) {
     dim.push(version === 1 ? v.getInt16(40 + 2 * i, le) : int64(v, 16 + 8 * i, le, name, `dim[${i}]`));
@@ -261,7 +327,11 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const shape: [number, number, number] = [dim[1]!, ndim >= 2 ? dim[2]! : 1, ndim >= 3 ? dim[3]! : 1];
   let volumes = 1;
   for (let i = 4; i <= ndim; i++) volumes *= dim[i]!;
+  return { dim, ndim, shape, volumes };
+}
 
+/** datatype and bitpix, refused unless the type is a supported scalar and bitpix agrees with it. */
+function readDatatype(v: DataView, version: 1 | 2, le: boolean, name: string): Pick<Header, 'datatypeCode' | 'dt' | 'bitpix'> {
   const datatypeCode = version === 1 ? v.getInt16(70, le) : v.getInt16(12, le);
   const bitpix = version === 1 ? v.getInt16(72, le) : v.getInt16(14, le);
   const dt = DATATYPES[datatypeCode];
@@ -277,61 +347,56 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   if (bitpix !== dt.bytes * 8) {
     throw corrupt(name, `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`);
   }
+  return { datatypeCode, dt, bitpix };
+}
 
-  let voxOffset: number;
-  const notes: DataWarning[] = [];
-  if (version === 1) {
-    voxOffset = v.getFloat32(108, le);
-    if (voxOffset === 0) {
-      // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
-      voxOffset = 352;
-      notes.push(dataWarning('vox-offset-assumed', name, 'vox_offset is 0 in a single-file NIfTI-1; assumed 352'));
-    }
-    if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
-      throw corrupt(name, `${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
-    }
-  } else {
-    voxOffset = int64(v, 168, le, name, 'vox_offset');
+/** vox_offset as a whole number of bytes; a NIfTI-1 0 is taken as 352, with a note. */
+function readVoxOffset(v: DataView, version: 1 | 2, le: boolean, name: string, notes: DataWarning[]): number {
+  if (version === 2) return int64(v, 168, le, name, 'vox_offset');
+  let voxOffset = v.getFloat32(108, le);
+  if (voxOffset === 0) {
+    // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
+    voxOffset = 352;
+    notes.push(dataWarning('vox-offset-assumed', name, 'vox_offset is 0 in a single-file NIfTI-1; assumed 352'));
   }
-  if (voxOffset < hdrSize) {
-    throw corrupt(name, `${name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+  if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
+    throw corrupt(name, `${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
   }
+  return voxOffset;
+}
 
-  const voxels = shape[0] * shape[1] * shape[2];
-  const volumeBytes = voxels * dt.bytes;
-  if (volumes > 1 && opts.volume === 'error') {
+/** Refuses a 4D file when one volume is required, and a first volume beyond maxVoxels or maxBytes. */
+function checkDeclaredSize(h: Header, s: ReadSettings): void {
+  const { name } = s;
+  const volumeBytes = h.voxels * h.dt.bytes;
+  if (h.volumes > 1 && s.volume === 'error') {
     throw new InputError(
       'unsuitable',
-      `${name}: the image is ${ndim}D (${dim.slice(1, ndim + 1).join('x')}, ${volumes} volumes) but a single 3D volume ` +
+      `${name}: the image is ${h.ndim}D (${h.dim.slice(1, h.ndim + 1).join('x')}, ${h.volumes} volumes) but a single 3D volume ` +
         "is required; pass { volume: 'first' } or extract one volume",
       name,
     );
   }
   // Sizes come from the file: check them before anything of that size is inflated or allocated.
-  const need = voxOffset + volumeBytes;
-  const declared = `the header declares ${shape.join('×')} ${dt.name} voxels${volumes > 1 ? ` (first of ${volumes} volumes)` : ''}`;
-  if (voxels > opts.maxVoxels) {
+  const need = h.voxOffset + volumeBytes;
+  const declared = `the header declares ${h.shape.join('×')} ${h.dt.name} voxels${h.volumes > 1 ? ` (first of ${h.volumes} volumes)` : ''}`;
+  if (h.voxels > s.maxVoxels) {
     throw new InputError(
       'too-large',
-      `${name}: ${declared} = ${voxels.toLocaleString('en-US')} voxels (${formatBytes(volumeBytes)} to read, ${formatBytes(voxels * 4)} as float32); ` +
-        `the loader takes at most ${opts.maxVoxels.toLocaleString('en-US')} voxels per volume (maxVoxels; 512×512×512 by default) — ` +
+      `${name}: ${declared} = ${h.voxels.toLocaleString('en-US')} voxels (${formatBytes(volumeBytes)} to read, ${formatBytes(h.voxels * 4)} as float32); ` +
+        `the loader takes at most ${s.maxVoxels.toLocaleString('en-US')} voxels per volume (maxVoxels; 512×512×512 by default) — ` +
         'crop or resample the volume first, or raise maxVoxels if the file is really that large',
       name,
     );
   }
-  if (need > opts.maxBytes || voxels * 4 > opts.maxBytes) {
+  if (need > s.maxBytes || h.voxels * 4 > s.maxBytes) {
     throw new InputError(
       'too-large',
-      `${name}: ${declared} starting at byte ${voxOffset} (${formatBytes(need)} to read, ${formatBytes(voxels * 4)} as float32), ` +
-        `over the ${formatBytes(opts.maxBytes)} cap; raise maxBytes if the file is really that large`,
+      `${name}: ${declared} starting at byte ${h.voxOffset} (${formatBytes(need)} to read, ${formatBytes(h.voxels * 4)} as float32), ` +
+        `over the ${formatBytes(s.maxBytes)} cap; raise maxBytes if the file is really that large`,
       name,
     );
   }
-  const srow: number[] = [];
-  for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
-
-  const sliceDim = ((version === 1 ? b[39]! : b[524]!) >> 4) & 3;
-  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, sliceDim, extensions: [], notes };
 }
 
 /**
@@ -379,6 +444,7 @@ interface LibFields {
   description: string;
 }
 
+/** The header fields nifti-reader-js decodes, read from a sanitised copy of the validated header bytes. */
 function libHeader(b: Uint8Array, h: Header, extEnd: number, name: string): LibFields {
   // Only validated bytes reach the library: everything after the last good extension is zeroed (its
   // chain walk stops at a zero esize), plus 8 zero bytes so it can never read past the buffer.
@@ -449,16 +515,19 @@ export function qformToAffine(quatern: readonly [number, number, number], qoffse
   ];
 }
 
+/** Length of column `col` of a 4x4 row-major affine (the voxel size along that axis). */
 function columnNorm(m: readonly number[], col: number): number {
   return Math.hypot(m[col]!, m[4 + col]!, m[8 + col]!);
 }
 
+/** Whether an affine is finite with three non-zero columns. */
 function usable(m: readonly number[]): boolean {
   if (m.some((x) => !Number.isFinite(x))) return false;
   for (let c = 0; c < 3; c++) if (!(columnNorm(m, c) > 0)) return false;
   return true;
 }
 
+/** Factor from xyzt_units' spatial unit to mm. */
 function unitScale(xyztUnits: number): number {
   switch (xyztUnits & 7) {
     case 1:
@@ -539,29 +608,73 @@ function decodeVoxels(
  * the policies. Throws an Error naming `opts.name` and the problem for anything malformed.
  */
 export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOptions = {}): NiftiVolume {
-  const name = opts.name ?? 'NIfTI data';
-  const volumeMode = opts.volume ?? 'first';
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxVoxels = opts.maxVoxels ?? DEFAULT_MAX_VOXELS;
-  const reorient = opts.reorient ?? true;
+  const s = readSettings(opts);
+  const name = s.name;
   const bytesIn = toBytes(input);
-  const gz = isGzip(bytesIn);
-  const reader = gz ? new GunzipReader(bytesIn, name) : null;
+  const reader = isGzip(bytesIn) ? new GunzipReader(bytesIn, name) : null;
+  const h = parseStructure(reader ? reader.readHeader(544, 348) : bytesIn, s);
+  const b = firstVolumeBytes(bytesIn, reader, h, s);
+  const ext = parseExtensions(b, h, name);
+  h.extensions = ext.exts;
+  const lib = libHeader(b, h, ext.end, name);
 
-  let b = reader ? reader.readHeader(544, 348) : bytesIn;
-  const h = parseStructure(b, name, { volume: volumeMode, maxBytes, maxVoxels });
-  const voxels = h.shape[0] * h.shape[1] * h.shape[2];
-  const need = h.voxOffset + voxels * h.dt.bytes;
+  const warnings = fileWarnings(h, b, reader, name);
+  const { slope, inter } = voxelScaling(lib, warnings, name);
+  const values = decodeFirstVolume(b, h, slope, inter, warnings, name);
+  const file = fileAffine(lib, h.srow, warnings, name);
+  const { axisOrder, sliceAxisFrom } = chooseAxes(h.sliceDim, file.spacing, s.reorient);
+  const dims: [number, number, number] = [h.shape[axisOrder[0]]!, h.shape[axisOrder[1]]!, h.shape[axisOrder[2]]!];
+  return {
+    data: permuteVoxels(values, h.shape, axisOrder),
+    dims,
+    spacing: [file.spacing[axisOrder[0]]!, file.spacing[axisOrder[1]]!, file.spacing[axisOrder[2]]!],
+    affine: permuteAffine(file.affine, axisOrder),
+    source: name,
+    warnings,
+    nifti: {
+      version: h.version,
+      littleEndian: h.le,
+      gzip: reader !== null,
+      gzipMembers: reader?.members ?? 0,
+      datatype: h.dt.name,
+      bitpix: h.bitpix,
+      dim: h.dim,
+      pixdim: lib.pixdim,
+      voxOffset: h.voxOffset,
+      sclSlope: lib.sclSlope,
+      sclInter: lib.sclInter,
+      qformCode: lib.qformCode,
+      sformCode: lib.sformCode,
+      affineSource: file.source,
+      axisOrder,
+      sliceAxisFrom,
+      sliceDim: h.sliceDim,
+      volumes: h.volumes,
+      unitToMm: file.unitToMm,
+      description: lib.description,
+      extensions: h.extensions,
+    },
+  };
+}
+
+/**
+ * The header and first volume's bytes: checks the load's memory peak against the budget, inflates
+ * exactly that much of a gzip stream, and refuses a vox_offset or a volume that the data do not reach.
+ */
+function firstVolumeBytes(bytesIn: Uint8Array, reader: GunzipReader | null, h: Header, s: ReadSettings): Uint8Array {
+  const { name } = s;
+  const gz = reader !== null;
+  const need = h.voxOffset + h.voxels * h.dt.bytes;
   // Peak of what follows: the input (held by the caller), the inflated header + first volume, the float32
   // volume and, when the axes are permuted, its reoriented copy.
   checkHostBytes(
-    bytesIn.byteLength + (gz ? need : 0) + voxels * 4 * (reorient ? 2 : 1),
-    opts.budget ?? UNLIMITED,
+    bytesIn.byteLength + (gz ? need : 0) + h.voxels * 4 * (s.reorient ? 2 : 1),
+    s.budget,
     `loading ${h.shape.join('×')} ${h.dt.name} voxels${gz ? ` (${formatBytes(need)} inflated from ${formatBytes(bytesIn.byteLength)})` : ''}`,
     name,
     'crop or resample the volume, or free memory',
   );
-  if (reader) b = reader.readExactly(need);
+  const b = reader ? reader.readExactly(need) : bytesIn;
   const where = gz ? 'decompressed data' : 'file';
   if (h.voxOffset >= b.length) {
     throw corrupt(name, `${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);
@@ -569,14 +682,15 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   if (b.length < need) {
     throw corrupt(
       name,
-      `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${voxels * h.dt.bytes} bytes after ` +
+      `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${h.voxels * h.dt.bytes} bytes after ` +
         `vox_offset ${h.voxOffset}, but the ${where} has only ${b.length - h.voxOffset}`,
     );
   }
-  const ext = parseExtensions(b, h, name);
-  h.extensions = ext.exts;
-  const lib = libHeader(b, h, ext.end, name);
+  return b;
+}
 
+/** Warnings about the file as a whole: header repairs, data after the gzip stream, extra volumes, a short file. */
+function fileWarnings(h: Header, b: Uint8Array, reader: GunzipReader | null, name: string): DataWarning[] {
   const warnings: DataWarning[] = [...h.notes];
   if (reader?.lateWarning) warnings.push(dataWarning('gzip-trailing-data', name, reader.lateWarning));
   if (h.volumes > 1) {
@@ -589,116 +703,117 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
       ),
     );
   }
-  if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {
+  if (!reader && h.volumes > 1 && b.length < h.voxOffset + h.voxels * h.dt.bytes * h.volumes) {
     warnings.push(dataWarning('short-file', name, 'the file is shorter than its later volumes need (only the first is used)'));
   }
+  return warnings;
+}
 
-  let slope = lib.sclSlope;
-  let inter = lib.sclInter;
+/** The slope and intercept to apply: identity for a zero or non-finite slope, 0 for a non-finite intercept. */
+function voxelScaling(lib: LibFields, warnings: DataWarning[], name: string): { slope: number; inter: number } {
+  const slope = lib.sclSlope;
+  const inter = lib.sclInter;
   if (slope === 0 || !Number.isFinite(slope)) {
     if (slope !== 0) warnings.push(dataWarning('scaling-ignored', name, `scl_slope is ${slope}; treated as identity scaling`));
-    slope = 1;
-    inter = 0;
-  } else if (!Number.isFinite(inter)) {
-    warnings.push(dataWarning('scaling-ignored', name, `scl_inter is ${inter}; treated as 0`));
-    inter = 0;
+    return { slope: 1, inter: 0 };
   }
-  const dec = decodeVoxels(b, h, voxels, slope, inter);
+  if (!Number.isFinite(inter)) {
+    warnings.push(dataWarning('scaling-ignored', name, `scl_inter is ${inter}; treated as 0`));
+    return { slope, inter: 0 };
+  }
+  return { slope, inter };
+}
+
+/** The first volume in file order as float32, warning about voxels zeroed (NaN, ±Inf) or rounded (int64 > 2^53). */
+function decodeFirstVolume(b: Uint8Array, h: Header, slope: number, inter: number, warnings: DataWarning[], name: string): Float32Array {
+  const dec = decodeVoxels(b, h, h.voxels, slope, inter);
   if (dec.nan) warnings.push(dataWarning('nan-voxels', name, `${dec.nan} NaN voxels replaced with 0`, dec.nan));
   if (dec.inf) warnings.push(dataWarning('inf-voxels', name, `${dec.inf} infinite voxels replaced with 0`, dec.inf));
   if (dec.unsafeInt) warnings.push(dataWarning('precision-loss', name, `${dec.unsafeInt} ${h.dt.name} voxels exceed 2^53 and lost precision`, dec.unsafeInt));
+  return dec.values;
+}
 
-  // Affine policy: sform > qform > pixdim, each only if usable.
-  const scale = unitScale(lib.xyztUnits);
-  const sform = [...h.srow, 0, 0, 0, 1];
+/**
+ * The file's voxel-to-mm affine over axes (i, j, k) by the policy sform > qform > pixdim, each only if
+ * usable (a fallback from a set one is warned), scaled to mm; its column norms are the spacing.
+ */
+function fileAffine(
+  lib: LibFields,
+  srow: readonly number[],
+  warnings: DataWarning[],
+  name: string,
+): { affine: number[]; source: NiftiInfo['affineSource']; spacing: number[]; unitToMm: number } {
+  const unitToMm = unitScale(lib.xyztUnits);
+  const sform = [...srow, 0, 0, 0, 1];
   const qform = qformToAffine(lib.quatern, lib.qoffset, lib.pixdim);
   const pix = (i: number): number => {
     const p = Math.abs(lib.pixdim[i] ?? 0);
     return p > 0 && Number.isFinite(p) ? p : 1;
   };
-  const method1 = [pix(1), 0, 0, 0, 0, pix(2), 0, 0, 0, 0, pix(3), 0, 0, 0, 0, 1];
-  let fileAffine = method1;
-  let affineSource: NiftiInfo['affineSource'] = 'pixdim';
+  let affine = [pix(1), 0, 0, 0, 0, pix(2), 0, 0, 0, 0, pix(3), 0, 0, 0, 0, 1];
+  let source: NiftiInfo['affineSource'] = 'pixdim';
   if (lib.sformCode > 0 && usable(sform)) {
-    fileAffine = sform;
-    affineSource = 'sform';
+    affine = sform;
+    source = 'sform';
   } else if (lib.qformCode > 0 && usable(qform)) {
     if (lib.sformCode > 0) warnings.push(dataWarning('orientation-fallback', name, 'sform is degenerate; using qform'));
-    fileAffine = qform;
-    affineSource = 'qform';
+    affine = qform;
+    source = 'qform';
   } else if (lib.sformCode > 0 || lib.qformCode > 0) {
     warnings.push(dataWarning('orientation-fallback', name, 'sform/qform are degenerate; using pixdim scaling'));
   }
-  for (let i = 0; i < 12; i++) fileAffine[i] = fileAffine[i]! * scale;
-  const fileSpacing = [0, 1, 2].map((c) => columnNorm(fileAffine, c));
+  for (let i = 0; i < 12; i++) affine[i] = affine[i]! * unitToMm;
+  return { affine, source, spacing: [0, 1, 2].map((c) => columnNorm(affine, c)), unitToMm };
+}
 
-  let axisOrder: [number, number, number] = [2, 1, 0];
-  let sliceAxisFrom: NiftiInfo['sliceAxisFrom'] = 'none';
-  if (reorient) {
-    let slice = 2;
-    if (h.sliceDim >= 1 && h.sliceDim <= 3) {
-      slice = h.sliceDim - 1;
-      sliceAxisFrom = 'dim_info';
-    } else {
-      for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
-      sliceAxisFrom = 'spacing';
-    }
-    const rest = [0, 1, 2].filter((a) => a !== slice);
-    axisOrder = [slice, rest[1]!, rest[0]!];
+/**
+ * File axes that become D, H and W: the slice axis (dim_info's slice_dim, else the largest spacing) is D,
+ * then the slower and the faster of the other two. Without reorientation, file order reversed.
+ */
+function chooseAxes(
+  sliceDim: number,
+  fileSpacing: readonly number[],
+  reorient: boolean,
+): { axisOrder: [number, number, number]; sliceAxisFrom: NiftiInfo['sliceAxisFrom'] } {
+  if (!reorient) return { axisOrder: [2, 1, 0], sliceAxisFrom: 'none' };
+  let slice = 2;
+  let sliceAxisFrom: NiftiInfo['sliceAxisFrom'];
+  if (sliceDim >= 1 && sliceDim <= 3) {
+    slice = sliceDim - 1;
+    sliceAxisFrom = 'dim_info';
+  } else {
+    for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
+    sliceAxisFrom = 'spacing';
   }
-  const n = h.shape;
-  const stride = [1, n[0], n[0] * n[1]];
-  const dims: [number, number, number] = [n[axisOrder[0]]!, n[axisOrder[1]]!, n[axisOrder[2]]!];
-  let data = dec.values;
-  if (axisOrder[0] !== 2 || axisOrder[1] !== 1) {
-    data = new Float32Array(voxels);
-    const [sd, sh, sw] = [stride[axisOrder[0]]!, stride[axisOrder[1]]!, stride[axisOrder[2]]!];
-    let o = 0;
-    for (let d = 0; d < dims[0]; d++) {
-      for (let hh = 0; hh < dims[1]; hh++) {
-        const base = d * sd + hh * sh;
-        for (let w = 0; w < dims[2]; w++) data[o++] = dec.values[base + w * sw]!;
-      }
+  const rest = [0, 1, 2].filter((a) => a !== slice);
+  return { axisOrder: [slice, rest[1]!, rest[0]!], sliceAxisFrom };
+}
+
+/** The file-order volume laid out as [D, H, W] = file axes `axisOrder` (the input itself when that is file order). */
+function permuteVoxels(values: Float32Array, shape: readonly [number, number, number], axisOrder: readonly [number, number, number]): Float32Array {
+  if (axisOrder[0] === 2 && axisOrder[1] === 1) return values;
+  const stride = [1, shape[0], shape[0] * shape[1]];
+  const dims = [shape[axisOrder[0]]!, shape[axisOrder[1]]!, shape[axisOrder[2]]!];
+  const data = new Float32Array(values.length);
+  const [sd, sh, sw] = [stride[axisOrder[0]]!, stride[axisOrder[1]]!, stride[axisOrder[2]]!];
+  let o = 0;
+  for (let d = 0; d < dims[0]!; d++) {
+    for (let hh = 0; hh < dims[1]!; hh++) {
+      const base = d * sd + hh * sh;
+      for (let w = 0; w < dims[2]!; w++) data[o++] = values[base + w * sw]!;
     }
   }
+  return data;
+}
+
+/** The file affine with its first three columns in [D, H, W] order (the translation column kept). */
+function permuteAffine(fileAffine: readonly number[], axisOrder: readonly [number, number, number]): number[] {
   const affine = new Array<number>(16).fill(0);
   for (let r = 0; r < 4; r++) {
     for (let c = 0; c < 3; c++) affine[r * 4 + c] = fileAffine[r * 4 + axisOrder[c]!]!;
     affine[r * 4 + 3] = fileAffine[r * 4 + 3]!;
   }
-  const spacing: [number, number, number] = [fileSpacing[axisOrder[0]]!, fileSpacing[axisOrder[1]]!, fileSpacing[axisOrder[2]]!];
-
-  return {
-    data,
-    dims,
-    spacing,
-    affine,
-    source: name,
-    warnings,
-    nifti: {
-      version: h.version,
-      littleEndian: h.le,
-      gzip: gz,
-      gzipMembers: reader?.members ?? 0,
-      datatype: h.dt.name,
-      bitpix: h.bitpix,
-      dim: h.dim,
-      pixdim: lib.pixdim,
-      voxOffset: h.voxOffset,
-      sclSlope: lib.sclSlope,
-      sclInter: lib.sclInter,
-      qformCode: lib.qformCode,
-      sformCode: lib.sformCode,
-      affineSource,
-      axisOrder,
-      sliceAxisFrom,
-      sliceDim: h.sliceDim,
-      volumes: h.volumes,
-      unitToMm: scale,
-      description: lib.description,
-      extensions: h.extensions,
-    },
-  };
+  return affine;
 }
 
 export interface NiftiWriteOptions {
