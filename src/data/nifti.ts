@@ -890,12 +890,33 @@ function quantisation(data: Float32Array, lo: number, hi: number): { slope: numb
   return { slope, inter: min - lo * slope };
 }
 
+/** writeNifti's layout: little-endian, data right after the 348-byte header and the 4-byte extension flag. */
+const WRITE_LE = true;
+const WRITE_VOX_OFFSET = 352;
+
 /**
  * Writes a Volume as single-file NIfTI-1 (little-endian, vox_offset 352, units mm, sform and qform both
  * code 1 from the affine). File axes are (i, j, k) = (W, H, D) and dim_info's slice_dim marks k as the
  * slice axis, so every volume reads back with the same [D, H, W] layout.
  */
 export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
+  checkWritable(vol);
+  const datatype = opts.datatype ?? 'float32';
+  const bytesPer = datatype === 'float32' ? 4 : datatype === 'int16' ? 2 : 1;
+  const out = new Uint8Array(WRITE_VOX_OFFSET + vol.data.length * bytesPer);
+  const v = new DataView(out.buffer);
+  writeLayoutFields(v, vol.dims, datatype, bytesPer);
+  writeOrientation(v, vol);
+  const { slope, inter } = datatype === 'float32' ? { slope: 1, inter: 0 } : storedScaling(vol.data, datatype);
+  writeIntensityFields(v, vol.data, slope, inter);
+  const descr = (opts.description ?? `voxelgrad ${vol.source ?? ''}`).slice(0, 79);
+  for (let i = 0; i < descr.length; i++) out[148 + i] = descr.charCodeAt(i) & 0x7f;
+  writeVoxels(v, vol.data, datatype, slope, inter);
+  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
+}
+
+/** Refuses a volume NIfTI-1 cannot hold (a size outside 1..32767) or whose data do not match its dims. */
+function checkWritable(vol: Volume): void {
   const [D, H, W] = vol.dims;
   for (const [n, axis] of [
     [W, 'W'],
@@ -909,24 +930,48 @@ export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Arra
   if (vol.data.length !== D * H * W) {
     throw new Error(`writeNifti: data has ${vol.data.length} values but dims ${vol.dims.join('x')} need ${D * H * W}`);
   }
-  const datatype = opts.datatype ?? 'float32';
-  const bytesPer = datatype === 'float32' ? 4 : datatype === 'int16' ? 2 : 1;
-  const voxOffset = 352;
-  const out = new Uint8Array(voxOffset + D * H * W * bytesPer);
-  const v = new DataView(out.buffer);
-  const le = true;
-  v.setInt32(0, 348, le);
-  out[39] = 3 << 4; // dim_info: slice dimension is k
-  const dim = [3, W, H, D, 1, 1, 1, 1];
-  dim.forEach((x, i) => v.setInt16(40 + 2 * i, x, le));
-  v.setInt16(70, DATATYPE_CODES[datatype], le);
-  v.setInt16(72, bytesPer * 8, le);
+}
 
-  // File axes (i, j, k) = (W, H, D): the file's affine columns are ours reversed.
+/** sizeof_hdr, dim_info (slice axis k), dim, datatype, bitpix, vox_offset, xyzt_units (mm) and the magic. */
+function writeLayoutFields(v: DataView, dims: readonly [number, number, number], datatype: NonNullable<NiftiWriteOptions['datatype']>, bytesPer: number): void {
+  const [D, H, W] = dims;
+  v.setInt32(0, 348, WRITE_LE);
+  v.setUint8(39, 3 << 4); // dim_info: slice dimension is k
+  [3, W, H, D, 1, 1, 1, 1].forEach((x, i) => v.setInt16(40 + 2 * i, x, WRITE_LE));
+  v.setInt16(70, DATATYPE_CODES[datatype], WRITE_LE);
+  v.setInt16(72, bytesPer * 8, WRITE_LE);
+  v.setFloat32(108, WRITE_VOX_OFFSET, WRITE_LE);
+  v.setUint8(123, 2); // xyzt_units: mm
+  [0x6e, 0x2b, 0x31, 0].forEach((x, i) => v.setUint8(344 + i, x)); // "n+1\0"; bytes 348..351: extension flag 0
+}
+
+/**
+ * pixdim (with qfac), the qform (quaternion and offset) and the sform, all from the volume's affine: the
+ * file's axes (i, j, k) = (W, H, D), so its columns are ours reversed.
+ */
+function writeOrientation(v: DataView, vol: Volume): void {
   const A = vol.affine;
   const col = (c: number): [number, number, number] => [A[c]!, A[4 + c]!, A[8 + c]!];
   const fileCols = [col(2), col(1), col(0)];
   const spacingFile = [vol.spacing[2], vol.spacing[1], vol.spacing[0]];
+  const { r, qfac } = properRotation(fileCols);
+  const pixdim = [qfac, ...fileCols.map((c, i) => Math.hypot(...c) || spacingFile[i]!), 1, 0, 0, 0];
+  pixdim.forEach((x, i) => v.setFloat32(76 + 4 * i, x, WRITE_LE));
+  v.setInt16(252, 1, WRITE_LE); // qform_code: scanner anatomical
+  v.setInt16(254, 1, WRITE_LE); // sform_code
+  rotationToQuaternion(r).forEach((x, i) => v.setFloat32(256 + 4 * i, x, WRITE_LE));
+  [A[3]!, A[7]!, A[11]!].forEach((x, i) => v.setFloat32(268 + 4 * i, x, WRITE_LE));
+  for (let row = 0; row < 3; row++) {
+    for (let c = 0; c < 3; c++) v.setFloat32(280 + 16 * row + 4 * c, fileCols[c]![row]!, WRITE_LE);
+    v.setFloat32(280 + 16 * row + 12, A[row * 4 + 3]!, WRITE_LE);
+  }
+}
+
+/**
+ * The rotation of the file-axis columns (normalised; a zero column becomes its unit axis) made proper, as
+ * the qform needs: with a negative determinant the third column is flipped and qfac is -1.
+ */
+function properRotation(fileCols: readonly [number, number, number][]): { r: number[][]; qfac: number } {
   const units: number[][] = fileCols.map((c, i) => {
     const nrm = Math.hypot(...c);
     return nrm > 0 ? c.map((x) => x / nrm) : [0, 1, 2].map((k) => (k === i ? 1 : 0));
@@ -938,49 +983,41 @@ export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Arra
     r[0]![2]! * (r[1]![0]! * r[2]![1]! - r[1]![1]! * r[2]![0]!);
   const qfac = det < 0 ? -1 : 1;
   if (qfac < 0) for (let row = 0; row < 3; row++) r[row]![2] = -r[row]![2]!;
-  const pixdim = [qfac, ...fileCols.map((c, i) => Math.hypot(...c) || spacingFile[i]!), 1, 0, 0, 0];
-  pixdim.forEach((x, i) => v.setFloat32(76 + 4 * i, x, le));
-  v.setFloat32(108, voxOffset, le);
+  return { r, qfac };
+}
 
-  let slope = 1;
-  let inter = 0;
-  if (datatype !== 'float32') {
-    ({ slope, inter } = datatype === 'int16' ? quantisation(vol.data, -32768, 32767) : quantisation(vol.data, 0, 255));
-  }
-  v.setFloat32(112, slope, le);
-  v.setFloat32(116, inter, le);
-  out[123] = 2; // xyzt_units: mm
+/** The slope/intercept an integer datatype is stored with (see `quantisation`). */
+function storedScaling(data: Float32Array, datatype: NonNullable<NiftiWriteOptions['datatype']>): { slope: number; inter: number } {
+  return datatype === 'int16' ? quantisation(data, -32768, 32767) : quantisation(data, 0, 255);
+}
+
+/** scl_slope, scl_inter and cal_max/cal_min (the data's range; 0 where it has no finite extreme). */
+function writeIntensityFields(v: DataView, data: Float32Array, slope: number, inter: number): void {
+  v.setFloat32(112, slope, WRITE_LE);
+  v.setFloat32(116, inter, WRITE_LE);
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < vol.data.length; i++) {
-    const x = vol.data[i]!;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
     if (x < min) min = x;
     if (x > max) max = x;
   }
-  v.setFloat32(124, Number.isFinite(max) ? max : 0, le);
-  v.setFloat32(128, Number.isFinite(min) ? min : 0, le);
-  const descr = (opts.description ?? `voxelgrad ${vol.source ?? ''}`).slice(0, 79);
-  for (let i = 0; i < descr.length; i++) out[148 + i] = descr.charCodeAt(i) & 0x7f;
-  v.setInt16(252, 1, le); // qform_code: scanner anatomical
-  v.setInt16(254, 1, le); // sform_code
-  const q = rotationToQuaternion(r);
-  q.forEach((x, i) => v.setFloat32(256 + 4 * i, x, le));
-  [A[3]!, A[7]!, A[11]!].forEach((x, i) => v.setFloat32(268 + 4 * i, x, le));
-  for (let row = 0; row < 3; row++) {
-    for (let c = 0; c < 3; c++) v.setFloat32(280 + 16 * row + 4 * c, fileCols[c]![row]!, le);
-    v.setFloat32(280 + 16 * row + 12, A[row * 4 + 3]!, le);
-  }
-  out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
-  // bytes 348..351: extension flag 0.
+  v.setFloat32(124, Number.isFinite(max) ? max : 0, WRITE_LE);
+  v.setFloat32(128, Number.isFinite(min) ? min : 0, WRITE_LE);
+}
 
-  // Voxel order: i (W) fastest, then j (H), then k (D) — the same as our [D, H, W] row-major order.
-  const n = vol.data.length;
+/**
+ * The voxels at vox_offset, i (W) fastest, then j (H), then k (D) — our [D, H, W] row-major order;
+ * integer types rounded and clamped after removing slope and intercept.
+ */
+function writeVoxels(v: DataView, data: Float32Array, datatype: NonNullable<NiftiWriteOptions['datatype']>, slope: number, inter: number): void {
+  const n = data.length;
+  const off = WRITE_VOX_OFFSET;
   if (datatype === 'float32') {
-    for (let i = 0; i < n; i++) v.setFloat32(voxOffset + 4 * i, vol.data[i]!, le);
+    for (let i = 0; i < n; i++) v.setFloat32(off + 4 * i, data[i]!, WRITE_LE);
   } else if (datatype === 'int16') {
-    for (let i = 0; i < n; i++) v.setInt16(voxOffset + 2 * i, Math.max(-32768, Math.min(32767, Math.round((vol.data[i]! - inter) / slope))), le);
+    for (let i = 0; i < n; i++) v.setInt16(off + 2 * i, Math.max(-32768, Math.min(32767, Math.round((data[i]! - inter) / slope))), WRITE_LE);
   } else {
-    for (let i = 0; i < n; i++) out[voxOffset + i] = Math.max(0, Math.min(255, Math.round((vol.data[i]! - inter) / slope)));
+    for (let i = 0; i < n; i++) v.setUint8(off + i, Math.max(0, Math.min(255, Math.round((data[i]! - inter) / slope))));
   }
-  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
 }
