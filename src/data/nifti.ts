@@ -156,6 +156,8 @@ interface Header {
   dim: number[];
   ndim: number;
   shape: [number, number, number];
+  /** Voxels in one 3D volume (the product of `shape`). */
+  voxels: number;
   volumes: number;
   datatypeCode: number;
   dt: DatatypeInfo;
@@ -168,14 +170,39 @@ interface Header {
   notes: DataWarning[];
 }
 
+/** readNifti's options with their defaults filled in. */
+interface ReadSettings {
+  name: string;
+  volume: 'first' | 'error';
+  maxBytes: number;
+  maxVoxels: number;
+  reorient: boolean;
+  budget: MemoryBudget;
+}
+
+/** Fills in the defaults of readNifti's options. */
+function readSettings(opts: NiftiReadOptions): ReadSettings {
+  return {
+    name: opts.name ?? 'NIfTI data',
+    volume: opts.volume ?? 'first',
+    maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxVoxels: opts.maxVoxels ?? DEFAULT_MAX_VOXELS,
+    reorient: opts.reorient ?? true,
+    budget: opts.budget ?? UNLIMITED,
+  };
+}
+
+/** The input as a byte view (no copy). */
 function toBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
   return input instanceof Uint8Array ? input : new Uint8Array(input);
 }
 
+/** A DataView over exactly these bytes. */
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Bytes [start, end) as Latin-1 text (a fixed-width header field). */
 function ascii(b: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]!);
@@ -195,6 +222,7 @@ function detectVersion(b: Uint8Array): { version: 1 | 2; le: boolean } | null {
   return null;
 }
 
+/** A NIfTI-2 int64 field as a number, refused beyond 2^53 (a corrupt header). */
 function int64(v: DataView, off: number, le: boolean, name: string, field: string): number {
   const big = v.getBigInt64(off, le);
   if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < -BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -203,8 +231,40 @@ function int64(v: DataView, off: number, le: boolean, name: string, field: strin
   return Number(big);
 }
 
-/** Decodes and validates the structural header fields from a prefix of the (decompressed) file. */
-function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiReadOptions, 'volume' | 'maxBytes' | 'maxVoxels'>>): Header {
+/**
+ * Decodes and validates the structural header fields from a prefix of the (decompressed) file, and
+ * refuses declared sizes beyond the limits before anything of that size is inflated or allocated.
+ */
+function parseStructure(b: Uint8Array, s: ReadSettings): Header {
+  const { version, le, hdrSize } = headerLayout(b, s.name);
+  checkMagic(b, version, s.name);
+  const v = view(b);
+  const dims = readDims(v, version, le, s.name);
+  const type = readDatatype(v, version, le, s.name);
+  const notes: DataWarning[] = [];
+  const voxOffset = readVoxOffset(v, version, le, s.name, notes);
+  if (voxOffset < hdrSize) {
+    throw corrupt(s.name, `${s.name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+  }
+  const h: Header = {
+    version,
+    le,
+    hdrSize,
+    ...dims,
+    voxels: dims.shape[0] * dims.shape[1] * dims.shape[2],
+    ...type,
+    voxOffset,
+    srow: Array.from({ length: 12 }, (_, i) => (version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le))),
+    sliceDim: ((version === 1 ? b[39]! : b[524]!) >> 4) & 3,
+    extensions: [],
+    notes,
+  };
+  checkDeclaredSize(h, s);
+  return h;
+}
+
+/** The version and byte order sizeof_hdr announces, refusing non-NIfTI data and a truncated header. */
+function headerLayout(b: Uint8Array, name: string): { version: 1 | 2; le: boolean; hdrSize: number } {
   const det = detectVersion(b);
   if (!det) {
     throw corrupt(
@@ -213,12 +273,15 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
         `in either byte order${b.length < 4 ? `; the data is only ${b.length} bytes` : ''}); pass a .nii or .nii.gz file`,
     );
   }
-  const { version, le } = det;
-  const hdrSize = version === 1 ? 348 : 540;
+  const hdrSize = det.version === 1 ? 348 : 540;
   if (b.length < hdrSize) {
-    throw corrupt(name, `${name}: truncated header: NIfTI-${version} needs ${hdrSize} header bytes but the data has ${b.length}`);
+    throw corrupt(name, `${name}: truncated header: NIfTI-${det.version} needs ${hdrSize} header bytes but the data has ${b.length}`);
   }
-  const v = view(b);
+  return { ...det, hdrSize };
+}
+
+/** Refuses a wrong magic, naming the likely cause (a .hdr/.img pair, ANALYZE, a text-mode transfer). */
+function checkMagic(b: Uint8Array, version: 1 | 2, name: string): void {
   if (version === 1) {
     const magic = ascii(b, 344, 348);
     if (magic === 'ni1\0') {
@@ -244,7 +307,10 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
       );
     }
   }
+}
 
+/** dim[0..7], refused unless there are 1..7 dimensions of positive size; shape and volume count from them. */
+function readDims(v: DataView, version: 1 | 2, le: boolean, name: string): Pick<Header, 'dim' | 'ndim' | 'shape' | 'volumes'> {
   const dim: number[] = [];
   for (let i = 0; i < 8; i++) {
     dim.push(version === 1 ? v.getInt16(40 + 2 * i, le) : int64(v, 16 + 8 * i, le, name, `dim[${i}]`));
@@ -261,7 +327,11 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   const shape: [number, number, number] = [dim[1]!, ndim >= 2 ? dim[2]! : 1, ndim >= 3 ? dim[3]! : 1];
   let volumes = 1;
   for (let i = 4; i <= ndim; i++) volumes *= dim[i]!;
+  return { dim, ndim, shape, volumes };
+}
 
+/** datatype and bitpix, refused unless the type is a supported scalar and bitpix agrees with it. */
+function readDatatype(v: DataView, version: 1 | 2, le: boolean, name: string): Pick<Header, 'datatypeCode' | 'dt' | 'bitpix'> {
   const datatypeCode = version === 1 ? v.getInt16(70, le) : v.getInt16(12, le);
   const bitpix = version === 1 ? v.getInt16(72, le) : v.getInt16(14, le);
   const dt = DATATYPES[datatypeCode];
@@ -277,61 +347,56 @@ function parseStructure(b: Uint8Array, name: string, opts: Required<Pick<NiftiRe
   if (bitpix !== dt.bytes * 8) {
     throw corrupt(name, `${name}: datatype/bitpix mismatch: datatype ${datatypeCode} (${dt.name}) has ${dt.bytes * 8} bits per voxel but bitpix is ${bitpix}`);
   }
+  return { datatypeCode, dt, bitpix };
+}
 
-  let voxOffset: number;
-  const notes: DataWarning[] = [];
-  if (version === 1) {
-    voxOffset = v.getFloat32(108, le);
-    if (voxOffset === 0) {
-      // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
-      voxOffset = 352;
-      notes.push(dataWarning('vox-offset-assumed', name, 'vox_offset is 0 in a single-file NIfTI-1; assumed 352'));
-    }
-    if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
-      throw corrupt(name, `${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
-    }
-  } else {
-    voxOffset = int64(v, 168, le, name, 'vox_offset');
+/** vox_offset as a whole number of bytes; a NIfTI-1 0 is taken as 352, with a note. */
+function readVoxOffset(v: DataView, version: 1 | 2, le: boolean, name: string, notes: DataWarning[]): number {
+  if (version === 2) return int64(v, 168, le, name, 'vox_offset');
+  let voxOffset = v.getFloat32(108, le);
+  if (voxOffset === 0) {
+    // Some old single-file writers left vox_offset 0; the data then start right after the 352-byte preamble.
+    voxOffset = 352;
+    notes.push(dataWarning('vox-offset-assumed', name, 'vox_offset is 0 in a single-file NIfTI-1; assumed 352'));
   }
-  if (voxOffset < hdrSize) {
-    throw corrupt(name, `${name}: vox_offset ${voxOffset} points inside the ${hdrSize}-byte header; the header is corrupt`);
+  if (!Number.isFinite(voxOffset) || !Number.isInteger(voxOffset)) {
+    throw corrupt(name, `${name}: vox_offset is ${voxOffset}, must be a whole number of bytes`);
   }
+  return voxOffset;
+}
 
-  const voxels = shape[0] * shape[1] * shape[2];
-  const volumeBytes = voxels * dt.bytes;
-  if (volumes > 1 && opts.volume === 'error') {
+/** Refuses a 4D file when one volume is required, and a first volume beyond maxVoxels or maxBytes. */
+function checkDeclaredSize(h: Header, s: ReadSettings): void {
+  const { name } = s;
+  const volumeBytes = h.voxels * h.dt.bytes;
+  if (h.volumes > 1 && s.volume === 'error') {
     throw new InputError(
       'unsuitable',
-      `${name}: the image is ${ndim}D (${dim.slice(1, ndim + 1).join('x')}, ${volumes} volumes) but a single 3D volume ` +
+      `${name}: the image is ${h.ndim}D (${h.dim.slice(1, h.ndim + 1).join('x')}, ${h.volumes} volumes) but a single 3D volume ` +
         "is required; pass { volume: 'first' } or extract one volume",
       name,
     );
   }
   // Sizes come from the file: check them before anything of that size is inflated or allocated.
-  const need = voxOffset + volumeBytes;
-  const declared = `the header declares ${shape.join('×')} ${dt.name} voxels${volumes > 1 ? ` (first of ${volumes} volumes)` : ''}`;
-  if (voxels > opts.maxVoxels) {
+  const need = h.voxOffset + volumeBytes;
+  const declared = `the header declares ${h.shape.join('×')} ${h.dt.name} voxels${h.volumes > 1 ? ` (first of ${h.volumes} volumes)` : ''}`;
+  if (h.voxels > s.maxVoxels) {
     throw new InputError(
       'too-large',
-      `${name}: ${declared} = ${voxels.toLocaleString('en-US')} voxels (${formatBytes(volumeBytes)} to read, ${formatBytes(voxels * 4)} as float32); ` +
-        `the loader takes at most ${opts.maxVoxels.toLocaleString('en-US')} voxels per volume (maxVoxels; 512×512×512 by default) — ` +
+      `${name}: ${declared} = ${h.voxels.toLocaleString('en-US')} voxels (${formatBytes(volumeBytes)} to read, ${formatBytes(h.voxels * 4)} as float32); ` +
+        `the loader takes at most ${s.maxVoxels.toLocaleString('en-US')} voxels per volume (maxVoxels; 512×512×512 by default) — ` +
         'crop or resample the volume first, or raise maxVoxels if the file is really that large',
       name,
     );
   }
-  if (need > opts.maxBytes || voxels * 4 > opts.maxBytes) {
+  if (need > s.maxBytes || h.voxels * 4 > s.maxBytes) {
     throw new InputError(
       'too-large',
-      `${name}: ${declared} starting at byte ${voxOffset} (${formatBytes(need)} to read, ${formatBytes(voxels * 4)} as float32), ` +
-        `over the ${formatBytes(opts.maxBytes)} cap; raise maxBytes if the file is really that large`,
+      `${name}: ${declared} starting at byte ${h.voxOffset} (${formatBytes(need)} to read, ${formatBytes(h.voxels * 4)} as float32), ` +
+        `over the ${formatBytes(s.maxBytes)} cap; raise maxBytes if the file is really that large`,
       name,
     );
   }
-  const srow: number[] = [];
-  for (let i = 0; i < 12; i++) srow.push(version === 1 ? v.getFloat32(280 + 4 * i, le) : v.getFloat64(400 + 8 * i, le));
-
-  const sliceDim = ((version === 1 ? b[39]! : b[524]!) >> 4) & 3;
-  return { version, le, hdrSize, dim, ndim, shape, volumes, datatypeCode, dt, bitpix, voxOffset, srow, sliceDim, extensions: [], notes };
 }
 
 /**
@@ -379,6 +444,7 @@ interface LibFields {
   description: string;
 }
 
+/** The header fields nifti-reader-js decodes, read from a sanitised copy of the validated header bytes. */
 function libHeader(b: Uint8Array, h: Header, extEnd: number, name: string): LibFields {
   // Only validated bytes reach the library: everything after the last good extension is zeroed (its
   // chain walk stops at a zero esize), plus 8 zero bytes so it can never read past the buffer.
@@ -449,16 +515,19 @@ export function qformToAffine(quatern: readonly [number, number, number], qoffse
   ];
 }
 
+/** Length of column `col` of a 4x4 row-major affine (the voxel size along that axis). */
 function columnNorm(m: readonly number[], col: number): number {
   return Math.hypot(m[col]!, m[4 + col]!, m[8 + col]!);
 }
 
+/** Whether an affine is finite with three non-zero columns. */
 function usable(m: readonly number[]): boolean {
   if (m.some((x) => !Number.isFinite(x))) return false;
   for (let c = 0; c < 3; c++) if (!(columnNorm(m, c) > 0)) return false;
   return true;
 }
 
+/** Factor from xyzt_units' spatial unit to mm. */
 function unitScale(xyztUnits: number): number {
   switch (xyztUnits & 7) {
     case 1:
@@ -539,29 +608,73 @@ function decodeVoxels(
  * the policies. Throws an Error naming `opts.name` and the problem for anything malformed.
  */
 export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOptions = {}): NiftiVolume {
-  const name = opts.name ?? 'NIfTI data';
-  const volumeMode = opts.volume ?? 'first';
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxVoxels = opts.maxVoxels ?? DEFAULT_MAX_VOXELS;
-  const reorient = opts.reorient ?? true;
+  const s = readSettings(opts);
+  const name = s.name;
   const bytesIn = toBytes(input);
-  const gz = isGzip(bytesIn);
-  const reader = gz ? new GunzipReader(bytesIn, name) : null;
+  const reader = isGzip(bytesIn) ? new GunzipReader(bytesIn, name) : null;
+  const h = parseStructure(reader ? reader.readHeader(544, 348) : bytesIn, s);
+  const b = firstVolumeBytes(bytesIn, reader, h, s);
+  const ext = parseExtensions(b, h, name);
+  h.extensions = ext.exts;
+  const lib = libHeader(b, h, ext.end, name);
 
-  let b = reader ? reader.readHeader(544, 348) : bytesIn;
-  const h = parseStructure(b, name, { volume: volumeMode, maxBytes, maxVoxels });
-  const voxels = h.shape[0] * h.shape[1] * h.shape[2];
-  const need = h.voxOffset + voxels * h.dt.bytes;
+  const warnings = fileWarnings(h, b, reader, name);
+  const { slope, inter } = voxelScaling(lib, warnings, name);
+  const values = decodeFirstVolume(b, h, slope, inter, warnings, name);
+  const file = fileAffine(lib, h.srow, warnings, name);
+  const { axisOrder, sliceAxisFrom } = chooseAxes(h.sliceDim, file.spacing, s.reorient);
+  const dims: [number, number, number] = [h.shape[axisOrder[0]]!, h.shape[axisOrder[1]]!, h.shape[axisOrder[2]]!];
+  return {
+    data: permuteVoxels(values, h.shape, axisOrder),
+    dims,
+    spacing: [file.spacing[axisOrder[0]]!, file.spacing[axisOrder[1]]!, file.spacing[axisOrder[2]]!],
+    affine: permuteAffine(file.affine, axisOrder),
+    source: name,
+    warnings,
+    nifti: {
+      version: h.version,
+      littleEndian: h.le,
+      gzip: reader !== null,
+      gzipMembers: reader?.members ?? 0,
+      datatype: h.dt.name,
+      bitpix: h.bitpix,
+      dim: h.dim,
+      pixdim: lib.pixdim,
+      voxOffset: h.voxOffset,
+      sclSlope: lib.sclSlope,
+      sclInter: lib.sclInter,
+      qformCode: lib.qformCode,
+      sformCode: lib.sformCode,
+      affineSource: file.source,
+      axisOrder,
+      sliceAxisFrom,
+      sliceDim: h.sliceDim,
+      volumes: h.volumes,
+      unitToMm: file.unitToMm,
+      description: lib.description,
+      extensions: h.extensions,
+    },
+  };
+}
+
+/**
+ * The header and first volume's bytes: checks the load's memory peak against the budget, inflates
+ * exactly that much of a gzip stream, and refuses a vox_offset or a volume that the data do not reach.
+ */
+function firstVolumeBytes(bytesIn: Uint8Array, reader: GunzipReader | null, h: Header, s: ReadSettings): Uint8Array {
+  const { name } = s;
+  const gz = reader !== null;
+  const need = h.voxOffset + h.voxels * h.dt.bytes;
   // Peak of what follows: the input (held by the caller), the inflated header + first volume, the float32
   // volume and, when the axes are permuted, its reoriented copy.
   checkHostBytes(
-    bytesIn.byteLength + (gz ? need : 0) + voxels * 4 * (reorient ? 2 : 1),
-    opts.budget ?? UNLIMITED,
+    bytesIn.byteLength + (gz ? need : 0) + h.voxels * 4 * (s.reorient ? 2 : 1),
+    s.budget,
     `loading ${h.shape.join('×')} ${h.dt.name} voxels${gz ? ` (${formatBytes(need)} inflated from ${formatBytes(bytesIn.byteLength)})` : ''}`,
     name,
     'crop or resample the volume, or free memory',
   );
-  if (reader) b = reader.readExactly(need);
+  const b = reader ? reader.readExactly(need) : bytesIn;
   const where = gz ? 'decompressed data' : 'file';
   if (h.voxOffset >= b.length) {
     throw corrupt(name, `${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);
@@ -569,14 +682,15 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
   if (b.length < need) {
     throw corrupt(
       name,
-      `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${voxels * h.dt.bytes} bytes after ` +
+      `${name}: truncated data: ${h.shape.join('x')} ${h.dt.name} voxels need ${h.voxels * h.dt.bytes} bytes after ` +
         `vox_offset ${h.voxOffset}, but the ${where} has only ${b.length - h.voxOffset}`,
     );
   }
-  const ext = parseExtensions(b, h, name);
-  h.extensions = ext.exts;
-  const lib = libHeader(b, h, ext.end, name);
+  return b;
+}
 
+/** Warnings about the file as a whole: header repairs, data after the gzip stream, extra volumes, a short file. */
+function fileWarnings(h: Header, b: Uint8Array, reader: GunzipReader | null, name: string): DataWarning[] {
   const warnings: DataWarning[] = [...h.notes];
   if (reader?.lateWarning) warnings.push(dataWarning('gzip-trailing-data', name, reader.lateWarning));
   if (h.volumes > 1) {
@@ -589,116 +703,117 @@ export function readNifti(input: Uint8Array | ArrayBuffer, opts: NiftiReadOption
       ),
     );
   }
-  if (!gz && h.volumes > 1 && b.length < h.voxOffset + voxels * h.dt.bytes * h.volumes) {
+  if (!reader && h.volumes > 1 && b.length < h.voxOffset + h.voxels * h.dt.bytes * h.volumes) {
     warnings.push(dataWarning('short-file', name, 'the file is shorter than its later volumes need (only the first is used)'));
   }
+  return warnings;
+}
 
-  let slope = lib.sclSlope;
-  let inter = lib.sclInter;
+/** The slope and intercept to apply: identity for a zero or non-finite slope, 0 for a non-finite intercept. */
+function voxelScaling(lib: LibFields, warnings: DataWarning[], name: string): { slope: number; inter: number } {
+  const slope = lib.sclSlope;
+  const inter = lib.sclInter;
   if (slope === 0 || !Number.isFinite(slope)) {
     if (slope !== 0) warnings.push(dataWarning('scaling-ignored', name, `scl_slope is ${slope}; treated as identity scaling`));
-    slope = 1;
-    inter = 0;
-  } else if (!Number.isFinite(inter)) {
-    warnings.push(dataWarning('scaling-ignored', name, `scl_inter is ${inter}; treated as 0`));
-    inter = 0;
+    return { slope: 1, inter: 0 };
   }
-  const dec = decodeVoxels(b, h, voxels, slope, inter);
+  if (!Number.isFinite(inter)) {
+    warnings.push(dataWarning('scaling-ignored', name, `scl_inter is ${inter}; treated as 0`));
+    return { slope, inter: 0 };
+  }
+  return { slope, inter };
+}
+
+/** The first volume in file order as float32, warning about voxels zeroed (NaN, ±Inf) or rounded (int64 > 2^53). */
+function decodeFirstVolume(b: Uint8Array, h: Header, slope: number, inter: number, warnings: DataWarning[], name: string): Float32Array {
+  const dec = decodeVoxels(b, h, h.voxels, slope, inter);
   if (dec.nan) warnings.push(dataWarning('nan-voxels', name, `${dec.nan} NaN voxels replaced with 0`, dec.nan));
   if (dec.inf) warnings.push(dataWarning('inf-voxels', name, `${dec.inf} infinite voxels replaced with 0`, dec.inf));
   if (dec.unsafeInt) warnings.push(dataWarning('precision-loss', name, `${dec.unsafeInt} ${h.dt.name} voxels exceed 2^53 and lost precision`, dec.unsafeInt));
+  return dec.values;
+}
 
-  // Affine policy: sform > qform > pixdim, each only if usable.
-  const scale = unitScale(lib.xyztUnits);
-  const sform = [...h.srow, 0, 0, 0, 1];
+/**
+ * The file's voxel-to-mm affine over axes (i, j, k) by the policy sform > qform > pixdim, each only if
+ * usable (a fallback from a set one is warned), scaled to mm; its column norms are the spacing.
+ */
+function fileAffine(
+  lib: LibFields,
+  srow: readonly number[],
+  warnings: DataWarning[],
+  name: string,
+): { affine: number[]; source: NiftiInfo['affineSource']; spacing: number[]; unitToMm: number } {
+  const unitToMm = unitScale(lib.xyztUnits);
+  const sform = [...srow, 0, 0, 0, 1];
   const qform = qformToAffine(lib.quatern, lib.qoffset, lib.pixdim);
   const pix = (i: number): number => {
     const p = Math.abs(lib.pixdim[i] ?? 0);
     return p > 0 && Number.isFinite(p) ? p : 1;
   };
-  const method1 = [pix(1), 0, 0, 0, 0, pix(2), 0, 0, 0, 0, pix(3), 0, 0, 0, 0, 1];
-  let fileAffine = method1;
-  let affineSource: NiftiInfo['affineSource'] = 'pixdim';
+  let affine = [pix(1), 0, 0, 0, 0, pix(2), 0, 0, 0, 0, pix(3), 0, 0, 0, 0, 1];
+  let source: NiftiInfo['affineSource'] = 'pixdim';
   if (lib.sformCode > 0 && usable(sform)) {
-    fileAffine = sform;
-    affineSource = 'sform';
+    affine = sform;
+    source = 'sform';
   } else if (lib.qformCode > 0 && usable(qform)) {
     if (lib.sformCode > 0) warnings.push(dataWarning('orientation-fallback', name, 'sform is degenerate; using qform'));
-    fileAffine = qform;
-    affineSource = 'qform';
+    affine = qform;
+    source = 'qform';
   } else if (lib.sformCode > 0 || lib.qformCode > 0) {
     warnings.push(dataWarning('orientation-fallback', name, 'sform/qform are degenerate; using pixdim scaling'));
   }
-  for (let i = 0; i < 12; i++) fileAffine[i] = fileAffine[i]! * scale;
-  const fileSpacing = [0, 1, 2].map((c) => columnNorm(fileAffine, c));
+  for (let i = 0; i < 12; i++) affine[i] = affine[i]! * unitToMm;
+  return { affine, source, spacing: [0, 1, 2].map((c) => columnNorm(affine, c)), unitToMm };
+}
 
-  let axisOrder: [number, number, number] = [2, 1, 0];
-  let sliceAxisFrom: NiftiInfo['sliceAxisFrom'] = 'none';
-  if (reorient) {
-    let slice = 2;
-    if (h.sliceDim >= 1 && h.sliceDim <= 3) {
-      slice = h.sliceDim - 1;
-      sliceAxisFrom = 'dim_info';
-    } else {
-      for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
-      sliceAxisFrom = 'spacing';
-    }
-    const rest = [0, 1, 2].filter((a) => a !== slice);
-    axisOrder = [slice, rest[1]!, rest[0]!];
+/**
+ * File axes that become D, H and W: the slice axis (dim_info's slice_dim, else the largest spacing) is D,
+ * then the slower and the faster of the other two. Without reorientation, file order reversed.
+ */
+function chooseAxes(
+  sliceDim: number,
+  fileSpacing: readonly number[],
+  reorient: boolean,
+): { axisOrder: [number, number, number]; sliceAxisFrom: NiftiInfo['sliceAxisFrom'] } {
+  if (!reorient) return { axisOrder: [2, 1, 0], sliceAxisFrom: 'none' };
+  let slice = 2;
+  let sliceAxisFrom: NiftiInfo['sliceAxisFrom'];
+  if (sliceDim >= 1 && sliceDim <= 3) {
+    slice = sliceDim - 1;
+    sliceAxisFrom = 'dim_info';
+  } else {
+    for (const ax of [1, 0]) if (fileSpacing[ax]! > fileSpacing[slice]! * (1 + 1e-6)) slice = ax;
+    sliceAxisFrom = 'spacing';
   }
-  const n = h.shape;
-  const stride = [1, n[0], n[0] * n[1]];
-  const dims: [number, number, number] = [n[axisOrder[0]]!, n[axisOrder[1]]!, n[axisOrder[2]]!];
-  let data = dec.values;
-  if (axisOrder[0] !== 2 || axisOrder[1] !== 1) {
-    data = new Float32Array(voxels);
-    const [sd, sh, sw] = [stride[axisOrder[0]]!, stride[axisOrder[1]]!, stride[axisOrder[2]]!];
-    let o = 0;
-    for (let d = 0; d < dims[0]; d++) {
-      for (let hh = 0; hh < dims[1]; hh++) {
-        const base = d * sd + hh * sh;
-        for (let w = 0; w < dims[2]; w++) data[o++] = dec.values[base + w * sw]!;
-      }
+  const rest = [0, 1, 2].filter((a) => a !== slice);
+  return { axisOrder: [slice, rest[1]!, rest[0]!], sliceAxisFrom };
+}
+
+/** The file-order volume laid out as [D, H, W] = file axes `axisOrder` (the input itself when that is file order). */
+function permuteVoxels(values: Float32Array, shape: readonly [number, number, number], axisOrder: readonly [number, number, number]): Float32Array {
+  if (axisOrder[0] === 2 && axisOrder[1] === 1) return values;
+  const stride = [1, shape[0], shape[0] * shape[1]];
+  const dims = [shape[axisOrder[0]]!, shape[axisOrder[1]]!, shape[axisOrder[2]]!];
+  const data = new Float32Array(values.length);
+  const [sd, sh, sw] = [stride[axisOrder[0]]!, stride[axisOrder[1]]!, stride[axisOrder[2]]!];
+  let o = 0;
+  for (let d = 0; d < dims[0]!; d++) {
+    for (let hh = 0; hh < dims[1]!; hh++) {
+      const base = d * sd + hh * sh;
+      for (let w = 0; w < dims[2]!; w++) data[o++] = values[base + w * sw]!;
     }
   }
+  return data;
+}
+
+/** The file affine with its first three columns in [D, H, W] order (the translation column kept). */
+function permuteAffine(fileAffine: readonly number[], axisOrder: readonly [number, number, number]): number[] {
   const affine = new Array<number>(16).fill(0);
   for (let r = 0; r < 4; r++) {
     for (let c = 0; c < 3; c++) affine[r * 4 + c] = fileAffine[r * 4 + axisOrder[c]!]!;
     affine[r * 4 + 3] = fileAffine[r * 4 + 3]!;
   }
-  const spacing: [number, number, number] = [fileSpacing[axisOrder[0]]!, fileSpacing[axisOrder[1]]!, fileSpacing[axisOrder[2]]!];
-
-  return {
-    data,
-    dims,
-    spacing,
-    affine,
-    source: name,
-    warnings,
-    nifti: {
-      version: h.version,
-      littleEndian: h.le,
-      gzip: gz,
-      gzipMembers: reader?.members ?? 0,
-      datatype: h.dt.name,
-      bitpix: h.bitpix,
-      dim: h.dim,
-      pixdim: lib.pixdim,
-      voxOffset: h.voxOffset,
-      sclSlope: lib.sclSlope,
-      sclInter: lib.sclInter,
-      qformCode: lib.qformCode,
-      sformCode: lib.sformCode,
-      affineSource,
-      axisOrder,
-      sliceAxisFrom,
-      sliceDim: h.sliceDim,
-      volumes: h.volumes,
-      unitToMm: scale,
-      description: lib.description,
-      extensions: h.extensions,
-    },
-  };
+  return affine;
 }
 
 export interface NiftiWriteOptions {
@@ -775,12 +890,33 @@ function quantisation(data: Float32Array, lo: number, hi: number): { slope: numb
   return { slope, inter: min - lo * slope };
 }
 
+/** writeNifti's layout: little-endian, data right after the 348-byte header and the 4-byte extension flag. */
+const WRITE_LE = true;
+const WRITE_VOX_OFFSET = 352;
+
 /**
  * Writes a Volume as single-file NIfTI-1 (little-endian, vox_offset 352, units mm, sform and qform both
  * code 1 from the affine). File axes are (i, j, k) = (W, H, D) and dim_info's slice_dim marks k as the
  * slice axis, so every volume reads back with the same [D, H, W] layout.
  */
 export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Array {
+  checkWritable(vol);
+  const datatype = opts.datatype ?? 'float32';
+  const bytesPer = datatype === 'float32' ? 4 : datatype === 'int16' ? 2 : 1;
+  const out = new Uint8Array(WRITE_VOX_OFFSET + vol.data.length * bytesPer);
+  const v = new DataView(out.buffer);
+  writeLayoutFields(v, vol.dims, datatype, bytesPer);
+  writeOrientation(v, vol);
+  const { slope, inter } = datatype === 'float32' ? { slope: 1, inter: 0 } : storedScaling(vol.data, datatype);
+  writeIntensityFields(v, vol.data, slope, inter);
+  const descr = (opts.description ?? `voxelgrad ${vol.source ?? ''}`).slice(0, 79);
+  for (let i = 0; i < descr.length; i++) out[148 + i] = descr.charCodeAt(i) & 0x7f;
+  writeVoxels(v, vol.data, datatype, slope, inter);
+  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
+}
+
+/** Refuses a volume NIfTI-1 cannot hold (a size outside 1..32767) or whose data do not match its dims. */
+function checkWritable(vol: Volume): void {
   const [D, H, W] = vol.dims;
   for (const [n, axis] of [
     [W, 'W'],
@@ -794,24 +930,48 @@ export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Arra
   if (vol.data.length !== D * H * W) {
     throw new Error(`writeNifti: data has ${vol.data.length} values but dims ${vol.dims.join('x')} need ${D * H * W}`);
   }
-  const datatype = opts.datatype ?? 'float32';
-  const bytesPer = datatype === 'float32' ? 4 : datatype === 'int16' ? 2 : 1;
-  const voxOffset = 352;
-  const out = new Uint8Array(voxOffset + D * H * W * bytesPer);
-  const v = new DataView(out.buffer);
-  const le = true;
-  v.setInt32(0, 348, le);
-  out[39] = 3 << 4; // dim_info: slice dimension is k
-  const dim = [3, W, H, D, 1, 1, 1, 1];
-  dim.forEach((x, i) => v.setInt16(40 + 2 * i, x, le));
-  v.setInt16(70, DATATYPE_CODES[datatype], le);
-  v.setInt16(72, bytesPer * 8, le);
+}
 
-  // File axes (i, j, k) = (W, H, D): the file's affine columns are ours reversed.
+/** sizeof_hdr, dim_info (slice axis k), dim, datatype, bitpix, vox_offset, xyzt_units (mm) and the magic. */
+function writeLayoutFields(v: DataView, dims: readonly [number, number, number], datatype: NonNullable<NiftiWriteOptions['datatype']>, bytesPer: number): void {
+  const [D, H, W] = dims;
+  v.setInt32(0, 348, WRITE_LE);
+  v.setUint8(39, 3 << 4); // dim_info: slice dimension is k
+  [3, W, H, D, 1, 1, 1, 1].forEach((x, i) => v.setInt16(40 + 2 * i, x, WRITE_LE));
+  v.setInt16(70, DATATYPE_CODES[datatype], WRITE_LE);
+  v.setInt16(72, bytesPer * 8, WRITE_LE);
+  v.setFloat32(108, WRITE_VOX_OFFSET, WRITE_LE);
+  v.setUint8(123, 2); // xyzt_units: mm
+  [0x6e, 0x2b, 0x31, 0].forEach((x, i) => v.setUint8(344 + i, x)); // "n+1\0"; bytes 348..351: extension flag 0
+}
+
+/**
+ * pixdim (with qfac), the qform (quaternion and offset) and the sform, all from the volume's affine: the
+ * file's axes (i, j, k) = (W, H, D), so its columns are ours reversed.
+ */
+function writeOrientation(v: DataView, vol: Volume): void {
   const A = vol.affine;
   const col = (c: number): [number, number, number] => [A[c]!, A[4 + c]!, A[8 + c]!];
   const fileCols = [col(2), col(1), col(0)];
   const spacingFile = [vol.spacing[2], vol.spacing[1], vol.spacing[0]];
+  const { r, qfac } = properRotation(fileCols);
+  const pixdim = [qfac, ...fileCols.map((c, i) => Math.hypot(...c) || spacingFile[i]!), 1, 0, 0, 0];
+  pixdim.forEach((x, i) => v.setFloat32(76 + 4 * i, x, WRITE_LE));
+  v.setInt16(252, 1, WRITE_LE); // qform_code: scanner anatomical
+  v.setInt16(254, 1, WRITE_LE); // sform_code
+  rotationToQuaternion(r).forEach((x, i) => v.setFloat32(256 + 4 * i, x, WRITE_LE));
+  [A[3]!, A[7]!, A[11]!].forEach((x, i) => v.setFloat32(268 + 4 * i, x, WRITE_LE));
+  for (let row = 0; row < 3; row++) {
+    for (let c = 0; c < 3; c++) v.setFloat32(280 + 16 * row + 4 * c, fileCols[c]![row]!, WRITE_LE);
+    v.setFloat32(280 + 16 * row + 12, A[row * 4 + 3]!, WRITE_LE);
+  }
+}
+
+/**
+ * The rotation of the file-axis columns (normalised; a zero column becomes its unit axis) made proper, as
+ * the qform needs: with a negative determinant the third column is flipped and qfac is -1.
+ */
+function properRotation(fileCols: readonly [number, number, number][]): { r: number[][]; qfac: number } {
   const units: number[][] = fileCols.map((c, i) => {
     const nrm = Math.hypot(...c);
     return nrm > 0 ? c.map((x) => x / nrm) : [0, 1, 2].map((k) => (k === i ? 1 : 0));
@@ -823,49 +983,41 @@ export function writeNifti(vol: Volume, opts: NiftiWriteOptions = {}): Uint8Arra
     r[0]![2]! * (r[1]![0]! * r[2]![1]! - r[1]![1]! * r[2]![0]!);
   const qfac = det < 0 ? -1 : 1;
   if (qfac < 0) for (let row = 0; row < 3; row++) r[row]![2] = -r[row]![2]!;
-  const pixdim = [qfac, ...fileCols.map((c, i) => Math.hypot(...c) || spacingFile[i]!), 1, 0, 0, 0];
-  pixdim.forEach((x, i) => v.setFloat32(76 + 4 * i, x, le));
-  v.setFloat32(108, voxOffset, le);
+  return { r, qfac };
+}
 
-  let slope = 1;
-  let inter = 0;
-  if (datatype !== 'float32') {
-    ({ slope, inter } = datatype === 'int16' ? quantisation(vol.data, -32768, 32767) : quantisation(vol.data, 0, 255));
-  }
-  v.setFloat32(112, slope, le);
-  v.setFloat32(116, inter, le);
-  out[123] = 2; // xyzt_units: mm
+/** The slope/intercept an integer datatype is stored with (see `quantisation`). */
+function storedScaling(data: Float32Array, datatype: NonNullable<NiftiWriteOptions['datatype']>): { slope: number; inter: number } {
+  return datatype === 'int16' ? quantisation(data, -32768, 32767) : quantisation(data, 0, 255);
+}
+
+/** scl_slope, scl_inter and cal_max/cal_min (the data's range; 0 where it has no finite extreme). */
+function writeIntensityFields(v: DataView, data: Float32Array, slope: number, inter: number): void {
+  v.setFloat32(112, slope, WRITE_LE);
+  v.setFloat32(116, inter, WRITE_LE);
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < vol.data.length; i++) {
-    const x = vol.data[i]!;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
     if (x < min) min = x;
     if (x > max) max = x;
   }
-  v.setFloat32(124, Number.isFinite(max) ? max : 0, le);
-  v.setFloat32(128, Number.isFinite(min) ? min : 0, le);
-  const descr = (opts.description ?? `voxelgrad ${vol.source ?? ''}`).slice(0, 79);
-  for (let i = 0; i < descr.length; i++) out[148 + i] = descr.charCodeAt(i) & 0x7f;
-  v.setInt16(252, 1, le); // qform_code: scanner anatomical
-  v.setInt16(254, 1, le); // sform_code
-  const q = rotationToQuaternion(r);
-  q.forEach((x, i) => v.setFloat32(256 + 4 * i, x, le));
-  [A[3]!, A[7]!, A[11]!].forEach((x, i) => v.setFloat32(268 + 4 * i, x, le));
-  for (let row = 0; row < 3; row++) {
-    for (let c = 0; c < 3; c++) v.setFloat32(280 + 16 * row + 4 * c, fileCols[c]![row]!, le);
-    v.setFloat32(280 + 16 * row + 12, A[row * 4 + 3]!, le);
-  }
-  out.set([0x6e, 0x2b, 0x31, 0], 344); // "n+1\0"
-  // bytes 348..351: extension flag 0.
+  v.setFloat32(124, Number.isFinite(max) ? max : 0, WRITE_LE);
+  v.setFloat32(128, Number.isFinite(min) ? min : 0, WRITE_LE);
+}
 
-  // Voxel order: i (W) fastest, then j (H), then k (D) — the same as our [D, H, W] row-major order.
-  const n = vol.data.length;
+/**
+ * The voxels at vox_offset, i (W) fastest, then j (H), then k (D) — our [D, H, W] row-major order;
+ * integer types rounded and clamped after removing slope and intercept.
+ */
+function writeVoxels(v: DataView, data: Float32Array, datatype: NonNullable<NiftiWriteOptions['datatype']>, slope: number, inter: number): void {
+  const n = data.length;
+  const off = WRITE_VOX_OFFSET;
   if (datatype === 'float32') {
-    for (let i = 0; i < n; i++) v.setFloat32(voxOffset + 4 * i, vol.data[i]!, le);
+    for (let i = 0; i < n; i++) v.setFloat32(off + 4 * i, data[i]!, WRITE_LE);
   } else if (datatype === 'int16') {
-    for (let i = 0; i < n; i++) v.setInt16(voxOffset + 2 * i, Math.max(-32768, Math.min(32767, Math.round((vol.data[i]! - inter) / slope))), le);
+    for (let i = 0; i < n; i++) v.setInt16(off + 2 * i, Math.max(-32768, Math.min(32767, Math.round((data[i]! - inter) / slope))), WRITE_LE);
   } else {
-    for (let i = 0; i < n; i++) out[voxOffset + i] = Math.max(0, Math.min(255, Math.round((vol.data[i]! - inter) / slope)));
+    for (let i = 0; i < n; i++) v.setUint8(off + i, Math.max(0, Math.min(255, Math.round((data[i]! - inter) / slope))));
   }
-  return opts.gzip ? gzipSync(out, { level: 6 }) : out;
 }

@@ -795,28 +795,75 @@ export function subjectAnatomy(rng: Rng, opts: SynthOptions): { anatomy: SynthAn
   return { anatomy, noiseRng };
 }
 
-/** Renders an anatomy to a volume at matrix S (deterministic given `noiseRng`). */
+/**
+ * Renders an anatomy to a volume at matrix S (deterministic given `noiseRng`): tissue classes sampled on
+ * a supersampled grid give the clean signal and the tumour fraction, the scanner adds bias field, gain
+ * and Rician noise, and the tumour's extent gives the representative slices and the ROI.
+ */
 export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject?: string): SynthSubject {
-  const N = a.slices;
+  const grid = samplingGrid(a, S);
+  const { signal, tumourFraction, outgrowth } = renderTissue(a, grid, noiseRng);
+  const data = acquire(a, S, signal, grid.per, noiseRng);
+  const area = tumourArea(tumourFraction, a.slices, S);
+  const representativeSlices = pickRepresentativeSlices(area, outgrowth, grid.per, noiseRng);
+  const roi = tumourRoi(a, S, area);
+  return {
+    volume: subjectVolume(a, S, data, subject),
+    label: a.label,
+    representativeSlices,
+    roi,
+    tumourFraction,
+    extensionMm: a.label === 'T3' ? Math.max(0, measureExtension(a)) : 0,
+    anatomy: a,
+  };
+}
+
+/** Where the supersamples of an S x S matrix lie: in-plane samples at <= 0.9 mm, 3 across each slice. */
+interface SamplingGrid {
+  /** Output matrix size. */
+  S: number;
+  /** Supersamples along each in-plane axis (F = S * ss). */
+  F: number;
+  /** Samples across each slice's thickness (partial volume). */
+  zs: number;
+  /** Weight of one supersample in its output voxel, 1 / (ss² zs). */
+  per: number;
+  /** Output column (or row) of each supersample column. */
+  col: Int32Array;
+  /** mm coordinate of each supersample column (or row) centre. */
+  xs: Float64Array;
+}
+
+/** The supersampling grid of an S x S matrix over the anatomy's field of view. */
+function samplingGrid(a: SynthAnatomy, S: number): SamplingGrid {
   const px = a.fovMm / S;
   const ss = Math.max(1, Math.ceil(px / 0.9 - 1e-9)); // in-plane supersampling: samples <= 0.9 mm apart
   const F = S * ss;
   const fpx = px / ss;
-  const zs = 3; // samples across each slice's thickness (partial volume)
-  const sig = signalTable(a);
-  const sum = new Float64Array(N * S * S);
-  const tum = new Float32Array(N * S * S);
-  const info = new Float64Array(2);
-  const outArea = new Float64Array(N);
-  const per = 1 / (ss * ss * zs);
-  const cellMm = 2;
+  const zs = 3;
   const col = new Int32Array(F);
   const xs = new Float64Array(F);
   for (let f = 0; f < F; f++) {
     col[f] = Math.floor(f / ss);
     xs[f] = (f + 0.5) * fpx - a.fovMm / 2;
   }
-  const sigArr = Float64Array.from(sig);
+  return { S, F, zs, per: 1 / (ss * ss * zs), col, xs };
+}
+
+/**
+ * Classifies every supersample: the summed clean signal of each voxel (tissue signal with its texture;
+ * tumour faded towards fat by its extension contrast), each voxel's tumour fraction, and per slice the
+ * summed outgrowth weight of its tumour samples. Draws one texture field per slice from `noiseRng`.
+ */
+function renderTissue(a: SynthAnatomy, grid: SamplingGrid, noiseRng: Rng): { signal: Float64Array; tumourFraction: Float32Array; outgrowth: Float64Array } {
+  const { S, F, zs, per, col, xs } = grid;
+  const N = a.slices;
+  const sum = new Float64Array(N * S * S);
+  const tum = new Float32Array(N * S * S);
+  const info = new Float64Array(2);
+  const outArea = new Float64Array(N);
+  const cellMm = 2;
+  const sigArr = Float64Array.from(signalTable(a));
   const texArr = Float64Array.from(TEXTURE);
   const fat = a.signal.fat;
   for (let d = 0; d < N; d++) {
@@ -842,7 +889,15 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
       }
     }
   }
-  // Bias field, gain and Rician noise at the output resolution.
+  return { signal: sum, tumourFraction: tum, outgrowth: outArea };
+}
+
+/**
+ * The scanner's image of the summed signal: a smooth multiplicative bias field, the subject's gain and
+ * Rician noise (two normals per voxel from `noiseRng`), rounded to integer scanner units.
+ */
+function acquire(a: SynthAnatomy, S: number, sum: Float64Array, per: number, noiseRng: Rng): Float32Array {
+  const N = a.slices;
   const data = new Float32Array(N * S * S);
   const sigma = a.noise * a.signal.fat;
   const pair = new Float64Array(2);
@@ -863,13 +918,24 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
       }
     }
   }
+  return data;
+}
 
-  // Representative slices, as a radiologist picks them: where the tumour is widest, with its outward
-  // growth weighted heavily (where a T3 breaks through, or a T2's muscularis is thinnest); plus up to two
-  // contiguous neighbours.
+/** Tumour area of each slice, in voxels (the sum of its tumour fractions). */
+function tumourArea(tumourFraction: Float32Array, N: number, S: number): Float64Array {
   const area = new Float64Array(N);
-  for (let d = 0; d < N; d++) for (let i = 0; i < S * S; i++) area[d]! += tum[d * S * S + i];
-  const score = Array.from(area, (x, d) => x + 4 * outArea[d]! * per);
+  for (let d = 0; d < N; d++) for (let i = 0; i < S * S; i++) area[d]! += tumourFraction[d * S * S + i];
+  return area;
+}
+
+/**
+ * Representative slices, as a radiologist picks them: where the tumour is widest, with its outward growth
+ * weighted heavily (where a T3 breaks through, or a T2's muscularis is thinnest); plus up to two
+ * contiguous neighbours (how many is one draw from `noiseRng`).
+ */
+function pickRepresentativeSlices(area: Float64Array, outgrowth: Float64Array, per: number, noiseRng: Rng): number[] {
+  const N = area.length;
+  const score = Array.from(area, (x, d) => x + 4 * outgrowth[d]! * per);
   let best = 0;
   for (let d = 1; d < N; d++) if (score[d]! > score[best]!) best = d;
   const want = 1 + Math.floor(noiseRng.next() * 3);
@@ -884,8 +950,13 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
     else rep.push(--lo);
   }
   rep.sort((p, q) => p - q);
+  return rep;
+}
 
-  // ROI: tumour slices (±1) x the mesorectal fascia's box (+3 mm), clipped to the image.
+/** ROI: the tumour slices (±1; all slices without tumour) x the mesorectal fascia's box (+3 mm), clipped to the image. */
+function tumourRoi(a: SynthAnatomy, S: number, area: Float64Array): Roi {
+  const N = a.slices;
+  const px = a.fovMm / S;
   let d0 = N;
   let d1 = -1;
   for (let d = 0; d < N; d++) {
@@ -904,22 +975,18 @@ export function renderSubject(a: SynthAnatomy, S: number, noiseRng: Rng, subject
   const h1 = clampPix(toPix(fy0 + a.fascia.ay * 1.1 + reach));
   const w0 = clampPix(toPix(fx0 - a.fascia.ax * 1.1 - reach));
   const w1 = clampPix(toPix(fx0 + a.fascia.ax * 1.1 + reach));
-  const roi: Roi = { d: [Math.max(0, d0 - 1), Math.min(N, d1 + 2)], h: [h0, Math.max(h0 + 1, h1)], w: [w0, Math.max(w0 + 1, w1)] };
+  return { d: [Math.max(0, d0 - 1), Math.min(N, d1 + 2)], h: [h0, Math.max(h0 + 1, h1)], w: [w0, Math.max(w0 + 1, w1)] };
+}
 
-  // Affine: (d, h, w) -> mm with x = w, y = h (anterior to posterior), z = d, voxel centres.
+/** The image as a Volume: [D, H, W] with x = w, y = h (anterior to posterior), z = d, affine to voxel centres in mm. */
+function subjectVolume(a: SynthAnatomy, S: number, data: Float32Array, subject: string | undefined): Volume {
+  const N = a.slices;
+  const px = a.fovMm / S;
   const origin = [-a.fovMm / 2 + px / 2, -a.fovMm / 2 + px / 2, sliceZ(0, N, a.sliceMm)];
   const affine = [0, 0, px, origin[0]!, 0, px, 0, origin[1]!, a.sliceMm, 0, 0, origin[2]!, 0, 0, 0, 1];
   const volume: Volume = { data, dims: [N, S, S], spacing: [a.sliceMm, px, px], affine, warnings: [] };
   if (subject !== undefined) volume.source = subject;
-  return {
-    volume,
-    label: a.label,
-    representativeSlices: rep,
-    roi,
-    tumourFraction: tum,
-    extensionMm: a.label === 'T3' ? Math.max(0, measureExtension(a)) : 0,
-    anatomy: a,
-  };
+  return volume;
 }
 
 export interface CohortOptions {
