@@ -290,6 +290,79 @@ class Table {
  * neighbouring bin).
  */
 export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly AugmentParams[], out?: F32): F32 {
+  const dims = checkBatch(gpu, batch, params);
+  params.forEach(validateParams);
+  const o = outputFor(gpu, batch, out);
+  if (dims.V === 0 || dims.B === 0) return o;
+  const { data, offsets } = hostConstants(params, dims);
+  const ws = allocateWorkspace(gpu, params, dims, data);
+  params.forEach((p, b) => {
+    const stages = volumeStages(ws, p, b, offsets[b]!);
+    runVolume(ws, stages, { t: batch, base: b * dims.V }, { t: o, base: b * dims.V });
+  });
+  for (const t of ws.temps) t.release();
+  return o;
+}
+
+/** The batch's extents as the kernels use them: volumes B of D × H × W, V elements each. */
+interface BatchDims {
+  B: number;
+  D: number;
+  H: number;
+  W: number;
+  /** Elements per volume (D·H·W). */
+  V: number;
+  /** Elements per slice (H·W). */
+  plane: number;
+  /** [D, H, W], the plane kernels' `size` uniform. */
+  size: number[];
+}
+
+/** Where one volume's host constants sit in the batch table (element indices; -1 = op off). */
+interface TableOffsets {
+  noise: number;
+  elasticW: number;
+  elasticTaps: number;
+  grid: number;
+  motion: number;
+  gauss: number;
+  gaussTaps: number;
+}
+
+/** The GPU buffers one call works in (all released at its end) and its launch tuning. */
+interface Workspace {
+  gpu: Gpu;
+  dims: BatchDims;
+  /** Every buffer below that this call allocated, in allocation order. */
+  temps: GpuTensor[];
+  /** The host-constant table. */
+  tab: F32;
+  /** Three (min, max, mean, mean of squares) slots per volume: elastic field, CLAHE input, affine input. */
+  stats: F32;
+  /** Per-workgroup partial statistics of the two-stage reduction. */
+  partial: F32;
+  /** One volume: the other half of the ping-pong with the output. */
+  scratch: F32;
+  /** The geometric sampling field [2, H, W]. */
+  field: F32;
+  /** The elastic noise [2, H, W] between its two smoothing passes, and after them. */
+  elTmp: F32;
+  elSmooth: F32;
+  /** CLAHE's per-slice, per-tile maps (sized for the largest tile grid of the batch). */
+  luts: F32;
+  /** Reduction launch shape (threads, target workgroups) for this adapter. */
+  tune: ReturnType<typeof reductionTuning>;
+  /** Threads per CLAHE histogram workgroup. */
+  claheThreads: number;
+  /** The adapter's maxComputeWorkgroupsPerDimension (1-D grids fold beyond it). */
+  maxDim: number;
+}
+
+/** One op of a volume's chain: reads the region `src`, writes the region `dst` (never the same buffer). */
+type Stage = (src: Region, dst: Region) => void;
+
+/** Rejects a batch that is not [B, 1, D, H, W] f32 with one parameter set per volume; returns its extents. */
+function checkBatch(gpu: Gpu, batch: GpuTensor, params: readonly AugmentParams[]): BatchDims {
   if (batch.shape.length !== 5 || batch.shape[1] !== 1) {
     throw new GpuError('usage', `augmentBatchGpu: batch must be [B, 1, D, H, W], got [${batch.shape.join(', ')}]`);
   }
@@ -298,20 +371,24 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
   if (params.length !== B) throw new GpuError('usage', `augmentBatchGpu: ${params.length} parameter sets for a batch of ${B} volumes; give one per volume`);
   const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
   if (D > maxDim) throw new GpuError('over-limit', `augmentBatchGpu: ${D} slices exceed this adapter's ${maxDim} workgroups per dimension`);
-  params.forEach(validateParams);
+  return { B, D, H, W, V: D * H * W, plane: H * W, size: [D, H, W] };
+}
+
+/** `out` checked (f32, the batch's size, no alias of the batch), or a new tensor of the batch's shape. */
+function outputFor(gpu: Gpu, batch: GpuTensor, out: F32 | undefined): F32 {
   const o = out ?? gpu.empty(batch.shape, 'f32');
   if (o.size !== batch.size || o.dtype !== 'f32') throw new GpuError('usage', `augmentBatchGpu: out ${o} must be f32 with ${batch.size} elements`);
   if (o === batch || (o.base ?? o) === (batch.base ?? batch)) {
     throw new GpuError('usage', 'augmentBatchGpu: out must not alias the batch (WebGPU forbids read and write of one buffer in a dispatch)');
   }
-  const V = D * H * W;
-  const plane = H * W;
-  if (V === 0 || B === 0) return o;
+  return o;
+}
 
-  // Host constants: one table for the whole batch.
+/** The batch's host constants in one table (elastic noise and weights, grid edges, blur weights) and each volume's offsets. */
+function hostConstants(params: readonly AugmentParams[], { H, W, plane }: BatchDims): { data: Float32Array; offsets: TableOffsets[] } {
   const table = new Table();
-  const offs = params.map((p) => {
-    const r = { noise: -1, elasticW: -1, elasticTaps: 0, grid: -1, motion: -1, gauss: -1, gaussTaps: 0 };
+  const offsets = params.map((p) => {
+    const r: TableOffsets = { noise: -1, elasticW: -1, elasticTaps: 0, grid: -1, motion: -1, gauss: -1, gaussTaps: 0 };
     if (p.elastic) {
       // The contract's noise: Rng(seed), dy's H·W uniforms in [-1, 1) then dx's.
       const rng = new Rng(p.elastic.seed);
@@ -333,14 +410,23 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
     }
     return r;
   });
+  return { data: table.build(), offsets };
+}
 
+/** CLAHE's tile grid for this volume, clamped to the plane ([1, 1] when CLAHE is off). */
+function claheTiles(p: AugmentParams, H: number, W: number): [number, number] {
+  return p.clahe ? [Math.max(1, Math.min(p.clahe.tiles[0], H)), Math.max(1, Math.min(p.clahe.tiles[1], W))] : [1, 1];
+}
+
+/** Uploads the table and allocates the buffers the batch's ops need (`stats` stands in for any that none uses). */
+function allocateWorkspace(gpu: Gpu, params: readonly AugmentParams[], dims: BatchDims, tableData: Float32Array): Workspace {
+  const { B, D, H, W, V } = dims;
   const temps: GpuTensor[] = [];
   const temp = (shape: number[]): F32 => {
     const t = gpu.empty(shape, 'f32');
     temps.push(t);
     return t;
   };
-  const tableData = table.build();
   const tab = temp([tableData.length]);
   gpu.write(tab, tableData);
   const stats = temp([3 * B, 4]);
@@ -356,178 +442,210 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
   const field = anyGeo ? temp([2, H, W]) : stats;
   const elTmp = anyElastic ? temp([2, H, W]) : stats;
   const elSmooth = anyElastic ? temp([2, H, W]) : stats;
-  const claheTiles = (p: AugmentParams): [number, number] =>
-    p.clahe ? [Math.max(1, Math.min(p.clahe.tiles[0], H)), Math.max(1, Math.min(p.clahe.tiles[1], W))] : [1, 1];
-  const lutSize = Math.max(0, ...params.map((p) => (p.clahe ? D * claheTiles(p)[0] * claheTiles(p)[1] * CLAHE_BINS : 0)));
+  const lutSize = Math.max(0, ...params.map((p) => (p.clahe ? D * claheTiles(p, H, W)[0] * claheTiles(p, H, W)[1] * CLAHE_BINS : 0)));
   const luts = lutSize > 0 ? temp([lutSize]) : stats;
+  const maxDim = gpu.limits.maxComputeWorkgroupsPerDimension!;
+  return { gpu, dims, temps, tab, stats, partial, scratch, field, elTmp, elSmooth, luts, tune, claheThreads, maxDim };
+}
 
-  const planeGrid = (n: number): [number, number, number] => [Math.ceil(W / TILE), Math.ceil(H / TILE), n];
-  const size = [D, H, W];
+/** The ops that fire for volume b, in the contract's order: geometric, CLAHE, brightness/contrast, motion, median, Gaussian. */
+function volumeStages(ws: Workspace, p: AugmentParams, b: number, off: TableOffsets): Stage[] {
+  const stages: Stage[] = [];
+  if (hasGeometric(p)) stages.push(geometricStage(ws, p, b, off));
+  if (p.clahe) stages.push(claheStage(ws, p.clahe, claheTiles(p, ws.dims.H, ws.dims.W), b));
+  if (p.brightness || p.contrast) stages.push(affineStage(ws, p, b));
+  if (p.motionBlur) stages.push(motionBlurStage(ws, p.motionBlur.size, off));
+  if (p.medianBlur) stages.push(medianBlurStage(ws, p.medianBlur.size));
+  if (p.gaussianBlur) stages.push(...gaussianBlurStages(ws, off));
+  return stages;
+}
 
-  /** stats[slot] = (min, max, mean, mean of squares) of n elements at src. */
-  const reduceStats = (src: Region, n: number, slot: number): void => {
-    const groups = Math.max(1, Math.min(tune.targetGroups, Math.ceil(n / (tune.threads * tune.minPerThread))));
-    gpu.dispatch(augmentStatsPartialKernel, {
-      bind: { x: src.t, partial },
-      uniforms: { params: { n, src_base: src.base, groups } },
-      overrides: { WG: tune.threads },
-      workgroups: [groups],
-    });
-    gpu.dispatch(augmentStatsFinalKernel, {
-      bind: { partial, stats },
-      uniforms: { params: { groups, inv_n: 1 / n, slot } },
-      overrides: { WG: tune.threads },
-      workgroups: [1],
-    });
-  };
-
-  const convLine = (src: Region, dst: Region, dims: number[], axis: 0 | 1, taps: number, wOff: number): void => {
-    gpu.dispatch(augmentConvLineKernel, {
-      bind: { table: tab, x: src.t, y: dst.t },
-      uniforms: { params: { size: dims, src_base: src.base, dst_base: dst.base, taps, w_off: wOff } },
-      overrides: { AXIS: axis },
-      workgroups: [Math.ceil(dims[2]! / TILE), Math.ceil(dims[1]! / TILE), dims[0]!],
-    });
-  };
-
-  for (let b = 0; b < B; b++) {
-    const p = params[b]!;
-    const off = offs[b]!;
-    const stages: ((src: Region, dst: Region) => void)[] = [];
-
-    if (hasGeometric(p)) {
-      stages.push((src, dst) => {
-        let flags = 0;
-        if (p.elastic) {
-          flags |= FLAG.elastic;
-          convLine({ t: tab, base: off.noise }, { t: elTmp, base: 0 }, [2, H, W], 0, off.elasticTaps, off.elasticW);
-          convLine({ t: elTmp, base: 0 }, { t: elSmooth, base: 0 }, [2, H, W], 1, off.elasticTaps, off.elasticW);
-          reduceStats({ t: elSmooth, base: 0 }, 2 * plane, 3 * b);
-        }
-        if (p.hflip) flags |= FLAG.hflip;
-        if (p.crop) flags |= FLAG.crop;
-        if (p.rotate) flags |= FLAG.rotate;
-        if (p.scale) flags |= FLAG.scale;
-        if (p.shift) flags |= FLAG.shift;
-        if (p.grid) flags |= FLAG.grid;
-        if (p.optical) flags |= FLAG.optical;
-        const rad = p.rotate ? (p.rotate.degrees * Math.PI) / 180 : 0;
-        const cy = (H - 1) / 2;
-        const cx = (W - 1) / 2;
-        gpu.dispatch(augmentFieldKernel, {
-          bind: { table: tab, elastic: elSmooth, stats, field },
-          uniforms: {
-            params: {
-              plane: [H, W],
-              flags,
-              crop: p.crop ? [p.crop.size, p.crop.y0 * H, p.crop.x0 * W] : [1, 0, 0],
-              rot: [Math.cos(rad), Math.sin(rad)],
-              zoom: p.scale ? p.scale.factor : 1,
-              shift: p.shift ? [p.shift.dy * H, p.shift.dx * W] : [0, 0],
-              grid_off: Math.max(0, off.grid),
-              grid_steps: p.grid ? p.grid.steps : 1,
-              optic: p.optical ? [p.optical.k, cy + p.optical.dy * H, cx + p.optical.dx * W] : [0, cy, cx],
-              elastic_mag: p.elastic ? p.elastic.magnitude * Math.max(H, W) : 0,
-              elastic_slot: 3 * b,
-            },
-          },
-          workgroups: planeGrid(1),
-        });
-        gpu.dispatch(augmentResampleKernel, {
-          bind: { field, x: src.t, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base } },
-          workgroups: planeGrid(D),
-        });
-      });
-    }
-
-    if (p.clahe) {
-      const c = p.clahe;
-      const [ty, tx] = claheTiles(p);
-      stages.push((src, dst) => {
-        reduceStats(src, V, 3 * b + 1);
-        gpu.dispatch(augmentClaheLutKernel, {
-          bind: { x: src.t, stats, luts },
-          uniforms: { params: { size, src_base: src.base, tiles: [ty, tx], clip: c.clipLimit, slot: 3 * b + 1 } },
-          overrides: { BINS: CLAHE_BINS, WG: claheThreads },
-          workgroups: [ty * tx, D],
-        });
-        gpu.dispatch(augmentClaheApplyKernel, {
-          bind: { x: src.t, stats, luts, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, tiles: [ty, tx], slot: 3 * b + 1 } },
-          overrides: { BINS: CLAHE_BINS },
-          workgroups: planeGrid(D),
-        });
-      });
-    }
-
-    if (p.brightness || p.contrast) {
-      stages.push((src, dst) => {
-        reduceStats(src, V, 3 * b + 2);
-        gpu.dispatch(augmentAffineKernel, {
-          bind: { x: src.t, stats, y: dst.t },
-          uniforms: {
-            params: {
-              n: V,
-              src_base: src.base,
-              dst_base: dst.base,
-              flags: (p.brightness ? 1 : 0) | (p.contrast ? 2 : 0),
-              beta: p.brightness?.beta ?? 0,
-              alpha: p.contrast?.alpha ?? 1,
-              slot: 3 * b + 2,
-            },
-          },
-          workgroups: grid1d(V, WG, maxDim),
-        });
-      });
-    }
-
-    if (p.motionBlur) {
-      const n = p.motionBlur.size;
-      stages.push((src, dst) =>
-        gpu.dispatch(augmentConv2dKernel, {
-          bind: { table: tab, x: src.t, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base, taps: n, w_off: off.motion } },
-          workgroups: planeGrid(D),
-        }),
-      );
-    }
-
-    if (p.medianBlur) {
-      const k = p.medianBlur.size;
-      stages.push((src, dst) =>
-        gpu.dispatch(augmentMedianKernel, {
-          bind: { x: src.t, y: dst.t },
-          uniforms: { params: { size, src_base: src.base, dst_base: dst.base } },
-          overrides: { K: k },
-          workgroups: planeGrid(D),
-        }),
-      );
-    }
-
-    if (p.gaussianBlur) {
-      stages.push((src, dst) => convLine(src, dst, size, 0, off.gaussTaps, off.gauss));
-      stages.push((src, dst) => convLine(src, dst, size, 1, off.gaussTaps, off.gauss));
-    }
-
-    const mine: Region = { t: o, base: b * V };
-    let cur: Region = { t: batch, base: b * V };
-    if (stages.length === 0) {
-      // No op fires: the volume goes through unchanged (the generic copy, with word offsets).
-      gpu.dispatch(copyKernel, {
-        bind: { src: batch, out: o },
-        uniforms: { params: { n: V, src_base: cur.base, dst_base: mine.base } },
-        overrides: { WG },
-        workgroups: grid1d(V, WG, maxDim),
-      });
-    }
-    // Alternate output and scratch so the last stage writes the output.
-    stages.forEach((run, i) => {
-      const dst: Region = (stages.length - 1 - i) % 2 === 0 ? mine : { t: scratch, base: 0 };
-      run(cur, dst);
-      cur = dst;
+/** Runs one volume's stages from `src` into `dst`, alternating `dst` and scratch so the last lands in `dst`; no stage: a copy. */
+function runVolume(ws: Workspace, stages: readonly Stage[], src: Region, dst: Region): void {
+  const { gpu, maxDim } = ws;
+  const { V } = ws.dims;
+  if (stages.length === 0) {
+    // No op fires: the volume goes through unchanged (the generic copy, with word offsets).
+    gpu.dispatch(copyKernel, {
+      bind: { src: src.t, out: dst.t },
+      uniforms: { params: { n: V, src_base: src.base, dst_base: dst.base } },
+      overrides: { WG },
+      workgroups: grid1d(V, WG, maxDim),
     });
   }
-  for (const t of temps) t.release();
-  return o;
+  let cur = src;
+  stages.forEach((run, i) => {
+    const next: Region = (stages.length - 1 - i) % 2 === 0 ? dst : { t: ws.scratch, base: 0 };
+    run(cur, next);
+    cur = next;
+  });
+}
+
+/** Workgroups of the plane kernels: TILE × TILE pixels of n slices each. */
+function planeGrid({ H, W }: BatchDims, n: number): [number, number, number] {
+  return [Math.ceil(W / TILE), Math.ceil(H / TILE), n];
+}
+
+/** stats[slot] = (min, max, mean, mean of squares) of n elements at src. */
+function reduceStats(ws: Workspace, src: Region, n: number, slot: number): void {
+  const { gpu, tune, partial, stats } = ws;
+  const groups = Math.max(1, Math.min(tune.targetGroups, Math.ceil(n / (tune.threads * tune.minPerThread))));
+  gpu.dispatch(augmentStatsPartialKernel, {
+    bind: { x: src.t, partial },
+    uniforms: { params: { n, src_base: src.base, groups } },
+    overrides: { WG: tune.threads },
+    workgroups: [groups],
+  });
+  gpu.dispatch(augmentStatsFinalKernel, {
+    bind: { partial, stats },
+    uniforms: { params: { groups, inv_n: 1 / n, slot } },
+    overrides: { WG: tune.threads },
+    workgroups: [1],
+  });
+}
+
+/** One separable-convolution pass of a [N, H, W] block along `axis` (0: along W, rows; 1: along H, columns), weights from the table. */
+function convLine(ws: Workspace, src: Region, dst: Region, shape: readonly number[], axis: 0 | 1, taps: number, wOff: number): void {
+  ws.gpu.dispatch(augmentConvLineKernel, {
+    bind: { table: ws.tab, x: src.t, y: dst.t },
+    uniforms: { params: { size: shape, src_base: src.base, dst_base: dst.base, taps, w_off: wOff } },
+    overrides: { AXIS: axis },
+    workgroups: [Math.ceil(shape[2]! / TILE), Math.ceil(shape[1]! / TILE), shape[0]!],
+  });
+}
+
+/** The flag bits of the geometric ops that fire (the field shader's FLAG_* switches). */
+function geometricFlags(p: AugmentParams): number {
+  let flags = 0;
+  if (p.elastic) flags |= FLAG.elastic;
+  if (p.hflip) flags |= FLAG.hflip;
+  if (p.crop) flags |= FLAG.crop;
+  if (p.rotate) flags |= FLAG.rotate;
+  if (p.scale) flags |= FLAG.scale;
+  if (p.shift) flags |= FLAG.shift;
+  if (p.grid) flags |= FLAG.grid;
+  if (p.optical) flags |= FLAG.optical;
+  return flags;
+}
+
+/** Smooths volume b's uploaded elastic noise (two 1-D passes) into elSmooth and its statistics into stats[3b]. */
+function smoothElasticNoise(ws: Workspace, off: TableOffsets, b: number): void {
+  const { H, W, plane } = ws.dims;
+  convLine(ws, { t: ws.tab, base: off.noise }, { t: ws.elTmp, base: 0 }, [2, H, W], 0, off.elasticTaps, off.elasticW);
+  convLine(ws, { t: ws.elTmp, base: 0 }, { t: ws.elSmooth, base: 0 }, [2, H, W], 1, off.elasticTaps, off.elasticW);
+  reduceStats(ws, { t: ws.elSmooth, base: 0 }, 2 * plane, 3 * b);
+}
+
+/** The field shader's parameters: every geometric op in pixels of the H × W plane. */
+function fieldUniforms(p: AugmentParams, off: TableOffsets, b: number, H: number, W: number): Record<string, number | number[]> {
+  const rad = p.rotate ? (p.rotate.degrees * Math.PI) / 180 : 0;
+  const cy = (H - 1) / 2;
+  const cx = (W - 1) / 2;
+  return {
+    plane: [H, W],
+    flags: geometricFlags(p),
+    crop: p.crop ? [p.crop.size, p.crop.y0 * H, p.crop.x0 * W] : [1, 0, 0],
+    rot: [Math.cos(rad), Math.sin(rad)],
+    zoom: p.scale ? p.scale.factor : 1,
+    shift: p.shift ? [p.shift.dy * H, p.shift.dx * W] : [0, 0],
+    grid_off: Math.max(0, off.grid),
+    grid_steps: p.grid ? p.grid.steps : 1,
+    optic: p.optical ? [p.optical.k, cy + p.optical.dy * H, cx + p.optical.dx * W] : [0, cy, cx],
+    elastic_mag: p.elastic ? p.elastic.magnitude * Math.max(H, W) : 0,
+    elastic_slot: 3 * b,
+  };
+}
+
+/** All geometric ops of volume b: the elastic noise smoothed, ONE sampling field built, ONE bilinear resampling of every slice. */
+function geometricStage(ws: Workspace, p: AugmentParams, b: number, off: TableOffsets): Stage {
+  const { gpu, dims } = ws;
+  return (src, dst) => {
+    if (p.elastic) smoothElasticNoise(ws, off, b);
+    gpu.dispatch(augmentFieldKernel, {
+      bind: { table: ws.tab, elastic: ws.elSmooth, stats: ws.stats, field: ws.field },
+      uniforms: { params: fieldUniforms(p, off, b, dims.H, dims.W) },
+      workgroups: planeGrid(dims, 1),
+    });
+    gpu.dispatch(augmentResampleKernel, {
+      bind: { field: ws.field, x: src.t, y: dst.t },
+      uniforms: { params: { size: dims.size, src_base: src.base, dst_base: dst.base } },
+      workgroups: planeGrid(dims, dims.D),
+    });
+  };
+}
+
+/** CLAHE of volume b: whole-volume min/max into stats[3b + 1], clipped per-tile maps, bilinear interpolation of the maps. */
+function claheStage(ws: Workspace, c: NonNullable<AugmentParams['clahe']>, [ty, tx]: [number, number], b: number): Stage {
+  const { gpu, dims, stats, luts } = ws;
+  const { size, D, V } = dims;
+  const slot = 3 * b + 1;
+  return (src, dst) => {
+    reduceStats(ws, src, V, slot);
+    gpu.dispatch(augmentClaheLutKernel, {
+      bind: { x: src.t, stats, luts },
+      uniforms: { params: { size, src_base: src.base, tiles: [ty, tx], clip: c.clipLimit, slot } },
+      overrides: { BINS: CLAHE_BINS, WG: ws.claheThreads },
+      workgroups: [ty * tx, D],
+    });
+    gpu.dispatch(augmentClaheApplyKernel, {
+      bind: { x: src.t, stats, luts, y: dst.t },
+      uniforms: { params: { size, src_base: src.base, dst_base: dst.base, tiles: [ty, tx], slot } },
+      overrides: { BINS: CLAHE_BINS },
+      workgroups: planeGrid(dims, D),
+    });
+  };
+}
+
+/** Brightness and/or contrast of volume b: its (min, max, mean) into stats[3b + 2], then one fused affine pass. */
+function affineStage(ws: Workspace, p: AugmentParams, b: number): Stage {
+  const { gpu, stats, maxDim } = ws;
+  const { V } = ws.dims;
+  const slot = 3 * b + 2;
+  return (src, dst) => {
+    reduceStats(ws, src, V, slot);
+    gpu.dispatch(augmentAffineKernel, {
+      bind: { x: src.t, stats, y: dst.t },
+      uniforms: {
+        params: {
+          n: V,
+          src_base: src.base,
+          dst_base: dst.base,
+          flags: (p.brightness ? 1 : 0) | (p.contrast ? 2 : 0),
+          beta: p.brightness?.beta ?? 0,
+          alpha: p.contrast?.alpha ?? 1,
+          slot,
+        },
+      },
+      workgroups: grid1d(V, WG, maxDim),
+    });
+  };
+}
+
+/** Motion blur: the dense `taps` × `taps` line kernel from the table (conv2d's default AXIS 2), on every slice. */
+function motionBlurStage(ws: Workspace, taps: number, off: TableOffsets): Stage {
+  const { dims } = ws;
+  return (src, dst) =>
+    ws.gpu.dispatch(augmentConv2dKernel, {
+      bind: { table: ws.tab, x: src.t, y: dst.t },
+      uniforms: { params: { size: dims.size, src_base: src.base, dst_base: dst.base, taps, w_off: off.motion } },
+      workgroups: planeGrid(dims, dims.D),
+    });
+}
+
+/** Median blur: K × K forgetful selection on every slice (K ≤ MAX_MEDIAN_SIZE, a pipeline override). */
+function medianBlurStage(ws: Workspace, k: number): Stage {
+  const { dims } = ws;
+  return (src, dst) =>
+    ws.gpu.dispatch(augmentMedianKernel, {
+      bind: { x: src.t, y: dst.t },
+      uniforms: { params: { size: dims.size, src_base: src.base, dst_base: dst.base } },
+      overrides: { K: k },
+      workgroups: planeGrid(dims, dims.D),
+    });
+}
+
+/** Gaussian blur: two stages, the separable 1-D passes along W and then along H, weights from the table. */
+function gaussianBlurStages(ws: Workspace, off: TableOffsets): Stage[] {
+  const { size } = ws.dims;
+  return [(src, dst) => convLine(ws, src, dst, size, 0, off.gaussTaps, off.gauss), (src, dst) => convLine(ws, src, dst, size, 1, off.gaussTaps, off.gauss)];
 }
