@@ -296,11 +296,15 @@ export function augmentBatchGpu(gpu: Gpu, batch: GpuTensor, params: readonly Aug
   if (dims.V === 0 || dims.B === 0) return o;
   const { data, offsets } = hostConstants(params, dims);
   const ws = allocateWorkspace(gpu, params, dims, data);
-  params.forEach((p, b) => {
-    const stages = volumeStages(ws, p, b, offsets[b]!);
-    runVolume(ws, stages, { t: batch, base: b * dims.V }, { t: o, base: b * dims.V });
-  });
-  for (const t of ws.temps) t.release();
+  try {
+    params.forEach((p, b) => {
+      const stages = volumeStages(ws, p, b, offsets[b]!);
+      runVolume(ws, stages, { t: batch, base: b * dims.V }, { t: o, base: b * dims.V });
+    });
+  } finally {
+    // Also when a dispatch throws part-way (device lost, a limit): the workspace goes back to the pool.
+    for (const t of ws.temps) t.release();
+  }
   return o;
 }
 
