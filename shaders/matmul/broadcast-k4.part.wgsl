@@ -1,9 +1,23 @@
 // One k-group (four reduction elements) of the broadcast GEMM kernels' register-blocked micro-kernel
-// (matmul/matmul.wgsl, conv/forward.wgsl, conv/backward-input.wgsl, conv/backward-weight.wgsl), included
-// inside their k loops: the rows' values x0..x3 (vec4: the k-group of rows 0..TM-1 of A) times the panel
-// quads the invocation's lanes hold (w0..w3), fetched lane by lane with subgroupBroadcast — 8-lane groups
-// (SG8: columns 4s..4s+3 from lanes 4s + e) or 4-lane groups — into the accumulators cRQ (row R, column
-// quad Q). Needs, in scope: TM, SG8, x0..x3, w0..w3, c00..c33 (TM rows × 4 quads).
+// (matmul/matmul.wgsl, conv/forward.wgsl, conv/backward-input.wgsl, conv/backward-weight.wgsl; their
+// launch shape is matmul/broadcast-tile.part.wgsl), included inside their k loops. Each lane loads its
+// share of the k-group's 16 panel entries (matmul/pack.wgsl: slot s — columns 4s..4s+3 — at k = 4kp + e
+// in vec4 4s + e) from vec4 `wi` = the k-group's first + the lane's index in its group: lane e of a
+// 4-lane quad slots 0..3 at k = 4kp + e (w0..w3), or with SG8 lane 4h + e of an 8-lane group slots h and
+// h + 2 (w0, w1). Then the rows' values x0..x3 (vec4: the k-group of rows 0..TM-1 of A) times those
+// quads, fetched lane by lane with subgroupBroadcast, go into the accumulators cRQ (row R, column quad
+// Q). Needs, in scope: TM, SG8, panelLoad(i) (vec4 i of the packed operand), wi, x0..x3, c00..c33.
+let w0 = panelLoad(wi);
+var w1 = vec4<f32>();
+var w2 = vec4<f32>();
+var w3 = vec4<f32>();
+if (SG8 != 0u) {
+  w1 = panelLoad(wi + 8u);
+} else {
+  w1 = panelLoad(wi + 4u);
+  w2 = panelLoad(wi + 8u);
+  w3 = panelLoad(wi + 12u);
+}
 {
   var v0: vec4<f32>; var v1: vec4<f32>; var v2: vec4<f32>; var v3: vec4<f32>;
   if (SG8 != 0u) {

@@ -64,6 +64,7 @@ describe('#include expansion of WGSL', () => {
       [
         'conv/backward-input',
         'conv/backward-input-tiled',
+        'conv/col2im',
         'conv/backward-weight',
         'conv/backward-weight-tiled',
         'conv/forward',
