@@ -59,6 +59,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (TM > 2u) { r2 = row(p2, tap); r3 = row(p3, tap); }
         var wi = (wid.y * params.kp + ((a * k.y + b) * k.z + c) * params.groups) * TN + q;
         for (var g = 0u; g < params.groups; g++) {
+          let w = panelQuads(wi);
+          wi += TN;
           let x0 = load4(r0, g, plane);
           var x1 = vec4<f32>();
           var x2 = vec4<f32>();
@@ -67,7 +69,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           if (TM > 2u) { x2 = load4(r2, g, plane); x3 = load4(r3, g, plane); }
           // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
           #include "matmul/broadcast-k4.part.wgsl"
-          wi += TN;
         }
       }
     }

@@ -87,6 +87,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     var wi = ((dr.n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (dr.zo * o.y + dr.yo) * params.groups) * TN + q;
     for (var g = 0u; g < params.groups; g++) {
+      let w = panelQuads(wi);
+      wi += TN;
       var x0: vec4<f32>;
       var x1 = vec4<f32>();
       var x2 = vec4<f32>();
@@ -104,7 +106,6 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
       // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
       #include "matmul/broadcast-k4.part.wgsl"
-      wi += TN;
     }
     dr = nextDyRow(dr);
   }

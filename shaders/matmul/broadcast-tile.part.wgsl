@@ -11,3 +11,27 @@ override SG8: u32 = 0;
 // Columns per panel of the packed operand (matmul/pack.wgsl), set by the kernel definitions from PANEL
 // in src/kernels/tuning.ts; the four column quads these kernels hold (w0..w3, c·0..c·3) make it 16.
 override TN: u32;
+
+// The invocation's share of one k-group's panel entries (matmul/pack.wgsl: slot s — columns 4s..4s+3 —
+// at k = 4kp + e in vec4 4s + e), from vec4 wi = the k-group's first + the lane's index in its group: lane
+// e of a 4-lane quad loads slots 0..3 at k = 4kp + e (w0..w3), or with SG8 lane 4h + e of an 8-lane group
+// slots h and h + 2 (w0, w1). Read through the includer's panelLoad(i).
+struct PanelQuads {
+  w0: vec4<f32>,
+  w1: vec4<f32>,
+  w2: vec4<f32>,
+  w3: vec4<f32>,
+}
+
+fn panelQuads(wi: u32) -> PanelQuads {
+  var w: PanelQuads;
+  w.w0 = panelLoad(wi);
+  if (SG8 != 0u) {
+    w.w1 = panelLoad(wi + 8u);
+  } else {
+    w.w1 = panelLoad(wi + 4u);
+    w.w2 = panelLoad(wi + 8u);
+    w.w3 = panelLoad(wi + 12u);
+  }
+  return w;
+}

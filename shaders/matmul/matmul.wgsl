@@ -50,7 +50,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
   let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * TN + q;
   for (var kp = 0u; kp < params.kp; kp++) {
-    let wi = pBase + kp * TN;
+    let w = panelQuads(pBase + kp * TN);
     let ka = kp * params.m;
     let x0 = ab[ra0 + ka];
     var x1 = vec4<f32>();
