@@ -1,8 +1,9 @@
 /**
  * `npm run check:wgsl` — no GPU needed: every shader parses, every kernel definition matches the
  * shader's reflected interface (bindings, access), the build-time interface each kernel carries equals
- * a fresh reflection of its final source (alias variants included), every shader is used by some
- * kernel, and each shader opens with the explanatory comment the house style asks for.
+ * a fresh reflection of its final source (alias variants included), every override without a default
+ * is set by the definition's constants, every shader is used by some kernel, and each shader opens with
+ * the explanatory comment the house style asks for.
  */
 import { describe, expect, it } from 'vitest';
 import { registeredKernels } from '../src/kernels/all.js';
@@ -36,6 +37,11 @@ describe('WGSL sources and kernel definitions', () => {
       for (const w of iface.workgroupSize) {
         if (typeof w === 'string') expect(iface.overrides.has(w), `workgroup size '${w}' must be an override`).toBe(true);
       }
+      // A constant the TypeScript side owns is declared without a default and set by the definition.
+      for (const o of iface.overrides.values()) {
+        if (!o.hasDefault) expect(def.constants?.[o.name], `override '${o.name}' has no default: the definition must set it`).toBeDefined();
+      }
+      for (const k of Object.keys(def.constants ?? {})) expect(iface.overrides.has(k), `constant '${k}' must be an override`).toBe(true);
     });
   }
 });

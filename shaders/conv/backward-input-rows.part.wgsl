@@ -1,15 +1,11 @@
 // Rows of the convolution input gradient's implicit GEMM, shared by conv/backward-input.wgsl (subgroup
-// broadcast) and conv/backward-input-tiled.wgsl (no optional feature): the uniforms, the blocked dy (dyb)
-// and dx, the dx position of a row of one stride phase, where dy is read for it and one tap, the vec4 load
-// of four output channels, the store of four input channels, and which taps reach a phase. See
-// conv/backward-input.wgsl for the layouts.
+// broadcast) and conv/backward-input-tiled.wgsl (no optional feature): the uniforms, the blocked dy (dyb),
+// the packed weight wp (read through `panelLoad`) and dx, the dx position of a row of one stride phase,
+// where dy is read for it and one tap, the vec4 load of four output channels, the store of four input
+// channels, and which taps reach a phase. See conv/backward-input.wgsl for the layouts. Expects nothing
+// from the includer.
 struct Params {
-  inSize: vec3<u32>,
-  outSize: vec3<u32>,
-  kernel: vec3<u32>,
-  stride: vec3<u32>,
-  pad: vec3<u32>,
-  dilation: vec3<u32>,
+  #include "conv/geometry.part.wgsl"
   cin: u32,
   cout: u32,
   n: u32,
@@ -20,7 +16,12 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dyb: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+fn panelLoad(i: u32) -> vec4<f32> {
+  return wp[i];
+}
 
 struct Pos {
   // dx coordinate (z, y, x), the batch offset into dyb (in vec4s), and the flat dx offset of (n, 0, z, y, x).

@@ -4,7 +4,7 @@
 // rows, blocked dy, stores). wp is the weight packed into panels of 16 input channels with the reduction
 // (tap, co), co innermost padded to 4 (matmul/pack.wgsl).
 // Threads: a workgroup computes 16 input channels (panel wid.y) × RL·TM positions of the phase (wid.x from
-// rowBase); its WG invocations form 4/TNQ column groups of RL = WG·TNQ/4, invocation (cg, lr) owning
+// rowBase); its WG invocations form TN/(4·TNQ) column groups of RL (tilePlace), invocation (cg, lr) owning
 // positions mb + i·RL (i < TM) × the TNQ channel quads cg·TNQ.. of the panel.
 // Tiling (matmul/register-tile.part.wgsl, matmul/panel-stage.part.wgsl): TM × 4·TNQ register
 // accumulators. The reaching taps are walked as one list (per axis, the taps whose numerator the stride
@@ -12,33 +12,10 @@
 // Cout/4 groups of a tap) are copied into double-buffered workgroup memory while the current ones are
 // used; with KC = 0 the panel is read straight from storage (the CPU drivers).
 #include "conv/backward-input-rows.part.wgsl"
+#include "conv/tiled-rows.part.wgsl"
 #include "matmul/register-tile.part.wgsl"
 #include "matmul/panel-stage.part.wgsl"
 
-override WG: u32 = 64;
-
-@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
-
-fn panelLoad(i: u32) -> vec4<f32> {
-  return wp[i];
-}
-
-var<private> p0: Pos;
-var<private> p1: Pos;
-var<private> p2: Pos;
-var<private> p3: Pos;
-var<private> p4: Pos;
-var<private> p5: Pos;
-var<private> p6: Pos;
-var<private> p7: Pos;
-var<private> r0: Row;
-var<private> r1: Row;
-var<private> r2: Row;
-var<private> r3: Row;
-var<private> r4: Row;
-var<private> r5: Row;
-var<private> r6: Row;
-var<private> r7: Row;
 // The phase's remainder, and how many taps reach it along each axis.
 var<private> prem: vec3<u32>;
 var<private> reach: vec3<u32>;
@@ -91,7 +68,7 @@ fn tapGroup(tap: vec3<u32>) -> u32 {
 fn stepStart(pBase: u32, s: u32) -> u32 {
   let f = s * KC;
   let t = f / params.groups;
-  return pBase + (tapGroup(tapAt(t)) + f - t * params.groups) * 16u;
+  return pBase + (tapGroup(tapAt(t)) + f - t * params.groups) * TN;
 }
 
 fn setRows(tap: vec3<u32>) {
@@ -132,13 +109,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let s3 = params.inSize;
   let count = select(vec3<u32>(0u), (s3 - rem + st - vec3<u32>(1u)) / st, rem < s3);
   let mPhase = params.n * count.x * count.y * count.z;
-  let rl = WG / (4u / TNQ);
-  if (params.rowBase + wid.x * rl * TM >= mPhase) {
+  if (params.rowBase + wid.x * groupInvocations() * TM >= mPhase) {
     return;
   }
-  let cg = li / rl;
-  let q0 = cg * TNQ;
-  let mb = params.rowBase + wid.x * rl * TM + (li - cg * rl);
+  let place = tilePlace(li, wid, params.rowBase);
+  let mb = place.mb;
+  let rl = place.rl;
   p0 = position(mb, mPhase, rem, count);
   if (TM > 1u) { p1 = position(mb + rl, mPhase, rem, count); }
   if (TM > 2u) { p2 = position(mb + 2u * rl, mPhase, rem, count); p3 = position(mb + 3u * rl, mPhase, rem, count); }
@@ -159,8 +135,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let taps = counts.x * counts.y * counts.z;
   let o3 = params.outSize;
   let plane = o3.x * o3.y * o3.z;
-  let pBase = wid.y * params.kp * 16u;
-  let pEnd = pBase + params.kp * 16u;
+  let pBase = wid.y * params.kp * TN;
+  let pEnd = pBase + params.kp * TN;
   let chunk = select(params.groups, KC, KC > 0u);
   let steps = taps * params.groups / max(KC, 1u);
   var s = 0u;
@@ -179,21 +155,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
           fillStage(1u - cur, stepStart(pBase, s + 1u), pEnd, li);
         }
         for (var kk = 0u; kk < KC; kk++) {
-          kstep((cur * KC + kk) * 16u, q0, g0 + kk, plane);
+          kstep((cur * KC + kk) * TN, place.q0, g0 + kk, plane);
         }
         workgroupBarrier();
         s++;
       } else {
         for (var g = 0u; g < params.groups; g++) {
-          kstep(pBase + (kRow + g) * 16u, q0, g, plane);
+          kstep(pBase + (kRow + g) * TN, place.q0, g, plane);
         }
       }
     }
   }
-  let n0 = wid.y * 16u + q0 * 4u;
   for (var i = 0u; i < TM; i++) {
     for (var q = 0u; q < TNQ; q++) {
-      store(posAt(i), mb + i * rl, mPhase, n0 + 4u * q, tile(i, q));
+      store(posAt(i), mb + i * rl, mPhase, place.n0 + 4u * q, tile(i, q));
     }
   }
 }

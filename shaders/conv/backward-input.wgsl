@@ -11,17 +11,8 @@
 // the 4-lane quad (8-lane group, SG8) that loaded them, one vec4 load of dyb per (position, tap, four co), no workgroup memory.
 enable subgroups;
 
-override WG: u32 = 64;
-override TM: u32 = 2;
-// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
-// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
-override SG8: u32 = 0;
-
-const TN: u32 = 16u;
-
+#include "matmul/broadcast-tile.part.wgsl"
 #include "conv/backward-input-rows.part.wgsl"
-
-@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
@@ -68,17 +59,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         if (TM > 2u) { r2 = row(p2, tap); r3 = row(p3, tap); }
         var wi = (wid.y * params.kp + ((a * k.y + b) * k.z + c) * params.groups) * TN + q;
         for (var g = 0u; g < params.groups; g++) {
-          let w0 = wp[wi];
-          var w1 = vec4<f32>();
-          var w2 = vec4<f32>();
-          var w3 = vec4<f32>();
-          if (SG8 != 0u) {
-            w1 = wp[wi + 8u];
-          } else {
-            w1 = wp[wi + 4u];
-            w2 = wp[wi + 8u];
-            w3 = wp[wi + 12u];
-          }
+          let w = panelQuads(wi);
           wi += TN;
           let x0 = load4(r0, g, plane);
           var x1 = vec4<f32>();

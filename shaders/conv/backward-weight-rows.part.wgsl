@@ -1,15 +1,11 @@
 // Rows of the convolution weight gradient's implicit GEMM, shared by conv/backward-weight.wgsl (subgroup
 // broadcast) and conv/backward-weight-tiled.wgsl (no optional feature): the uniforms, x, the packed dy
-// (dyp) and dw, the tap and channel of a weight row, where x is read along one reduction row (n, zo, yo),
-// the gather of four positions xo along it, and the store of four output channels. See
-// conv/backward-weight.wgsl for the layouts and the split-K scheme.
+// (dyp, read through `panelLoad`) and dw, the tap and channel of a weight row (Pos), the walk over the
+// reduction rows (n, zo, yo), where x is read along one of them, the gather of four positions xo along
+// it, and the store of four output channels. See conv/backward-weight.wgsl for the layouts and the
+// split-K scheme. Expects nothing from the includer.
 struct Params {
-  inSize: vec3<u32>,
-  outSize: vec3<u32>,
-  kernel: vec3<u32>,
-  stride: vec3<u32>,
-  pad: vec3<u32>,
-  dilation: vec3<u32>,
+  #include "conv/geometry.part.wgsl"
   cin: u32,
   cout: u32,
   n: u32,
@@ -26,8 +22,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read> dyp: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dw: array<f32>;
 
-struct Lane {
-  // Offset of the tap from the strided output position (tap·dilation − pad), and ci's offset in x.
+fn panelLoad(i: u32) -> vec4<f32> {
+  return dyp[i];
+}
+
+// A weight row (ci, tap): the tap's offset from the strided output position (tap·dilation − pad), and
+// ci's offset in x (or, with channel-quad rows, the quad's offset in the blocked input).
+struct Pos {
   off: vec3<i32>,
   ciOff: u32,
 }
@@ -46,28 +47,63 @@ struct Inner {
   ostride: i32,
 }
 
-fn lane(r: u32) -> Lane {
+// Channel (or channel quad) c at tap t (flat over kD × kH × kW): the tap's offset and c's, c·D·H·W.
+fn tapPos(c: u32, t: u32) -> Pos {
+  let k = params.kernel;
+  let a = t / (k.y * k.z);
+  let t2 = t - a * k.y * k.z;
+  let b = t2 / k.z;
+  let cc = t2 - b * k.z;
+  let s = params.inSize;
+  return Pos(vec3<i32>(vec3<u32>(a, b, cc) * params.dilation) - vec3<i32>(params.pad), c * s.x * s.y * s.z);
+}
+
+// Weight row r = ci·taps + tap, the flat index of dw within one output channel (rows past the end clamped).
+fn weightRow(r: u32) -> Pos {
   let k = params.kernel;
   let taps = k.x * k.y * k.z;
   let rr = min(r, params.m - 1u);
   let ci = rr / taps;
-  let t = rr - ci * taps;
-  let a = t / (k.y * k.z);
-  let t2 = t - a * k.y * k.z;
-  let b = t2 / k.z;
-  let c = t2 - b * k.z;
-  let s = params.inSize;
-  return Lane(vec3<i32>(vec3<u32>(a, b, c) * params.dilation) - vec3<i32>(params.pad), ci * s.x * s.y * s.z);
+  return tapPos(ci, rr - ci * taps);
+}
+
+// A reduction row: the output row (n, zo, yo) of dy, walked in order from a split's first row.
+struct DyRow {
+  n: u32,
+  zo: u32,
+  yo: u32,
+}
+
+// Reduction row i of the N·Do·Ho rows.
+fn dyRow(i: u32) -> DyRow {
+  let o = params.outSize;
+  return DyRow(i / (o.x * o.y), (i / o.y) % o.x, i % o.y);
+}
+
+// The reduction row after r, by counting (no division in the loop).
+fn nextDyRow(r: DyRow) -> DyRow {
+  let o = params.outSize;
+  var q = r;
+  q.yo += 1u;
+  if (q.yo == o.y) {
+    q.yo = 0u;
+    q.zo += 1u;
+    if (q.zo == o.x) {
+      q.zo = 0u;
+      q.n += 1u;
+    }
+  }
+  return q;
 }
 
 // Where x is read along the output row (n, zo, yo) for one weight row; the inner axis is xo, read at
 // xi = xo·sW + (c·dW − pW).
-fn row(l: Lane, nOff: u32, zo: u32, yo: u32) -> Row {
+fn row(p: Pos, nOff: u32, zo: u32, yo: u32) -> Row {
   let s = vec3<i32>(params.inSize);
-  let zi = i32(zo * params.stride.x) + l.off.x;
-  let yi = i32(yo * params.stride.y) + l.off.y;
+  let zi = i32(zo * params.stride.x) + p.off.x;
+  let yi = i32(yo * params.stride.y) + p.off.y;
   let ok = (zi >= 0) & (zi < s.x) & (yi >= 0) & (yi < s.y);
-  return Row(i32(nOff + l.ciOff) + (zi * s.y + yi) * s.z, select(-1073741824, l.off.z, ok));
+  return Row(i32(nOff + p.ciOff) + (zi * s.y + yi) * s.z, select(-1073741824, p.off.z, ok));
 }
 
 // Four consecutive inner elements t0..t0+3 of a row, zero outside the volume or past the inner extent.

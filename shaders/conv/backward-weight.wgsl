@@ -15,33 +15,22 @@
 // 4-lane quad (8-lane group, SG8) that loaded it, no workgroup memory.
 enable subgroups;
 
-override WG: u32 = 64;
-override TM: u32 = 2;
-// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
-// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
-override SG8: u32 = 0;
-override ROWQUAD: u32 = 0;
-
-const TN: u32 = 16u;
-
+#include "matmul/broadcast-tile.part.wgsl"
 #include "conv/backward-weight-rows.part.wgsl"
+
+override ROWQUAD: u32 = 0;
 
 @group(0) @binding(2) var<storage, read> xb: array<vec4<f32>>;
 
-// The channel quad c4 and tap of quad row rq (ROWQUAD): ciOff is then c4's offset in xb.
-fn laneQuad(rq: u32) -> Lane {
+// The channel quad c4 and tap of quad row rq = c4·taps + tap (ROWQUAD; rows past the end clamped):
+// ciOff is then c4's offset in xb.
+fn weightQuad(rq: u32) -> Pos {
   let k = params.kernel;
   let taps = k.x * k.y * k.z;
   let quads = (params.cin + 3u) / 4u * taps;
   let rr = min(rq, quads - 1u);
   let c4 = rr / taps;
-  let t = rr - c4 * taps;
-  let a = t / (k.y * k.z);
-  let t2 = t - a * k.y * k.z;
-  let b = t2 / k.z;
-  let c = t2 - b * k.z;
-  let s = params.inSize;
-  return Lane(vec3<i32>(vec3<u32>(a, b, c) * params.dilation) - vec3<i32>(params.pad), c4 * s.x * s.y * s.z);
+  return tapPos(c4, rr - c4 * taps);
 }
 
 // Positions xo = t0..t0+3 of a row for the four channels of a quad (ROWQUAD), transposed so that
@@ -62,17 +51,17 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let mb = params.rowBase + wid.x * WG * TM + li;
   // ROWQUAD: one quad row per invocation (rowBase counts quads then).
   let mq = params.rowBase + wid.x * WG + li;
-  var l0: Lane;
-  var l1: Lane;
-  var l2: Lane;
-  var l3: Lane;
+  var p0: Pos;
+  var p1: Pos;
+  var p2: Pos;
+  var p3: Pos;
   if (ROWQUAD != 0u) {
-    l0 = laneQuad(mq);
+    p0 = weightQuad(mq);
   } else {
-    l0 = lane(mb);
-    l1 = lane(mb + WG);
-    l2 = lane(mb + 2u * WG);
-    l3 = lane(mb + 3u * WG);
+    p0 = weightRow(mb);
+    p1 = weightRow(mb + WG);
+    p2 = weightRow(mb + 2u * WG);
+    p3 = weightRow(mb + 3u * WG);
   }
   var c00 = vec4<f32>(); var c01 = vec4<f32>(); var c02 = vec4<f32>(); var c03 = vec4<f32>();
   var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
@@ -84,34 +73,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let inner = Inner(i32(params.stride.z), i32(s.z), o.z, 1);
   let first = wid.z * params.rowsPerSplit;
   let last = min(first + params.rowsPerSplit, rows);
-  // (n, zo, yo) of the first reduction row, then advanced by counting (no division in the loop).
-  var n = first / (o.x * o.y);
-  var zo = (first / o.y) % o.x;
-  var yo = first % o.y;
+  var dr = dyRow(first);
   let chans = select(params.cin, (params.cin + 3u) / 4u, ROWQUAD != 0u);
   for (var rr = first; rr < last; rr++) {
-    let nOff = n * chans * s.x * s.y * s.z;
-    let r0 = row(l0, nOff, zo, yo);
+    let nOff = dr.n * chans * s.x * s.y * s.z;
+    let r0 = row(p0, nOff, dr.zo, dr.yo);
     var r1 = r0;
     var r2 = r0;
     var r3 = r0;
     if (ROWQUAD == 0u) {
-      if (TM > 1u) { r1 = row(l1, nOff, zo, yo); }
-      if (TM > 2u) { r2 = row(l2, nOff, zo, yo); r3 = row(l3, nOff, zo, yo); }
+      if (TM > 1u) { r1 = row(p1, nOff, dr.zo, dr.yo); }
+      if (TM > 2u) { r2 = row(p2, nOff, dr.zo, dr.yo); r3 = row(p3, nOff, dr.zo, dr.yo); }
     }
-    var wi = ((n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (zo * o.y + yo) * params.groups) * TN + q;
+    var wi = ((dr.n * params.panelsPerBatch + wid.y) * params.kpPerBatch + (dr.zo * o.y + dr.yo) * params.groups) * TN + q;
     for (var g = 0u; g < params.groups; g++) {
-      let w0 = dyp[wi];
-      var w1 = vec4<f32>();
-      var w2 = vec4<f32>();
-      var w3 = vec4<f32>();
-      if (SG8 != 0u) {
-        w1 = dyp[wi + 8u];
-      } else {
-        w1 = dyp[wi + 4u];
-        w2 = dyp[wi + 8u];
-        w3 = dyp[wi + 12u];
-      }
+      let w = panelQuads(wi);
       wi += TN;
       var x0: vec4<f32>;
       var x1 = vec4<f32>();
@@ -131,15 +107,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       // Reduction element 4g + e: the 16 channels come from lane e of the quad (4s + e of the 8-lane group).
       #include "matmul/broadcast-k4.part.wgsl"
     }
-    yo += 1u;
-    if (yo == o.y) {
-      yo = 0u;
-      zo += 1u;
-      if (zo == o.x) {
-        zo = 0u;
-        n += 1u;
-      }
-    }
+    dr = nextDyRow(dr);
   }
   let base = wid.z * params.cout * params.m;
   let n0 = wid.y * TN;

@@ -11,12 +11,7 @@
 override WG: u32 = 64;
 
 struct Params {
-  inSize: vec3<u32>,
-  outSize: vec3<u32>,
-  kernel: vec3<u32>,
-  stride: vec3<u32>,
-  pad: vec3<u32>,
-  dilation: vec3<u32>,
+  #include "conv/geometry.part.wgsl"
   n: u32,
   cin: u32,
   ci: u32,

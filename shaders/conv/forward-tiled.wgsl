@@ -4,7 +4,7 @@
 // for one vec4 load per row and four reduction elements, INNER_KW choosing channels or the stem's
 // sliding windows as the inner axis; wp the weight packed into 16-channel panels by matmul/pack.wgsl).
 // Threads: a workgroup computes 16 output channels (panel wid.y) × RL·TM output positions (wid.x from
-// rowBase); its WG invocations form 4/TNQ column groups of RL = WG·TNQ/4, invocation (cg, lr) owning
+// rowBase); its WG invocations form TN/(4·TNQ) column groups of RL (tilePlace), invocation (cg, lr) owning
 // positions mb + i·RL (i < TM) × the TNQ channel quads cg·TNQ.. of the panel. Neighbouring invocations
 // own neighbouring positions, so their vec4 loads of xb are adjacent.
 // Tiling (matmul/register-tile.part.wgsl, matmul/panel-stage.part.wgsl): TM × 4·TNQ register
@@ -13,40 +13,16 @@
 // so a step never straddles two taps) or read straight from storage (KC = 0, the CPU drivers). The input
 // rows are recomputed once per tap; per k-group each invocation makes TM vec4 loads of xb.
 #include "conv/forward-rows.part.wgsl"
+#include "conv/tiled-rows.part.wgsl"
 #include "matmul/register-tile.part.wgsl"
 #include "matmul/panel-stage.part.wgsl"
 
-override WG: u32 = 64;
-
-@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
-
-fn panelLoad(i: u32) -> vec4<f32> {
-  return wp[i];
-}
-
-var<private> p0: Pos;
-var<private> p1: Pos;
-var<private> p2: Pos;
-var<private> p3: Pos;
-var<private> p4: Pos;
-var<private> p5: Pos;
-var<private> p6: Pos;
-var<private> p7: Pos;
-var<private> r0: Row;
-var<private> r1: Row;
-var<private> r2: Row;
-var<private> r3: Row;
-var<private> r4: Row;
-var<private> r5: Row;
-var<private> r6: Row;
-var<private> r7: Row;
-
-// The invocation's rows for reduction row (ci, tap offset `off`).
-fn setRows(off: vec3<i32>, ci: u32) {
-  r0 = row(p0, off, ci);
-  if (TM > 1u) { r1 = row(p1, off, ci); }
-  if (TM > 2u) { r2 = row(p2, off, ci); r3 = row(p3, off, ci); }
-  if (TM > 4u) { r4 = row(p4, off, ci); r5 = row(p5, off, ci); r6 = row(p6, off, ci); r7 = row(p7, off, ci); }
+// The invocation's rows for reduction row rr.
+fn setRows(rr: ReductionRow) {
+  r0 = row(p0, rr);
+  if (TM > 1u) { r1 = row(p1, rr); }
+  if (TM > 2u) { r2 = row(p2, rr); r3 = row(p3, rr); }
+  if (TM > 4u) { r4 = row(p4, rr); r5 = row(p5, rr); r6 = row(p6, rr); r7 = row(p7, rr); }
 }
 
 // Reduction elements 4g..4g+3 of the current rows times the panel's k-group at `at`.
@@ -62,23 +38,17 @@ fn kstep(at: u32, q0: u32, g: u32, st: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let rl = WG / (4u / TNQ);
-  let cg = li / rl;
-  let q0 = cg * TNQ;
-  let mb = params.rowBase + wid.x * rl * TM + (li - cg * rl);
+  let place = tilePlace(li, wid, params.rowBase);
+  let mb = place.mb;
+  let rl = place.rl;
   p0 = position(mb);
   if (TM > 1u) { p1 = position(mb + rl); }
   if (TM > 2u) { p2 = position(mb + 2u * rl); p3 = position(mb + 3u * rl); }
   if (TM > 4u) { p4 = position(mb + 4u * rl); p5 = position(mb + 5u * rl); p6 = position(mb + 6u * rl); p7 = position(mb + 7u * rl); }
-  let k = params.kernel;
-  var outer = k;
-  if (INNER_KW != 0u) {
-    outer = vec3<u32>(params.cin, k.x, k.y);
-  }
-  let i3 = params.inSize;
-  let st = select(i3.x * i3.y * i3.z, 4u * params.dilation.z, INNER_KW != 0u);
-  let pBase = wid.y * params.kp * 16u;
-  let pEnd = pBase + params.kp * 16u;
+  let outer = outerRows();
+  let st = groupStep();
+  let pBase = wid.y * params.kp * TN;
+  let pEnd = pBase + params.kp * TN;
   // k-groups per step: KC with a workgroup-memory stage (a divisor of params.groups), else a whole row.
   let chunk = select(params.groups, KC, KC > 0u);
   let steps = params.kp / max(KC, 1u);
@@ -90,38 +60,31 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   for (var o0 = 0u; o0 < outer.x; o0++) {
     for (var o1 = 0u; o1 < outer.y; o1++) {
       for (var o2 = 0u; o2 < outer.z; o2++) {
-        var tap = vec3<u32>(o0, o1, o2);
-        var ci = 0u;
-        if (INNER_KW != 0u) {
-          tap = vec3<u32>(o1, o2, 0u);
-          ci = o0;
-        }
-        setRows(vec3<i32>(tap * params.dilation), ci);
+        setRows(reductionRow(o0, o1, o2));
         let kRow = ((o0 * outer.y + o1) * outer.z + o2) * params.groups;
         for (var g0 = 0u; g0 < params.groups; g0 += chunk) {
           if (KC > 0u) {
             let cur = s & 1u;
             if (s + 1u < steps) {
-              fillStage(1u - cur, pBase + (s + 1u) * KC * 16u, pEnd, li);
+              fillStage(1u - cur, pBase + (s + 1u) * KC * TN, pEnd, li);
             }
             for (var kk = 0u; kk < KC; kk++) {
-              kstep((cur * KC + kk) * 16u, q0, g0 + kk, st);
+              kstep((cur * KC + kk) * TN, place.q0, g0 + kk, st);
             }
             workgroupBarrier();
             s++;
           } else {
             for (var g = 0u; g < params.groups; g++) {
-              kstep(pBase + (kRow + g) * 16u, q0, g, st);
+              kstep(pBase + (kRow + g) * TN, place.q0, g, st);
             }
           }
         }
       }
     }
   }
-  let n0 = wid.y * 16u + q0 * 4u;
   for (var i = 0u; i < TM; i++) {
     for (var q = 0u; q < TNQ; q++) {
-      store(mb + i * rl, n0 + 4u * q, tile(i, q));
+      store(mb + i * rl, place.n0 + 4u * q, tile(i, q));
     }
   }
 }

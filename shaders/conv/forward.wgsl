@@ -17,17 +17,8 @@
 // broadcasts are too.
 enable subgroups;
 
-override WG: u32 = 64;
-override TM: u32 = 2;
-// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
-// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
-override SG8: u32 = 0;
-
-const TN: u32 = 16u;
-
+#include "matmul/broadcast-tile.part.wgsl"
 #include "conv/forward-rows.part.wgsl"
-
-@group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) sid: u32) {
@@ -42,42 +33,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var c10 = vec4<f32>(); var c11 = vec4<f32>(); var c12 = vec4<f32>(); var c13 = vec4<f32>();
   var c20 = vec4<f32>(); var c21 = vec4<f32>(); var c22 = vec4<f32>(); var c23 = vec4<f32>();
   var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
-  let k = params.kernel;
-  var outer = k;
-  if (INNER_KW != 0u) {
-    outer = vec3<u32>(params.cin, k.x, k.y);
-  }
-  let i3 = params.inSize;
-  let step = select(i3.x * i3.y * i3.z, 4u * params.dilation.z, INNER_KW != 0u);
+  let outer = outerRows();
+  let step = groupStep();
   var wi = wid.y * params.kp * TN + q;
   for (var o0 = 0u; o0 < outer.x; o0++) {
     for (var o1 = 0u; o1 < outer.y; o1++) {
       for (var o2 = 0u; o2 < outer.z; o2++) {
-        var tap = vec3<u32>(o0, o1, o2);
-        var ci = 0u;
-        if (INNER_KW != 0u) {
-          tap = vec3<u32>(o1, o2, 0u);
-          ci = o0;
-        }
-        let off = vec3<i32>(tap * params.dilation);
-        let r0 = row(p0, off, ci);
+        let rr = reductionRow(o0, o1, o2);
+        let r0 = row(p0, rr);
         var r1 = r0;
         var r2 = r0;
         var r3 = r0;
-        if (TM > 1u) { r1 = row(p1, off, ci); }
-        if (TM > 2u) { r2 = row(p2, off, ci); r3 = row(p3, off, ci); }
+        if (TM > 1u) { r1 = row(p1, rr); }
+        if (TM > 2u) { r2 = row(p2, rr); r3 = row(p3, rr); }
         for (var g = 0u; g < params.groups; g++) {
-          let w0 = wp[wi];
-          var w1 = vec4<f32>();
-          var w2 = vec4<f32>();
-          var w3 = vec4<f32>();
-          if (SG8 != 0u) {
-            w1 = wp[wi + 8u];
-          } else {
-            w1 = wp[wi + 4u];
-            w2 = wp[wi + 8u];
-            w3 = wp[wi + 12u];
-          }
+          let w = panelQuads(wi);
           wi += TN;
           let x0 = load4(r0, g, step);
           var x1 = vec4<f32>();

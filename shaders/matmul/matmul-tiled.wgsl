@@ -3,39 +3,17 @@
 // (matmul/block-k.wgsl: ab[(b·K4 + k4)·M + m] = A[m, 4k4..4k4+3]), B packed by matmul/pack.wgsl into
 // panels of 16 columns (16 vec4 per k-group: columns 4s..4s+3 at k = 4kp + e in vec4 4s + e), C row-major
 // [M, N] at c[b·batchC + m·N + n]; bias [N] added when HAS_BIAS = 1.
-// Threads: a workgroup computes 16 columns (panel wid.y) × RL·TM rows (wid.x from rowBase; wid.z the
-// batch). Its WG invocations form CG = 4/TNQ column groups of RL = WG/CG: invocation (cg, lr) owns rows
-// mb + i·RL (i < TM, mb = first row + lr) × the TNQ column quads cg·TNQ.. of the panel, so neighbouring
-// invocations read neighbouring rows of A (one vec4 per row and k-group, coalesced).
+// Threads: a workgroup computes TN = 16 columns (panel wid.y) × RL·TM rows (wid.x from rowBase; wid.z the
+// batch). Its WG invocations form CG = TN/(4·TNQ) column groups of RL = WG/CG: invocation (cg, lr) owns
+// rows mb + i·RL (i < TM, mb = first row + lr) × the TNQ column quads cg·TNQ.. of the panel (tilePlace),
+// so neighbouring invocations read neighbouring rows of A (one vec4 per row and k-group, coalesced).
 // Tiling (matmul/register-tile.part.wgsl, matmul/panel-stage.part.wgsl): TM × 4·TNQ register
 // accumulators; the panel — the operand every invocation of the workgroup needs — is staged KC k-groups
 // at a time in double-buffered workgroup memory (KC > 0, GPUs) or read straight from storage (KC = 0,
 // CPU drivers). Tile shapes (WG, TM, TNQ, KC) are chosen per adapter in src/kernels/tuning.ts.
+#include "matmul/operands.part.wgsl"
 #include "matmul/register-tile.part.wgsl"
 #include "matmul/panel-stage.part.wgsl"
-
-override WG: u32 = 64;
-override HAS_BIAS: u32 = 0;
-
-struct Params {
-  m: u32,
-  n: u32,
-  kp: u32,
-  batchA: u32,
-  batchC: u32,
-  panelBatch: u32,
-  rowBase: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> ab: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-fn panelLoad(i: u32) -> vec4<f32> {
-  return bp[i];
-}
 
 fn store(row: u32, col0: u32, v: vec4<f32>, cBase: u32) {
   if (row >= params.m) {
@@ -74,11 +52,9 @@ var<private> xa7: vec4<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let cg = li / (WG / (4u / TNQ));
-  let rl = WG / (4u / TNQ);
-  let lr = li - cg * rl;
-  let q0 = cg * TNQ;
-  let mb = params.rowBase + wid.x * rl * TM + lr;
+  let place = tilePlace(li, wid, params.rowBase);
+  let mb = place.mb;
+  let rl = place.rl;
   let aBase = wid.z * params.batchA;
   // Rows past the end are clamped so every load stays in bounds; they are never stored.
   let last = params.m - 1u;
@@ -90,12 +66,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   let ra5 = aBase + min(mb + 5u * rl, last);
   let ra6 = aBase + min(mb + 6u * rl, last);
   let ra7 = aBase + min(mb + 7u * rl, last);
-  let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * 16u;
-  let pEnd = pBase + params.kp * 16u;
+  let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * TN;
+  let pEnd = pBase + params.kp * TN;
   if (KC == 0u) {
     for (var kg = 0u; kg < params.kp; kg++) {
       loadA(kg, ra0, ra1, ra2, ra3, ra4, ra5, ra6, ra7);
-      kgroup(pBase + kg * 16u, q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
+      kgroup(pBase + kg * TN, place.q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
     }
   } else {
     let steps = (params.kp + KC - 1u) / max(KC, 1u);
@@ -104,22 +80,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     for (var s = 0u; s < steps; s++) {
       let cur = s & 1u;
       if (s + 1u < steps) {
-        fillStage(1u - cur, pBase + (s + 1u) * KC * 16u, pEnd, li);
+        fillStage(1u - cur, pBase + (s + 1u) * KC * TN, pEnd, li);
       }
       let k0 = s * KC;
       let kn = min(KC, params.kp - k0);
       for (var kk = 0u; kk < kn; kk++) {
         loadA(k0 + kk, ra0, ra1, ra2, ra3, ra4, ra5, ra6, ra7);
-        kgroup((cur * KC + kk) * 16u, q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
+        kgroup((cur * KC + kk) * TN, place.q0, xa0, xa1, xa2, xa3, xa4, xa5, xa6, xa7);
       }
       workgroupBarrier();
     }
   }
   let cBase = wid.z * params.batchC;
-  let n0 = wid.y * 16u + q0 * 4u;
   for (var i = 0u; i < TM; i++) {
     for (var q = 0u; q < TNQ; q++) {
-      store(mb + i * rl, n0 + 4u * q, tile(i, q), cBase);
+      store(mb + i * rl, place.n0 + 4u * q, tile(i, q), cBase);
     }
   }
 }

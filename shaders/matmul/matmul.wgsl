@@ -13,30 +13,8 @@
 // both are slow on software Vulkan. Loop bounds are uniform so the broadcasts run in uniform control flow.
 enable subgroups;
 
-override WG: u32 = 64;
-override TM: u32 = 2;
-// 1 when subgroups have at least 8 lanes: each lane of an 8-lane group then loads two of a k-group's 16
-// panel entries instead of four (the CPU drivers' loads are per-lane loops, so this halves their cost).
-override SG8: u32 = 0;
-override HAS_BIAS: u32 = 0;
-
-const TN: u32 = 16u;
-
-struct Params {
-  m: u32,
-  n: u32,
-  kp: u32,
-  batchA: u32,
-  batchC: u32,
-  panelBatch: u32,
-  rowBase: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> ab: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+#include "matmul/broadcast-tile.part.wgsl"
+#include "matmul/operands.part.wgsl"
 
 fn store(row: u32, col0: u32, v: vec4<f32>, cBase: u32) {
   if (row >= params.m) {
@@ -72,18 +50,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   var c30 = vec4<f32>(); var c31 = vec4<f32>(); var c32 = vec4<f32>(); var c33 = vec4<f32>();
   let pBase = (wid.z * params.panelBatch + wid.y * params.kp) * TN + q;
   for (var kp = 0u; kp < params.kp; kp++) {
-    let wi = pBase + kp * TN;
-    let w0 = bp[wi];
-    var w1 = vec4<f32>();
-    var w2 = vec4<f32>();
-    var w3 = vec4<f32>();
-    if (SG8 != 0u) {
-      w1 = bp[wi + 8u];
-    } else {
-      w1 = bp[wi + 4u];
-      w2 = bp[wi + 8u];
-      w3 = bp[wi + 12u];
-    }
+    let w = panelQuads(pBase + kp * TN);
     let ka = kp * params.m;
     let x0 = ab[ra0 + ka];
     var x1 = vec4<f32>();

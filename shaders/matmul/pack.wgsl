@@ -9,7 +9,8 @@
 // One thread per output vec4, 2-D grid; `batch` source matrices of `srcBatchStride` elements along gid.z,
 // the first one `srcBase` elements into src.
 override WG: u32 = 256;
-override TN: u32 = 16;
+// Columns per panel, set by the kernel definition from PANEL in src/kernels/tuning.ts.
+override TN: u32;
 
 struct Params {
   cols: u32,

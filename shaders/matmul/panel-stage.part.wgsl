@@ -1,20 +1,22 @@
-// Workgroup-memory staging of the packed panel operand (matmul/pack.wgsl: 16 vec4 per k-group, lane e of
-// quad s at 4s + e) for the GEMM kernels that need no optional feature. With KC > 0 the workgroup copies
+// Workgroup-memory staging of the packed panel operand (matmul/pack.wgsl: TN vec4 per k-group, lane e
+// of quad s at 4s + e) for the GEMM kernels that need no optional feature. With KC > 0 the workgroup copies
 // KC k-groups of its panel at a time into one half of `stage` (every invocation one vec4 per WG), while
 // the other half — filled during the previous step — feeds the register tiles: double buffering with one
 // barrier per step. KC = 0 reads the panel straight from storage instead (the CPU drivers, where workgroup
-// memory costs as much as storage and the barriers are extra). The including shader defines
-// `panelLoad(i)` (vec4 i of its packed operand) and the override WG; `stage` takes 2·KC·256 bytes, which
-// the tuning keeps within maxComputeWorkgroupStorageSize.
+// memory costs as much as storage and the barriers are extra). Expects from the includer `panelLoad(i)`
+// (vec4 i of its packed operand); WG, TN, TNQ and `rank1` come from matmul/register-tile.part.wgsl.
+// `stage` takes 2·KC·TN·16 bytes, which the tuning keeps within maxComputeWorkgroupStorageSize.
+#include "matmul/register-tile.part.wgsl"
+
 override KC: u32 = 0;
 
-var<workgroup> stage: array<vec4<f32>, 2u * max(KC, 1u) * 16u>;
+var<workgroup> stage: array<vec4<f32>, 2u * max(KC, 1u) * TN>;
 
-// Copies the KC k-groups whose vec4s start at `first` (in a panel that ends before `end`) (and end before `end`)
-// into half `buf` of the stage.
+// Copies the KC k-groups whose vec4s start at `first` into half `buf` of the stage (clamped to the panel,
+// which ends before `end`).
 fn fillStage(buf: u32, first: u32, end: u32, li: u32) {
-  for (var i = li; i < KC * 16u; i += WG) {
-    stage[buf * KC * 16u + i] = panelLoad(min(first + i, end - 1u));
+  for (var i = li; i < KC * TN; i += WG) {
+    stage[buf * KC * TN + i] = panelLoad(min(first + i, end - 1u));
   }
 }
 

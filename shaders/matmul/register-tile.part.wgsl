@@ -6,9 +6,38 @@
 // of four (one vec4 of A per row, the layout every operand here is blocked into) is four calls.
 // Accumulators past TM or TNQ are never touched: the guards are pipeline constants and fold away, and
 // named variables (not an array) keep the tile in registers on the CPU drivers too (a private array
-// indexed in a loop ran at 0.7× there). TM is 1, 2, 4 or 8; TNQ 1, 2 or 4.
+// indexed in a loop ran at 0.7× there). TM is 1, 2, 4 or 8; TNQ 1, 2 or 4. The host sets WG, TM and TNQ
+// per adapter (src/kernels/tuning.ts). Expects nothing from the includer.
+override WG: u32 = 64;
 override TM: u32 = 4;
 override TNQ: u32 = 1;
+// Columns per panel of the packed operand (matmul/pack.wgsl), set by the kernel definitions from PANEL
+// in src/kernels/tuning.ts: TN/4 column quads, TNQ of them per invocation.
+override TN: u32;
+
+// Invocations per column group: the WG invocations form TN/(4·TNQ) column groups, each owning TNQ of the
+// panel's TN/4 column quads; an invocation's TM rows are this far apart.
+fn groupInvocations() -> u32 {
+  return WG / (TN / 4u / TNQ);
+}
+
+// Where invocation li of workgroup wid works: invocation (cg, lr) of column group cg owns rows mb + i·rl
+// (i < TM; mb = the workgroup's first row + lr, wid.x counting blocks of rl·TM rows from rowBase) × the
+// TNQ column quads from q0 = cg·TNQ of panel wid.y, whose first column is n0. Neighbouring invocations
+// own neighbouring rows, so their loads of the row operand are adjacent.
+struct TilePlace {
+  mb: u32,
+  rl: u32,
+  q0: u32,
+  n0: u32,
+}
+
+fn tilePlace(li: u32, wid: vec3<u32>, rowBase: u32) -> TilePlace {
+  let rl = groupInvocations();
+  let cg = li / rl;
+  let q0 = cg * TNQ;
+  return TilePlace(rowBase + wid.x * rl * TM + (li - cg * rl), rl, q0, wid.y * TN + q0 * 4u);
+}
 
 var<private> t00: vec4<f32>;
 var<private> t01: vec4<f32>;

@@ -26,6 +26,8 @@ export interface KernelDef {
   entry?: string;
   /** Every binding the shader uses, by name, with its access; checked against reflection. */
   bindings: Readonly<Record<string, 'uniform' | 'read' | 'read_write'>>;
+  /** Override constants fixed for this kernel, set on every pipeline (a dispatch may not change them). */
+  constants?: Readonly<Record<string, number>>;
   /** The shader's interface reflected at build time; without it the runtime parser reflects `source`. */
   iface?: ShaderInterface;
   /** Optional WebGPU features the shader needs (its `enable` directives, e.g. `subgroups`). */
@@ -265,19 +267,26 @@ export class Kernel {
   private pending = new Map<string, Promise<GPUComputePipeline>>();
 
   private describe(overrides: Readonly<Record<string, number>>): { key: string; descriptor: GPUComputePipelineDescriptor } {
+    const constants = this.def.constants ?? {};
     for (const k of Object.keys(overrides)) {
       if (!this.iface.overrides.has(k)) {
         throw new Error(`kernel '${this.def.name}': shader has no override '${k}' (has: ${[...this.iface.overrides.keys()].join(', ') || 'none'})`);
       }
+      if (k in constants) throw new Error(`kernel '${this.def.name}': override '${k}' is fixed by the kernel definition (${constants[k]})`);
     }
     const key = Object.keys(overrides)
       .sort()
       .map((k) => `${k}=${overrides[k]}`)
       .join(',');
     if (!this.pipelines.has(key)) {
+      for (const o of this.iface.overrides.values()) {
+        if (!o.hasDefault && !(o.name in overrides) && !(o.name in constants)) {
+          throw new Error(`kernel '${this.def.name}': override '${o.name}' has no default in ${this.def.shaderPath} and was not given`);
+        }
+      }
       // Check the workgroup size against this adapter's limits here, where the message can name the
       // kernel and the overrides (the driver's asynchronous validation error cannot).
-      const ws = this.workgroupSize(overrides);
+      const ws = this.workgroupSize({ ...constants, ...overrides });
       const lim = this.gpu.limits;
       const maxes = [lim.maxComputeWorkgroupSizeX!, lim.maxComputeWorkgroupSizeY!, lim.maxComputeWorkgroupSizeZ!];
       const total = ws[0] * ws[1] * ws[2];
@@ -293,7 +302,7 @@ export class Kernel {
       descriptor: {
         label: key ? `${this.def.name}{${key}}` : this.def.name,
         layout: this.pipelineLayout,
-        compute: { module: this.getModule(), entryPoint: this.iface.entry, constants: { ...overrides } },
+        compute: { module: this.getModule(), entryPoint: this.iface.entry, constants: { ...constants, ...overrides } },
       },
     };
   }

@@ -13,43 +13,49 @@
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, elementGrid } from './define.js';
-import { type BlockSource, type PanelSource, type Panels, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
-import { type LayerClass, type TiledTile, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
+import { type BlockSource, type PanelSource, type Panels, broadcastOverrides, rowChunks, tiledOverrides, tiledRows } from './matmul.js';
+import { type LayerClass, PANEL, type TiledTile, fitTile, fitTiledTile, gemmPath, tuningFor, elementWg } from './tuning.js';
 
 export const convForwardKernel = defineKernel({
   name: 'conv-forward',
   shader: 'conv/forward',
   bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convForwardTiledKernel = defineKernel({
   name: 'conv-forward-tiled',
   shader: 'conv/forward-tiled',
   bindings: { params: 'uniform', xb: 'read', wp: 'read', y: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convBackwardInputKernel = defineKernel({
   name: 'conv-backward-input',
   shader: 'conv/backward-input',
   bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convBackwardInputTiledKernel = defineKernel({
   name: 'conv-backward-input-tiled',
   shader: 'conv/backward-input-tiled',
   bindings: { params: 'uniform', dyb: 'read', wp: 'read', dx: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convBackwardWeightKernel = defineKernel({
   name: 'conv-backward-weight',
   shader: 'conv/backward-weight',
   bindings: { params: 'uniform', x: 'read', xb: 'read', dyp: 'read', dw: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convBackwardWeightTiledKernel = defineKernel({
   name: 'conv-backward-weight-tiled',
   shader: 'conv/backward-weight-tiled',
   bindings: { params: 'uniform', x: 'read', dyp: 'read', dw: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const convReduceSplitsKernel = defineKernel({
@@ -109,7 +115,7 @@ export function forwardGemm(xb: GpuTensor, g: ConvGeometry, wp: Panels, innerKw:
     gpu.dispatch(convForwardKernel, {
       bind: { xb, wp: wp.tensor, y },
       uniforms: { params: { ...params, rowBase: n0 * outPlane + chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, INNER_KW: innerKw ? 1 : 0 },
+      overrides: { ...broadcastOverrides(gpu, tile), INNER_KW: innerKw ? 1 : 0 },
       workgroups: [chunk.count, wp.panels, 1],
     });
   }
@@ -190,7 +196,7 @@ export function backwardInputGemm(dyb: GpuTensor, wp: Panels, g: ConvGeometry, d
     gpu.dispatch(convBackwardInputKernel, {
       bind: { dyb, wp: wp.tensor, dx },
       uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 },
+      overrides: broadcastOverrides(gpu, tile),
       workgroups: [chunk.count, wp.panels, ph.length],
     });
   }
@@ -249,7 +255,7 @@ export function backwardWeightGemm(x: GpuTensor, xb: GpuTensor | null, dyp: Pane
     gpu.dispatch(convBackwardWeightKernel, {
       bind: { x, xb: xb ?? dyp.tensor, dyp: dyp.tensor, dw: target },
       uniforms: { params: { ...params, rowBase: chunk.first * rowsPerGroup } },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: t.sg8 ? 1 : 0, ROWQUAD: quads ? 1 : 0 },
+      overrides: { ...broadcastOverrides(gpu, tile), ROWQUAD: quads ? 1 : 0 },
       workgroups: [chunk.count, dyp.panels, used],
     });
   }

@@ -34,10 +34,10 @@ import {
   weightQuads,
 } from './conv-gemm.js';
 import { defineKernel, elementGrid } from './define.js';
-import { PANEL, type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
+import { type BlockSource, type PanelSource, type Panels, blockK, gemmBlockedA, matmul, packPanels } from './matmul.js';
 import { swapAxes } from './layout.js';
 import { convReduceSplitsKernel } from './conv-gemm.js';
-import { bindingLimit, tuningFor, elementWg } from './tuning.js';
+import { PANEL, bindingLimit, tuningFor, elementWg } from './tuning.js';
 import { winogradMatrices } from './winograd-matrices.js';
 
 export const convWinogradWindowKernel = defineKernel({

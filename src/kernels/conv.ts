@@ -25,8 +25,8 @@ import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { type Triple, triple } from './axes.js';
 import { defineKernel, elementGrid } from './define.js';
-import { PANEL, type Panels, asF32, blockK, packPanels } from './matmul.js';
-import { bindingLimit, tuningFor, elementWg } from './tuning.js';
+import { type Panels, asF32, blockK, packPanels } from './matmul.js';
+import { PANEL, bindingLimit, tuningFor, elementWg } from './tuning.js';
 import {
   type ConvGeometry,
   backwardInputGemm,

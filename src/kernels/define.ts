@@ -14,7 +14,9 @@ const FEATURE_OF_EXTENSION: Record<string, string> = { f16: 'shader-f16' };
 
 /**
  * `alias` rebinds type aliases declared in the shader (`alias T = f32;`), building a variant of one
- * file — e.g. the same transform on vec4 elements — without a second copy of its code.
+ * file — e.g. the same transform on vec4 elements — without a second copy of its code. `constants` sets
+ * pipeline-overridable constants that are fixed for the kernel — values the TypeScript side owns too
+ * (e.g. the GEMM panel width), so the shader declares them without a default instead of copying them.
  */
 export function defineKernel(spec: {
   name: string;
@@ -22,6 +24,7 @@ export function defineKernel(spec: {
   entry?: string;
   bindings: KernelDef['bindings'];
   alias?: Record<string, string>;
+  constants?: Readonly<Record<string, number>>;
 }): KernelDef {
   let source: string = SHADERS[spec.shader];
   for (const [name, type] of Object.entries(spec.alias ?? {})) {
@@ -39,6 +42,12 @@ export function defineKernel(spec: {
   const serialized = spec.entry !== undefined ? entries[spec.entry] : names.length === 1 ? entries[names[0]!] : undefined;
   if (!serialized) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl has compute entry points ${names.join(', ')}; name one with 'entry'`);
   def.iface = deserializeInterface(serialized);
+  if (spec.constants) {
+    for (const k of Object.keys(spec.constants)) {
+      if (!def.iface.overrides.has(k)) throw new Error(`kernel '${spec.name}': shaders/${spec.shader}.wgsl has no override '${k}' to set`);
+    }
+    def.constants = { ...spec.constants };
+  }
   // `enable subgroups;` (and the like) at the top of the shader: the optional features it needs.
   const features = [...source.matchAll(/^\s*enable\s+([\w\s,]+?)\s*;/gm)].flatMap((m) =>
     m[1]!.split(',').map((f) => FEATURE_OF_EXTENSION[f.trim()] ?? f.trim()),

@@ -12,15 +12,13 @@ import type { GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
 import { defineKernel, elementGrid } from './define.js';
-import { type TiledTile, elementWg, fitTile, fitTiledTile, gemmPath, tuningFor } from './tuning.js';
-
-/** Columns per panel of the packed broadcast operand (fixed in the shaders: four vec4 slots). */
-export const PANEL = 16;
+import { type GemmTile, PANEL, type TiledTile, elementWg, fitTile, fitTiledTile, gemmPath, groupInvocations, tuningFor } from './tuning.js';
 
 export const packKernel = defineKernel({
   name: 'gemm-pack',
   shader: 'matmul/pack',
   bindings: { params: 'uniform', src: 'read', out: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const blockKKernel = defineKernel({
@@ -33,22 +31,29 @@ export const matmulKernel = defineKernel({
   name: 'matmul',
   shader: 'matmul/matmul',
   bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
+  constants: { TN: PANEL },
 });
 
 export const matmulTiledKernel = defineKernel({
   name: 'matmul-tiled',
   shader: 'matmul/matmul-tiled',
   bindings: { params: 'uniform', ab: 'read', bp: 'read', bias: 'read', c: 'read_write' },
+  constants: { TN: PANEL },
 });
 
-/** Rows of the output one workgroup of a tiled kernel covers: WG/(4/TNQ) invocations per column group × TM. */
+/** Rows of the output one workgroup of a tiled kernel covers: its invocations per column group × TM. */
 export function tiledRows(t: TiledTile): number {
-  return (t.wg / (4 / t.tnq)) * t.tm;
+  return groupInvocations(t) * t.tm;
 }
 
 /** The pipeline constants of a tiled kernel. */
 export function tiledOverrides(t: TiledTile): Record<string, number> {
   return { WG: t.wg, TM: t.tm, TNQ: t.tnq, KC: t.kc };
+}
+
+/** The pipeline constants of a broadcast kernel (matmul/broadcast-tile.part.wgsl). */
+export function broadcastOverrides(gpu: Gpu, t: GemmTile): Record<string, number> {
+  return { WG: t.wg, TM: t.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0 };
 }
 
 /** Checks that a tensor holds f32 data and returns it typed as such. */
@@ -284,7 +289,7 @@ export function gemmBlockedA(
       uniforms: {
         params: { ...shape, rowBase: chunk.first * rowsPerGroup },
       },
-      overrides: { WG: tile.wg, TM: tile.tm, SG8: tuningFor(gpu).sg8 ? 1 : 0, HAS_BIAS: bias ? 1 : 0 },
+      overrides: { ...broadcastOverrides(gpu, tile), HAS_BIAS: bias ? 1 : 0 },
       workgroups: [chunk.count, bp.panels, batch],
     });
   }

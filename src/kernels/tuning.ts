@@ -12,6 +12,21 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 
+/**
+ * Columns per panel of the packed broadcast operand — the column tile of every GEMM kernel (four vec4
+ * column quads). The kernel definitions pass it to the shaders as the pipeline constant TN; the broadcast
+ * kernels' register tile is built for exactly four quads.
+ */
+export const PANEL = 16;
+
+/**
+ * Invocations per column group of a tiled kernel: its WG invocations split into PANEL/(4·TNQ) groups,
+ * each owning TNQ column quads of the panel (tilePlace in matmul/register-tile.part.wgsl).
+ */
+export function groupInvocations(t: { wg: number; tnq: number }): number {
+  return t.wg / (PANEL / 4 / t.tnq);
+}
+
 /** A broadcast kernel's launch shape: WG invocations per workgroup, TM rows per invocation (1, 2 or 4). */
 export interface GemmTile {
   wg: number;
@@ -286,9 +301,9 @@ export function clampGemmTile(lim: Limits, g: GemmTile): GemmTile {
   return { wg, tm: g.tm };
 }
 
-/** Workgroup-memory bytes of a tiled kernel's stage: two halves of KC k-groups × 16 vec4. */
+/** Workgroup-memory bytes of a tiled kernel's stage: two halves of KC k-groups × PANEL vec4 (16 bytes each). */
 export function stageBytes(kc: number): number {
-  return 2 * Math.max(kc, 1) * 16 * 16;
+  return 2 * Math.max(kc, 1) * PANEL * 16;
 }
 
 /**
@@ -298,8 +313,9 @@ export function stageBytes(kc: number): number {
 export function clampTiledTile(lim: Limits, t: TiledTile): TiledTile {
   if (![1, 2, 4, 8].includes(t.tm)) throw new Error(`tuning: tiled tm must be 1, 2, 4 or 8, got ${t.tm}`);
   if (![1, 2, 4].includes(t.tnq)) throw new Error(`tuning: tiled tnq must be 1, 2 or 4, got ${t.tnq}`);
-  // A multiple of 4 splits evenly into the 4/TNQ column groups.
-  if (!Number.isInteger(t.wg) || t.wg < 4 || t.wg % 4 !== 0) throw new Error(`tuning: tiled wg must be a multiple of 4, got ${t.wg}`);
+  // A multiple of PANEL/4 splits evenly into the PANEL/(4·TNQ) column groups.
+  if (!Number.isInteger(t.wg) || t.wg < PANEL / 4 || t.wg % (PANEL / 4) !== 0)
+    throw new Error(`tuning: tiled wg must be a multiple of ${PANEL / 4}, got ${t.wg}`);
   if (!Number.isInteger(t.kc) || t.kc < 0) throw new Error(`tuning: tiled kc must be an integer >= 0, got ${t.kc}`);
   let wg = t.wg;
   while (wg > maxInvocations(lim) && wg % 8 === 0) wg /= 2;
@@ -342,7 +358,7 @@ export function fitTile(tile: GemmTile, rows: number): GemmTile {
  * leave most of the last (or only) workgroup idle.
  */
 export function fitTiledTile(tile: TiledTile, rows: number): TiledTile {
-  const lanes = tile.wg / (4 / tile.tnq);
+  const lanes = groupInvocations(tile);
   for (let tm = tile.tm; tm > 1; tm /= 2) {
     const padded = Math.ceil(rows / (lanes * tm)) * lanes * tm;
     if (padded <= 1.25 * rows) return { ...tile, tm: tm as TiledTile['tm'] };

@@ -75,6 +75,20 @@ fn f() -> u32 { let v: u32 = 1.5; return v; }
     await expect(gpu.sync()).rejects.toThrow(/bad-kernel|bad\.wgsl/);
   });
 
+  it('override constants fixed by a definition are set on every pipeline, and a missing one is named', async () => {
+    const source = `override TN: u32;
+@group(0) @binding(0) var<storage, read_write> y: array<u32>;
+@compute @workgroup_size(1) fn main() { y[0] = TN; }`;
+    const loose: KernelDef = { name: 'no-constant', shaderPath: 'shaders/test/constant.wgsl', source, bindings: { y: 'read_write' } };
+    expect(() => gpu.kernel(loose).pipeline()).toThrow(/'no-constant': override 'TN' has no default in shaders\/test\/constant\.wgsl and was not given/);
+    const fixed: KernelDef = { ...loose, name: 'constant', constants: { TN: 16 } };
+    expect(() => gpu.kernel(fixed).pipeline({ TN: 8 })).toThrow(/override 'TN' is fixed by the kernel definition \(16\)/);
+    const y = gpu.empty([1], 'u32');
+    gpu.dispatch(fixed, { bind: { y }, workgroups: [1] });
+    expect([...(await y.read())]).toEqual([16]);
+    y.release();
+  });
+
   it('a definition that disagrees with its shader is rejected before any GPU work', () => {
     const def: KernelDef = {
       name: 'mismatch',
