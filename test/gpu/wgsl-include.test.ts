@@ -62,6 +62,12 @@ describe('#include expansion of WGSL', () => {
     }
     expect(Object.keys(SHADER_LINES).sort()).toEqual(
       [
+        'batchnorm/backward-affine',
+        'batchnorm/backward-affine-reduce',
+        'batchnorm/backward-input',
+        'batchnorm/forward',
+        'batchnorm/stats',
+        'batchnorm/stats-reduce',
         'conv/backward-input',
         'conv/backward-input-tiled',
         'conv/backward-weight',
