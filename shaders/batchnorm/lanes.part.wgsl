@@ -4,7 +4,8 @@
 // cannot overload a function on its argument type, so these take a V and read its width from the type
 // itself, not from a second knob that could disagree with the alias: LANES = |V(1)|² (1 for f32, 4 for
 // vec4<f32>) is a compile-time constant, vec4<f32>(v) is v itself for a vec4 and v splatted for a
-// scalar, so each select(…, LANES == 4u) folds to one side and the vec4 kernel keeps dot() on vectors.
+// scalar, so each select(…, LANES == 4u) folds to one side (the vec4 kernel keeps dot() on vectors, the
+// scalar one a plain product) and a branch on LANES compiles to one of its arms.
 // Provides: const LANES; hdot(a, b) (dot product), hsum(v) (sum of the lanes), lane0(v) (first lane).
 // Expects from the includer: `alias V = f32;`.
 const LANES: u32 = u32(length(V(1.0)) * length(V(1.0)));

@@ -6,9 +6,9 @@
 // V = vec4<f32> (S % 4 == 0), LANES values a load (lanes.part.wgsl).
 // Grid: y walks the channels (looped with stride num_workgroups.y past the per-dimension limit); x =
 // segment q of the channel's loads, threads striding through it (segment.part.wgsl). Each thread
-// summarises its values block by block — a load's LANES values exactly (mean, then M2 about it), merged
-// into the thread's (count, mean, M2) with Chan's formula (for LANES = 1, Welford's update) — and the
-// workgroup merges its threads in a tree.
+// keeps a (count, mean, M2) of its values — Welford's update per value, or per vec4 the 4 values' mean
+// and M2 computed exactly and merged in with Chan's formula — and the workgroup merges its threads in a
+// tree.
 // Why shift by K: every accumulated quantity stays on the scale of the standard deviation, so a mean
 // offset such as 1e4 + N(0, 1) costs no precision (no E[x²] − E[x]² anywhere).
 alias V = f32;
@@ -25,6 +25,23 @@ override WG: u32 = 64;
 #include "batchnorm/moments.part.wgsl"
 #include "batchnorm/tree.part.wgsl"
 
+// Adds one load's LANES values d (shifted by K) to the thread's (count, mean, M2). The width is a
+// constant, so each kernel compiles one branch.
+fn accumulate(a: Acc, d: V) -> Acc {
+  if (LANES == 1u) {
+    // Welford: one value at a time (hsum(d) is d).
+    let v = hsum(d);
+    let n = a.x + 1.0;
+    let delta = v - a.y;
+    let mean = a.y + delta / n;
+    return vec3<f32>(n, mean, a.z + delta * (v - mean));
+  }
+  // A vec4: its 4 values' mean and M2 exactly, merged in with Chan's formula.
+  let m = hsum(d) * (1.0 / f32(LANES));
+  let e = d - V(m);
+  return combine(a, vec3<f32>(f32(LANES), m, hdot(e, e)));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let end = segmentEnd(wid.x);
@@ -32,10 +49,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let k = V(lane0(x[c * (params.S / LANES)]));
     var a = vec3<f32>(0.0);
     for (var w = segmentStart(wid.x, c, lid); w.j < end; w = segmentNext(w)) {
-      let d = x[w.i] - k;
-      let m = hsum(d) * (1.0 / f32(LANES));
-      let e = d - V(m);
-      a = combine(a, vec3<f32>(f32(LANES), m, hdot(e, e)));
+      a = accumulate(a, x[w.i] - k);
     }
     let r = tree(lid, a);
     if (lid == 0u) {
