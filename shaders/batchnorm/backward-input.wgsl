@@ -24,7 +24,7 @@ override RELU: u32 = 0;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var w = streamStart(lid, wid, nwg); w.i < params.total; w = streamNext(w, nwg)) {
+  for (var w = streamStart(lid, wid, nwg); w.i < params.total; w = streamNext(w)) {
     let k = coef[w.c];
     var g = dy[w.i];
     if (RELU != 0u) {

@@ -10,8 +10,8 @@
 struct Params { C: u32, S: u32, N: u32, Q: u32, seg: u32, stepS: u32, step: u32, planeStep: u32 }
 
 // A thread's place: j, its load's position along the channel (n-major); i, the load's flat index; s,
-// its offset within the plane.
-struct Walk { j: u32, i: u32, s: u32 }
+// its offset within the plane. S (loads per plane) rides along unchanged, computed once before the loop.
+struct Walk { j: u32, i: u32, s: u32, S: u32 }
 
 // The thread's first load in segment q of channel c; walk while j < segmentEnd(q).
 fn segmentStart(q: u32, c: u32, lid: u32) -> Walk {
@@ -19,7 +19,7 @@ fn segmentStart(q: u32, c: u32, lid: u32) -> Walk {
   let j = q * params.seg + lid;
   let n = j / S;
   let s = j - n * S;
-  return Walk(j, (n * params.C + c) * S + s, s);
+  return Walk(j, (n * params.C + c) * S + s, s, S);
 }
 
 fn segmentEnd(q: u32) -> u32 {
@@ -28,8 +28,7 @@ fn segmentEnd(q: u32) -> u32 {
 
 // WG loads further along the channel; one more plane of the channel when s wraps.
 fn segmentNext(w: Walk) -> Walk {
-  let S = params.S / LANES;
   let s = w.s + params.stepS;
-  let wrap = s >= S;
-  return Walk(w.j + WG, w.i + params.step + select(0u, params.planeStep, wrap), select(s, s - S, wrap));
+  let wrap = s >= w.S;
+  return Walk(w.j + WG, w.i + params.step + select(0u, params.planeStep, wrap), select(s, s - w.S, wrap), w.S);
 }

@@ -7,26 +7,26 @@
 // includer: override WG, const LANES (lanes.part.wgsl) and the uniform binding `params: Params`.
 struct Params { C: u32, S: u32, total: u32, stepC: u32, stepS: u32 }
 
-// A thread's place: i, the flat load index; s, its offset within the plane; c, its channel.
-struct Walk { i: u32, s: u32, c: u32 }
+// A thread's place: i, the flat load index; s, its offset within the plane; c, its channel. S (loads per
+// plane) and stride (the grid's threads) ride along unchanged, computed once before the loop.
+struct Walk { i: u32, s: u32, c: u32, S: u32, stride: u32 }
 
 fn streamStart(lid: u32, wid: vec3<u32>, nwg: vec3<u32>) -> Walk {
   let S = params.S / LANES;
   let i = (wid.y * nwg.x + wid.x) * WG + lid;
   let plane = i / S;
-  return Walk(i, i - plane * S, plane % params.C);
+  return Walk(i, i - plane * S, plane % params.C, S, nwg.x * nwg.y * WG);
 }
 
-fn streamNext(w: Walk, nwg: vec3<u32>) -> Walk {
-  let S = params.S / LANES;
+fn streamNext(w: Walk) -> Walk {
   var s = w.s + params.stepS;
   var c = w.c + params.stepC;
-  if (s >= S) {
-    s -= S;
+  if (s >= w.S) {
+    s -= w.S;
     c += 1u;
   }
   if (c >= params.C) {
     c -= params.C;
   }
-  return Walk(w.i + nwg.x * nwg.y * WG, s, c);
+  return Walk(w.i + w.stride, s, c, w.S, w.stride);
 }
