@@ -35,12 +35,15 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var c = wid.y; c < params.C; c += nwg.y) {
     let m = V(mean[c]);
     var a = vec2<f32>(0.0);
-    for (var w = segmentStart(wid.x, c, lid); w.j < end; w = segmentNext(w)) {
-      var g = dy[w.i];
+    var i: u32;
+    var s: u32;
+    for (var j = segmentStart(wid.x, c, lid, &i, &s); j < end; j += WG) {
+      var g = dy[i];
       if (RELU != 0u) {
-        g = select(V(0.0), g, y[w.i] > V(0.0));
+        g = select(V(0.0), g, y[i] > V(0.0));
       }
-      a += vec2<f32>(hsum(g), hdot(g, x[w.i] - m));
+      a += vec2<f32>(hsum(g), hdot(g, x[i] - m));
+      segmentNext(&i, &s);
     }
     let r = tree(lid, a);
     if (lid == 0u) {

@@ -24,12 +24,15 @@ override RELU: u32 = 0;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var w = streamStart(lid, wid, nwg); w.i < params.total; w = streamNext(w)) {
-    let k = coef[w.c];
-    var g = dy[w.i];
+  var s: u32;
+  var c: u32;
+  for (var i = streamStart(lid, wid, nwg, &s, &c); i < params.total; i += nwg.x * nwg.y * WG) {
+    let k = coef[c];
+    var g = dy[i];
     if (RELU != 0u) {
-      g = select(V(0.0), g, y[w.i] > V(0.0));
+      g = select(V(0.0), g, y[i] > V(0.0));
     }
-    dx[w.i] = k.y * (g - V(k.z) - (x[w.i] - V(k.x)) * k.w);
+    dx[i] = k.y * (g - V(k.z) - (x[i] - V(k.x)) * k.w);
+    streamNext(&s, &c);
   }
 }

@@ -25,12 +25,14 @@ override RELU: u32 = 0;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  for (var w = streamStart(lid, wid, nwg); w.i < params.total; w = streamNext(w)) {
-    let c = w.c;
-    var v = (x[w.i] - V(mean[c])) * (gamma[c] * invStd[c]) + V(beta[c]);
+  var s: u32;
+  var c: u32;
+  for (var i = streamStart(lid, wid, nwg, &s, &c); i < params.total; i += nwg.x * nwg.y * WG) {
+    var v = (x[i] - V(mean[c])) * (gamma[c] * invStd[c]) + V(beta[c]);
     if (RELU != 0u) {
       v = max(v, V(0.0));
     }
-    y[w.i] = v;
+    y[i] = v;
+    streamNext(&s, &c);
   }
 }

@@ -48,8 +48,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   for (var c = wid.y; c < params.C; c += nwg.y) {
     let k = V(lane0(x[c * (params.S / LANES)]));
     var a = vec3<f32>(0.0);
-    for (var w = segmentStart(wid.x, c, lid); w.j < end; w = segmentNext(w)) {
-      a = accumulate(a, x[w.i] - k);
+    var i: u32;
+    var s: u32;
+    for (var j = segmentStart(wid.x, c, lid, &i, &s); j < end; j += WG) {
+      a = accumulate(a, x[i] - k);
+      segmentNext(&i, &s);
     }
     let r = tree(lid, a);
     if (lid == 0u) {
