@@ -5,7 +5,7 @@
 // statistics are constants, so b = k = 0 and dx = a·g.
 // Bindings: params; partial [C, P, 2] from `backward-affine.wgsl`; gamma, mean, invStd [C];
 // dgamma, dbeta [C] and coef [C, 4] outputs. Threads: one workgroup per channel (looped), strided sums
-// over the P partials, then a workgroup tree.
+// over the P partials, then a workgroup tree (tree.part.wgsl).
 override WG: u32 = 64;
 override TRAIN: u32 = 1;
 
@@ -20,7 +20,11 @@ struct Params { C: u32, P: u32, invCount: f32 }
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> coef: array<vec4<f32>>;
 
-var<workgroup> acc: array<vec2<f32>, WG>;
+alias Acc = vec2<f32>;
+fn combine(a: Acc, b: Acc) -> Acc {
+  return a + b;
+}
+#include "batchnorm/tree.part.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -30,18 +34,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       let o = (c * params.P + p) * 2u;
       a += vec2<f32>(partial[o], partial[o + 1u]);
     }
-    acc[lid] = a;
-    workgroupBarrier();
-    for (var h = WG / 2u; h > 0u; h >>= 1u) {
-      if (lid < h) {
-        acc[lid] += acc[lid + h];
-      }
-      workgroupBarrier();
-    }
+    let r = tree(lid, a);
     if (lid == 0u) {
       let is = invStd[c];
-      let sg = acc[0].x;
-      let dg = acc[0].y * is;
+      let sg = r.x;
+      let dg = r.y * is;
       dgamma[c] = dg;
       dbeta[c] = sg;
       var b = 0.0;
@@ -52,6 +49,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       }
       coef[c] = vec4<f32>(mean[c], gamma[c] * is, b, k);
     }
-    workgroupBarrier();
   }
 }

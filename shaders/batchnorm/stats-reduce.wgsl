@@ -4,7 +4,8 @@
 // runningMean, runningVar [C], updated in place (PyTorch: running ← (1 − momentum)·running +
 // momentum·batch, with the unbiased variance M2 / (count − 1) for runningVar; skipped when UPDATE = 0).
 // Threads: one workgroup per channel (x, looped past the per-dimension limit); each thread merges a
-// strided subset of the P partials with Chan's formula, then a workgroup tree merges the threads.
+// strided subset of the P partials with Chan's formula (moments.part.wgsl), then a workgroup tree
+// merges the threads (tree.part.wgsl).
 override WG: u32 = 64;
 override UPDATE: u32 = 1;
 
@@ -18,14 +19,8 @@ struct Params { C: u32, S: u32, P: u32, count: f32, unbias: f32, eps: f32, momen
 @group(0) @binding(5) var<storage, read_write> runningMean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> runningVar: array<f32>;
 
-var<workgroup> acc: array<vec3<f32>, WG>;
-
-fn merge(a: vec3<f32>, b: vec3<f32>) -> vec3<f32> {
-  let n = a.x + b.x;
-  let wb = select(0.0, b.x / n, n > 0.0);
-  let delta = b.y - a.y;
-  return vec3<f32>(n, a.y + delta * wb, a.z + b.z + delta * delta * a.x * wb);
-}
+#include "batchnorm/moments.part.wgsl"
+#include "batchnorm/tree.part.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -33,18 +28,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var a = vec3<f32>(0.0);
     for (var p = lid; p < params.P; p += WG) {
       let o = (c * params.P + p) * 3u;
-      a = merge(a, vec3<f32>(partial[o], partial[o + 1u], partial[o + 2u]));
+      a = combine(a, vec3<f32>(partial[o], partial[o + 1u], partial[o + 2u]));
     }
-    acc[lid] = a;
-    workgroupBarrier();
-    for (var h = WG / 2u; h > 0u; h >>= 1u) {
-      if (lid < h) {
-        acc[lid] = merge(acc[lid], acc[lid + h]);
-      }
-      workgroupBarrier();
-    }
+    let r = tree(lid, a);
     if (lid == 0u) {
-      let r = acc[0];
       let m = x[c * params.S] + r.y;
       let v = max(r.z, 0.0) / params.count;
       mean[c] = m;
@@ -54,6 +41,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         runningVar[c] = (1.0 - params.momentum) * runningVar[c] + params.momentum * (v * params.unbias);
       }
     }
-    workgroupBarrier();
   }
 }

@@ -20,9 +20,16 @@ import { reductionTuning } from './reduce.js';
 
 type F32 = GpuTensor<'f32'>;
 
-const STATS = { params: 'uniform', partial: 'read_write' } as const;
-export const bnStatsKernel = defineKernel({ name: 'batchnorm-stats', shader: 'batchnorm/stats', bindings: { ...STATS, x: 'read' } });
-export const bnStatsVec4Kernel = defineKernel({ name: 'batchnorm-stats-vec4', shader: 'batchnorm/stats-vec4', bindings: { ...STATS, x4: 'read' } });
+/**
+ * Each pass that streams x has one shader, `alias V = f32;` its load; the *-vec4 kernel is the same file
+ * with V = vec4<f32> (a quarter of the loads, used when S % 4 == 0 so every plane starts 16-byte aligned).
+ * The shaders read the lane count from V itself (shaders/batchnorm/lanes.part.wgsl), so the alias is
+ * the only switch.
+ */
+const VEC4 = { V: 'vec4<f32>' };
+const STATS = { params: 'uniform', x: 'read', partial: 'read_write' } as const;
+export const bnStatsKernel = defineKernel({ name: 'batchnorm-stats', shader: 'batchnorm/stats', bindings: STATS });
+export const bnStatsVec4Kernel = defineKernel({ name: 'batchnorm-stats-vec4', shader: 'batchnorm/stats', bindings: STATS, alias: VEC4 });
 export const bnStatsReduceKernel = defineKernel({
   name: 'batchnorm-stats-reduce',
   shader: 'batchnorm/stats-reduce',
@@ -33,41 +40,31 @@ export const bnEvalInvStdKernel = defineKernel({
   shader: 'batchnorm/eval-invstd',
   bindings: { params: 'uniform', runningVar: 'read', invStd: 'read_write' },
 });
-const FWD = { params: 'uniform', gamma: 'read', beta: 'read', mean: 'read', invStd: 'read' } as const;
-export const bnForwardKernel = defineKernel({ name: 'batchnorm-forward', shader: 'batchnorm/forward', bindings: { ...FWD, x: 'read', y: 'read_write' } });
-export const bnForwardVec4Kernel = defineKernel({
-  name: 'batchnorm-forward-vec4',
-  shader: 'batchnorm/forward-vec4',
-  bindings: { ...FWD, x4: 'read', y4: 'read_write' },
-});
-const BWA = { params: 'uniform', mean: 'read', partial: 'read_write' } as const;
-export const bnBackwardAffineKernel = defineKernel({
-  name: 'batchnorm-backward-affine',
-  shader: 'batchnorm/backward-affine',
-  bindings: { ...BWA, dy: 'read', x: 'read', y: 'read' },
-});
+const FWD = { params: 'uniform', x: 'read', gamma: 'read', beta: 'read', mean: 'read', invStd: 'read', y: 'read_write' } as const;
+export const bnForwardKernel = defineKernel({ name: 'batchnorm-forward', shader: 'batchnorm/forward', bindings: FWD });
+export const bnForwardVec4Kernel = defineKernel({ name: 'batchnorm-forward-vec4', shader: 'batchnorm/forward', bindings: FWD, alias: VEC4 });
+const BWA = { params: 'uniform', dy: 'read', x: 'read', y: 'read', mean: 'read', partial: 'read_write' } as const;
+export const bnBackwardAffineKernel = defineKernel({ name: 'batchnorm-backward-affine', shader: 'batchnorm/backward-affine', bindings: BWA });
 export const bnBackwardAffineVec4Kernel = defineKernel({
   name: 'batchnorm-backward-affine-vec4',
-  shader: 'batchnorm/backward-affine-vec4',
-  bindings: { ...BWA, dy4: 'read', x4: 'read', y4: 'read' },
+  shader: 'batchnorm/backward-affine',
+  bindings: BWA,
+  alias: VEC4,
 });
 export const bnBackwardAffineReduceKernel = defineKernel({
   name: 'batchnorm-backward-affine-reduce',
   shader: 'batchnorm/backward-affine-reduce',
   bindings: { params: 'uniform', partial: 'read', gamma: 'read', mean: 'read', invStd: 'read', dgamma: 'read_write', dbeta: 'read_write', coef: 'read_write' },
 });
-export const bnBackwardInputKernel = defineKernel({
-  name: 'batchnorm-backward-input',
-  shader: 'batchnorm/backward-input',
-  bindings: { params: 'uniform', coef: 'read', dy: 'read', x: 'read', y: 'read', dx: 'read_write' },
-});
+const BWI = { params: 'uniform', coef: 'read', dy: 'read', x: 'read', y: 'read', dx: 'read_write' } as const;
+export const bnBackwardInputKernel = defineKernel({ name: 'batchnorm-backward-input', shader: 'batchnorm/backward-input', bindings: BWI });
 export const bnBackwardInputVec4Kernel = defineKernel({
   name: 'batchnorm-backward-input-vec4',
-  shader: 'batchnorm/backward-input-vec4',
-  bindings: { params: 'uniform', coef: 'read', dy4: 'read', x4: 'read', y4: 'read', dx4: 'read_write' },
+  shader: 'batchnorm/backward-input',
+  bindings: BWI,
+  alias: VEC4,
 });
 
-/** Threads per workgroup of the elementwise passes (forward, backward-input). */
 /** Threads per workgroup of the per-channel merge passes. */
 const WG_REDUCE = 64;
 
@@ -218,7 +215,7 @@ function applyForward(x: F32, g: Geometry, gamma: F32, beta: F32, mean: F32, inv
   const common = { gamma, beta, mean, invStd };
   const { workgroups, total, stepC, stepS } = streamGrid(gpu, g);
   gpu.dispatch(g.vec4 ? bnForwardVec4Kernel : bnForwardKernel, {
-    bind: g.vec4 ? { ...common, x4: x, y4: y } : { ...common, x, y },
+    bind: { ...common, x, y },
     uniforms: { params: { C: g.c, S: g.s, total, stepC, stepS } },
     overrides: { WG, RELU: relu ? 1 : 0 },
     workgroups,
@@ -265,7 +262,7 @@ export function batchNormTrain(
   const { wg, seg, q, wgY, stepS, step, planeStep } = segmentation(gpu, g);
   const partial = gpu.empty([g.c, q, 3], 'f32');
   gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
-    bind: g.vec4 ? { x4: x, partial } : { x, partial },
+    bind: { x, partial },
     uniforms: { params: { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep } },
     overrides: { WG: wg },
     workgroups: [q, wgY],
@@ -340,7 +337,7 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   const partial = gpu.empty([g.c, q, 2], 'f32');
   const params = { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep };
   gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
-    bind: g.vec4 ? { dy4: dy, x4: x, y4: mask, mean, partial } : { dy, x, y: mask, mean, partial },
+    bind: { dy, x, y: mask, mean, partial },
     uniforms: { params },
     overrides: { WG: wg, RELU: relu ? 1 : 0 },
     workgroups: [q, wgY],
@@ -355,7 +352,7 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   partial.release();
   const grid = streamGrid(gpu, g);
   gpu.dispatch(g.vec4 ? bnBackwardInputVec4Kernel : bnBackwardInputKernel, {
-    bind: g.vec4 ? { coef, dy4: dy, x4: x, y4: mask, dx4: dx } : { coef, dy, x, y: mask, dx },
+    bind: { coef, dy, x, y: mask, dx },
     uniforms: { params: { C: g.c, S: g.s, total: grid.total, stepC: grid.stepC, stepS: grid.stepS } },
     overrides: { WG, RELU: relu ? 1 : 0 },
     workgroups: grid.workgroups,
