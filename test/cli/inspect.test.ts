@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { smallConfig } from '../helpers/config.js';
 import { captureOutput } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { StagingNet } from '../../src/model/resnet.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
-import { DEFAULT_LOSS } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { buildNifti } from '../data/helpers/nifti-builder.js';
 import { testGpu } from '../helpers/gpu.js';
@@ -50,29 +50,7 @@ describe('voxelgrad inspect', () => {
 
   it('a checkpoint: configuration, tensors, finiteness; NaN weights and a bad configuration give exit 4 with the report', async () => {
     const gpu = await testGpu();
-    const cfg = {
-      model: 'f-rMC5',
-      head: 'bilinear',
-      width: 1,
-      epochs: 2,
-      sliceEpochs: 0,
-      batchSize: 4,
-      lr: 0.01,
-      momentum: 0.9,
-      weightDecay: 0.01,
-      schedule: 'cosine',
-      loss: { ...DEFAULT_LOSS },
-      oversample: true,
-      augment: false,
-      tta: 1,
-      headLrScale: 10,
-      seed: 1,
-      inputSize: 16,
-      depth: 4,
-      biasField: false,
-      folds: 2,
-      valFraction: 0,
-    };
+    const cfg = smallConfig({ head: 'bilinear', width: 1, sliceEpochs: 0, batchSize: 4, seed: 1 });
     const model = new StagingNet({ name: 'f-rMC5', head: 'bilinear', width: 1 }).materialize(gpu, new Rng(2));
     const bytes = await saveCheckpoint(model, { epoch: 2, config: cfg, extra: { fold: 1 } });
     model.release();

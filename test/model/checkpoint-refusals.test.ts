@@ -4,6 +4,7 @@
  * inference that never reports a non-finite output as a probability.
  */
 import { describe, expect, it } from 'vitest';
+import { smallConfig } from '../helpers/config.js';
 import { MOMENTUM_PREFIX, loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.js';
 import { StagingNet } from '../../src/model/resnet.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
@@ -11,34 +12,12 @@ import { checkConfigFits, configProblems, validateCheckpointState, parseExperime
 import type { ExperimentConfig } from '../../src/train/experiment.js';
 import { NonFiniteOutputError, predictVolume } from '../../src/train/inference.js';
 import { inspectBytes } from '../../src/train/inspect.js';
-import { DEFAULT_LOSS, predict } from '../../src/train/trainer.js';
+import { predict } from '../../src/train/trainer.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
 import { testGpu } from '../helpers/gpu.js';
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'bilinear',
-  width: 1,
-  epochs: 4,
-  sliceEpochs: 1,
-  batchSize: 4,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: false,
-  tta: 2,
-  headLrScale: 10,
-  seed: 3,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const cfg: ExperimentConfig = smallConfig({ head: 'bilinear', width: 1, epochs: 4, batchSize: 4, tta: 2, seed: 3 });
 
 function inputError(fn: () => unknown): InputError {
   try {

@@ -9,12 +9,13 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { smallConfig } from '../helpers/config.js';
 import { launchChromium, serveDir, watchConsole } from '../../scripts/browser.js';
 import { conv3dBackwardInputRef, conv3dBackwardWeightRef, conv3dRef } from '../../src/kernels/conv.ref.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import type { ExperimentConfig } from '../../src/train/experiment.js';
 import { predictVolume } from '../../src/train/inference.js';
-import { DEFAULT_LOSS, buildModel } from '../../src/train/trainer.js';
+import { buildModel } from '../../src/train/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { relErr, testGpu } from '../helpers/gpu.js';
 
@@ -29,29 +30,7 @@ const npm = (args: string[], cwd: string) =>
     env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' },
   });
 
-const cfg: ExperimentConfig = {
-  model: 'f-rMC5',
-  head: 'bilinear',
-  width: 2,
-  epochs: 2,
-  sliceEpochs: 1,
-  batchSize: 2,
-  lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0.01,
-  schedule: 'cosine',
-  loss: { ...DEFAULT_LOSS },
-  oversample: true,
-  augment: false,
-  tta: 1,
-  headLrScale: 10,
-  seed: 0,
-  inputSize: 16,
-  depth: 4,
-  biasField: false,
-  folds: 2,
-  valFraction: 0,
-};
+const cfg: ExperimentConfig = smallConfig({ head: 'bilinear' });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
