@@ -9,7 +9,7 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
-import { FusedAdam } from '../kernels/adam.js';
+import { type AdamOptions as AdamStepOptions, FusedAdam } from '../kernels/adam.js';
 import { copy, fill } from '../kernels/elementwise.js';
 import { FusedSgd, planParamArena } from '../kernels/sgd.js';
 import type { Param } from './module.js';
@@ -161,14 +161,8 @@ export class SGD extends ArenaOptimizer implements Optimizer {
   }
 }
 
-export interface AdamOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
-  /** AdamW's decoupled weight decay (default true) or Adam's L2 term. */
-  decoupled?: boolean;
+/** The step's options (kernels/adam.ts: lr, β1, β2, ε, weight decay, decoupled) and per-parameter scaling. */
+export interface AdamOptions extends AdamStepOptions {
   /** Per-parameter learning-rate multiplier by name (PyTorch param groups). */
   lrScale?: (name: string) => number;
 }
