@@ -12,12 +12,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readVolumeFile } from '../dist/src/data/io.node.js';
-import { checkRowAgainstVolume } from '../dist/src/data/manifest.js';
 import { acquireNodeGpu } from '../dist/src/gpu/acquire.node.js';
 import { loadCheckpoint } from '../dist/src/model/checkpoint.js';
-import { prepareVolume } from '../dist/src/train/cohort.js';
+import { stackFromVolume } from '../dist/src/train/cohort.js';
 import { readManifest, syntheticTruthBeside } from '../dist/src/train/cohort.node.js';
-import { centralDepth, fitDepth } from '../dist/src/train/dataset.js';
+import { fitDepth } from '../dist/src/train/dataset.js';
 import { DirStore } from '../dist/src/train/dir-store.node.js';
 import { binaryMetrics } from '../dist/src/train/metrics.js';
 import { presetConfig } from '../dist/src/train/presets.js';
@@ -44,24 +43,11 @@ const cfg = { ...base, ...over, loss: { ...base.loss, ...(over.loss ?? {}) } };
 const t0 = performance.now();
 const log = (s) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s, load ${loadavg().join(' ')}] ${s}\n`);
 
-// Each volume preprocessed once, as `train` loads it (sampleFromVolume's steps), keeping the whole stack.
+// Each volume preprocessed once, as `train` loads it, keeping the whole stack.
 const rows = readManifest(opt.manifest);
-const stacks = [];
-const samples = rows.map((row) => {
-  const vol = readVolumeFile(row.file);
-  checkRowAgainstVolume(row, vol.dims);
-  const v = prepareVolume(vol, { size: cfg.inputSize, biasField: cfg.biasField, ...(row.roi ? { roi: row.roi } : {}) });
-  const s = {
-    id: row.subject,
-    label: row.label === 'T3' ? 1 : 0,
-    volume: v.data,
-    dims: v.dims,
-    repSlices: row.slices,
-    ...(row.fold !== undefined ? { fold: row.fold } : {}),
-  };
-  stacks.push(s);
-  return fitDepth({ ...s, central: centralDepth(s, cfg.depth) }, cfg.depth);
-});
+const loadOpts = { size: cfg.inputSize, depth: cfg.depth, biasField: cfg.biasField, testInput: 'central' };
+const stacks = rows.map((row) => stackFromVolume(row, readVolumeFile(row.file), loadOpts));
+const samples = stacks.map((s) => fitDepth(s, cfg.depth));
 log(`loaded ${samples.length} volumes`);
 
 const gpu = await acquireNodeGpu(opt.adapter === 'auto' ? {} : { adapter: opt.adapter });

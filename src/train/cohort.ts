@@ -30,6 +30,11 @@ export function prepareVolume(vol: Volume, opts: { size: number; biasField: bool
 
 /** One manifest row and its (raw) volume → a training sample. */
 export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<CohortLoadOptions, 'onProgress'>): Sample {
+  return fitDepth(stackFromVolume(row, vol, opts), opts.depth);
+}
+
+/** One manifest row and its (raw) volume → the preprocessed whole stack, before the depth is fitted. */
+export function stackFromVolume(row: ManifestRow, vol: Volume, opts: Omit<CohortLoadOptions, 'onProgress'>): Sample {
   try {
     checkRowAgainstVolume(row, vol.dims); // its message names the manifest line and subject
   } catch (e) {
@@ -46,7 +51,7 @@ export function sampleFromVolume(row: ManifestRow, vol: Volume, opts: Omit<Cohor
     ...(v.warnings.length ? { warnings: v.warnings } : {}),
   };
   if (opts.testInput === 'central') s.central = centralDepth(s, opts.depth);
-  return fitDepth(s, opts.depth);
+  return s;
 }
 
 /** Loads every row through `readVolume` (which names the file in its errors) into samples. */
