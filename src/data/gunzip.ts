@@ -21,8 +21,9 @@ export function isGzip(bytes: Uint8Array): boolean {
  * everything; its streaming `Gunzip` follows every member, so we drive that one slice by slice and stop
  * early. Two phases keep memory bounded by what the caller has checked:
  *  - `readHeader(n)` inflates in small slices until n bytes exist (keeping the little it made);
- *  - `readExactly(n)` reserves one n-byte buffer, copies in what exists and inflates into it, dropping
- *    anything past n — so the peak is n plus one slice's output, not the inflated total plus a copy.
+ *  - `readExactly(n, reach)` inflates on in small slices until `reach` bytes exist, then reserves one
+ *    n-byte buffer, copies in what exists and inflates into it, dropping anything past n — so the peak
+ *    is n plus what was made before `reach` plus one slice's output, not the inflated total plus a copy.
  */
 export class GunzipReader {
   private readonly gz: Gunzip;
@@ -96,9 +97,19 @@ export class GunzipReader {
    * Reserves `n` bytes (the caller has checked n against its budget), inflates into them and returns the
    * first min(n, available) bytes of the stream: fewer than n when the stream ends early (the caller
    * decides whether that is truncation).
+   *
+   * `reach` (≤ n) is how far the stream must get before the n bytes are reserved: until then it inflates
+   * in header-sized slices, keeping only what it made. A file whose stream ends before `reach` (say a
+   * vox_offset far past its data) is answered with what exists, never with an n-byte reservation made
+   * on the header's word alone.
    */
-  readExactly(n: number): Uint8Array {
+  readExactly(n: number, reach = 0): Uint8Array {
     if (!this.out) {
+      const first = Math.min(Math.max(reach, 0), n);
+      if (first > this.total) {
+        this.pump(first, HEADER_CHUNK, first);
+        if (this.total < first) return this.readHeader(0, 0);
+      }
       const have = this.chunks.length ? this.readHeader(0, 0) : new Uint8Array(0);
       this.out = new Uint8Array(Math.max(n, 0));
       const keep = Math.min(have.length, this.out.length);

@@ -667,14 +667,16 @@ function firstVolumeBytes(bytesIn: Uint8Array, reader: GunzipReader | null, h: H
   const need = h.voxOffset + h.voxels * h.dt.bytes;
   // Peak of what follows: the input (held by the caller), the inflated header + first volume, the float32
   // volume and, when the axes are permuted, its reoriented copy.
+  // A gzip stream is inflated up to vox_offset in slices before the rest is reserved (so a vox_offset
+  // past the data costs nothing); those first bytes are held twice while they are copied in.
   checkHostBytes(
-    bytesIn.byteLength + (gz ? need : 0) + h.voxels * 4 * (s.reorient ? 2 : 1),
+    bytesIn.byteLength + (gz ? need + h.voxOffset : 0) + h.voxels * 4 * (s.reorient ? 2 : 1),
     s.budget,
     `loading ${h.shape.join('×')} ${h.dt.name} voxels${gz ? ` (${formatBytes(need)} inflated from ${formatBytes(bytesIn.byteLength)})` : ''}`,
     name,
     'crop or resample the volume, or free memory',
   );
-  const b = reader ? reader.readExactly(need) : bytesIn;
+  const b = reader ? reader.readExactly(need, h.voxOffset + 1) : bytesIn;
   const where = gz ? 'decompressed data' : 'file';
   if (h.voxOffset >= b.length) {
     throw corrupt(name, `${name}: vox_offset ${h.voxOffset} is past the end of the ${where} (${b.length} bytes)`);

@@ -198,6 +198,17 @@ describe('malformed files fail with a clear error naming the file', () => {
     new DataView(b.buffer).setFloat32(108, 352.5, true);
     expectError(b, /vox_offset is 352\.5/);
   });
+  it('a gzip file whose vox_offset is far past its data is refused without reserving vox_offset bytes', () => {
+    // 512 MiB declared, 48 bytes of data: the stream is inflated up to vox_offset before anything of the
+    // declared size is reserved, so the refusal costs what the file holds, not what its header claims.
+    const far = 512 * 2 ** 20;
+    const b = buildNifti(base());
+    new DataView(b.buffer).setFloat32(108, far, true);
+    const gz = gzipSync(b);
+    const ab0 = process.memoryUsage().arrayBuffers;
+    expectError(gz, new RegExp(`vox_offset ${far} is past the end of the decompressed data`));
+    expect(process.memoryUsage().arrayBuffers - ab0).toBeLessThan(16 * 2 ** 20);
+  });
   it('vox_offset 0 in a single-file NIfTI-1 is read as 352, with a warning', () => {
     const good = buildNifti(base());
     const patched = good.slice();
