@@ -375,7 +375,7 @@ export class Gpu {
     readonly adapter: AdapterReport,
     readonly options: GpuOptions = {},
   ) {
-    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity));
+    this.pool = new BufferPool(device, Math.min(device.limits.maxBufferSize, options.lowerLimits?.maxBufferSize ?? Infinity), () => this.flush());
     this.uniformAlign = Math.max(16, (device.limits as unknown as Record<string, number>).minUniformBufferOffsetAlignment ?? 256);
     this.features = new Set(device.features as unknown as Iterable<string>);
     const lim: Record<string, number> = {};
@@ -595,7 +595,10 @@ export class Gpu {
   /** Submits all encoded work. */
   flush(): void {
     this.endPass();
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      this.pool.afterSubmit();
+      return;
+    }
     const resolved = this.profiler.enabled && this.profiler.hasTimestamps ? this.profiler.encodeResolve(this.encoder) : null;
     if (this.uniformUsed > 0) {
       this.device.queue.writeBuffer(this.arena(), 0, this.uniformHost.buffer, 0, this.uniformUsed);
@@ -604,6 +607,7 @@ export class Gpu {
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pendingDispatches = 0;
+    this.pool.afterSubmit();
     if (this.nativeObjects >= GC_AFTER_OBJECTS && this.options.collectGarbage) {
       this.nativeObjects = 0;
       this.options.collectGarbage();

@@ -49,10 +49,17 @@ export class BufferPool {
   };
   /** Upper bound on bytes kept idle in the free lists; beyond it released buffers are destroyed. */
   maxPooledBytes = 2 * 1024 * 1024 * 1024;
+  /**
+   * Released buffers over the cap, destroyed at the next `afterSubmit`: work encoded but not yet
+   * submitted may still use them, and WebGPU refuses to submit work that uses a destroyed buffer.
+   */
+  private doomed: GPUBuffer[] = [];
 
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize = Number.MAX_SAFE_INTEGER,
+    /** Submits any encoded work (the device's flush), so that `trim` may destroy what it used. */
+    private readonly submitPending: () => void = () => {},
   ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
@@ -80,7 +87,7 @@ export class BufferPool {
     this.stats.liveBytes -= cls;
     this.stats.liveBuffers--;
     if (this.stats.pooledBytes + cls > this.maxPooledBytes) {
-      buf.destroy();
+      this.doomed.push(buf);
       this.stats.allocatedBytes -= cls;
       return;
     }
@@ -90,8 +97,15 @@ export class BufferPool {
     this.stats.pooledBytes += cls;
   }
 
-  /** Destroys every idle buffer (e.g. between benchmark shapes, or when a page is backgrounded). */
+  /** Called by the device once everything encoded so far is submitted: destroys the buffers released over the cap. */
+  afterSubmit(): void {
+    for (const b of this.doomed.splice(0)) b.destroy();
+  }
+
+  /** Destroys every idle buffer (e.g. between benchmark shapes, or when a page is backgrounded), after submitting pending work. */
   trim(): void {
+    this.submitPending();
+    this.afterSubmit();
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.stats.allocatedBytes -= this.stats.pooledBytes;
     this.stats.pooledBytes = 0;

@@ -80,6 +80,27 @@ describe('tensors and memory', async () => {
     expect((err as Error).message).toMatch(/maxBufferSize/);
   });
 
+  it('a buffer released past the pool cap while work that uses it is still unsubmitted is destroyed only after the submit', async () => {
+    // (Found at the paper preset's size: a 201 MB activation released mid-step when the free lists held
+    // 2 GiB was destroyed before its last kernels were submitted, and the submit failed.)
+    const cap = gpu.pool.maxPooledBytes;
+    gpu.pool.trim();
+    gpu.pool.maxPooledBytes = 0;
+    try {
+      const before = gpu.memory().allocatedBytes;
+      const a = gpu.tensor([1, 2, 3, 4], [4]);
+      const b = gpu.tidy(() => relu(scale(a, -1, 2))); // encoded, not submitted (the tidy releases the scaled temporary)
+      a.release(); // over the cap: destroyed once the encoder is submitted
+      expect(await b.read()).toEqual(Float32Array.from([1, 0, 0, 0]));
+      b.release();
+      await gpu.sync();
+      expect(gpu.memory().allocatedBytes).toBe(before);
+      expect(gpu.memory().pooledBytes).toBe(0);
+    } finally {
+      gpu.pool.maxPooledBytes = cap;
+    }
+  });
+
   it('size classes: powers of two up to 16 MiB, then 4 MiB steps', () => {
     expect(sizeClass(1)).toBe(256);
     expect(sizeClass(257)).toBe(512);
