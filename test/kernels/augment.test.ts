@@ -146,7 +146,7 @@ function split(p: AugmentParams): [AugmentParams, AugmentParams] {
 
 describe('GPU augmentation vs applyAugmentCpu', async () => {
   const gpu = await testGpu();
-  const seed = Date.now() >>> 0;
+  const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0;
 
   it(`each of the 14 ops alone, two volumes with different parameters, seed=${seed}`, async () => {
     const rng = new Rng(seed);
@@ -236,7 +236,7 @@ describe('GPU augmentation vs applyAugmentCpu', async () => {
 
 describe('defining properties on the GPU path', async () => {
   const gpu = await testGpu();
-  const seed = (Date.now() >>> 0) ^ 0x9e3779b9;
+  const seed = ((Number(process.env.VOXELGRAD_SEED) || Date.now()) >>> 0) ^ 0x9e3779b9;
 
   it(`horizontal flip twice is the identity, bit for bit; identity params copy the volume, seed=${seed}`, async () => {
     const rng = new Rng(seed);

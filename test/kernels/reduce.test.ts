@@ -39,7 +39,7 @@ const VIEWS: MidView[] = [
 
 describe('generic middle-axis reduction on the GPU vs float64 loops', async () => {
   const gpu = await testGpu();
-  const seed = Date.now() >>> 0;
+  const seed = Number(process.env.VOXELGRAD_SEED) || Date.now() >>> 0;
   const rng = new Rng(seed);
 
   // The reduction is shaped per adapter; both shapings run here whatever the adapter.
