@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A/B timing of two engine builds on the small kernels (element-wise, layout, max pool, the fused
+// A/B timing of two engine builds on the small kernels (element-wise, layout, max pool, batch norm, the fused
 // optimizers, the GPU augmentation), for refactors of their WGSL that must not slow them down:
 //   node scripts/ab-kernels.mjs <old-checkout> <new-checkout> [rounds=3] [only=substring of case names]
 // Each checkout needs a build (`npm run build`: dist/). The two builds run alternately, one process per
@@ -99,6 +99,22 @@ async function measure(root, only) {
     const r = pool.maxPool3d(px, pp);
     pool.maxPool3dBackward(r.y, r.argmax, px.shape, pp);
   });
+  const bn = await load('src/kernels/batchnorm.js');
+  for (const shape of [
+    [4, 32, 8, 64, 64],
+    [4, 64, 8, 31, 31],
+  ]) {
+    const n = shape.reduce((p, q) => p * q, 1);
+    const c = shape[1];
+    const x = gpu.keep(gpu.tensor(rng.normalArray(n), shape));
+    const dy = gpu.keep(gpu.tensor(rng.normalArray(n), shape));
+    const gamma = gpu.keep(gpu.tensor(rng.uniformArray(c, 0.5, 1.5), [c]));
+    const beta = gpu.keep(gpu.tensor(rng.uniformArray(c, -0.5, 0.5), [c]));
+    await time(`batchnorm+relu train fwd+bwd [${shape.join(',')}]`, () => {
+      const r = bn.batchNormTrain(x, gamma, beta, null, null, { relu: true });
+      bn.batchNormBackward(dy, x, gamma, r.mean, r.invStd, { relu: true, y: r.y });
+    });
+  }
   const sizes = [864, 32, 32, 27648, 64, 64, 110592, 128, 128, 442368, 256, 256, 1769472, 512, 512, 1024];
   const lay = sgd.planParamArena(sizes);
   const param = gpu.keep(gpu.tensor(rng.normalArray(lay.total), [lay.total]));

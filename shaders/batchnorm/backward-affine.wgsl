@@ -47,7 +47,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     let r = tree(lid, a);
     if (lid == 0u) {
-      let o = (c * params.Q + wid.x) * 2u;
+      let o = (c * params.Q + params.Q0 + wid.x) * 2u;
       partial[o] = r.x;
       partial[o + 1u] = r.y;
     }

@@ -8,9 +8,11 @@
 // The walk's state stays in the caller's own variables, updated through pointers, and the plane length
 // is re-read from params: lavapipe compiled a by-value state struct, or S held in a register, to 1–2 %
 // more instructions than the hand-inlined walk; this form compiles to the same count.
+// A tensor larger than one storage binding is bound a few batch entries at a time: N is then the chunk's
+// entries, and the chunk's partials go to slots Q0 .. Q0 + (its segments) − 1 of the channel's Q.
 // Provides: struct Params (the passes' uniform), segmentStart, segmentEnd and segmentNext. Expects from
 // the includer: override WG, const LANES (lanes.part.wgsl) and the uniform binding `params: Params`.
-struct Params { C: u32, S: u32, N: u32, Q: u32, seg: u32, stepS: u32, step: u32, planeStep: u32 }
+struct Params { C: u32, S: u32, N: u32, Q: u32, seg: u32, stepS: u32, step: u32, planeStep: u32, Q0: u32 }
 
 // The thread's first load in segment q of channel c: returns its position j along the channel
 // (n-major; walk while j < segmentEnd(q), WG at a time) and sets the load's flat index i and its offset s

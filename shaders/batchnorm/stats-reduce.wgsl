@@ -1,5 +1,6 @@
 // Batch-norm training statistics, pass 2 of 2: merges one channel's partials and updates running stats.
-// Bindings: params; x (only x[n=0, c, s=0] is read: the shift K the partials are relative to);
+// Bindings: params; x (only x[n=0, c, s=0] is read: the shift K the partials are relative to; batch
+// entry 0 alone is bound when the input is larger than one binding);
 // partial [C, P, 3] (count, mean of x − K, M2) from `stats.wgsl`; mean, invStd [C] outputs;
 // runningMean, runningVar [C], updated in place (PyTorch: running ← (1 − momentum)·running +
 // momentum·batch, with the unbiased variance M2 / (count − 1) for runningVar; skipped when UPDATE = 0).

@@ -1,7 +1,8 @@
 // Batch-norm training statistics, pass 1 of 2: one partial (count, mean, M2) per workgroup.
 // Layout: x is NCDHW (NCHW and NC alike) viewed as [N, C, S], S = D·H·W, contiguous; statistics are
 // per channel over N and S. Bindings: params; x; partial [C, Q, 3] receives (count, mean of x − K, M2)
-// with K = x[n=0, c, s=0], the channel's shift.
+// with K = shift[c, s=0], the channel's shift; shift is batch entry 0 of the whole input (x itself when
+// x is not a chunk of the batch), so every chunk's partials share one K.
 // V is the load: f32 here; batchnorm.ts also builds this file as `batchnorm-stats-vec4` with
 // V = vec4<f32> (S % 4 == 0), LANES values a load (lanes.part.wgsl).
 // Grid: y walks the channels (looped with stride num_workgroups.y past the per-dimension limit); x =
@@ -21,6 +22,7 @@ override WG: u32 = 64;
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(3) var<storage, read> shift: array<V>;
 
 #include "batchnorm/moments.part.wgsl"
 #include "batchnorm/tree.part.wgsl"
@@ -46,7 +48,7 @@ fn accumulate(a: Acc, d: V) -> Acc {
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let end = segmentEnd(wid.x);
   for (var c = wid.y; c < params.C; c += nwg.y) {
-    let k = V(lane0(x[c * (params.S / LANES)]));
+    let k = V(lane0(shift[c * (params.S / LANES)]));
     var a = vec3<f32>(0.0);
     var i: u32;
     var s: u32;
@@ -56,7 +58,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     let r = tree(lid, a);
     if (lid == 0u) {
-      let o = (c * params.Q + wid.x) * 3u;
+      let o = (c * params.Q + params.Q0 + wid.x) * 3u;
       partial[o] = r.x;
       partial[o + 1u] = r.y;
       partial[o + 2u] = r.z;

@@ -650,8 +650,9 @@ export class Gpu {
   /**
    * Allocates an uninitialised tensor (contents are whatever the pooled buffer held). A tensor may be
    * larger than one storage binding (maxStorageBufferBindingSize) up to maxBufferSize: the operations
-   * that meet such tensors in the networks (the convolutions) process them a few batch entries at a
-   * time; any other kernel asked to bind one refuses with a message naming the limit.
+   * that meet such tensors in the networks (convolutions, batch norm, max-pool, the element-wise ops and
+   * the fused optimizers; kernels/chunks.ts) process them a few batch entries or a flat range at a time;
+   * any other kernel asked to bind one refuses with a message naming the limit.
    */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D): GpuTensor<D> {
     validateShape(shape);

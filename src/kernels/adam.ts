@@ -7,10 +7,10 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import type { DType, GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, elementGrid } from './define.js';
 import { fill } from './elementwise.js';
-import { ARENA_ALIGN, type ParamArenaLayout } from './sgd.js';
+import { ARENA_ALIGN, arenaChunks, arenaView, type ParamArenaLayout } from './sgd.js';
 
 export const adamStepKernel = defineKernel({
   name: 'adam-step',
@@ -121,7 +121,7 @@ export class FusedAdam {
     this.stepsTaken = steps;
   }
 
-  /** One Adam(W) step over the whole arena, in place on `param` (and the moments): a single dispatch. */
+  /** One Adam(W) step over the whole arena, in place on `param` (and the moments): a single dispatch (one per binding-sized run of blocks when the arena is larger). */
   step(param: GpuTensor, grad: GpuTensor, lr: number): void {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new GpuError('usage', `FusedAdam lr must be a finite number >= 0, got ${lr}`);
     const n = this.layout.total;
@@ -130,23 +130,28 @@ export class FusedAdam {
     }
     if (param === grad) throw new GpuError('usage', 'FusedAdam.step: param and grad must be different buffers');
     const t = this.stepsTaken + 1;
-    const blocks = n / ARENA_ALIGN;
-    this.gpu.dispatch(adamStepKernel, {
-      bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, m: this.m, v: this.v },
-      uniforms: {
-        params: {
-          blocks,
-          lr,
-          beta1: this.beta1,
-          beta2: this.beta2,
-          eps: this.eps,
-          stepSize: lr / (1 - this.beta1 ** t),
-          bc2Sqrt: Math.sqrt(1 - this.beta2 ** t),
+    const chunks = arenaChunks(this.gpu, 'FusedAdam.step', n / ARENA_ALIGN);
+    const whole = chunks.length === 1;
+    for (const [b0, b1] of chunks) {
+      const at = <D extends DType>(x: GpuTensor<D>, perBlock?: number) => (whole ? x : arenaView(x, b0, b1, perBlock));
+      const blocks = b1 - b0;
+      this.gpu.dispatch(adamStepKernel, {
+        bind: { blockSeg: at(this.blockSeg, 1), segments: this.segments, grad: at(grad), param: at(param), m: at(this.m), v: at(this.v) },
+        uniforms: {
+          params: {
+            blocks,
+            lr,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            eps: this.eps,
+            stepSize: lr / (1 - this.beta1 ** t),
+            bc2Sqrt: Math.sqrt(1 - this.beta2 ** t),
+          },
         },
-      },
-      overrides: { WG, DECOUPLED: this.decoupled ? 1 : 0 },
-      workgroups: elementGrid(this.gpu, blocks, 1),
-    });
+        overrides: { WG, DECOUPLED: this.decoupled ? 1 : 0 },
+        workgroups: elementGrid(this.gpu, blocks, 1),
+      });
+    }
     this.stepsTaken = t;
   }
 

@@ -11,10 +11,15 @@
  *
  * Saved for backward: x, mean and invStd (returned by the forward); the fused variant also needs its
  * output y, whose sign is the ReLU mask (the graph keeps y anyway as the next layer's input).
+ *
+ * A feature map larger than one storage binding is streamed a few batch entries at a time (chunks.ts):
+ * each chunk's partials take their own slots of the one partial buffer, all shifted by the same sample
+ * (batch entry 0), so the merge passes see the same partials a one-chunk pass would have made.
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
+import { batchChunks, entries } from './chunks.js';
 import { defineKernel, ELEMENT_WG as WG } from './define.js';
 import { reductionTuning } from './reduce.js';
 
@@ -27,7 +32,7 @@ type F32 = GpuTensor<'f32'>;
  * the only switch.
  */
 const VEC4 = { V: 'vec4<f32>' };
-const STATS = { params: 'uniform', x: 'read', partial: 'read_write' } as const;
+const STATS = { params: 'uniform', x: 'read', partial: 'read_write', shift: 'read' } as const;
 export const bnStatsKernel = defineKernel({ name: 'batchnorm-stats', shader: 'batchnorm/stats', bindings: STATS });
 export const bnStatsVec4Kernel = defineKernel({ name: 'batchnorm-stats-vec4', shader: 'batchnorm/stats', bindings: STATS, alias: VEC4 });
 export const bnStatsReduceKernel = defineKernel({
@@ -191,6 +196,40 @@ function segmentation(gpu: Gpu, g: Geometry): Segmentation {
 /** Threads of the per-channel merge passes: enough for P partials, at most WG_REDUCE (a lone partial needs no tree). */
 const reduceThreads = (p: number) => Math.min(WG_REDUCE, pow2AtLeast(p));
 
+/** One batch chunk of a pass: its entries, its geometry and segmentation, and its first partial slot. */
+interface Chunk {
+  n0: number;
+  n1: number;
+  g: Geometry;
+  seg: Segmentation;
+  q0: number;
+}
+
+/**
+ * The batch chunks whose feature maps fit one storage binding (one chunk, the whole batch, when the
+ * tensors do), each segmented on its own; `q` is the partial slots per channel they take together.
+ */
+function chunkPlan(gpu: Gpu, op: string, g: Geometry): { chunks: Chunk[]; q: number } {
+  let q = 0;
+  const chunks = batchChunks(gpu, op, g.n, [g.c * g.s], 0).map(([n0, n1]) => {
+    const cg = { ...g, n: n1 - n0, planes: (n1 - n0) * g.c };
+    const seg = segmentation(gpu, cg);
+    const chunk = { n0, n1, g: cg, seg, q0: q };
+    q += seg.q;
+    return chunk;
+  });
+  return { chunks, q };
+}
+
+/** The chunk's entries of a tensor shaped like the input (the tensor itself when there is one chunk). */
+const part = (t: F32, c: Chunk, whole: boolean): F32 => (whole ? t : entries(t, c.n0, c.n1));
+
+/** The uniform of a partial-reduction pass over one chunk. */
+function segmentParams(c: Chunk, q: number) {
+  const { seg, stepS, step, planeStep } = c.seg;
+  return { C: c.g.c, S: c.g.s, N: c.g.n, Q: q, seg, stepS, step, planeStep, Q0: c.q0 };
+}
+
 /**
  * Grid of the streaming passes (forward, backward-input): the flat element (or vec4) index on a 2-D
  * grid, so small planes keep every lane busy; capped where the tuning wants long per-thread loops (a
@@ -210,16 +249,19 @@ function streamGrid(gpu: Gpu, g: Geometry): { workgroups: [number, number]; tota
   return { workgroups: [gx, gy], total, stepC: Math.floor(stride / plane) % g.c, stepS: stride % plane };
 }
 
-function applyForward(x: F32, g: Geometry, gamma: F32, beta: F32, mean: F32, invStd: F32, y: F32, relu: boolean): void {
+function applyForward(x: F32, g: Geometry, gamma: F32, beta: F32, mean: F32, invStd: F32, y: F32, relu: boolean, chunks: Chunk[]): void {
   const gpu = x.gpu;
   const common = { gamma, beta, mean, invStd };
-  const { workgroups, total, stepC, stepS } = streamGrid(gpu, g);
-  gpu.dispatch(g.vec4 ? bnForwardVec4Kernel : bnForwardKernel, {
-    bind: { ...common, x, y },
-    uniforms: { params: { C: g.c, S: g.s, total, stepC, stepS } },
-    overrides: { WG, RELU: relu ? 1 : 0 },
-    workgroups,
-  });
+  const whole = chunks.length === 1;
+  for (const c of chunks) {
+    const { workgroups, total, stepC, stepS } = streamGrid(gpu, c.g);
+    gpu.dispatch(g.vec4 ? bnForwardVec4Kernel : bnForwardKernel, {
+      bind: { ...common, x: part(x, c, whole), y: part(y, c, whole) },
+      uniforms: { params: { C: g.c, S: g.s, total, stepC, stepS } },
+      overrides: { WG, RELU: relu ? 1 : 0 },
+      workgroups,
+    });
+  }
 }
 
 /**
@@ -259,20 +301,25 @@ export function batchNormTrain(
   const mean = outOr(gpu, op, opts.out?.mean, [g.c], 'mean', x, gamma, beta);
   const invStd = outOr(gpu, op, opts.out?.invStd, [g.c], 'invStd', x, gamma, beta);
 
-  const { wg, seg, q, wgY, stepS, step, planeStep } = segmentation(gpu, g);
+  const { chunks, q } = chunkPlan(gpu, op, g);
+  const whole = chunks.length === 1;
+  // Every chunk's partials are relative to the same shift, a sample of batch entry 0.
+  const shift = whole ? x : entries(x, 0, 1);
   const partial = gpu.empty([g.c, q, 3], 'f32');
-  gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
-    bind: { x, partial },
-    uniforms: { params: { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep } },
-    overrides: { WG: wg },
-    workgroups: [q, wgY],
-  });
+  for (const c of chunks) {
+    gpu.dispatch(g.vec4 ? bnStatsVec4Kernel : bnStatsKernel, {
+      bind: { x: part(x, c, whole), partial, shift },
+      uniforms: { params: segmentParams(c, q) },
+      overrides: { WG: c.seg.wg },
+      workgroups: [c.seg.q, c.seg.wgY],
+    });
+  }
   // Without running statistics the update is compiled out; scratch tensors fill the unused bindings.
   const update = runningMean !== null;
   const rm = runningMean ?? gpu.empty([g.c], 'f32');
   const rv = runningVar ?? gpu.empty([g.c], 'f32');
   gpu.dispatch(bnStatsReduceKernel, {
-    bind: { x, partial, mean, invStd, runningMean: rm, runningVar: rv },
+    bind: { x: shift, partial, mean, invStd, runningMean: rm, runningVar: rv },
     uniforms: { params: { C: g.c, S: g.s, P: q, count, unbias: count / (count - 1), eps, momentum } },
     overrides: { WG: reduceThreads(q), UPDATE: update ? 1 : 0 },
     workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
@@ -282,7 +329,7 @@ export function batchNormTrain(
     rm.release();
     rv.release();
   }
-  applyForward(x, g, gamma, beta, mean, invStd, y, opts.relu ?? false);
+  applyForward(x, g, gamma, beta, mean, invStd, y, opts.relu ?? false, chunks);
   return { y, mean, invStd };
 }
 
@@ -308,7 +355,7 @@ export function batchNormEval(x: F32, gamma: F32, beta: F32, runningMean: F32, r
   checkChannel(op, runningVar, g.c, 'runningVar');
   const y = outOr(gpu, op, opts.out, x.shape, 'y', x, gamma, beta, runningMean, runningVar);
   const invStd = evalInvStd(runningVar, g.c, opts.eps ?? 1e-5);
-  applyForward(x, g, gamma, beta, runningMean, invStd, y, opts.relu ?? false);
+  applyForward(x, g, gamma, beta, runningMean, invStd, y, opts.relu ?? false, chunkPlan(gpu, op, g).chunks);
   invStd.release();
   return y;
 }
@@ -333,15 +380,17 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
   const dgamma = outOr(gpu, op, opts.out?.dgamma, [g.c], 'dgamma', ...inputs);
   const dbeta = outOr(gpu, op, opts.out?.dbeta, [g.c], 'dbeta', ...inputs);
 
-  const { wg, seg, q, wgY, stepS, step, planeStep } = segmentation(gpu, g);
+  const { chunks, q } = chunkPlan(gpu, op, g);
+  const whole = chunks.length === 1;
   const partial = gpu.empty([g.c, q, 2], 'f32');
-  const params = { C: g.c, S: g.s, N: g.n, Q: q, seg, stepS, step, planeStep };
-  gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
-    bind: { dy, x, y: mask, mean, partial },
-    uniforms: { params },
-    overrides: { WG: wg, RELU: relu ? 1 : 0 },
-    workgroups: [q, wgY],
-  });
+  for (const c of chunks) {
+    gpu.dispatch(g.vec4 ? bnBackwardAffineVec4Kernel : bnBackwardAffineKernel, {
+      bind: { dy: part(dy, c, whole), x: part(x, c, whole), y: part(mask, c, whole), mean, partial },
+      uniforms: { params: segmentParams(c, q) },
+      overrides: { WG: c.seg.wg, RELU: relu ? 1 : 0 },
+      workgroups: [c.seg.q, c.seg.wgY],
+    });
+  }
   const coef = gpu.empty([g.c, 4], 'f32');
   gpu.dispatch(bnBackwardAffineReduceKernel, {
     bind: { partial, gamma, mean, invStd, dgamma, dbeta, coef },
@@ -350,13 +399,15 @@ function backward(op: string, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F3
     workgroups: [Math.min(g.c, gpu.limits.maxComputeWorkgroupsPerDimension!)],
   });
   partial.release();
-  const grid = streamGrid(gpu, g);
-  gpu.dispatch(g.vec4 ? bnBackwardInputVec4Kernel : bnBackwardInputKernel, {
-    bind: { coef, dy, x, y: mask, dx },
-    uniforms: { params: { C: g.c, S: g.s, total: grid.total, stepC: grid.stepC, stepS: grid.stepS } },
-    overrides: { WG, RELU: relu ? 1 : 0 },
-    workgroups: grid.workgroups,
-  });
+  for (const c of chunks) {
+    const grid = streamGrid(gpu, c.g);
+    gpu.dispatch(g.vec4 ? bnBackwardInputVec4Kernel : bnBackwardInputKernel, {
+      bind: { coef, dy: part(dy, c, whole), x: part(x, c, whole), y: part(mask, c, whole), dx: part(dx, c, whole) },
+      uniforms: { params: { C: g.c, S: g.s, total: grid.total, stepC: grid.stepC, stepS: grid.stepS } },
+      overrides: { WG, RELU: relu ? 1 : 0 },
+      workgroups: grid.workgroups,
+    });
+  }
   coef.release();
   return { dx, dgamma, dbeta };
 }

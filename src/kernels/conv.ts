@@ -19,11 +19,11 @@
  * conv-gemm.ts.
  */
 import { GpuError } from '../gpu/errors.js';
-import { fmtBytes } from '../gpu/gpu.js';
 import { add, copy } from './elementwise.js';
 import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { type Triple, triple } from './axes.js';
+import { batchChunks, entries } from './chunks.js';
 import { defineKernel, elementGrid } from './define.js';
 import { type Panels, asF32, blockK, packPanels } from './matmul.js';
 import { PANEL, bindingLimit, tuningFor, elementWg } from './tuning.js';
@@ -69,49 +69,6 @@ export const convCol2imKernel = defineKernel({
 /** Output extent along one axis: floor((in + 2p − dil·(k − 1) − 1) / s) + 1 (PyTorch's formula). */
 export function convOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number): number {
   return Math.floor((inSize + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
-}
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-
-/**
- * Batch chunks [n0, n1) small enough that every tensor of an op fits one storage binding: `viewed` holds
- * the elements per batch entry of the tensors bound as per-chunk views (their chunk starts must fall on
- * WebGPU's 256-byte binding alignment), `tempBytes` the largest per-entry temporary the op re-lays them
- * into. One chunk when everything fits. A single batch entry over the limit is refused with a message.
- */
-export function batchChunks(gpu: Gpu, op: string, n: number, viewed: readonly number[], tempBytes: number): [number, number][] {
-  // The device's binding limit (the tuning's lower `bindingLimit` only steers the ops' own re-layout chunks).
-  const limit = gpu.limits.maxStorageBufferBindingSize!;
-  const perEntry = Math.max(tempBytes, ...viewed.map((e) => 4 * e));
-  if (perEntry * n <= limit) return [[0, n]];
-  const fit = Math.floor(limit / perEntry);
-  if (fit < 1) {
-    throw new GpuError(
-      'over-limit',
-      `${op}: one batch entry needs ${fmtBytes(perEntry)} in one binding, more than this adapter's ${fmtBytes(limit)} (maxStorageBufferBindingSize); crop or resize the volume, or use an adapter with larger bindings`,
-    );
-  }
-  // Entries per 256-byte-aligned step of every viewed tensor.
-  const step = viewed.reduce((s, e) => {
-    const k = 64 / gcd(e, 64);
-    return (s * k) / gcd(s, k);
-  }, 1);
-  if (fit < step) {
-    throw new GpuError(
-      'over-limit',
-      `${op}: ${fit} batch entries fit one binding (${fmtBytes(limit)}), but chunks must start on 256-byte boundaries, every ${step} entries here; crop or resize the volume so that a batch entry is a multiple of 64 elements, or use an adapter with larger bindings`,
-    );
-  }
-  const per = Math.floor(fit / step) * step;
-  const out: [number, number][] = [];
-  for (let n0 = 0; n0 < n; n0 += per) out.push([n0, Math.min(n, n0 + per)]);
-  return out;
-}
-
-/** Batch entries n0 .. n1 − 1 of an NCDHW tensor, as a view. */
-function entries(t: GpuTensor, n0: number, n1: number): F32 {
-  const per = t.size / t.shape[0]!;
-  return t.viewAt(n0 * per, [n1 - n0, ...t.shape.slice(1)]) as F32;
 }
 
 /** Checks shapes and parameters and returns the geometry (output size included). */

@@ -1,12 +1,14 @@
 /**
  * The first kernel set: fill, copy, add, sub, mul, scale, relu (+ its backward), sigmoid, exp.
  * Each op allocates its output from the pool; in-place variants take the destination explicitly.
+ * Tensors larger than one storage binding are processed in flat ranges that fit (chunks.ts).
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
 import type { DType, GpuTensor } from '../gpu/tensor.js';
 
 type F32 = GpuTensor<'f32'>;
+import { elementChunks, elements } from './chunks.js';
 import { defineKernel, ELEMENT_WG as WG, elementGrid } from './define.js';
 
 export const fillKernel = defineKernel({ name: 'fill', shader: 'elementwise/fill', bindings: { params: 'uniform', out: 'read_write' } });
@@ -27,6 +29,11 @@ function sameSize(op: string, a: GpuTensor, b: GpuTensor): void {
 
 /** Fills `out` with `value` in place and returns it. */
 export function fill<T extends GpuTensor>(out: T, value: number): T {
+  const chunks = elementChunks(out.gpu, out.size);
+  if (chunks.length > 1) {
+    for (const [e0, e1] of chunks) fill(elements(out, e0, e1), value);
+    return out;
+  }
   out.gpu.dispatch(fillKernel, { bind: { out }, uniforms: { params: { n: out.size, value } }, overrides: { WG }, workgroups: elementGrid(out.gpu, out.size) });
   return out;
 }
@@ -39,6 +46,11 @@ export function zeros(gpu: Gpu, shape: readonly number[]): F32 {
 export function copy<D extends DType>(src: GpuTensor<D>, dst?: GpuTensor<D>): GpuTensor<D> {
   const out = dst ?? src.gpu.empty<D>(src.shape, src.dtype);
   sameSize('copy', src, out);
+  const chunks = elementChunks(src.gpu, src.size);
+  if (chunks.length > 1) {
+    for (const [e0, e1] of chunks) copy(elements(src, e0, e1), elements(out, e0, e1));
+    return out;
+  }
   src.gpu.dispatch(copyKernel, {
     bind: { src, out },
     uniforms: { params: { n: src.size, src_base: 0, dst_base: 0 } },
@@ -53,6 +65,11 @@ function binary(op: keyof typeof BINARY_OP, a: GpuTensor, b: GpuTensor, alpha: n
   const o = out ?? a.gpu.empty(a.shape, 'f32');
   sameSize(op, a, o);
   if (o === a || o === b) throw new GpuError('usage', `${op}: the output must not alias an input (WebGPU forbids read and write of one buffer in a dispatch)`);
+  const chunks = elementChunks(a.gpu, a.size);
+  if (chunks.length > 1) {
+    for (const [e0, e1] of chunks) binary(op, elements(a, e0, e1), elements(b, e0, e1), alpha, elements(o, e0, e1));
+    return o;
+  }
   a.gpu.dispatch(binaryKernel, {
     bind: { a, b, out: o },
     uniforms: { params: { n: a.size, alpha } },
@@ -74,6 +91,11 @@ function unary(op: keyof typeof UNARY_OP, x: GpuTensor, alpha: number, beta: num
   const o = out ?? x.gpu.empty(x.shape, 'f32');
   sameSize(op, x, o);
   if (o === x) throw new GpuError('usage', `${op}: the output must not alias the input`);
+  const chunks = elementChunks(x.gpu, x.size);
+  if (chunks.length > 1) {
+    for (const [e0, e1] of chunks) unary(op, elements(x, e0, e1), alpha, beta, elements(o, e0, e1));
+    return o;
+  }
   x.gpu.dispatch(unaryKernel, {
     bind: { x, out: o },
     uniforms: { params: { n: x.size, alpha, beta } },

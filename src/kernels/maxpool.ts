@@ -8,10 +8,14 @@
  * inputs per axis and adds, for each, the dy of every candidate output whose argmax names it —
  * race-free for any overlap, deterministic, and it writes every dx element once (no zero-fill pass,
  * no atomics, no scatter).
+ *
+ * Every (n, c) volume is independent, so tensors larger than one storage binding are pooled a few batch
+ * entries at a time (chunks.ts).
  */
 import { GpuError } from '../gpu/errors.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { type Triple, triple } from './axes.js';
+import { batchChunks, entries } from './chunks.js';
 import { defineKernel } from './define.js';
 
 type F32 = GpuTensor<'f32'>;
@@ -119,6 +123,11 @@ export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?
   }
   const y = out.y ?? gpu.empty(yShape, 'f32');
   const argmax = out.argmax ?? gpu.empty(yShape, 'i32');
+  const chunks = batchChunks(gpu, op, g.n, [g.c * g.inSize[0] * g.inSize[1] * g.inSize[2], size / g.n], 0);
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) maxPool3d(entries(x, n0, n1), params, { y: entries(y, n0, n1), argmax: entries(argmax, n0, n1) });
+    return { y, argmax };
+  }
   const planes = g.n * g.c * g.outSize[0];
   const t = TILE;
   gpu.dispatch(maxPoolForwardKernel, {
@@ -154,6 +163,11 @@ export function maxPool3dBackward(dy: F32, argmax: I32, xShape: readonly number[
   if (out && (out.dtype !== 'f32' || out.size !== size)) throw new GpuError('usage', `${op}: out ${out} must be f32 of shape [${xShape.join(', ')}]`);
   if (out === dy) throw new GpuError('usage', `${op}: out must not alias dy`);
   const dx = out ?? gpu.empty(xShape, 'f32');
+  const chunks = batchChunks(gpu, op, g.n, [size / g.n, dy.size / g.n], 0);
+  if (chunks.length > 1) {
+    for (const [n0, n1] of chunks) maxPool3dBackward(entries(dy, n0, n1), entries(argmax, n0, n1), [n1 - n0, ...xShape.slice(1)], params, entries(dx, n0, n1));
+    return dx;
+  }
   // Blocks of `stride` inputs per axis (see the shader): block j holds t = i + pad in [j·s, j·s + s).
   const blocks = g.inSize.map((n, a) => Math.floor((n - 1 + g.pad[a]!) / g.stride[a]!) - Math.floor(g.pad[a]! / g.stride[a]!) + 1) as [number, number, number];
   const planes = g.n * g.c * blocks[0];

@@ -18,7 +18,7 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
-import type { GpuTensor } from '../gpu/tensor.js';
+import type { DType, GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, elementGrid } from './define.js';
 
 /**
@@ -82,6 +82,33 @@ export interface ParamArenaLayout {
   total: number;
   /** Tensor index of each ARENA_ALIGN block; total / ARENA_ALIGN entries. */
   blockSegment: Uint32Array;
+}
+
+/**
+ * Block ranges [b0, b1) of an arena of `blocks` blocks that fit one storage binding: one range when the
+ * arena does, else runs of a multiple of 64 blocks (so the u32 block table's views start on WebGPU's
+ * 256-byte binding alignment too). An adapter whose bindings hold fewer than 64 blocks (256 KiB, far below
+ * WebGPU's 128 MiB core limit) is refused.
+ */
+export function arenaChunks(gpu: Gpu, op: string, blocks: number): [number, number][] {
+  const limit = gpu.limits.maxStorageBufferBindingSize!;
+  const blockBytes = ARENA_ALIGN * 4;
+  if (blocks * blockBytes <= limit) return [[0, blocks]];
+  const per = Math.floor(limit / (64 * blockBytes)) * 64;
+  if (per < 64) {
+    throw new GpuError(
+      'over-limit',
+      `${op}: the parameter arena (${blocks * blockBytes} bytes) is larger than one binding (${limit} bytes, maxStorageBufferBindingSize) and bindings under ${64 * blockBytes} bytes cannot hold the 64-block runs it is split into; use an adapter with larger bindings`,
+    );
+  }
+  const out: [number, number][] = [];
+  for (let b0 = 0; b0 < blocks; b0 += per) out.push([b0, Math.min(blocks, b0 + per)]);
+  return out;
+}
+
+/** Blocks b0 .. b1 − 1 of an arena tensor (or, with `perBlock` 1, of the block table), as a view. */
+export function arenaView<D extends DType>(t: GpuTensor<D>, b0: number, b1: number, perBlock = ARENA_ALIGN): GpuTensor<D> {
+  return t.viewAt(b0 * perBlock, [(b1 - b0) * perBlock]);
 }
 
 /** Lays out tensors of the given element counts in one arena, each starting on an ARENA_ALIGN boundary. */
@@ -205,7 +232,7 @@ export class FusedSgd {
     this.stepsTaken = Math.max(this.stepsTaken, steps);
   }
 
-  /** One SGD step over the whole arena, in place on `param`: a single dispatch. */
+  /** One SGD step over the whole arena, in place on `param`: a single dispatch (one per binding-sized run of blocks when the arena is larger). */
   step(param: GpuTensor, grad: GpuTensor, lr: number): void {
     checkNonNeg(lr, 'lr');
     const n = this.layout.total;
@@ -213,13 +240,18 @@ export class FusedSgd {
       throw new GpuError('usage', `FusedSgd.step: param ${param} and grad ${grad} must be f32 arenas of ${n} elements (planParamArena's total)`);
     }
     if (param === grad) throw new GpuError('usage', 'FusedSgd.step: param and grad must be different buffers');
-    const blocks = n / ARENA_ALIGN;
-    this.gpu.dispatch(sgdStepKernel, {
-      bind: { blockSeg: this.blockSeg, segments: this.segments, grad, param, mom: this.buffer ?? this.spare! },
-      uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
-      overrides: { WG, MOMENTUM: this.momentum !== 0 ? 1 : 0, NESTEROV: this.nesterov ? 1 : 0 },
-      workgroups: elementGrid(this.gpu, blocks, 1),
-    });
+    const chunks = arenaChunks(this.gpu, 'FusedSgd.step', n / ARENA_ALIGN);
+    const whole = chunks.length === 1;
+    for (const [b0, b1] of chunks) {
+      const at = <D extends DType>(t: GpuTensor<D>, perBlock?: number) => (whole ? t : arenaView(t, b0, b1, perBlock));
+      const blocks = b1 - b0;
+      this.gpu.dispatch(sgdStepKernel, {
+        bind: { blockSeg: at(this.blockSeg, 1), segments: this.segments, grad: at(grad), param: at(param), mom: this.buffer ? at(this.buffer) : this.spare! },
+        uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
+        overrides: { WG, MOMENTUM: this.momentum !== 0 ? 1 : 0, NESTEROV: this.nesterov ? 1 : 0 },
+        workgroups: elementGrid(this.gpu, blocks, 1),
+      });
+    }
     this.stepsTaken++;
   }
 
