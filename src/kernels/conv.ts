@@ -20,7 +20,6 @@
  */
 import { GpuError } from '../gpu/errors.js';
 import { add, copy } from './elementwise.js';
-import type { Gpu } from '../gpu/gpu.js';
 import type { GpuTensor } from '../gpu/tensor.js';
 import { type Triple, triple } from './axes.js';
 import { batchChunks, entries } from './chunks.js';
