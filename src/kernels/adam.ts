@@ -7,10 +7,10 @@
  */
 import type { Gpu } from '../gpu/gpu.js';
 import { GpuError } from '../gpu/errors.js';
-import type { DType, GpuTensor } from '../gpu/tensor.js';
+import type { GpuTensor } from '../gpu/tensor.js';
 import { defineKernel, elementGrid } from './define.js';
 import { fill } from './elementwise.js';
-import { ARENA_ALIGN, arenaChunks, arenaView, type ParamArenaLayout } from './sgd.js';
+import { ARENA_ALIGN, arenaRuns, type ParamArenaLayout } from './sgd.js';
 
 export const adamStepKernel = defineKernel({
   name: 'adam-step',
@@ -130,11 +130,7 @@ export class FusedAdam {
     }
     if (param === grad) throw new GpuError('usage', 'FusedAdam.step: param and grad must be different buffers');
     const t = this.stepsTaken + 1;
-    const chunks = arenaChunks(this.gpu, 'FusedAdam.step', n / ARENA_ALIGN);
-    const whole = chunks.length === 1;
-    for (const [b0, b1] of chunks) {
-      const at = <D extends DType>(x: GpuTensor<D>, perBlock?: number) => (whole ? x : arenaView(x, b0, b1, perBlock));
-      const blocks = b1 - b0;
+    for (const { blocks, at } of arenaRuns(this.gpu, 'FusedAdam.step', n / ARENA_ALIGN)) {
       this.gpu.dispatch(adamStepKernel, {
         bind: { blockSeg: at(this.blockSeg, 1), segments: this.segments, grad: at(grad), param: at(param), m: at(this.m), v: at(this.v) },
         uniforms: {

@@ -84,16 +84,23 @@ export interface ParamArenaLayout {
   blockSegment: Uint32Array;
 }
 
+/** One dispatch's share of a parameter arena: its block count and views of the arena tensors. */
+export interface ArenaRun {
+  blocks: number;
+  /** The run's view of an arena tensor (the tensor itself when the arena is one run); `perBlock` 1 for the u32 block table. */
+  at<D extends DType>(t: GpuTensor<D>, perBlock?: number): GpuTensor<D>;
+}
+
 /**
- * Block ranges [b0, b1) of an arena of `blocks` blocks that fit one storage binding: one range when the
- * arena does, else runs of a multiple of 64 blocks (so the u32 block table's views start on WebGPU's
- * 256-byte binding alignment too). An adapter whose bindings hold fewer than 64 blocks (256 KiB, far below
- * WebGPU's 128 MiB core limit) is refused.
+ * The runs of blocks one optimizer step dispatches: the whole arena when it fits one storage binding,
+ * else runs of a multiple of 64 blocks (so the u32 block table's views start on WebGPU's 256-byte binding
+ * alignment too). An adapter whose bindings hold fewer than 64 blocks (256 KiB, far below WebGPU's
+ * 128 MiB core limit) is refused.
  */
-export function arenaChunks(gpu: Gpu, op: string, blocks: number): [number, number][] {
+export function arenaRuns(gpu: Gpu, op: string, blocks: number): ArenaRun[] {
   const limit = gpu.limits.maxStorageBufferBindingSize!;
   const blockBytes = ARENA_ALIGN * 4;
-  if (blocks * blockBytes <= limit) return [[0, blocks]];
+  if (blocks * blockBytes <= limit) return [{ blocks, at: (t) => t }];
   const per = Math.floor(limit / (64 * blockBytes)) * 64;
   if (per < 64) {
     throw new GpuError(
@@ -101,14 +108,12 @@ export function arenaChunks(gpu: Gpu, op: string, blocks: number): [number, numb
       `${op}: the parameter arena (${blocks * blockBytes} bytes) is larger than one binding (${limit} bytes, maxStorageBufferBindingSize) and bindings under ${64 * blockBytes} bytes cannot hold the 64-block runs it is split into; use an adapter with larger bindings`,
     );
   }
-  const out: [number, number][] = [];
-  for (let b0 = 0; b0 < blocks; b0 += per) out.push([b0, Math.min(blocks, b0 + per)]);
+  const out: ArenaRun[] = [];
+  for (let b0 = 0; b0 < blocks; b0 += per) {
+    const b1 = Math.min(blocks, b0 + per);
+    out.push({ blocks: b1 - b0, at: (t, perBlock = ARENA_ALIGN) => t.viewAt(b0 * perBlock, [(b1 - b0) * perBlock]) });
+  }
   return out;
-}
-
-/** Blocks b0 .. b1 − 1 of an arena tensor (or, with `perBlock` 1, of the block table), as a view. */
-export function arenaView<D extends DType>(t: GpuTensor<D>, b0: number, b1: number, perBlock = ARENA_ALIGN): GpuTensor<D> {
-  return t.viewAt(b0 * perBlock, [(b1 - b0) * perBlock]);
 }
 
 /** Lays out tensors of the given element counts in one arena, each starting on an ARENA_ALIGN boundary. */
@@ -240,11 +245,7 @@ export class FusedSgd {
       throw new GpuError('usage', `FusedSgd.step: param ${param} and grad ${grad} must be f32 arenas of ${n} elements (planParamArena's total)`);
     }
     if (param === grad) throw new GpuError('usage', 'FusedSgd.step: param and grad must be different buffers');
-    const chunks = arenaChunks(this.gpu, 'FusedSgd.step', n / ARENA_ALIGN);
-    const whole = chunks.length === 1;
-    for (const [b0, b1] of chunks) {
-      const at = <D extends DType>(t: GpuTensor<D>, perBlock?: number) => (whole ? t : arenaView(t, b0, b1, perBlock));
-      const blocks = b1 - b0;
+    for (const { blocks, at } of arenaRuns(this.gpu, 'FusedSgd.step', n / ARENA_ALIGN)) {
       this.gpu.dispatch(sgdStepKernel, {
         bind: { blockSeg: at(this.blockSeg, 1), segments: this.segments, grad: at(grad), param: at(param), mom: this.buffer ? at(this.buffer) : this.spare! },
         uniforms: { params: { blocks, lr, momentum: this.momentum, dampening: this.dampening, first: this.stepsTaken === 0 ? 1 : 0 } },
