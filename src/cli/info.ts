@@ -53,17 +53,24 @@ export async function infoCommand(argv: string[], out: (s: string) => void): Pro
       kernels = (await gpu.compileAll(registeredKernels())).map((r) => ({ kernel: r.kernel, shader: r.shader, messages: r.messages.length }));
     }
     if (flags.json) {
-      out(JSON.stringify({ adapter: a, kernels }, null, 2));
+      out(JSON.stringify({ adapter: a, limitsInUse: gpu.limits, kernels }, null, 2));
       return 0;
     }
+    const fmt = (k: string, v: number) => (k.endsWith('Size') && v >= 1024 ? `${v} (${fmtBytes(v)})` : String(v));
     const lines = [
       `adapter       ${a.description}`,
       `vendor        ${a.vendor || '-'}   architecture ${a.architecture || '-'}`,
       `found via     ${a.backend}`,
       `fallback      ${a.isFallbackAdapter ? 'yes' : 'no'}`,
       `features      ${a.features.join(', ')}`,
-      'limits',
-      ...Object.entries(a.limits).map(([k, v]) => `  ${k.padEnd(36)} ${k.endsWith('Size') && v >= 1024 ? `${v} (${fmtBytes(v)})` : v}`),
+      ...(a.disabledFeatures.length
+        ? [`left off      ${a.disabledFeatures.join(', ')} (VOXELGRAD_DISABLE_FEATURES / disableFeatures): kernels that need them are not used`]
+        : []),
+      `limits        in use: ${a.limitsMode === 'core' ? "WebGPU's core defaults (VOXELGRAD_LIMITS=core)" : "the adapter's"}, less any cap (VOXELGRAD_LIMITS name=value); the adapter's own in brackets where it differs`,
+      ...Object.entries(gpu.limits).map(([k, v]) => {
+        const own = a.limits[k];
+        return `  ${k.padEnd(36)} ${fmt(k, v)}${own !== undefined && own !== v ? `   [adapter ${fmt(k, own)}]` : ''}`;
+      }),
     ];
     if (kernels) lines.push('kernels', ...kernels.map((k) => `  ${k.kernel.padEnd(28)} ${k.shader}  ${k.messages ? `${k.messages} message(s)` : 'ok'}`));
     out(lines.join('\n'));

@@ -103,6 +103,30 @@ describe('voxelgrad CLI', () => {
     expect(JSON.parse(io.out).predicted).toMatch(/^T[23]$/);
   });
 
+  it("info shows the features left off and the limits in use beside the adapter's own", async () => {
+    const saved = { f: process.env.VOXELGRAD_DISABLE_FEATURES, l: process.env.VOXELGRAD_LIMITS };
+    try {
+      process.env.VOXELGRAD_DISABLE_FEATURES = 'timestamp-query';
+      process.env.VOXELGRAD_LIMITS = 'core,maxStorageBufferBindingSize=16777216';
+      expect(await main(['info'])).toBe(0);
+      expect(io.out).toMatch(/^limits +in use: WebGPU's core defaults/m);
+      expect(io.out).toMatch(/^ {2}maxStorageBufferBindingSize +16777216 \(16\.0 MiB\) +\[adapter \d+/m);
+      // The adapter offers timestamp-query (lavapipe and SwiftShader do); it is reported as left off.
+      if (/^features .*timestamp-query/m.test(io.out)) expect(io.out).toMatch(/^left off +timestamp-query /m);
+      expect(await main(['info', '--json'])).toBe(0);
+      const j = JSON.parse(io.out.slice(io.out.lastIndexOf('{\n  "adapter"'))) as { limitsInUse: Record<string, number> };
+      expect(j.limitsInUse.maxStorageBufferBindingSize).toBe(16777216);
+    } finally {
+      for (const [k, v] of [
+        ['VOXELGRAD_DISABLE_FEATURES', saved.f],
+        ['VOXELGRAD_LIMITS', saved.l],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('exit codes: usage 2, bad input 4, and clear messages', async () => {
     expect(await main(['train', '--bogus'])).toBe(2);
     expect(io.err).toMatch(/Unknown option '--bogus'/);
