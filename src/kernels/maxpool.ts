@@ -123,7 +123,7 @@ export function maxPool3d(x: F32, params: MaxPoolParams, out: { y?: F32; argmax?
   }
   const y = out.y ?? gpu.empty(yShape, 'f32');
   const argmax = out.argmax ?? gpu.empty(yShape, 'i32');
-  const chunks = batchChunks(gpu, op, g.n, [g.c * g.inSize[0] * g.inSize[1] * g.inSize[2], size / g.n], 0);
+  const chunks = batchChunks(gpu, op, g.n, [x.size / g.n, size / g.n], 0);
   if (chunks.length > 1) {
     for (const [n0, n1] of chunks) maxPool3d(entries(x, n0, n1), params, { y: entries(y, n0, n1), argmax: entries(argmax, n0, n1) });
     return { y, argmax };
